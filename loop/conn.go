@@ -1,0 +1,78 @@
+package loop
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/rangedl/rangedl/httpparse"
+)
+
+// connState is where a connection is in its request/response cycle.
+//
+//	connecting ──connect ok──▶ sending ──request written──▶ head ──head valid──▶ body
+//	                              ▲                                              │
+//	                              └───────── next piece (keep-alive) ◀───────────┤
+//	                                                          idle ◀─ no work ───┘
+type connState uint8
+
+const (
+	connecting connState = iota // nonblocking connect in flight; waiting for writable
+	sending                     // request partly written; waiting for writable
+	head                        // request sent; parsing the response head
+	body                        // head accepted; body bytes go to the file
+	idle                        // keep-alive connection with nothing to fetch
+)
+
+func (s connState) String() string {
+	return [...]string{"connecting", "sending", "head", "body", "idle"}[s]
+}
+
+// conn is one HTTP/1.1 connection. Only the loop goroutine touches it.
+type conn struct {
+	fd     int
+	id     int // 1-based, in opening order, for messages
+	addr   int // index in Job.Addrs
+	state  connState
+	armed  events    // interest currently registered with the poller
+	paused bool      // not reading: the stream writer is behind (back-pressure)
+	since  time.Time // last progress: connect started, bytes arrived, request sent
+	reused bool      // served a response before: a close before any byte is a stale keep-alive
+
+	p     httpparse.Parser
+	req   []byte // request bytes, reused from piece to piece
+	sent  int    // bytes of req written
+	piece piece  // what this connection is fetching
+	probe bool   // piece was requested before the size was known
+	off   int64  // file offset of the next body byte
+	seen  int    // response bytes received for the current request
+	drain bool   // the body is not file content (416): read and drop it
+}
+
+// request builds the GET for c.piece into c.req, reusing its memory. Every request is a
+// ranged GET (RFC 9110 §14.2), even the first: a HEAD costs a round trip and is often
+// mishandled. If-Range (RFC 9110 §13.1.5) makes a changed file answer 200, which is caught
+// before a byte of it is written.
+func (c *conn) request(j *Job, ifRange []byte) {
+	b := c.req[:0]
+	b = append(b, "GET "...)
+	b = append(b, j.Target...)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, j.Host...)
+	b = append(b, "\r\nUser-Agent: "...)
+	b = append(b, j.UserAgent...)
+	b = append(b, "\r\nAccept: */*\r\nAccept-Encoding: identity\r\n"...)
+	b = append(b, "Range: bytes="...)
+	b = strconv.AppendInt(b, c.piece.start, 10)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, c.piece.end-1, 10)
+	b = append(b, "\r\n"...)
+	if len(ifRange) > 0 {
+		b = append(b, "If-Range: "...)
+		b = append(b, ifRange...)
+		b = append(b, "\r\n"...)
+	}
+	b = append(b, "\r\n"...)
+	c.req, c.sent = b, 0
+	c.off, c.seen, c.drain = c.piece.start, 0, false
+	c.p.Reset()
+}

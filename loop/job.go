@@ -1,0 +1,117 @@
+package loop
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"sync/atomic"
+	"time"
+)
+
+// Job is one download: what to fetch, from where, and how.
+type Job struct {
+	URL    string           // for messages; the request target and Host come from Target and Host
+	Host   string           // Host header value (host[:port] as in the URL)
+	Target string           // request-target: absolute path and query, e.g. "/dir/file.iso?x=1"
+	Addrs  []netip.AddrPort // resolved addresses, tried in order
+
+	Output    string    // file to create; only named in messages when Stream is set
+	Overwrite bool      // truncate an existing Output instead of refusing
+	Stream    io.Writer // when set, the file goes here strictly in order (e.g. stdout), not to Output
+
+	Connections int   // most connections at once (1..MaxConnections)
+	PieceSize   int64 // largest piece requested at once; 0 chooses automatically
+
+	ConnectTimeout time.Duration // 0: DefaultConnectTimeout
+	StallTimeout   time.Duration // no body byte for this long fails the piece; 0: DefaultStallTimeout
+	MaxRetries     int           // attempts per piece after the first; 0: DefaultMaxRetries; <0: none
+	UserAgent      string        // 0: "rangedl/" + Version
+
+	// Notice, when set, receives one-line remarks worth telling the user (for example that the
+	// server ignores ranges). It is called on the loop goroutine.
+	Notice func(msg string)
+	// Stats, when set, is updated by the loop as it goes; other goroutines may read it.
+	Stats *Stats
+}
+
+// Limits and defaults.
+const (
+	MaxConnections        = 256
+	MinPieceSize          = 1 << 20
+	DefaultConnectTimeout = 15 * time.Second
+	DefaultStallTimeout   = 30 * time.Second
+	DefaultMaxRetries     = 5
+	Version               = "0.1.0"
+)
+
+// Stats are live counters: the loop writes them, a progress display reads them.
+type Stats struct {
+	Total atomic.Int64 // file size, -1 until known
+	Done  atomic.Int64 // body bytes accepted (validated and handed to the writer)
+	Conns atomic.Int64 // connections open now
+}
+
+// Result describes a finished download.
+type Result struct {
+	Size        int64
+	Elapsed     time.Duration
+	Connections int  // most connections open at once
+	Ranged      bool // false when the server ignored ranges or the length was unknown
+}
+
+// Kind classifies why a download failed; the CLI maps each kind to its own exit code.
+type Kind int
+
+const (
+	KindNetwork     Kind = iota + 1 // could not connect, reset, timeout, malformed HTTP
+	KindHTTP                        // the server answered with an error status
+	KindIntegrity                   // the server contradicted itself (ranges, lengths, validators)
+	KindIO                          // the local file could not be created or written
+	KindInterrupted                 // Stop was called (SIGINT, SIGTERM)
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindNetwork:
+		return "network"
+	case KindHTTP:
+		return "http"
+	case KindIntegrity:
+		return "integrity"
+	case KindIO:
+		return "io"
+	case KindInterrupted:
+		return "interrupted"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Error is a failed download: its Kind and a message a person can act on.
+type Error struct {
+	Kind Kind
+	Msg  string
+	Err  error // the underlying cause, if any
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Msg + ": " + e.Err.Error()
+	}
+	return e.Msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// KindOf returns the Kind of err, or 0 if err is not an *Error.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return 0
+}
+
+func errorf(k Kind, cause error, format string, args ...any) *Error {
+	return &Error{Kind: k, Msg: fmt.Sprintf(format, args...), Err: cause}
+}

@@ -1,0 +1,590 @@
+package loop
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/rangedl/rangedl/httpparse"
+	"golang.org/x/sys/unix"
+)
+
+// readBufSize is the size of the loop's one read buffer. Every read lands there and is parsed
+// and copied into the reorder buffer before the next read, so no connection owns a read buffer
+// of its own and memory does not grow with the number of connections.
+const readBufSize = 256 << 10
+
+// housekeepingEvery is how often timeouts are checked.
+const housekeepingEvery = 250 * time.Millisecond
+
+// Loop runs one download on the goroutine that calls Run. Nothing in it is safe for use from
+// other goroutines except Stop.
+type Loop struct {
+	job   Job
+	poll  *poller
+	evs   []event
+	conns []*conn // fd table: conns[fd] is the connection on fd, nil when none
+	rbuf  []byte
+
+	live       int // open connections
+	connecting int // of which still connecting (they have no piece yet)
+	opened     int // connections ever opened
+	peak       int // most open at once
+	target     int // connections wanted: 1 until the size is known, then Job.Connections
+	addr       int // index in Job.Addrs that new connections use
+
+	sched  sched
+	out    *output
+	ranged bool  // the file is fetched in ranges over many connections
+	done   int64 // body bytes accepted
+	fin    bool  // every byte is in
+	err    *Error
+
+	etag, lastMod, ifRange []byte // validators of the first response; If-Range value
+
+	connectFails  int       // consecutive failed connects
+	everConnected bool      // some connect ever succeeded
+	connectAfter  time.Time // no new connection before this (after failed connects)
+	noticed       bool      // the single-stream notice was given
+
+	start, now, nextChores time.Time
+	stopping               atomic.Bool
+	stats                  *Stats
+}
+
+// New prepares a download. It opens the poller but no connection: Run does that.
+func New(job Job) (*Loop, error) {
+	if len(job.Addrs) == 0 {
+		return nil, errors.New("loop: no address to connect to")
+	}
+	job.Connections = min(max(job.Connections, 1), MaxConnections)
+	switch {
+	case job.Stream != nil:
+		job.PieceSize = MinPieceSize // a narrow window of pieces in flight; see throttle
+	case job.PieceSize == 0:
+		job.PieceSize = 64 << 20
+	}
+	job.PieceSize = max(job.PieceSize, MinPieceSize)
+	if job.ConnectTimeout == 0 {
+		job.ConnectTimeout = DefaultConnectTimeout
+	}
+	if job.StallTimeout == 0 {
+		job.StallTimeout = DefaultStallTimeout
+	}
+	switch {
+	case job.MaxRetries == 0:
+		job.MaxRetries = DefaultMaxRetries
+	case job.MaxRetries < 0:
+		job.MaxRetries = 0
+	}
+	if job.UserAgent == "" {
+		job.UserAgent = "rangedl/" + Version
+	}
+	if job.Notice == nil {
+		job.Notice = func(string) {}
+	}
+	if job.Stats == nil {
+		job.Stats = new(Stats)
+	}
+	p, err := newPoller()
+	if err != nil {
+		return nil, err
+	}
+	l := &Loop{
+		job:    job,
+		poll:   p,
+		evs:    make([]event, 128),
+		rbuf:   make([]byte, readBufSize),
+		target: 1,
+		sched:  sched{total: -1, maxPiece: job.PieceSize, conns: job.Connections},
+		stats:  job.Stats,
+	}
+	l.stats.Total.Store(-1)
+	return l, nil
+}
+
+// Stop asks a running loop to end: connections are closed, what has arrived is written, and Run
+// returns an error of KindInterrupted. It is safe to call from any goroutine, more than once.
+func (l *Loop) Stop() {
+	l.stopping.Store(true)
+	l.poll.wake()
+}
+
+// Run downloads the file and returns when it is complete or has failed.
+func (l *Loop) Run() (Result, error) {
+	l.start = time.Now()
+	l.now = l.start
+	l.nextChores = l.now.Add(housekeepingEvery)
+	l.fill()
+	for !l.fin && l.err == nil {
+		n, err := l.poll.wait(l.evs, l.timeout())
+		l.now = time.Now()
+		if err != nil {
+			l.fail(errorf(KindIO, err, "event loop"))
+			break
+		}
+		for _, ev := range l.evs[:n] {
+			if ev.fd == wakeFD {
+				if l.stopping.Load() {
+					l.fail(errorf(KindInterrupted, nil, "interrupted"))
+				}
+			} else {
+				l.dispatch(ev)
+			}
+			if l.fin || l.err != nil {
+				break
+			}
+		}
+		l.throttle()
+		if !l.now.Before(l.nextChores) {
+			l.chores()
+		}
+		l.fill()
+	}
+	l.shutdown()
+	res := Result{Size: l.done, Elapsed: time.Since(l.start), Connections: l.peak, Ranged: l.ranged}
+	if l.err != nil {
+		return res, l.err
+	}
+	return res, nil
+}
+
+// dispatch handles one readiness event. Order matters: for a connecting socket, writable means
+// the connect has settled and SO_ERROR says how. For a connected one, reading comes first: bytes
+// that arrived before a reset or a close are still valid and still ours. kqueue may report the
+// read and write sides of one fd as two events; both land here.
+func (l *Loop) dispatch(ev event) {
+	c := l.conns[ev.fd]
+	if c == nil {
+		return // closed earlier in this batch (fds are reused only by fill, after the batch)
+	}
+	if c.state == connecting {
+		if ev.ev&(evWrite|evError) != 0 {
+			l.connected(c)
+		}
+		return
+	}
+	if ev.ev&(evRead|evError) != 0 {
+		l.read(c)
+	}
+	if ev.ev&evWrite != 0 && c.state == sending && l.conns[ev.fd] == c {
+		l.send(c)
+	}
+}
+
+// fill opens connections while there is work for them and gives work to idle ones. It runs
+// after each batch of events, so a descriptor closed in a batch is never reused within it.
+func (l *Loop) fill() {
+	if l.fin || l.err != nil {
+		return
+	}
+	for _, c := range l.conns {
+		if c != nil && c.state == idle {
+			l.assign(c)
+		}
+	}
+	for l.live < l.target && l.sched.ready(l.now, l.connecting+1) && !l.now.Before(l.connectAfter) {
+		if !l.open() {
+			return
+		}
+	}
+}
+
+// open starts one connection; false when it could not even start (the failure is handled).
+func (l *Loop) open() bool {
+	fd, err := dial(l.job.Addrs[l.addr])
+	if err != nil {
+		l.connectFailed(l.addr, err)
+		return false
+	}
+	if err := l.poll.add(fd, evWrite); err != nil {
+		unix.Close(fd)
+		l.fail(errorf(KindIO, err, "event loop"))
+		return false
+	}
+	l.opened++
+	c := &conn{fd: fd, id: l.opened, addr: l.addr, state: connecting, armed: evWrite, since: l.now}
+	for fd >= len(l.conns) {
+		l.conns = append(l.conns, nil)
+	}
+	l.conns[fd] = c
+	l.live++
+	l.connecting++
+	l.peak = max(l.peak, l.live)
+	l.stats.Conns.Store(int64(l.live))
+	return true
+}
+
+func (l *Loop) connected(c *conn) {
+	if err := connectResult(c.fd); err != nil {
+		l.close(c)
+		l.connectFailed(c.addr, err)
+		return
+	}
+	l.connecting--
+	l.everConnected, l.connectFails = true, 0
+	c.since = l.now
+	l.assign(c)
+}
+
+// connectFailed decides what a failed connect means. Before any connect has worked, the next
+// address is tried, and when none is left the download fails. Later, the server is taken to
+// refuse more connections for now: fewer are wanted, and a new one waits for a backoff.
+func (l *Loop) connectFailed(addr int, err error) {
+	l.connectFails++
+	if !l.everConnected {
+		if addr+1 < len(l.job.Addrs) {
+			l.addr = addr + 1
+			return
+		}
+		l.fail(errorf(KindNetwork, err, "cannot connect to %s", l.job.Host))
+		return
+	}
+	if l.live == 0 && l.connectFails > l.job.MaxRetries {
+		l.fail(errorf(KindNetwork, err, "cannot connect to %s (%d attempts)", l.job.Host, l.connectFails))
+		return
+	}
+	l.target = max(1, l.live)
+	l.connectAfter = l.now.Add(backoff(l.connectFails))
+}
+
+// assign gives c its next piece and sends the request, or leaves it idle.
+func (l *Loop) assign(c *conn) {
+	p, ok := l.sched.take(l.now)
+	if !ok {
+		c.state = idle
+		l.arm(c, evRead) // a server closing an idle connection is noticed and tidied
+		return
+	}
+	c.piece, c.probe = p, l.sched.total < 0
+	c.request(&l.job, l.ifRange)
+	c.state = sending
+	l.send(c)
+}
+
+func (l *Loop) send(c *conn) {
+	for c.sent < len(c.req) {
+		n, err := unix.Write(c.fd, c.req[c.sent:])
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			l.arm(c, evWrite)
+			return
+		case err != nil:
+			l.lost(c, err)
+			return
+		}
+		c.sent += n
+	}
+	c.state, c.since = head, l.now
+	l.arm(c, evRead)
+}
+
+// read does one read per readiness event (the level-triggered budget) and parses it at once.
+func (l *Loop) read(c *conn) {
+	for {
+		n, err := unix.Read(c.fd, l.rbuf)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+		case err != nil:
+			l.lost(c, err)
+		case n == 0:
+			l.eof(c)
+		default:
+			c.since = l.now
+			c.seen += n
+			l.feed(c, l.rbuf[:n])
+		}
+		return
+	}
+}
+
+// feed runs bytes from the socket through the parser: head, then body, then (keep-alive) the
+// next request. A response is validated before one byte of its body is written.
+func (l *Loop) feed(c *conn, b []byte) {
+	for len(b) > 0 && l.conns[c.fd] == c && l.err == nil {
+		switch c.state {
+		case head:
+			n, err := c.p.Head(b)
+			b = b[n:]
+			if err != nil {
+				if err != httpparse.ErrNeedMore {
+					l.pieceFailed(c, KindNetwork, err, "bad response")
+				}
+				return
+			}
+			if !l.accept(c) {
+				return
+			}
+			c.state = body
+			if len(b) == 0 {
+				// A body that is empty by its head (204, Content-Length: 0) ends here.
+				l.body(c, nil)
+			}
+		case body:
+			b = l.body(c, b)
+		default:
+			l.pieceFailed(c, KindNetwork, nil, "server sent bytes nobody asked for")
+			return
+		}
+	}
+}
+
+// body passes body bytes to the file and returns what is left of b after the response.
+func (l *Loop) body(c *conn, b []byte) []byte {
+	for {
+		data, n, done, err := c.p.Body(b)
+		b = b[n:]
+		if err != nil {
+			l.pieceFailed(c, KindNetwork, err, "bad response body")
+			return nil
+		}
+		if len(data) > 0 && !l.deliver(c, data) {
+			return nil
+		}
+		if done {
+			if len(b) > 0 {
+				l.pieceFailed(c, KindNetwork, nil, "server sent bytes after the response")
+				return nil
+			}
+			l.responseDone(c)
+			return nil
+		}
+		if len(b) == 0 {
+			return nil
+		}
+	}
+}
+
+// deliver hands validated body bytes to the reorder buffer.
+func (l *Loop) deliver(c *conn, data []byte) bool {
+	if c.drain {
+		return true
+	}
+	if int64(len(data)) > c.piece.end-c.off {
+		l.pieceFailed(c, KindIntegrity, nil, "server sent more bytes than the range holds")
+		return false
+	}
+	if err := l.out.buf.Push(c.off, data); err != nil {
+		l.fail(errorf(KindIO, err, "writing %s", l.job.Output))
+		return false
+	}
+	c.off += int64(len(data))
+	l.done += int64(len(data))
+	l.stats.Done.Store(l.done)
+	return true
+}
+
+// responseDone ends a response: the piece is complete, and a keep-alive connection asks for
+// the next one on the same socket.
+func (l *Loop) responseDone(c *conn) {
+	switch {
+	case c.drain:
+		l.fin = true // the 416 of an empty file: nothing more to fetch
+		return
+	case c.piece.end == unknownEnd:
+		l.fin = true // a stream of unknown length ended cleanly
+		l.stats.Total.Store(l.done)
+		return
+	case c.off != c.piece.end:
+		// Only a chunked or close-delimited 206 can end early; a length-delimited one is
+		// held to its Content-Length by the parser.
+		l.pieceFailed(c, KindNetwork, nil, "response ended early")
+		return
+	}
+	c.reused = true
+	if l.done == l.sched.total {
+		l.fin = true
+		return
+	}
+	if !c.p.Resp.KeepAlive {
+		l.close(c) // fill opens a fresh one if there is work left
+		return
+	}
+	l.assign(c)
+}
+
+// eof handles the server closing the connection.
+func (l *Loop) eof(c *conn) {
+	switch c.state {
+	case idle:
+		l.close(c) // an idle keep-alive connection timed out at the server: fine
+	case head:
+		if c.seen == 0 && c.reused {
+			// The server closed a keep-alive connection just as we reused it: not a failure.
+			l.close(c)
+			l.sched.giveBack(c.piece, false, l.now)
+			return
+		}
+		l.pieceFailed(c, KindNetwork, nil, "connection closed before the response")
+	case body:
+		if err := c.p.EOF(); err != nil {
+			l.pieceFailed(c, KindNetwork, nil, "connection closed early")
+			return
+		}
+		l.responseDone(c)
+		if l.conns[c.fd] == c {
+			l.close(c)
+		}
+	default:
+		l.pieceFailed(c, KindNetwork, nil, "connection closed")
+	}
+}
+
+// lost handles a read or write error (reset, broken pipe).
+func (l *Loop) lost(c *conn, err error) {
+	if c.state == idle {
+		l.close(c)
+		return
+	}
+	l.pieceFailed(c, KindNetwork, err, "connection lost")
+}
+
+// pieceFailed closes c and gives back the unfinished part of its piece for a retry, unless it
+// has failed too often or cannot be resumed (the server does not do ranges).
+func (l *Loop) pieceFailed(c *conn, k Kind, cause error, what string) {
+	rest := c.piece
+	if !c.drain {
+		rest.start = c.off
+	}
+	l.close(c)
+	where := "bytes " + strconv.FormatInt(rest.start, 10) + "-"
+	if rest.end != unknownEnd {
+		where += strconv.FormatInt(rest.end-1, 10)
+	}
+	switch {
+	case !l.ranged && !c.probe:
+		l.fail(errorf(k, cause, "%s (%s of %s); the server does not support ranges, so it cannot be resumed", what, where, l.job.URL))
+	case rest.attempts >= l.job.MaxRetries:
+		l.fail(errorf(k, cause, "%s (%s of %s), %d attempts", what, where, l.job.URL, rest.attempts+1))
+	default:
+		l.sched.giveBack(rest, true, l.now)
+	}
+}
+
+// close forgets a connection and closes its socket.
+func (l *Loop) close(c *conn) {
+	if l.conns[c.fd] != c {
+		return
+	}
+	l.poll.del(c.fd)
+	unix.Close(c.fd)
+	l.conns[c.fd] = nil
+	l.live--
+	if c.state == connecting {
+		l.connecting--
+	}
+	l.stats.Conns.Store(int64(l.live))
+}
+
+// arm sets the poller interest of c to ev.
+func (l *Loop) arm(c *conn, ev events) {
+	if c.armed == ev {
+		return
+	}
+	if err := l.poll.mod(c.fd, ev); err != nil {
+		l.fail(errorf(KindIO, err, "event loop"))
+		return
+	}
+	c.armed = ev
+}
+
+// throttle applies back-pressure when writing a stream. The writer needs bytes in offset order;
+// while the reorder buffer is full, connections whose pieces lie wholly ahead of the writer's
+// cursor stop reading (their read interest is removed), their kernel buffers fill, and TCP
+// flow control slows their senders. Memory stays bounded however fast the network is. The
+// connection whose piece holds the cursor always reads, so the writer always progresses.
+func (l *Loop) throttle() {
+	if l.job.Stream == nil || l.out == nil {
+		return
+	}
+	full := l.out.buf.Room() == 0
+	if full {
+		if err := l.out.buf.Flush(); err != nil { // write out what is contiguous at the cursor
+			l.fail(errorf(KindIO, err, "writing %s", l.job.Output))
+			return
+		}
+		full = l.out.buf.Room() == 0
+	}
+	cur := l.out.buf.Cursor()
+	for _, c := range l.conns {
+		if c == nil || (c.state != head && c.state != body) {
+			continue
+		}
+		pause := full && c.piece.start > cur
+		if pause == c.paused {
+			continue
+		}
+		c.paused = pause
+		if pause {
+			l.arm(c, 0)
+		} else {
+			c.since = l.now // the pause was ours, not a stall
+			l.arm(c, evRead)
+		}
+	}
+}
+
+// chores checks timeouts.
+func (l *Loop) chores() {
+	l.nextChores = l.now.Add(housekeepingEvery)
+	for _, c := range l.conns {
+		if c == nil || l.err != nil {
+			continue
+		}
+		idleFor := l.now.Sub(c.since)
+		switch {
+		case c.state == connecting && idleFor > l.job.ConnectTimeout:
+			l.close(c)
+			l.connectFailed(c.addr, fmt.Errorf("connect timed out after %v", l.job.ConnectTimeout))
+		case c.state != connecting && c.state != idle && !c.paused && idleFor > l.job.StallTimeout:
+			l.pieceFailed(c, KindNetwork, nil, fmt.Sprintf("no data for %v", l.job.StallTimeout))
+		}
+	}
+}
+
+// timeout is how long the poller may sleep: until the next chores or the next retry.
+func (l *Loop) timeout() time.Duration {
+	next := l.nextChores
+	if t := l.sched.wake(); !t.IsZero() && t.Before(next) {
+		next = t
+	}
+	if !l.connectAfter.IsZero() && l.connectAfter.After(l.now) && l.connectAfter.Before(next) {
+		next = l.connectAfter
+	}
+	return max(time.Until(next), 0)
+}
+
+// fail records the first fatal error; the loop stops after the current event.
+func (l *Loop) fail(e *Error) {
+	if l.err == nil {
+		l.err = e
+	}
+}
+
+// shutdown closes every connection, writes out what has arrived, and closes the file.
+func (l *Loop) shutdown() {
+	for _, c := range l.conns {
+		if c != nil {
+			l.close(c)
+		}
+	}
+	if l.out != nil {
+		if err := l.out.close(); err != nil {
+			l.fail(errorf(KindIO, err, "writing %s", l.job.Output))
+		}
+	}
+	l.poll.close()
+}
+
+// sameValidator reports whether a validator of a later response agrees with the first one's.
+// A validator missing on either side cannot disagree.
+func sameValidator(first, now []byte) bool {
+	return len(first) == 0 || len(now) == 0 || bytes.Equal(first, now)
+}

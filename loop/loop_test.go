@@ -1,0 +1,180 @@
+package loop
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+)
+
+// rawServer is a minimal HTTP/1.1 range server for loop tests. It allocates almost nothing per
+// request, so allocation counts taken in this process are the loop's.
+type rawServer struct {
+	ln        net.Listener
+	content   []byte
+	closeIdle bool // close the connection after each response without saying so
+	wg        sync.WaitGroup
+}
+
+func startRaw(t *testing.T, content []byte, closeIdle bool) *rawServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &rawServer{ln: ln, content: content, closeIdle: closeIdle}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.wg.Add(1)
+			go func() { defer s.wg.Done(); s.serve(c) }()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); s.wg.Wait() })
+	return s
+}
+
+func (s *rawServer) serve(c net.Conn) {
+	defer c.Close()
+	r := bufio.NewReader(c)
+	hdr := make([]byte, 0, 256)
+	for {
+		start, end := int64(-1), int64(-1)
+		for {
+			line, err := r.ReadSlice('\n')
+			if err != nil {
+				return
+			}
+			if len(line) <= 2 {
+				break
+			}
+			if v, ok := bytes.CutPrefix(line, []byte("Range: bytes=")); ok {
+				a, b, _ := bytes.Cut(bytes.TrimSpace(v), []byte("-"))
+				start, _ = strconv.ParseInt(string(a), 10, 64)
+				end, _ = strconv.ParseInt(string(b), 10, 64)
+			}
+		}
+		size := int64(len(s.content))
+		end = min(end, size-1)
+		hdr = append(hdr[:0], "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes "...)
+		hdr = strconv.AppendInt(hdr, start, 10)
+		hdr = append(hdr, '-')
+		hdr = strconv.AppendInt(hdr, end, 10)
+		hdr = append(hdr, '/')
+		hdr = strconv.AppendInt(hdr, size, 10)
+		hdr = append(hdr, "\r\nContent-Length: "...)
+		hdr = strconv.AppendInt(hdr, end-start+1, 10)
+		hdr = append(hdr, "\r\nETag: \"v1\"\r\n\r\n"...)
+		if _, err := c.Write(hdr); err != nil {
+			return
+		}
+		if _, err := c.Write(s.content[start : end+1]); err != nil {
+			return
+		}
+		if s.closeIdle {
+			return
+		}
+	}
+}
+
+func (s *rawServer) job(t *testing.T, conns int) Job {
+	addr := netip.MustParseAddrPort(s.ln.Addr().String())
+	return Job{
+		URL: "http://" + addr.String() + "/f", Host: addr.String(), Target: "/f",
+		Addrs: []netip.AddrPort{addr}, Output: filepath.Join(t.TempDir(), "f"), Connections: conns,
+	}
+}
+
+func content(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7 + i>>11)
+	}
+	return b
+}
+
+func run(t *testing.T, j Job) Result {
+	t.Helper()
+	l, err := New(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := l.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func checkOutput(t *testing.T, path string, want []byte) {
+	t.Helper()
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sha256.Sum256(got) != sha256.Sum256(want) {
+		t.Fatalf("%s: %d bytes, sha256 differs from the served %d bytes", path, len(got), len(want))
+	}
+}
+
+// TestSteadyStateAllocations: once connections are up, reading, parsing and writing a large
+// file allocates (almost) nothing per read. The bound is per MiB of file: the whole download
+// of 128 MiB (thousands of reads) may allocate only per connection and per piece.
+func TestSteadyStateAllocations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("128 MiB download")
+	}
+	data := content(128 << 20)
+	s := startRaw(t, data, false)
+	j := s.job(t, 4)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	res := run(t, j)
+	runtime.ReadMemStats(&after)
+	checkOutput(t, j.Output, data)
+	allocs := after.Mallocs - before.Mallocs
+	perMiB := float64(allocs) / float64(res.Size>>20)
+	t.Logf("%d allocations for %d MiB (%.2f per MiB; the read buffer is %d KiB)", allocs, res.Size>>20, perMiB, readBufSize>>10)
+	if perMiB > 2 {
+		t.Errorf("%.2f allocations per MiB; want at most 2 (nothing per read)", perMiB)
+	}
+}
+
+// TestStaleKeepAlive: a server that closes every connection after one response, without
+// saying so, makes each reuse fail before a byte arrives. That is not the server's fault and
+// costs no retry: the download succeeds even with retries disabled.
+func TestStaleKeepAlive(t *testing.T) {
+	data := content(9<<20 + 17)
+	s := startRaw(t, data, true)
+	j := s.job(t, 3)
+	j.MaxRetries = -1
+	run(t, j)
+	checkOutput(t, j.Output, data)
+}
+
+func TestStopInterrupts(t *testing.T) {
+	data := content(64 << 20)
+	s := startRaw(t, data, false)
+	l, err := New(s.job(t, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Stop() // before Run: the first wait sees it
+	_, err = l.Run()
+	if KindOf(err) != KindInterrupted || err.Error() != "interrupted" {
+		t.Fatalf("err %v (kind %v); want interrupted", err, KindOf(err))
+	}
+}

@@ -1,0 +1,112 @@
+//go:build linux
+
+package loop
+
+import (
+	"os"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// poller is epoll(7) plus an eventfd(2) for wake-ups from other goroutines.
+type poller struct {
+	epfd   int
+	wakefd int
+	woken  atomic.Bool // coalesces wake() calls until the loop drains the eventfd
+	raw    []unix.EpollEvent
+}
+
+func newPoller() (*poller, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("epoll_create1", err)
+	}
+	wakefd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, os.NewSyscallError("eventfd", err)
+	}
+	p := &poller{epfd: epfd, wakefd: wakefd}
+	if err := p.ctl(unix.EPOLL_CTL_ADD, wakefd, evRead); err != nil {
+		p.close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *poller) ctl(op, fd int, ev events) error {
+	e := unix.EpollEvent{Fd: int32(fd)}
+	if ev&evRead != 0 {
+		// EPOLLRDHUP reports a peer's FIN even when we are not reading (read interest
+		// disarmed for back-pressure is then still told the connection is gone).
+		e.Events |= unix.EPOLLIN | unix.EPOLLRDHUP
+	}
+	if ev&evWrite != 0 {
+		e.Events |= unix.EPOLLOUT
+	}
+	// EPOLLERR and EPOLLHUP are always reported; nothing to ask for.
+	if err := unix.EpollCtl(p.epfd, op, fd, &e); err != nil {
+		return os.NewSyscallError("epoll_ctl", err)
+	}
+	return nil
+}
+
+func (p *poller) add(fd int, ev events) error { return p.ctl(unix.EPOLL_CTL_ADD, fd, ev) }
+func (p *poller) mod(fd int, ev events) error { return p.ctl(unix.EPOLL_CTL_MOD, fd, ev) }
+func (p *poller) del(fd int) error            { return p.ctl(unix.EPOLL_CTL_DEL, fd, 0) }
+
+func (p *poller) wait(out []event, timeout time.Duration) (int, error) {
+	if cap(p.raw) < len(out) {
+		p.raw = make([]unix.EpollEvent, len(out))
+	}
+	raw := p.raw[:len(out)]
+	n, err := unix.EpollWait(p.epfd, raw, millis(timeout))
+	if err == unix.EINTR {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, os.NewSyscallError("epoll_wait", err)
+	}
+	for i := range n {
+		e := raw[i].Events
+		fd := int(raw[i].Fd)
+		if fd == p.wakefd {
+			var buf [8]byte
+			unix.Read(p.wakefd, buf[:]) // reset the counter; EAGAIN means another drain won
+			p.woken.Store(false)
+			out[i] = event{fd: wakeFD, ev: evRead}
+			continue
+		}
+		var ev events
+		if e&(unix.EPOLLIN|unix.EPOLLRDHUP) != 0 {
+			ev |= evRead
+		}
+		if e&unix.EPOLLOUT != 0 {
+			ev |= evWrite
+		}
+		if e&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
+			ev |= evError
+		}
+		out[i] = event{fd: fd, ev: ev}
+	}
+	return n, nil
+}
+
+func (p *poller) wake() error {
+	if p.woken.Swap(true) {
+		return nil // a wake-up is already pending
+	}
+	one := [8]byte{1} // eventfd takes a native-endian uint64; 1 is non-zero in either order
+	_, err := unix.Write(p.wakefd, one[:])
+	if err != nil && err != unix.EAGAIN {
+		return os.NewSyscallError("write eventfd", err)
+	}
+	return nil
+}
+
+func (p *poller) close() error {
+	unix.Close(p.wakefd)
+	return os.NewSyscallError("close epoll", unix.Close(p.epfd))
+}

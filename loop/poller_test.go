@@ -1,0 +1,140 @@
+package loop
+
+import (
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// These tests exercise the poller contract through socket pairs, so they run unchanged on
+// epoll and kqueue.
+
+func newPair(t *testing.T) (a, b int) {
+	t.Helper()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		if err := unix.SetNonblock(fd, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { unix.Close(fds[0]); unix.Close(fds[1]) })
+	return fds[0], fds[1]
+}
+
+func newTestPoller(t *testing.T) *poller {
+	t.Helper()
+	p, err := newPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.close() })
+	return p
+}
+
+// waitFor collects the events of one wait, merged per fd (kqueue reports read and write apart).
+func waitFor(t *testing.T, p *poller, timeout time.Duration) map[int]events {
+	t.Helper()
+	out := make([]event, 8)
+	n, err := p.wait(out, timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(map[int]events)
+	for _, e := range out[:n] {
+		got[e.fd] |= e.ev
+	}
+	return got
+}
+
+func TestPollerReadWrite(t *testing.T) {
+	p := newTestPoller(t)
+	a, b := newPair(t)
+	if err := p.add(a, evRead); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitFor(t, p, 10*time.Millisecond); len(got) != 0 {
+		t.Fatalf("events %v before any write; want none", got)
+	}
+	unix.Write(b, []byte("x"))
+	if got := waitFor(t, p, time.Second); got[a]&evRead == 0 {
+		t.Fatalf("events %v after a write; want evRead on %d", got, a)
+	}
+	// Level-triggered: unread bytes keep the fd ready.
+	if got := waitFor(t, p, time.Second); got[a]&evRead == 0 {
+		t.Fatalf("events %v with a byte still unread; want evRead again", got)
+	}
+	if err := p.mod(a, evWrite); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitFor(t, p, time.Second); got[a] != evWrite {
+		t.Fatalf("events %v after mod(evWrite); want only evWrite", got)
+	}
+	if err := p.del(a); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitFor(t, p, 10*time.Millisecond); len(got) != 0 {
+		t.Fatalf("events %v after del; want none", got)
+	}
+}
+
+func TestPollerPeerClose(t *testing.T) {
+	p := newTestPoller(t)
+	a, b := newPair(t)
+	p.add(a, evRead)
+	unix.Close(b)
+	got := waitFor(t, p, time.Second)
+	if got[a]&evRead == 0 {
+		t.Fatalf("events %v after the peer closed; want evRead (the read returns 0)", got)
+	}
+	var buf [1]byte
+	if n, err := unix.Read(a, buf[:]); n != 0 || err != nil {
+		t.Fatalf("read = %d, %v; want 0, nil (EOF)", n, err)
+	}
+}
+
+func TestPollerWake(t *testing.T) {
+	p := newTestPoller(t)
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		p.wake()
+		p.wake() // coalesced with the first
+	}()
+	start := time.Now()
+	got := waitFor(t, p, 5*time.Second)
+	if got[wakeFD] == 0 || time.Since(start) > 4*time.Second {
+		t.Fatalf("events %v; want a wake-up", got)
+	}
+	if got := waitFor(t, p, 10*time.Millisecond); len(got) != 0 {
+		t.Fatalf("events %v after the wake was drained; want none", got)
+	}
+	p.wake() // and it works again
+	if got := waitFor(t, p, time.Second); got[wakeFD] == 0 {
+		t.Fatalf("events %v; want a second wake-up", got)
+	}
+}
+
+func TestPollerTimeout(t *testing.T) {
+	p := newTestPoller(t)
+	start := time.Now()
+	if got := waitFor(t, p, 30*time.Millisecond); len(got) != 0 {
+		t.Fatalf("events %v; want none", got)
+	}
+	if d := time.Since(start); d < 25*time.Millisecond {
+		t.Fatalf("wait returned after %v; want about 30ms", d)
+	}
+}
+
+func TestMillis(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want int
+	}{{-1, -1}, {0, 0}, {time.Microsecond, 1}, {time.Millisecond, 1}, {1500 * time.Microsecond, 2}} {
+		if got := millis(tc.d); got != tc.want {
+			t.Errorf("millis(%v) = %d; want %d", tc.d, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,127 @@
+package loop
+
+import (
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// piece is a byte range [start, end) of the file and how often fetching it has failed.
+type piece struct {
+	start, end int64
+	attempts   int
+	notBefore  time.Time // earliest retry (backoff)
+}
+
+func (p piece) len() int64 { return p.end - p.start }
+
+// unknownEnd is the end of the single piece of a response whose length is not known.
+const unknownEnd = math.MaxInt64
+
+// sched hands out pieces. Until the first response tells the size there is only the probe, a
+// ranged request for the head of the file. Afterwards pieces are cut front to back from the
+// unassigned tail [next, total), in guided sizes: each new piece is a share of what is left
+// (remaining / 2n), capped by the piece size and never below MinPieceSize. Early pieces are long
+// (few requests), late ones short, so the connections run out of work at nearly the same time.
+// Failed remainders go to a retry list and are handed out first, after their backoff.
+type sched struct {
+	total    int64 // -1 until known
+	next     int64 // first byte never handed out
+	maxPiece int64
+	conns    int // connections sharing the work (for the guided share)
+	probed   bool
+	retry    []piece // oldest first
+}
+
+// probe returns the first request's range: one minimum piece, so the first connection does not
+// own a large share of a file whose size nobody knows yet. The server clamps it to the file's size.
+func (s *sched) probe() piece {
+	s.probed = true
+	return piece{start: 0, end: MinPieceSize}
+}
+
+// learn records the file size from the first response; the probe got [0, first). A download
+// that cannot be split (no ranges, unknown length) learns first == total: nothing more to cut.
+func (s *sched) learn(total, first int64) {
+	s.total = total
+	s.next = first
+}
+
+// take returns the next piece that may start at now.
+func (s *sched) take(now time.Time) (piece, bool) {
+	for i, p := range s.retry {
+		if !now.Before(p.notBefore) {
+			s.retry = append(s.retry[:i], s.retry[i+1:]...)
+			return p, true
+		}
+	}
+	if s.total < 0 {
+		if s.probed {
+			return piece{}, false // only the probe until the size is known
+		}
+		return s.probe(), true
+	}
+	rem := s.total - s.next
+	if rem <= 0 {
+		return piece{}, false
+	}
+	size := min(s.maxPiece, max(rem/int64(2*s.conns), MinPieceSize), rem)
+	p := piece{start: s.next, end: s.next + size}
+	s.next = p.end
+	return p, true
+}
+
+// giveBack re-queues the unfinished part of a piece. A failed attempt waits for an exponential
+// backoff with jitter; a piece returned through no fault of the server (a stale keep-alive
+// connection) goes again at once.
+func (s *sched) giveBack(p piece, failed bool, now time.Time) {
+	if p.len() <= 0 {
+		return
+	}
+	if failed {
+		p.attempts++
+		p.notBefore = now.Add(backoff(p.attempts))
+	}
+	s.retry = append(s.retry, p)
+}
+
+// pending reports whether any work is waiting, now or after a backoff.
+func (s *sched) pending() bool {
+	return len(s.retry) > 0 || (s.total < 0 && !s.probed) || (s.total >= 0 && s.next < s.total)
+}
+
+// wake returns when the earliest delayed retry becomes ready (zero if none is delayed).
+func (s *sched) wake() time.Time {
+	var t time.Time
+	for _, p := range s.retry {
+		if t.IsZero() || p.notBefore.Before(t) {
+			t = p.notBefore
+		}
+	}
+	return t
+}
+
+// backoff is 250 ms doubled per attempt, capped at 8 s, with ±25% jitter so that many
+// connections failing together do not come back together.
+func backoff(attempt int) time.Duration {
+	d := 250 * time.Millisecond << min(attempt-1, 5)
+	return d - d/4 + rand.N(d/2+1)
+}
+
+// ready reports whether work is there now for n connections waiting for it: retries whose
+// backoff has passed, plus the unassigned tail counted in minimum pieces.
+func (s *sched) ready(now time.Time, n int) bool {
+	k := 0
+	for _, p := range s.retry {
+		if !now.Before(p.notBefore) {
+			k++
+		}
+	}
+	switch {
+	case s.total < 0 && !s.probed:
+		k++
+	case s.total >= 0 && s.next < s.total:
+		k += int(min((s.total-s.next+MinPieceSize-1)/MinPieceSize, int64(n)))
+	}
+	return k >= n
+}

@@ -1,0 +1,93 @@
+package loop
+
+import (
+	"testing"
+	"time"
+)
+
+// TestSchedCoversFile checks that the pieces handed out tile the file exactly, shrink toward
+// the end, and respect the bounds.
+func TestSchedCoversFile(t *testing.T) {
+	now := time.Now()
+	for _, tc := range []struct {
+		total, maxPiece int64
+		conns           int
+	}{
+		{0, 64 << 20, 8}, {1, 64 << 20, 8}, {1<<20 + 1, 64 << 20, 1}, {1 << 30, 64 << 20, 8},
+		{256 << 20, 64 << 20, 16}, {100<<20 + 7, 1 << 20, 3},
+	} {
+		s := sched{total: -1, maxPiece: tc.maxPiece, conns: tc.conns}
+		p, ok := s.take(now)
+		if !ok || p.start != 0 || p.end != MinPieceSize {
+			t.Fatalf("probe = %+v, %v; want [0,%d)", p, ok, MinPieceSize)
+		}
+		if _, ok := s.take(now); ok {
+			t.Fatal("a second piece before the size is known")
+		}
+		first := min(tc.total, MinPieceSize)
+		s.learn(tc.total, first)
+		next, last := first, int64(1<<62)
+		for {
+			p, ok := s.take(now)
+			if !ok {
+				break
+			}
+			if p.start != next || p.len() <= 0 || p.len() > tc.maxPiece {
+				t.Fatalf("total %d: piece %+v after %d; want contiguous, 1..%d bytes", tc.total, p, next, tc.maxPiece)
+			}
+			if p.len() > last {
+				t.Fatalf("total %d: piece %+v longer than the one before (%d)", tc.total, p, last)
+			}
+			if p.len() < MinPieceSize && p.end != tc.total {
+				t.Fatalf("total %d: piece %+v below the minimum and not the last", tc.total, p)
+			}
+			next, last = p.end, p.len()
+		}
+		if next != tc.total || s.pending() {
+			t.Fatalf("total %d: pieces end at %d, pending %v", tc.total, next, s.pending())
+		}
+	}
+}
+
+func TestSchedRetryBackoff(t *testing.T) {
+	now := time.Now()
+	s := sched{total: -1, maxPiece: 64 << 20, conns: 4}
+	s.learn(10<<20, 10<<20) // everything handed out already
+	s.giveBack(piece{start: 5, end: 10}, true, now)
+	if _, ok := s.take(now); ok {
+		t.Fatal("a failed piece came back before its backoff")
+	}
+	if w := s.wake(); w.Sub(now) < 180*time.Millisecond || w.Sub(now) > 320*time.Millisecond {
+		t.Fatalf("first backoff %v; want 250ms ±25%%", w.Sub(now))
+	}
+	p, ok := s.take(s.wake())
+	if !ok || p.start != 5 || p.end != 10 || p.attempts != 1 {
+		t.Fatalf("retry = %+v, %v; want [5,10) attempt 1", p, ok)
+	}
+	s.giveBack(piece{start: 7, end: 9}, false, now) // a stale keep-alive: at once, no penalty
+	if p, ok := s.take(now); !ok || p.attempts != 0 {
+		t.Fatalf("stale retry = %+v, %v; want immediate, attempt 0", p, ok)
+	}
+}
+
+func TestBackoffBounds(t *testing.T) {
+	for a := 1; a < 12; a++ {
+		base := 250 * time.Millisecond << min(a-1, 5)
+		for range 50 {
+			if d := backoff(a); d < base-base/4 || d > base+base/4 {
+				t.Fatalf("backoff(%d) = %v; want %v ±25%%", a, d, base)
+			}
+		}
+	}
+}
+
+func TestWriteSizes(t *testing.T) {
+	for _, tc := range []struct{ n, block, buffered int }{
+		{1, 256 << 10, 8 << 20}, {16, 256 << 10, 8 << 20}, {32, 256 << 10, 8 << 20},
+		{64, 128 << 10, 8 << 20}, {128, 64 << 10, 8 << 20}, {256, 64 << 10, 16 << 20},
+	} {
+		if b, m := writeSizes(tc.n); b != tc.block || m != tc.buffered {
+			t.Errorf("writeSizes(%d) = %d, %d; want %d, %d", tc.n, b, m, tc.block, tc.buffered)
+		}
+	}
+}

@@ -1,0 +1,12 @@
+package loop
+
+import "time"
+
+// millis converts a poll timeout to whole milliseconds, rounding up so a wait never returns
+// just before a deadline and spins; negative means "block".
+func millis(d time.Duration) int {
+	if d < 0 {
+		return -1
+	}
+	return int((d + time.Millisecond - 1) / time.Millisecond)
+}
