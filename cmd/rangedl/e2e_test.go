@@ -1,0 +1,442 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rangedl/rangedl/bench/server"
+)
+
+// These tests run the real rangedl binary against the project's test server on loopback and
+// check the output file's SHA-256 against the served content, the exit code and the message.
+
+// Built once by TestMain: binary with the race detector (unless RANGEDL_E2E_NORACE is set),
+// plainBinary without it, for measuring memory.
+var binary, plainBinary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "rangedl-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary, plainBinary = filepath.Join(dir, "rangedl-race"), filepath.Join(dir, "rangedl")
+	if os.Getenv("RANGEDL_E2E_NORACE") != "" {
+		binary = plainBinary
+	}
+	for _, b := range []string{plainBinary, binary} {
+		args := []string{"build", "-o", b, "."}
+		if b != plainBinary {
+			args = []string{"build", "-race", "-o", b, "."}
+		}
+		if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "building rangedl: %v\n%s", err, out)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func startServer(t *testing.T, cfg server.Config) *server.Server {
+	t.Helper()
+	s, err := server.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+type result struct {
+	code   int
+	stderr string
+	out    string // output file path
+}
+
+// rangedl runs the binary in a fresh directory with args and waits for it.
+func rangedl(t *testing.T, args ...string) result {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code: code, stderr: stderr.String(), out: dir}
+}
+
+// checkFile asserts that path holds exactly the first size bytes of the content for seed.
+func checkFile(t *testing.T, path string, seed uint64, size int64) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(data)) != size {
+		t.Fatalf("%s: size %d; want %d", path, len(data), size)
+	}
+	if got, want := sha256.Sum256(data), server.Sum(seed, size); got != want {
+		t.Fatalf("%s: sha256 %x; want %x", path, got, want)
+	}
+}
+
+func TestDownloadSizes(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 7})
+	sizes := []int64{0, 1, 1<<20 + 1, 7<<20 + 13, 40 << 20} // 40 MiB: larger than every buffer
+	for _, n := range []string{"1", "32"} {
+		for _, size := range sizes {
+			t.Run(fmt.Sprintf("n=%s/size=%d", n, size), func(t *testing.T) {
+				r := rangedl(t, "-n", n, "-o", "f.bin", s.URL(fmt.Sprintf("/%d.bin", size)))
+				if r.code != 0 {
+					t.Fatalf("exit %d; want 0\n%s", r.code, r.stderr)
+				}
+				checkFile(t, filepath.Join(r.out, "f.bin"), 7, size)
+				if !regexp.MustCompile(`^(rangedl: warning: 32 connections to one server is a lot; most servers are happier with 16 or fewer\n)?rangedl: saved f\.bin: [0-9.]+ (B|KiB|MiB) in \S+ \(\S+ \S+/s\), \d+ connections?\n$`).MatchString(r.stderr) {
+					t.Errorf("stderr %q; want one summary line", r.stderr)
+				}
+			})
+		}
+	}
+}
+
+// TestBytesFetchedOnce checks that a clean download asks for every byte exactly once.
+func TestBytesFetchedOnce(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 3})
+	const size = 30<<20 + 5
+	r := rangedl(t, "-n", "8", "-q", s.URL(fmt.Sprintf("/%d.bin", size)))
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q; want 0 and nothing (-q)", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(r.out, fmt.Sprintf("%d.bin", size)), 3, size)
+	if got := s.Stats().BodyBytes; got != size {
+		t.Errorf("server sent %d body bytes; want %d", got, size)
+	}
+	if got := s.Stats().Conns; got > 8 {
+		t.Errorf("server saw %d connections; want at most 8 (keep-alive)", got)
+	}
+	for _, req := range s.Requests() {
+		if req.Header.Get("Accept-Encoding") != "identity" || req.Range == "" {
+			t.Errorf("request %d: Accept-Encoding %q, Range %q; want identity and a range", req.Seq, req.Header.Get("Accept-Encoding"), req.Range)
+		}
+		if req.Seq > 1 && req.IfRange == "" {
+			t.Errorf("request %d has no If-Range", req.Seq)
+		}
+	}
+}
+
+func TestServerVariants(t *testing.T) {
+	const size = 5<<20 + 3
+	for _, tc := range []struct {
+		name   string
+		cfg    server.Config
+		notice string
+	}{
+		{"no-ranges", server.Config{NoRanges: true}, "rangedl: the server does not support ranges; downloading over one connection\n"},
+		{"chunked", server.Config{Chunked: true}, ""},
+		{"chunked-no-ranges", server.Config{Chunked: true, NoRanges: true}, "rangedl: the server did not say how long the file is; downloading over one connection\n"},
+		{"no-keepalive", server.Config{NoKeepAlive: true}, ""},
+		{"close-delimited", server.Config{CloseDelimited: true}, ""},
+		{"close-delimited-no-ranges", server.Config{CloseDelimited: true, NoRanges: true}, "rangedl: the server did not say how long the file is; downloading over one connection\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.Seed = 11
+			s := startServer(t, tc.cfg)
+			r := rangedl(t, "-n", "8", "-o", "out", s.URL(fmt.Sprintf("/%d", size)))
+			if r.code != 0 {
+				t.Fatalf("exit %d; want 0\n%s", r.code, r.stderr)
+			}
+			checkFile(t, filepath.Join(r.out, "out"), 11, size)
+			if !strings.HasPrefix(r.stderr, tc.notice+"rangedl: saved out:") {
+				t.Errorf("stderr %q; want it to start with %q", r.stderr, tc.notice)
+			}
+			if got := s.Stats().BodyBytes; got != size {
+				t.Errorf("server sent %d body bytes; want %d", got, size)
+			}
+		})
+	}
+}
+
+// TestRecovers checks that a piece that fails once is fetched again and the file is still right.
+func TestRecovers(t *testing.T) {
+	const size = 12 << 20
+	for _, f := range []server.Fault{
+		{Kind: server.ResetAfter, Request: 3, Bytes: 100 << 10},
+		{Kind: server.ShortBody, Request: 2, Bytes: 1000},
+		{Kind: server.WrongContentRange, Request: 2},
+		{Kind: server.Status503, Request: 4, RetryAfter: 0},
+		{Kind: server.ResetAfter, Request: 1, Bytes: -1},
+		{Kind: server.HugeHeaders, Request: 3},
+	} {
+		t.Run(f.Kind.String(), func(t *testing.T) {
+			s := startServer(t, server.Config{Seed: 5, Faults: []server.Fault{f}})
+			r := rangedl(t, "-n", "4", "-o", "out", s.URL(fmt.Sprintf("/%d", size)))
+			if r.code != 0 {
+				t.Fatalf("exit %d; want 0\n%s", r.code, r.stderr)
+			}
+			checkFile(t, filepath.Join(r.out, "out"), 5, size)
+		})
+	}
+}
+
+// TestFailures checks the exit code and the exact message of each kind of failure.
+func TestFailures(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 9})
+	always := func(f server.Fault) *server.Server {
+		return startServer(t, server.Config{Seed: 9, Faults: []server.Fault{f}})
+	}
+	wrong := always(server.Fault{Kind: server.WrongContentRange, Request: 0})
+	changed := always(server.Fault{Kind: server.ChangeContent, Request: 3})
+	ignores := always(server.Fault{Kind: server.IgnoreRange, Request: 3})
+	unavailable := always(server.Fault{Kind: server.Status503, RetryAfter: 0})
+	moved := always(server.Fault{Kind: server.Redirect, Target: "/elsewhere"})
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		msg  string // a regexp for the whole of stderr
+	}{
+		{"no url", nil, 2, `^rangedl: no URL given\nRun 'rangedl -h' for usage.\n$`},
+		{"two urls", []string{"http://a/x", "http://b/y"}, 2, `^rangedl: one URL at a time \(got 2\)\n`},
+		{"bad flag", []string{"--frobnicate", "http://a/x"}, 2, `^rangedl: flag provided but not defined: -frobnicate\n`},
+		{"bad -n", []string{"-n", "0", "http://a/x"}, 2, `^rangedl: -n 0: connections must be 1\.\.256\n`},
+		{"bad -s", []string{"-s", "12Q", "http://a/x"}, 2, `^rangedl: -s "12Q": want a positive size such as 4M\n$`},
+		{"small -s", []string{"-s", "100K", "http://a/x"}, 2, `^rangedl: -s "100K": the smallest piece is 1M\n$`},
+		{"scheme", []string{"ftp://a/x"}, 2, `^rangedl: bad URL "ftp://a/x": only http:// URLs are supported\n$`},
+		{"bad port", []string{"http://a:99999/x"}, 2, `^rangedl: bad URL "http://a:99999/x": bad port "99999"\n$`},
+		{"not found", []string{"-o", "x", s.URL("/nothing-here")}, 4, `^rangedl: HTTP 404 Not Found from http://127\.0\.0\.1:\d+/nothing-here\n$`},
+		{"refused", []string{"-o", "x", "http://127.0.0.1:1/x"}, 3, `^rangedl: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n$`},
+		{"wrong range", []string{"-o", "x", "--retries", "2", wrong.URL("/3M")}, 5,
+			`^rangedl: asked for bytes 0-1048575, server sent bytes \d+-\d+/3145728 \(bytes 0-1048575 of http://127\.0\.0\.1:\d+/3M\), 3 attempts\n$`},
+		{"changed", []string{"-n", "2", "-o", "x", changed.URL("/8M")}, 5, // If-Range makes it a 200
+			`^rangedl: http://127\.0\.0\.1:\d+/8M answered a range request with the whole file \(HTTP 200\): the file changed on the server, or it stopped honouring ranges\nrangedl: x is incomplete: .* were written before the error\n$`},
+		{"200 to a range", []string{"-n", "2", "-o", "x", ignores.URL("/8M")}, 5,
+			`^rangedl: http://127\.0\.0\.1:\d+/8M answered a range request with the whole file \(HTTP 200\): the file changed on the server, or it stopped honouring ranges\nrangedl: x is incomplete: .*\n$`},
+		{"503 forever", []string{"-o", "x", "--retries", "1", unavailable.URL("/1M")}, 4,
+			`^rangedl: HTTP 503 Service Unavailable \(bytes 0-1048575 of http://127\.0\.0\.1:\d+/1M\), 2 attempts\n$`},
+		{"redirect", []string{"-o", "x", moved.URL("/1M")}, 4,
+			`^rangedl: HTTP 302 Found from http://127\.0\.0\.1:\d+/1M: redirect to /elsewhere \(redirects are not followed yet\)\n$`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := rangedl(t, tc.args...)
+			if r.code != tc.code || !regexp.MustCompile(tc.msg).MatchString(r.stderr) {
+				t.Fatalf("exit %d, stderr %q; want %d and %q", r.code, r.stderr, tc.code, tc.msg)
+			}
+		})
+	}
+}
+
+// TestWrongBytesNeverWritten: a server that always sends the wrong range leaves no byte of it
+// in the file.
+func TestWrongBytesNeverWritten(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 2, Faults: []server.Fault{{Kind: server.WrongContentRange, Request: 2}, {Kind: server.WrongContentRange, Request: 3}}})
+	r := rangedl(t, "-n", "1", "-s", "1M", "-o", "x", s.URL("/3M"))
+	if r.code != 0 {
+		t.Fatalf("exit %d; want 0\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(r.out, "x"), 2, 3<<20)
+}
+
+func TestExistingOutput(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 4})
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f")
+	if err := os.WriteFile(path, []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "-o", path, s.URL("/2M"))
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+		t.Fatalf("err %v; want exit 2", err)
+	}
+	if want := "rangedl: " + path + " already exists; use --overwrite to replace it, or -o to choose another name\n"; string(out) != want {
+		t.Errorf("stderr %q; want %q", out, want)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "precious" {
+		t.Errorf("existing file changed to %q", got)
+	}
+	if s.Stats().Requests != 0 {
+		t.Errorf("server saw %d requests; want none", s.Stats().Requests)
+	}
+	if out, err := exec.Command(binary, "-q", "--overwrite", "-o", path, s.URL("/2M")).CombinedOutput(); err != nil {
+		t.Fatalf("--overwrite: %v\n%s", err, out)
+	}
+	checkFile(t, path, 4, 2<<20)
+}
+
+func TestDefaultOutputName(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 6})
+	r := rangedl(t, "-q", s.URL("/dir/2K.data?latency=0s"))
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(r.out, "2K.data"), 6, 2<<10)
+}
+
+// goroutines starts a throttled download, asks the Go runtime for a goroutine dump (SIGQUIT)
+// in the middle of it, and counts the goroutines.
+func goroutines(t *testing.T, s *server.Server, conns string) int {
+	t.Helper()
+	cmd := exec.Command(binary, "-n", conns, "-q", "-o", "x", s.URL("/64M"))
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), "GOTRACEBACK=all")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until every connection is open at the server, then a little more.
+	deadline := time.Now().Add(10 * time.Second)
+	var want int64
+	fmt.Sscan(conns, &want)
+	for s.Stats().Conns < want && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := s.Stats().Conns; got < want {
+		cmd.Process.Kill()
+		t.Fatalf("server saw %d connections; want %d before counting", got, want)
+	}
+	time.Sleep(200 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGQUIT)
+	cmd.Wait()
+	// Count the program's goroutines; the runtime's own (GC workers come and go with the heap)
+	// are created by package runtime, and goroutine 0 is the signal-handling thread.
+	n := 0
+	for _, block := range strings.Split(stderr.String(), "\n\n") {
+		if strings.HasPrefix(block, "goroutine ") && !strings.HasPrefix(block, "goroutine 0 ") &&
+			!strings.Contains(block, "\ncreated by runtime.") {
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatalf("no goroutine dump in %q", stderr.String())
+	}
+	return n
+}
+
+func TestNoGoroutinePerConnection(t *testing.T) {
+	one := goroutines(t, startServer(t, server.Config{Rate: 1 << 20}), "1")
+	many := goroutines(t, startServer(t, server.Config{Rate: 1 << 20}), "64")
+	if one != many {
+		t.Errorf("goroutines: %d at -n 1, %d at -n 64; want the same", one, many)
+	}
+	t.Logf("goroutines: %d at -n 1 and at -n 64", one)
+}
+
+func TestInterrupt(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 8, Rate: 2 << 20})
+	cmd := exec.Command(binary, "-n", "4", "-o", "x", s.URL("/64M"))
+	cmd.Dir = t.TempDir()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for s.Stats().BodyBytes < 2<<20 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("err %v; want exit 130", err)
+	}
+	if !regexp.MustCompile(`^rangedl: interrupted\nrangedl: x is incomplete: [0-9.]+ MiB were written before the error\n$`).MatchString(stderr.String()) {
+		t.Errorf("stderr %q", stderr.String())
+	}
+	// What was written is the served content: every 1 MiB piece is either all content or
+	// not written at all (a hole reads as zeros; a piece is never half right).
+	data, _ := os.ReadFile(filepath.Join(cmd.Dir, "x"))
+	want := make([]byte, len(data))
+	server.Fill(8, 0, want)
+	var good int
+	for off := 0; off < len(data); off++ {
+		if data[off] == want[off] {
+			good++
+		} else if data[off] != 0 {
+			t.Fatalf("byte %d is %#x; want %#x or a hole", off, data[off], want[off])
+		}
+	}
+	if good < 1<<20 {
+		t.Errorf("only %d bytes written before the interrupt", good)
+	}
+	if s.Stats().Conns == 0 {
+		t.Error("no connection")
+	}
+}
+
+// TestStdoutBackPressure: writing to standard output, bytes must leave in order. When the
+// connection holding the next bytes is slow (a straggler), the others would race ahead and fill
+// memory; rangedl instead stops reading them while its buffer is full. The output is checked
+// in order, and peak memory stays far below the file size.
+func TestStdoutBackPressure(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 12, Straggler: 1, StragglerRate: 4 << 20})
+	const size = 64 << 20
+	cmd := exec.Command(plainBinary, "-n", "8", "-q", "-o", "-", s.URL("/64M"))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	peak := watchPeakRSS(cmd.Process.Pid)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if got, want := sha256.Sum256(stdout.Bytes()), server.Sum(12, size); stdout.Len() != size || got != want {
+		t.Fatalf("stdout: %d bytes, sha256 %x; want %d, %x", stdout.Len(), got, size, want)
+	}
+	rss := peak() >> 20
+	t.Logf("peak RSS %d MiB for %d MiB with a straggler holding the cursor", rss, size>>20)
+	if rss > 32 {
+		t.Errorf("peak RSS %d MiB; want at most 32 (the buffer is bounded at 8 MiB)", rss)
+	}
+}
+
+// watchPeakRSS polls the high-water mark of a running process's resident memory (VmHWM in
+// /proc/PID/status) and returns a function giving the last value seen, in bytes. The rusage of
+// wait4 cannot be used: Go starts children with CLONE_VM, and exec records the parent's memory
+// high-water mark as the child's ru_maxrss, so a large test process hides a small child.
+func watchPeakRSS(pid int) func() int64 {
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+			if err != nil {
+				return // exited (or not Linux)
+			}
+			if m := regexp.MustCompile(`(?m)^VmHWM:\s+(\d+) kB$`).FindSubmatch(status); m != nil {
+				var kb int64
+				fmt.Sscan(string(m[1]), &kb)
+				peak.Store(max(peak.Load(), kb<<10))
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
+	return func() int64 {
+		close(stop)
+		<-done
+		return peak.Load()
+	}
+}

@@ -1,0 +1,359 @@
+// Command rangedl downloads a file over many HTTP/1.1 connections at once, each fetching a
+// byte range, driven by one event loop. Run "rangedl -h" for usage; README.md has the details.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"os/signal"
+	"path"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rangedl/rangedl/loop"
+)
+
+// Exit codes (documented in README.md).
+const (
+	exitOK          = 0
+	exitInternal    = 1 // a bug or an error of no other kind
+	exitUsage       = 2 // bad flags or URL
+	exitNetwork     = 3 // DNS, connect, reset, timeout, malformed HTTP
+	exitHTTP        = 4 // the server answered with an error status
+	exitIntegrity   = 5 // the server contradicted itself; nothing of it was written
+	exitIO          = 6 // the output could not be created or written
+	exitInterrupted = 130
+)
+
+const usage = `usage: rangedl [flags] URL
+
+Downloads URL over several connections at once, each fetching a byte range.
+
+flags:
+  -n, --connections N   connections at once, 1..256 (default 8)
+  -s, --split-size SIZE largest piece requested at once, at least 1M; K, M, G suffixes
+                        (default: automatic, up to 64M, shrinking toward the end)
+  -o, --output FILE     where to save (default: the URL's last path segment);
+                        "-" writes to standard output, strictly in order
+      --overwrite       replace FILE if it exists (default: refuse)
+      --retries N       attempts per piece after the first failure (default 5)
+  -q, --quiet           print nothing but errors
+  -p, --no-progress     no progress bar (the summary line stays)
+  -V, --version         print the version and exit
+
+exit codes: 0 ok, 2 usage, 3 network, 4 HTTP error status, 5 integrity (the server
+contradicted itself), 6 local I/O, 130 interrupted, 1 anything else.
+`
+
+type options struct {
+	conns      int
+	split      string
+	output     string
+	overwrite  bool
+	retries    int
+	quiet      bool
+	noProgress bool
+	version    bool
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+func run(args []string, stderr io.Writer) int {
+	opt, rawURL, err := parseArgs(args, stderr)
+	if err == flag.ErrHelp {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "rangedl: %v\n%s", err, "Run 'rangedl -h' for usage.\n")
+		return exitUsage
+	}
+	if opt.version {
+		fmt.Fprintln(stderr, "rangedl", loop.Version)
+		return exitOK
+	}
+	job, err := newJob(opt, rawURL)
+	if err != nil {
+		fmt.Fprintf(stderr, "rangedl: %v\n", err)
+		return exitUsage
+	}
+	say := func(format string, a ...any) {
+		if !opt.quiet {
+			fmt.Fprintf(stderr, "rangedl: "+format+"\n", a...)
+		}
+	}
+	if opt.conns > 16 {
+		say("warning: %d connections to one server is a lot; most servers are happier with 16 or fewer", opt.conns)
+	}
+	job.Notice = func(msg string) { say("%s", msg) }
+
+	if err := resolve(&job); err != nil {
+		fmt.Fprintf(stderr, "rangedl: %v\n", err)
+		return exitNetwork
+	}
+	l, err := loop.New(job)
+	if err != nil {
+		fmt.Fprintf(stderr, "rangedl: %v\n", err)
+		return exitInternal
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		if _, ok := <-sigs; ok {
+			l.Stop()
+		}
+	}()
+
+	bar := startProgress(stderr, job.Stats, !opt.quiet && !opt.noProgress)
+	res, err := l.Run()
+	bar.stop()
+	if err != nil {
+		fmt.Fprintf(stderr, "rangedl: %v\n", err)
+		if res.Size > 0 || loop.KindOf(err) == loop.KindInterrupted {
+			fmt.Fprintf(stderr, "rangedl: %s is incomplete: %s were written before the error\n", job.Output, formatSize(res.Size))
+		}
+		return exitCode(err)
+	}
+	say("%s %s: %s in %s (%s/s), %d connection%s%s", map[bool]string{true: "wrote", false: "saved"}[job.Stream != nil], job.Output, formatSize(res.Size),
+		res.Elapsed.Round(time.Millisecond), formatSize(int64(float64(res.Size)/max(res.Elapsed.Seconds(), 1e-3))),
+		res.Connections, plural(res.Connections), map[bool]string{true: "", false: ", single stream"}[res.Ranged])
+	return exitOK
+}
+
+func exitCode(err error) int {
+	switch loop.KindOf(err) {
+	case loop.KindNetwork:
+		return exitNetwork
+	case loop.KindHTTP:
+		return exitHTTP
+	case loop.KindIntegrity:
+		return exitIntegrity
+	case loop.KindIO:
+		return exitIO
+	case loop.KindInterrupted:
+		return exitInterrupted
+	}
+	return exitInternal
+}
+
+// parseArgs reads flags before and after the URL (people type "rangedl URL -o x" too).
+func parseArgs(args []string, stderr io.Writer) (options, string, error) {
+	var opt options
+	fs := flag.NewFlagSet("rangedl", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {} // usage is printed for -h only, not after every mistake
+	for _, name := range []string{"n", "connections"} {
+		fs.IntVar(&opt.conns, name, 8, "")
+	}
+	for _, name := range []string{"s", "split-size"} {
+		fs.StringVar(&opt.split, name, "", "")
+	}
+	for _, name := range []string{"o", "output"} {
+		fs.StringVar(&opt.output, name, "", "")
+	}
+	for _, name := range []string{"q", "quiet"} {
+		fs.BoolVar(&opt.quiet, name, false, "")
+	}
+	for _, name := range []string{"p", "no-progress"} {
+		fs.BoolVar(&opt.noProgress, name, false, "")
+	}
+	for _, name := range []string{"V", "version"} {
+		fs.BoolVar(&opt.version, name, false, "")
+	}
+	fs.BoolVar(&opt.overwrite, "overwrite", false, "")
+	fs.IntVar(&opt.retries, "retries", loop.DefaultMaxRetries, "")
+
+	var urls []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				fmt.Fprint(stderr, usage)
+			}
+			return opt, "", err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		urls = append(urls, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	switch {
+	case opt.version:
+		return opt, "", nil
+	case len(urls) == 0:
+		return opt, "", errors.New("no URL given")
+	case len(urls) > 1:
+		return opt, "", fmt.Errorf("one URL at a time (got %d)", len(urls))
+	case opt.conns < 1 || opt.conns > loop.MaxConnections:
+		return opt, "", fmt.Errorf("-n %d: connections must be 1..%d", opt.conns, loop.MaxConnections)
+	case opt.retries < 0:
+		return opt, "", fmt.Errorf("--retries %d: must be 0 or more", opt.retries)
+	}
+	return opt, urls[0], nil
+}
+
+// newJob checks the URL and options and turns them into a loop.Job (addresses still unresolved).
+func newJob(opt options, rawURL string) (loop.Job, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return loop.Job{}, fmt.Errorf("bad URL %q: %v", rawURL, errors.Unwrap(err))
+	}
+	switch {
+	case u.Scheme == "https":
+		return loop.Job{}, fmt.Errorf("%s: https is not supported yet", rawURL)
+	case u.Scheme != "http":
+		return loop.Job{}, fmt.Errorf("bad URL %q: only http:// URLs are supported", rawURL)
+	case u.Hostname() == "":
+		return loop.Job{}, fmt.Errorf("bad URL %q: no host", rawURL)
+	case u.User != nil:
+		return loop.Job{}, fmt.Errorf("bad URL %q: user:password@ in URLs is not supported yet", rawURL)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return loop.Job{}, fmt.Errorf("bad URL %q: bad port %q", rawURL, p)
+		}
+	}
+	target := u.EscapedPath()
+	if target == "" {
+		target = "/"
+	}
+	if u.RawQuery != "" {
+		target += "?" + u.RawQuery
+	}
+	var piece int64
+	if opt.split != "" {
+		if piece, err = parseSize(opt.split); err != nil {
+			return loop.Job{}, fmt.Errorf("-s %q: %v", opt.split, err)
+		}
+		if piece < loop.MinPieceSize {
+			return loop.Job{}, fmt.Errorf("-s %q: the smallest piece is 1M", opt.split)
+		}
+	}
+	output := opt.output
+	if output == "" {
+		output = outputName(u)
+	}
+	var stream io.Writer
+	if output == "-" {
+		stream, output = os.Stdout, "standard output"
+	} else if !opt.overwrite {
+		if _, err := os.Lstat(output); err == nil {
+			return loop.Job{}, fmt.Errorf("%s already exists; use --overwrite to replace it, or -o to choose another name", output)
+		}
+	}
+	retries := opt.retries
+	if retries == 0 {
+		retries = -1 // loop.Job: 0 means the default
+	}
+	return loop.Job{
+		URL:         u.Redacted(),
+		Host:        u.Host,
+		Target:      target,
+		Output:      output,
+		Overwrite:   opt.overwrite,
+		Stream:      stream,
+		Connections: opt.conns,
+		PieceSize:   piece,
+		MaxRetries:  retries,
+		Stats:       new(loop.Stats),
+	}, nil
+}
+
+// resolve looks up the host before the loop starts (DNS runs off the loop).
+func resolve(job *loop.Job) error {
+	u, _ := url.Parse("http://" + job.Host)
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = "80"
+	}
+	pn, _ := strconv.Atoi(port)
+	if ip, err := netip.ParseAddr(host); err == nil {
+		job.Addrs = []netip.AddrPort{netip.AddrPortFrom(ip, uint16(pn))}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), loop.DefaultConnectTimeout)
+	defer cancel()
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		var dnsErr *net.DNSError
+		if errors.As(err, &dnsErr) {
+			return fmt.Errorf("cannot resolve %s: %s", host, dnsErr.Err)
+		}
+		return fmt.Errorf("cannot resolve %s: %v", host, err)
+	}
+	for _, ip := range ips {
+		job.Addrs = append(job.Addrs, netip.AddrPortFrom(ip.Unmap(), uint16(pn)))
+	}
+	return nil
+}
+
+// outputName derives a local file name from the URL: the last path segment, percent-decoded,
+// with anything that could leave the current directory or confuse a terminal replaced.
+func outputName(u *url.URL) string {
+	name := path.Base(u.Path) // u.Path is already percent-decoded
+	name = strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r < 0x20 || r == 0x7f {
+			return '_'
+		}
+		return r
+	}, name)
+	if len(name) > 255 {
+		name = name[:255]
+	}
+	if name == "" || name == "." || name == ".." || name == "/" || strings.Trim(name, "_") == "" {
+		return "index.html"
+	}
+	return name
+}
+
+// parseSize reads "1048576", "512K", "4M", "1G" (binary multiples).
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	switch strings.ToUpper(s[len(s)-1:]) {
+	case "K":
+		mult = 1 << 10
+	case "M":
+		mult = 1 << 20
+	case "G":
+		mult = 1 << 30
+	}
+	if mult > 1 {
+		s = s[:len(s)-1]
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, errors.New("want a positive size such as 4M")
+	}
+	return n * mult, nil
+}
+
+func formatSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	f, u := float64(n), 0
+	for f >= unit && u < 4 {
+		f /= unit
+		u++
+	}
+	return fmt.Sprintf("%.1f %ciB", f, " KMGT"[u])
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
