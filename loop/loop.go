@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -275,7 +276,7 @@ func (l *Loop) send(c *conn) {
 			l.arm(c, evWrite)
 			return
 		case err != nil:
-			l.lost(c, err)
+			l.lost(c, os.NewSyscallError("write", err))
 			return
 		}
 		c.sent += n
@@ -293,7 +294,7 @@ func (l *Loop) read(c *conn) {
 			continue
 		case err == unix.EAGAIN:
 		case err != nil:
-			l.lost(c, err)
+			l.lost(c, os.NewSyscallError("read", err))
 		case n == 0:
 			l.eof(c)
 		default:
@@ -569,6 +570,8 @@ func (l *Loop) fail(e *Error) {
 }
 
 // shutdown closes every connection, writes out what has arrived, and closes the file.
+// After a failure the partial file is kept (the caller reports how much it holds), unless
+// nothing was written to it.
 func (l *Loop) shutdown() {
 	for _, c := range l.conns {
 		if c != nil {
@@ -578,6 +581,9 @@ func (l *Loop) shutdown() {
 	if l.out != nil {
 		if err := l.out.close(); err != nil {
 			l.fail(errorf(KindIO, err, "writing %s", l.job.Output))
+		}
+		if l.err != nil && l.done == 0 && l.out.f != nil {
+			os.Remove(l.job.Output) // created by us, nothing in it: leave no empty file behind
 		}
 	}
 	l.poll.close()

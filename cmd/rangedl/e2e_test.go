@@ -440,3 +440,19 @@ func watchPeakRSS(pid int) func() int64 {
 		return peak.Load()
 	}
 }
+
+// TestNoEmptyFileLeft: a download that fails before writing a byte leaves no file behind, both
+// when it fails before the output exists and after the first head created it.
+func TestNoEmptyFileLeft(t *testing.T) {
+	for _, bytes := range []int64{-1, 0} { // reset before the head; reset right after it
+		s := startServer(t, server.Config{Faults: []server.Fault{{Kind: server.ResetAfter, Bytes: bytes}}})
+		r := rangedl(t, "--retries", "1", "-o", "x", s.URL("/4M"))
+		want := `^rangedl: connection (lost|closed early) \(bytes 0-1048575 of http://127\.0\.0\.1:\d+/4M\), 2 attempts(: read: connection reset by peer)?\n$`
+		if r.code != 3 || !regexp.MustCompile(want).MatchString(r.stderr) {
+			t.Fatalf("reset after %d: exit %d, stderr %q; want 3 and %q", bytes, r.code, r.stderr, want)
+		}
+		if _, err := os.Stat(filepath.Join(r.out, "x")); !os.IsNotExist(err) {
+			t.Errorf("reset after %d: output file: %v; want it absent", bytes, err)
+		}
+	}
+}

@@ -120,7 +120,7 @@ func run(args []string, stderr io.Writer) int {
 	bar.stop()
 	if err != nil {
 		fmt.Fprintf(stderr, "rangedl: %v\n", err)
-		if res.Size > 0 || loop.KindOf(err) == loop.KindInterrupted {
+		if res.Size > 0 && job.Stream == nil {
 			fmt.Fprintf(stderr, "rangedl: %s is incomplete: %s were written before the error\n", job.Output, formatSize(res.Size))
 		}
 		return exitCode(err)
