@@ -1,0 +1,86 @@
+# rangedl — see README.md. Everything here needs only Go; the rest (staticcheck from the Go
+# module proxy, nginx-light from Debian) is installed on first use.
+
+GO          ?= go
+BIN         := $(CURDIR)/bin
+RANGEDL     := $(BIN)/rangedl
+STATICCHECK := $(BIN)/staticcheck
+STATICCHECK_VERSION := v0.8.2
+FUZZTIME    ?= 5s
+# Fuzz targets as package:Target.
+FUZZ        := ./httpparse:FuzzParser ./reorder:FuzzBuffer
+
+.PHONY: all build test unit race fuzz fuzz-smoke lint fmt-check vet cross interop nginx bench bench-smoke demo clean
+
+all: build
+
+build:
+	$(GO) build -o $(RANGEDL) ./cmd/rangedl
+
+# The whole suite a change must pass (CI runs this).
+test: fmt-check vet lint race fuzz-smoke cross bench-smoke
+
+race:
+	$(GO) test -race -shuffle=on ./...
+
+unit:
+	$(GO) test ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+$(STATICCHECK):
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+lint: $(STATICCHECK) fmt-check vet
+	$(STATICCHECK) ./...
+
+# A short run of every fuzz target; found crashers land in testdata/fuzz and stay as seeds.
+fuzz-smoke:
+	@set -e; for t in $(FUZZ); do \
+		echo "fuzz $$t for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done
+
+fuzz:
+	$(MAKE) fuzz-smoke FUZZTIME=5m
+
+# The kqueue side cannot run here; it must at least compile (and vet) for every BSD.
+cross:
+	@set -e; for os in freebsd darwin openbsd netbsd; do \
+		echo "GOOS=$$os"; GOOS=$$os $(GO) vet ./...; \
+	done
+
+# nginx-light from Debian, if there is no nginx yet.
+nginx:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { \
+		echo "installing nginx-light"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx-light >/dev/null; }
+
+# Downloads from a real nginx on loopback.
+interop: nginx
+	RANGEDL_INTEROP=1 $(GO) test -count=1 -run Nginx -v ./cmd/rangedl/
+
+# Side-by-side comparison with aria2c, axel, curl, wget, wget2 (installs what is missing).
+bench: nginx
+	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); for p in aria2:aria2c axel:axel wget2:wget2 curl:curl wget:wget; do \
+		command -v $${p#*:} >/dev/null || { $$SUDO apt-get update -qq; DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $${p%%:*} >/dev/null || echo "$${p%%:*}: not installable, reported absent"; }; \
+	done
+	$(GO) test -run '^$$' -bench . -benchmem ./httpparse ./reorder
+	$(GO) run ./bench/cmd/compare
+
+bench-smoke:
+	$(GO) run ./bench/cmd/compare -smoke
+
+# Builds rangedl, serves a 1 GiB synthetic file on loopback, downloads it with the progress
+# bar, and checks its SHA-256.
+demo: build
+	@bash bench/demo.sh $(RANGEDL)
+
+clean:
+	rm -rf $(BIN)
