@@ -38,7 +38,7 @@ func TestSchedCoversFile(t *testing.T) {
 			if p.len() > last {
 				t.Fatalf("total %d: piece %+v longer than the one before (%d)", tc.total, p, last)
 			}
-			if p.len() < MinPieceSize && p.end != tc.total {
+			if p.len() < tailPiece && p.end != tc.total {
 				t.Fatalf("total %d: piece %+v below the minimum and not the last", tc.total, p)
 			}
 			next, last = p.end, p.len()
