@@ -38,14 +38,23 @@ type conn struct {
 	since  time.Time // last progress: connect started, bytes arrived, request sent
 	reused bool      // served a response before: a close before any byte is a stale keep-alive
 
-	p     httpparse.Parser
-	req   []byte // request bytes, reused from piece to piece
-	sent  int    // bytes of req written
-	piece piece  // what this connection is fetching
-	probe bool   // piece was requested before the size was known
-	off   int64  // file offset of the next body byte
-	seen  int    // response bytes received for the current request
-	drain bool   // the body is not file content (416): read and drop it
+	p      httpparse.Parser
+	req    []byte // request bytes, reused from piece to piece
+	sent   int    // bytes of req written
+	piece  piece  // what this connection is fetching; a steal may lower piece.end
+	reqEnd int64  // end of the range the request asked for (the response is checked against it)
+	probe  bool   // piece was requested before the size was known
+	off    int64  // file offset of the next body byte
+	seen   int    // response bytes received for the current request
+	drain  bool   // the body is not file content (416): read and drop it
+	dup    *conn  // in the end game, the other connection fetching the same range (both ways)
+
+	// Throughput over a moving window (see balance.go): body bytes since the last sample, and
+	// the last rateTicks samples, one per housekeeping tick.
+	got       int64
+	ticks     [rateTicks]int64
+	tick      int       // samples taken since the window last restarted
+	bodyStart time.Time // when the current response's head was accepted
 }
 
 // request builds the GET for c.piece into c.req, reusing its memory. Every request is a
@@ -72,7 +81,7 @@ func (c *conn) request(j *Job, ifRange []byte) {
 		b = append(b, "\r\n"...)
 	}
 	b = append(b, "\r\n"...)
-	c.req, c.sent = b, 0
+	c.req, c.sent, c.reqEnd = b, 0, c.piece.end
 	c.off, c.seen, c.drain = c.piece.start, 0, false
 	c.p.Reset()
 }

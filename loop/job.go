@@ -33,6 +33,8 @@ type Job struct {
 	Notice func(msg string)
 	// Stats, when set, is updated by the loop as it goes; other goroutines may read it.
 	Stats *Stats
+	// Trace, when set, receives the loop's events and decisions as JSON lines (trace.go).
+	Trace io.Writer
 }
 
 // Limits and defaults.

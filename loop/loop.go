@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rangedl/rangedl/httpparse"
+	"github.com/rangedl/rangedl/reorder"
 	"golang.org/x/sys/unix"
 )
 
@@ -39,12 +40,21 @@ type Loop struct {
 
 	sched  sched
 	out    *output
-	ranged bool  // the file is fetched in ranges over many connections
-	done   int64 // body bytes accepted
-	fin    bool  // every byte is in
+	ranged bool             // the file is fetched in ranges over many connections
+	have   reorder.RangeSet // body bytes accepted (a duplicated range arrives twice, counts once)
+	done   int64            // have.Size(), or the bytes of a stream of unknown length
+	fin    bool             // every byte is in
 	err    *Error
+	trace  *tracer
 
-	etag, lastMod, ifRange []byte // validators of the first response; If-Range value
+	rates     []float64 // scratch for the median rate
+	nextEvict time.Time // no eviction before this
+	evictions int
+	trouble   time.Time // the last failure or refusal; connections come back after a quiet spell
+
+	etag, lastMod, ifRange []byte   // validators of the first response; If-Range value
+	encoding               []byte   // its Content-Encoding, which every response must repeat
+	file                   *os.File // the output, created by New (nil for a stream)
 
 	connectFails  int       // consecutive failed connects
 	everConnected bool      // some connect ever succeeded
@@ -90,11 +100,24 @@ func New(job Job) (*Loop, error) {
 	if job.Stats == nil {
 		job.Stats = new(Stats)
 	}
+	var file *os.File
+	if job.Stream == nil {
+		f, err := create(job.Output, job.Overwrite)
+		if err != nil {
+			return nil, errorf(KindIO, err, "cannot create the output")
+		}
+		file = f
+	}
 	p, err := newPoller()
 	if err != nil {
-		return nil, err
+		if file != nil {
+			file.Close()
+			os.Remove(job.Output)
+		}
+		return nil, errorf(KindIO, err, "event loop")
 	}
 	l := &Loop{
+		file:   file,
 		job:    job,
 		poll:   p,
 		evs:    make([]event, 128),
@@ -118,6 +141,7 @@ func (l *Loop) Stop() {
 func (l *Loop) Run() (Result, error) {
 	l.start = time.Now()
 	l.now = l.start
+	l.trace = newTracer(l.job.Trace, l.start)
 	l.nextChores = l.now.Add(housekeepingEvery)
 	l.fill()
 	for !l.fin && l.err == nil {
@@ -160,7 +184,7 @@ func (l *Loop) Run() (Result, error) {
 func (l *Loop) dispatch(ev event) {
 	c := l.conns[ev.fd]
 	if c == nil {
-		return // closed earlier in this batch (fds are reused only by fill, after the batch)
+		return // closed earlier in this batch (new descriptors are made only by fill, after it)
 	}
 	if c.state == connecting {
 		if ev.ev&(evWrite|evError) != 0 {
@@ -187,11 +211,33 @@ func (l *Loop) fill() {
 			l.assign(c)
 		}
 	}
-	for l.live < l.target && l.sched.ready(l.now, l.connecting+1) && !l.now.Before(l.connectAfter) {
+	limit := l.target
+	if l.holding() && l.allPaused() {
+		// Every connection waits for the writer, and the writer waits for a piece that
+		// failed and is due again: one more connection fetches it.
+		limit++
+	}
+	for l.live < limit && l.sched.ready(l.now, l.connecting+1, !l.holding()) && !l.now.Before(l.connectAfter) {
 		if !l.open() {
 			return
 		}
 	}
+}
+
+// holding reports whether the stream's buffer is full: then no new piece further ahead is
+// handed out, only retries (the writer may be waiting for one of them).
+func (l *Loop) holding() bool {
+	return l.job.Stream != nil && l.out != nil && l.out.buf.Room() == 0
+}
+
+// allPaused reports whether every open connection is paused by back-pressure.
+func (l *Loop) allPaused() bool {
+	for _, c := range l.conns {
+		if c != nil && !c.paused {
+			return false
+		}
+	}
+	return l.live > 0
 }
 
 // open starts one connection; false when it could not even start (the failure is handled).
@@ -216,6 +262,7 @@ func (l *Loop) open() bool {
 	l.connecting++
 	l.peak = max(l.peak, l.live)
 	l.stats.Conns.Store(int64(l.live))
+	l.trace.event("open", c, nil, piece{}, 0)
 	return true
 }
 
@@ -228,6 +275,7 @@ func (l *Loop) connected(c *conn) {
 	l.connecting--
 	l.everConnected, l.connectFails = true, 0
 	c.since = l.now
+	l.trace.event("connected", c, nil, piece{}, 0)
 	l.assign(c)
 }
 
@@ -250,19 +298,28 @@ func (l *Loop) connectFailed(addr int, err error) {
 	}
 	l.target = max(1, l.live)
 	l.connectAfter = l.now.Add(backoff(l.connectFails))
+	l.trouble = l.now
+	l.trace.note("target", nil, int64(l.target), 0, "connect failed: "+err.Error())
 }
 
-// assign gives c its next piece and sends the request, or leaves it idle.
+// assign gives c its next piece and sends the request, or leaves it idle. With nothing left to
+// hand out, c helps the slowest: it steals part of a range in flight, or duplicates one
+// (balance.go).
 func (l *Loop) assign(c *conn) {
-	p, ok := l.sched.take(l.now)
-	if !ok {
+	p, ok := l.sched.take(l.now, !l.holding())
+	switch {
+	case ok:
+		c.piece = p
+	case l.ranged && !l.holding() && !l.sched.pending() && (l.steal(c) || l.duplicate(c)):
+	default:
 		c.state = idle
 		l.arm(c, evRead) // a server closing an idle connection is noticed and tidied
 		return
 	}
-	c.piece, c.probe = p, l.sched.total < 0
+	c.probe = l.sched.total < 0
 	c.request(&l.job, l.ifRange)
 	c.state = sending
+	l.trace.event("request", c, nil, c.piece, 0)
 	l.send(c)
 }
 
@@ -320,45 +377,58 @@ func (l *Loop) feed(c *conn, b []byte) {
 				}
 				return
 			}
+			l.trace.event("head", c, nil, piece{}, c.p.Resp.Status)
 			if !l.accept(c) {
 				return
 			}
-			c.state = body
+			c.state, c.bodyStart = body, l.now
 			if len(b) == 0 {
 				// A body that is empty by its head (204, Content-Length: 0) ends here.
 				l.body(c, nil)
 			}
 		case body:
-			b = l.body(c, b)
+			l.body(c, b)
+			return
 		default:
-			l.pieceFailed(c, KindNetwork, nil, "server sent bytes nobody asked for")
+			// Bytes on an idle connection (a server's 408 before it closes, say): nothing of
+			// ours is at stake; the connection is simply not used again.
+			l.close(c)
 			return
 		}
 	}
 }
 
-// body passes body bytes to the file and returns what is left of b after the response.
-func (l *Loop) body(c *conn, b []byte) []byte {
+// body passes the body bytes in b to the file, up to the end of the response.
+func (l *Loop) body(c *conn, b []byte) {
 	for {
 		data, n, done, err := c.p.Body(b)
 		b = b[n:]
 		if err != nil {
 			l.pieceFailed(c, KindNetwork, err, "bad response body")
-			return nil
+			return
 		}
 		if len(data) > 0 && !l.deliver(c, data) {
-			return nil
+			return
 		}
-		if done {
-			if len(b) > 0 {
-				l.pieceFailed(c, KindNetwork, nil, "server sent bytes after the response")
-				return nil
-			}
+		switch {
+		case done && len(b) > 0:
+			// Bytes nobody asked for: the server's framing is off. What arrived of the
+			// piece was checked and is kept (pieceFailed gives back only what is missing),
+			// but this connection is trusted no further.
+			l.pieceFailed(c, KindNetwork, nil, "server sent bytes after the response")
+			return
+		case done:
 			l.responseDone(c)
-			return nil
-		}
-		if len(b) == 0 {
-			return nil
+			return
+		case c.off == c.piece.end && (c.reqEnd > c.piece.end || c.p.Resp.Body == httpparse.BodyClose):
+			// The piece is complete but the response goes on: it was stolen from (the rest
+			// belongs to another connection now), or it only ends when the server closes.
+			l.trace.event("cut", c, nil, c.piece, 0)
+			l.close(c)
+			l.pieceDone(c)
+			return
+		case len(b) == 0:
+			return
 		}
 	}
 }
@@ -368,18 +438,37 @@ func (l *Loop) deliver(c *conn, data []byte) bool {
 	if c.drain {
 		return true
 	}
-	if int64(len(data)) > c.piece.end-c.off {
-		l.pieceFailed(c, KindIntegrity, nil, "server sent more bytes than the range holds")
-		return false
+	if want := c.remaining(); int64(len(data)) > want {
+		if c.reqEnd == c.piece.end {
+			l.pieceFailed(c, KindIntegrity, nil, "server sent more bytes than the range holds")
+			return false
+		}
+		data = data[:want] // stolen from: the bytes past the new end are someone else's
 	}
 	if err := l.out.buf.Push(c.off, data); err != nil {
 		l.fail(errorf(KindIO, err, "writing %s", l.job.Output))
 		return false
 	}
-	c.off += int64(len(data))
-	l.done += int64(len(data))
+	n := int64(len(data))
+	if c.piece.end == unknownEnd {
+		l.done += n
+	} else {
+		l.have.Add(reorder.Range{Start: c.off, End: c.off + n})
+		l.done = l.have.Size()
+	}
+	c.off += n
+	c.got += n
 	l.stats.Done.Store(l.done)
 	return true
+}
+
+// pieceDone records that c's piece is complete, and closes the other copy of a duplicated range.
+func (l *Loop) pieceDone(c *conn) {
+	l.trace.event("done", c, nil, c.piece, 0)
+	l.superseded(c)
+	if l.sched.total != unknownEnd && l.done == l.sched.total {
+		l.fin = true
+	}
 }
 
 // responseDone ends a response: the piece is complete, and a keep-alive connection asks for
@@ -400,8 +489,8 @@ func (l *Loop) responseDone(c *conn) {
 		return
 	}
 	c.reused = true
-	if l.done == l.sched.total {
-		l.fin = true
+	l.pieceDone(c)
+	if l.fin {
 		return
 	}
 	if !c.p.Resp.KeepAlive {
@@ -417,10 +506,7 @@ func (l *Loop) eof(c *conn) {
 	case idle:
 		l.close(c) // an idle keep-alive connection timed out at the server: fine
 	case head:
-		if c.seen == 0 && c.reused {
-			// The server closed a keep-alive connection just as we reused it: not a failure.
-			l.close(c)
-			l.sched.giveBack(c.piece, false, l.now)
+		if l.stale(c) {
 			return
 		}
 		l.pieceFailed(c, KindNetwork, nil, "connection closed before the response")
@@ -444,29 +530,86 @@ func (l *Loop) lost(c *conn, err error) {
 		l.close(c)
 		return
 	}
+	if l.stale(c) {
+		return
+	}
 	l.pieceFailed(c, KindNetwork, err, "connection lost")
+}
+
+// stale handles a reused keep-alive connection that the server closed (or reset) just as we
+// sent the next request, before a byte of the answer: a race every HTTP client meets, not the
+// server's failure. The piece goes back at once, without counting an attempt.
+func (l *Loop) stale(c *conn) bool {
+	if !c.reused || c.seen > 0 || (c.state != sending && c.state != head) {
+		return false
+	}
+	l.release(c, false, 0)
+	return true
 }
 
 // pieceFailed closes c and gives back the unfinished part of its piece for a retry, unless it
 // has failed too often or cannot be resumed (the server does not do ranges).
 func (l *Loop) pieceFailed(c *conn, k Kind, cause error, what string) {
+	l.requeue(c, k, cause, what, 0)
+}
+
+// requeue is pieceFailed with a least wait before the retry (a server's Retry-After).
+func (l *Loop) requeue(c *conn, k Kind, cause error, what string, atLeast time.Duration) {
+	rest := c.unfinished()
+	switch {
+	case rest.len() <= 0 || l.covered(c):
+		l.release(c, false, 0) // nothing is lost: only the connection goes
+	case !l.ranged && !c.probe:
+		l.close(c)
+		l.fail(errorf(k, cause, "%s (%s of %s); the server does not support ranges, so it cannot be resumed", what, rangeText(rest), l.job.URL))
+	case rest.attempts >= l.job.MaxRetries:
+		l.close(c)
+		l.fail(errorf(k, cause, "%s (%s of %s), %d attempts", what, rangeText(rest), l.job.URL, rest.attempts+1))
+	default:
+		wait := l.release(c, true, atLeast)
+		l.trace.note("retry", c, int64(rest.attempts+1), wait, what)
+		l.trouble = l.now
+	}
+}
+
+// unfinished is the part of c's piece that has not arrived on c.
+func (c *conn) unfinished() piece {
 	rest := c.piece
 	if !c.drain {
 		rest.start = c.off
 	}
+	return rest
+}
+
+// covered reports whether the other copy of a duplicated range will bring what c has not.
+func (l *Loop) covered(c *conn) bool {
+	d := c.dup
+	return d != nil && l.conns[d.fd] == d && d.piece.end >= c.piece.end
+}
+
+// release closes c and gives its unfinished part back to the queue, unless the other copy of a
+// duplicated range still brings it. It returns how long the part waits.
+func (l *Loop) release(c *conn, failed bool, atLeast time.Duration) time.Duration {
+	rest, covered := c.unfinished(), l.covered(c)
 	l.close(c)
-	where := "bytes " + strconv.FormatInt(rest.start, 10) + "-"
-	if rest.end != unknownEnd {
-		where += strconv.FormatInt(rest.end-1, 10)
+	if d := c.dup; d != nil {
+		c.dup, d.dup = nil, nil
 	}
-	switch {
-	case !l.ranged && !c.probe:
-		l.fail(errorf(k, cause, "%s (%s of %s); the server does not support ranges, so it cannot be resumed", what, where, l.job.URL))
-	case rest.attempts >= l.job.MaxRetries:
-		l.fail(errorf(k, cause, "%s (%s of %s), %d attempts", what, where, l.job.URL, rest.attempts+1))
-	default:
-		l.sched.giveBack(rest, true, l.now)
+	if covered || rest.len() <= 0 {
+		if l.sched.total != unknownEnd && l.done == l.sched.total {
+			l.fin = true
+		}
+		return 0
 	}
+	return l.sched.giveBack(rest, failed, l.now, atLeast)
+}
+
+func rangeText(p piece) string {
+	s := "bytes " + strconv.FormatInt(p.start, 10) + "-"
+	if p.end != unknownEnd {
+		s += strconv.FormatInt(p.end-1, 10)
+	}
+	return s
 }
 
 // close forgets a connection and closes its socket.
@@ -532,9 +675,14 @@ func (l *Loop) throttle() {
 	}
 }
 
-// chores checks timeouts.
+// chores samples throughput, evicts a straggler, and checks timeouts.
 func (l *Loop) chores() {
 	l.nextChores = l.now.Add(housekeepingEvery)
+	l.sample()
+	if l.ranged {
+		l.evict()
+		l.recover()
+	}
 	for _, c := range l.conns {
 		if c == nil || l.err != nil {
 			continue
@@ -553,8 +701,8 @@ func (l *Loop) chores() {
 // timeout is how long the poller may sleep: until the next chores or the next retry.
 func (l *Loop) timeout() time.Duration {
 	next := l.nextChores
-	if t := l.sched.wake(); !t.IsZero() && t.Before(next) {
-		next = t
+	if t := l.sched.wake(); t.After(l.now) && t.Before(next) {
+		next = t // a retry already due waits for a free connection, whose freeing wakes us
 	}
 	if !l.connectAfter.IsZero() && l.connectAfter.After(l.now) && l.connectAfter.Before(next) {
 		next = l.connectAfter
@@ -578,19 +726,33 @@ func (l *Loop) shutdown() {
 			l.close(c)
 		}
 	}
-	if l.out != nil {
+	l.trace.note("finish", nil, l.done, 0, errString(l.err))
+	if err := l.trace.flush(); err != nil {
+		l.job.Notice("writing the trace: " + err.Error())
+	}
+	switch {
+	case l.out != nil:
 		if err := l.out.close(); err != nil {
 			l.fail(errorf(KindIO, err, "writing %s", l.job.Output))
 		}
-		if l.err != nil && l.done == 0 && l.out.f != nil {
-			os.Remove(l.job.Output) // created by us, nothing in it: leave no empty file behind
-		}
+	case l.file != nil:
+		l.file.Close()
+	}
+	if l.err != nil && l.done == 0 && l.file != nil {
+		os.Remove(l.job.Output) // created by us, nothing in it: leave no empty file behind
 	}
 	l.poll.close()
 }
 
-// sameValidator reports whether a validator of a later response agrees with the first one's.
-// A validator missing on either side cannot disagree.
+// sameValidator reports whether a validator of a later response agrees with the first one's:
+// when the first response had it, every later one must repeat it exactly.
 func sameValidator(first, now []byte) bool {
-	return len(first) == 0 || len(now) == 0 || bytes.Equal(first, now)
+	return len(first) == 0 || bytes.Equal(first, now)
+}
+
+func errString(e *Error) string {
+	if e == nil {
+		return ""
+	}
+	return e.Error()
 }

@@ -40,21 +40,22 @@ func newStream(w io.Writer, conns int) *output {
 	return &output{buf: reorder.NewStream(w, 0, reorder.Options{BlockSize: block, MaxBuffered: buffered})}
 }
 
-// create opens the output file. Without overwrite an existing file is never touched: O_EXCL
-// makes the check and the creation one step.
-func create(path string, overwrite bool, conns int) (*output, error) {
+// create opens the output file before any connection, so a bad path fails at once. Without
+// overwrite an existing file is never touched: O_EXCL makes the check and the creation one step.
+func create(path string, overwrite bool) (*os.File, error) {
 	flags := os.O_WRONLY | os.O_CREATE | unix.O_CLOEXEC
 	if overwrite {
 		flags |= os.O_TRUNC
 	} else {
 		flags |= os.O_EXCL
 	}
-	f, err := os.OpenFile(path, flags, 0o666)
-	if err != nil {
-		return nil, err
-	}
+	return os.OpenFile(path, flags, 0o666)
+}
+
+// newFile puts a reorder buffer sized for conns connections in front of f.
+func newFile(f *os.File, conns int) *output {
 	block, buffered := writeSizes(conns)
-	return &output{f: f, buf: reorder.NewFile(f, reorder.Options{BlockSize: block, MaxBuffered: buffered})}, nil
+	return &output{f: f, buf: reorder.NewFile(f, reorder.Options{BlockSize: block, MaxBuffered: buffered})}
 }
 
 // close writes out what is buffered and closes the file, reporting the first error.

@@ -39,8 +39,7 @@ func newPoller() (*poller, error) {
 func (p *poller) ctl(op, fd int, ev events) error {
 	e := unix.EpollEvent{Fd: int32(fd)}
 	if ev&evRead != 0 {
-		// EPOLLRDHUP reports a peer's FIN even when we are not reading (read interest
-		// disarmed for back-pressure is then still told the connection is gone).
+		// EPOLLRDHUP: a peer's FIN is reported as readable even before any data follows.
 		e.Events |= unix.EPOLLIN | unix.EPOLLRDHUP
 	}
 	if ev&evWrite != 0 {
@@ -73,9 +72,10 @@ func (p *poller) wait(out []event, timeout time.Duration) (int, error) {
 		e := raw[i].Events
 		fd := int(raw[i].Fd)
 		if fd == p.wakefd {
+			// Clear the flag first: a wake() after it writes again and is not lost.
+			p.woken.Store(false)
 			var buf [8]byte
 			unix.Read(p.wakefd, buf[:]) // reset the counter; EAGAIN means another drain won
-			p.woken.Store(false)
 			out[i] = event{fd: wakeFD, ev: evRead}
 			continue
 		}

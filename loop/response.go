@@ -3,6 +3,8 @@ package loop
 import (
 	"bytes"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/rangedl/rangedl/httpparse"
 )
@@ -26,7 +28,7 @@ func (l *Loop) accept(c *conn) bool {
 		l.badStatus(c)
 		return false
 	}
-	want := c.piece
+	want := piece{start: c.piece.start, end: c.reqEnd} // what was asked, even if a steal cut it since
 	if !r.HasRange || r.Range.Start != want.start || r.Range.End != want.end-1 || r.Range.Total != l.sched.total {
 		l.pieceFailed(c, KindIntegrity, nil, fmt.Sprintf("asked for bytes %d-%d/%d, server sent %s",
 			want.start, want.end-1, l.sched.total, rangeString(r)))
@@ -36,10 +38,12 @@ func (l *Loop) accept(c *conn) bool {
 		l.pieceFailed(c, KindIntegrity, nil, fmt.Sprintf("Content-Length %d disagrees with Content-Range %s", r.ContentLength, rangeString(r)))
 		return false
 	}
-	if !sameValidator(l.etag, r.ETag()) || !sameValidator(l.lastMod, r.LastModified()) {
+	// A 206 carries the validators a 200 would (RFC 9110 §15.3.7): one that is missing or
+	// different means another version of the file, and so does another content coding.
+	if !sameValidator(l.etag, r.ETag()) || !sameValidator(l.lastMod, r.LastModified()) || !bytes.Equal(l.encoding, r.ContentEncoding()) {
 		l.close(c)
-		l.fail(errorf(KindIntegrity, nil, "the file changed on the server during the download (ETag %q, was %q; Last-Modified %q, was %q)",
-			r.ETag(), l.etag, r.LastModified(), l.lastMod))
+		l.fail(errorf(KindIntegrity, nil, "the file changed on the server during the download (ETag %q, was %q; Last-Modified %q, was %q; Content-Encoding %q, was %q)",
+			r.ETag(), l.etag, r.LastModified(), l.lastMod, r.ContentEncoding(), l.encoding))
 		return false
 	}
 	return true
@@ -61,6 +65,7 @@ func (l *Loop) acceptFirst(c *conn) bool {
 			return false
 		}
 		c.piece.end = r.Range.End + 1
+		c.reqEnd = c.piece.end // the server clamped the probe to the file: nothing was stolen
 		l.ranged = true
 		l.target = l.job.Connections
 		l.sched.learn(total, c.piece.end)
@@ -71,6 +76,7 @@ func (l *Loop) acceptFirst(c *conn) bool {
 			end = unknownEnd
 		}
 		c.piece = piece{start: 0, end: end}
+		c.reqEnd = end
 		l.sched.learn(end, end)
 		if l.job.Connections > 1 && !l.noticed {
 			l.noticed = true
@@ -93,6 +99,7 @@ func (l *Loop) acceptFirst(c *conn) bool {
 	c.probe = false
 	l.etag = bytes.Clone(r.ETag())
 	l.lastMod = bytes.Clone(r.LastModified())
+	l.encoding = bytes.Clone(r.ContentEncoding())
 	// If-Range takes a strong entity tag, or else a date (RFC 9110 §13.1.5).
 	switch {
 	case len(l.etag) > 0 && !bytes.HasPrefix(l.etag, []byte("W/")):
@@ -103,17 +110,14 @@ func (l *Loop) acceptFirst(c *conn) bool {
 	if total := l.sched.total; total != unknownEnd {
 		l.stats.Total.Store(total)
 	}
+	if l.ranged && len(l.ifRange) == 0 && l.job.Connections > 1 {
+		l.job.Notice("the server sends no ETag or Last-Modified: a change of the file during the download cannot be detected")
+	}
 	if l.job.Stream != nil {
 		l.out = newStream(l.job.Stream, l.target)
-		return true
+	} else {
+		l.out = newFile(l.file, l.target)
 	}
-	out, err := create(l.job.Output, l.job.Overwrite, l.target)
-	if err != nil {
-		l.close(c)
-		l.fail(errorf(KindIO, err, "cannot create output"))
-		return false
-	}
-	l.out = out
 	return true
 }
 
@@ -126,7 +130,14 @@ func (l *Loop) badStatus(c *conn) {
 	case r.Status >= 300 && r.Status < 400 && len(r.Location()) > 0:
 		l.close(c)
 		l.fail(errorf(KindHTTP, nil, "%s from %s: redirect to %s (redirects are not followed yet)", what, l.job.URL, r.Location()))
-	case r.Status == 408 || r.Status == 429 || r.Status == 500 || r.Status == 502 || r.Status == 503 || r.Status == 504:
+	case r.Status == 429 || r.Status == 503:
+		// The server asks for less (RFC 6585 §4, RFC 9110 §15.6.4): one connection fewer from
+		// now on, and the retry waits at least as long as Retry-After says.
+		l.target = max(1, min(l.target, l.live)-1)
+		l.trouble = l.now
+		l.trace.note("target", c, int64(l.target), 0, what)
+		l.requeue(c, KindHTTP, nil, what, retryAfter(r.RetryAfter(), l.now))
+	case r.Status == 408 || r.Status == 500 || r.Status == 502 || r.Status == 504:
 		l.pieceFailed(c, KindHTTP, nil, what)
 	default:
 		l.close(c)
@@ -146,3 +157,24 @@ func rangeString(r *httpparse.Response) string {
 	}
 	return fmt.Sprintf("bytes %d-%d/%d", r.Range.Start, r.Range.End, r.Range.Total)
 }
+
+// maxRetryAfter caps how long a Retry-After can hold a piece back: a server asking for an hour
+// gets a minute, and the retries (bounded) end the download if it keeps refusing.
+const maxRetryAfter = time.Minute
+
+// retryAfter parses a Retry-After value (RFC 9110 §10.2.3): delay-seconds or an HTTP-date.
+func retryAfter(v []byte, now time.Time) time.Duration {
+	if len(v) == 0 {
+		return 0
+	}
+	if secs, err := strconv.ParseUint(string(v), 10, 32); err == nil {
+		return min(time.Duration(secs)*time.Second, maxRetryAfter)
+	}
+	if t, err := time.Parse(httpDate, string(v)); err == nil {
+		return min(max(t.Sub(now), 0), maxRetryAfter)
+	}
+	return 0
+}
+
+// httpDate is the IMF-fixdate layout of RFC 9110 §5.6.7.
+const httpDate = "Mon, 02 Jan 2006 15:04:05 GMT"

@@ -52,13 +52,17 @@ func (s *sched) learn(total, first int64) {
 	s.next = first
 }
 
-// take returns the next piece that may start at now.
-func (s *sched) take(now time.Time) (piece, bool) {
+// take returns the next piece that may start at now: a retry whose backoff has passed, or else
+// (when tail is true) a new piece cut from the unassigned tail.
+func (s *sched) take(now time.Time, tail bool) (piece, bool) {
 	for i, p := range s.retry {
 		if !now.Before(p.notBefore) {
 			s.retry = append(s.retry[:i], s.retry[i+1:]...)
 			return p, true
 		}
+	}
+	if !tail {
+		return piece{}, false
 	}
 	if s.total < 0 {
 		if s.probed {
@@ -76,18 +80,22 @@ func (s *sched) take(now time.Time) (piece, bool) {
 	return p, true
 }
 
-// giveBack re-queues the unfinished part of a piece. A failed attempt waits for an exponential
-// backoff with jitter; a piece returned through no fault of the server (a stale keep-alive
-// connection) goes again at once.
-func (s *sched) giveBack(p piece, failed bool, now time.Time) {
+// giveBack re-queues the unfinished part of a piece and returns how long it waits. A failed
+// attempt waits for an exponential backoff with jitter, or atLeast if that is longer (a
+// server's Retry-After); a piece returned through no fault of the server (a stale keep-alive
+// connection, an eviction) goes again at once.
+func (s *sched) giveBack(p piece, failed bool, now time.Time, atLeast time.Duration) time.Duration {
 	if p.len() <= 0 {
-		return
+		return 0
 	}
+	var wait time.Duration
 	if failed {
 		p.attempts++
-		p.notBefore = now.Add(backoff(p.attempts))
+		wait = max(backoff(p.attempts), atLeast)
+		p.notBefore = now.Add(wait)
 	}
 	s.retry = append(s.retry, p)
+	return wait
 }
 
 // pending reports whether any work is waiting, now or after a backoff.
@@ -114,8 +122,8 @@ func backoff(attempt int) time.Duration {
 }
 
 // ready reports whether work is there now for n connections waiting for it: retries whose
-// backoff has passed, plus the unassigned tail counted in minimum pieces.
-func (s *sched) ready(now time.Time, n int) bool {
+// backoff has passed, plus (when tail is true) the unassigned tail counted in tail pieces.
+func (s *sched) ready(now time.Time, n int, tail bool) bool {
 	k := 0
 	for _, p := range s.retry {
 		if !now.Before(p.notBefore) {
@@ -123,6 +131,7 @@ func (s *sched) ready(now time.Time, n int) bool {
 		}
 	}
 	switch {
+	case !tail:
 	case s.total < 0 && !s.probed:
 		k++
 	case s.total >= 0 && s.next < s.total:

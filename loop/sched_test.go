@@ -17,18 +17,18 @@ func TestSchedCoversFile(t *testing.T) {
 		{256 << 20, 64 << 20, 16}, {100<<20 + 7, 1 << 20, 3},
 	} {
 		s := sched{total: -1, maxPiece: tc.maxPiece, conns: tc.conns}
-		p, ok := s.take(now)
+		p, ok := s.take(now, true)
 		if !ok || p.start != 0 || p.end != MinPieceSize {
 			t.Fatalf("probe = %+v, %v; want [0,%d)", p, ok, MinPieceSize)
 		}
-		if _, ok := s.take(now); ok {
+		if _, ok := s.take(now, true); ok {
 			t.Fatal("a second piece before the size is known")
 		}
 		first := min(tc.total, MinPieceSize)
 		s.learn(tc.total, first)
 		next, last := first, int64(1<<62)
 		for {
-			p, ok := s.take(now)
+			p, ok := s.take(now, true)
 			if !ok {
 				break
 			}
@@ -53,19 +53,19 @@ func TestSchedRetryBackoff(t *testing.T) {
 	now := time.Now()
 	s := sched{total: -1, maxPiece: 64 << 20, conns: 4}
 	s.learn(10<<20, 10<<20) // everything handed out already
-	s.giveBack(piece{start: 5, end: 10}, true, now)
-	if _, ok := s.take(now); ok {
+	s.giveBack(piece{start: 5, end: 10}, true, now, 0)
+	if _, ok := s.take(now, true); ok {
 		t.Fatal("a failed piece came back before its backoff")
 	}
 	if w := s.wake(); w.Sub(now) < 180*time.Millisecond || w.Sub(now) > 320*time.Millisecond {
 		t.Fatalf("first backoff %v; want 250ms ±25%%", w.Sub(now))
 	}
-	p, ok := s.take(s.wake())
+	p, ok := s.take(s.wake(), true)
 	if !ok || p.start != 5 || p.end != 10 || p.attempts != 1 {
 		t.Fatalf("retry = %+v, %v; want [5,10) attempt 1", p, ok)
 	}
-	s.giveBack(piece{start: 7, end: 9}, false, now) // a stale keep-alive: at once, no penalty
-	if p, ok := s.take(now); !ok || p.attempts != 0 {
+	s.giveBack(piece{start: 7, end: 9}, false, now, 0) // a stale keep-alive: at once, no penalty
+	if p, ok := s.take(now, true); !ok || p.attempts != 0 {
 		t.Fatalf("stale retry = %+v, %v; want immediate, attempt 0", p, ok)
 	}
 }

@@ -1,0 +1,221 @@
+package loop
+
+import (
+	"math"
+	"slices"
+	"time"
+
+	"github.com/rangedl/rangedl/reorder"
+)
+
+// Connection evaluation and dynamic scheduling: no straggler holds the download hostage.
+//
+// Every connection's throughput is sampled at each housekeeping tick over a moving window of
+// rateTicks ticks (1 s). Three mechanisms use it:
+//
+//   - Work stealing. A connection that finds no unassigned piece takes the back part of the
+//     largest range still in flight. The split is proportional to the two connections' rates,
+//     so both are expected to finish together (an even split when a rate is not known yet).
+//     The victim's request is shortened by closing its connection when it reaches the new end,
+//     not by letting it run on: running on would waste the whole stolen part, closing wastes
+//     only the bytes already in flight (the socket's buffers) and one reconnect, and at that
+//     point the victim would have needed a new request anyway.
+//   - End game. When nothing is left worth splitting, an idle connection duplicates the range
+//     expected to finish last. Whichever copy arrives first is kept (the reorder buffer keeps
+//     the first copy of a byte; both copies were checked against the same validators) and the
+//     other connection is closed.
+//   - Eviction. A connection far below the median of its peers (or not moving at all) while
+//     it still holds a second or more of work is closed, and its unfinished range goes back
+//     to the queue at once for a fresh connection. At most one eviction per evictEvery, and a
+//     bounded number in all, so a uniformly slow server does not cause churn.
+const (
+	rateTicks  = 4        // the window: rateTicks × housekeepingEvery = 1 s
+	stealMin   = 64 << 10 // neither part of a split is smaller than this
+	stealAfter = 200 * time.Millisecond
+	dupAfter   = 300 * time.Millisecond
+	quickRate  = 100 * time.Millisecond // a response this old has a first estimate of its rate
+	evictRatio = 5                      // evict below median / evictRatio
+	evictEvery = time.Second
+)
+
+// rate returns c's throughput in bytes per second over the window, or -1 until the window is full.
+func (c *conn) rate() float64 {
+	if c.tick < rateTicks {
+		return -1
+	}
+	var sum int64
+	for _, n := range c.ticks {
+		sum += n
+	}
+	return float64(sum) / (rateTicks * housekeepingEvery).Seconds()
+}
+
+// eta estimates how long c needs for the rest of its piece: from the window when it is full,
+// else from the current response once it is quickRate old; ok is false when it cannot tell
+// yet. A connection that has not moved at all takes forever.
+func (c *conn) eta(now time.Time) (d time.Duration, ok bool) {
+	r := c.rate()
+	if r < 0 && c.state == body {
+		if age := now.Sub(c.bodyStart); age >= quickRate {
+			r = float64(c.off-c.piece.start) / age.Seconds()
+		}
+	}
+	switch {
+	case r < 0:
+		return 0, false
+	case r == 0:
+		return math.MaxInt64, true
+	}
+	return time.Duration(float64(c.remaining()) / r * float64(time.Second)), true
+}
+
+// active reports whether c holds work: a request sent or being sent, or a body arriving.
+func (c *conn) active() bool {
+	return (c.state == sending || c.state == head || c.state == body) && !c.paused
+}
+
+// remaining is how many bytes of c's piece have not arrived on c.
+func (c *conn) remaining() int64 { return c.piece.end - c.off }
+
+// sample closes one window slot for every connection. A connection that is not working (idle,
+// connecting, paused for back-pressure) starts its window again.
+func (l *Loop) sample() {
+	for _, c := range l.conns {
+		if c == nil {
+			continue
+		}
+		if !c.active() {
+			c.tick, c.got = 0, 0
+			continue
+		}
+		c.ticks[c.tick%rateTicks] = c.got
+		c.tick++
+		c.got = 0
+	}
+}
+
+// median returns the median rate of the connections with a full window, and how many there are.
+func (l *Loop) median() (float64, int) {
+	l.rates = l.rates[:0]
+	for _, c := range l.conns {
+		if c != nil && c.active() {
+			if r := c.rate(); r >= 0 {
+				l.rates = append(l.rates, r)
+			}
+		}
+	}
+	if len(l.rates) == 0 {
+		return -1, 0
+	}
+	slices.Sort(l.rates)
+	return l.rates[len(l.rates)/2], len(l.rates)
+}
+
+// steal gives the idle connection c the back part of the largest range in flight, if its
+// connection is known to need more than stealAfter for it (sooner, a new request would gain
+// nothing and cost the victim its connection).
+func (l *Loop) steal(c *conn) bool {
+	var v *conn
+	for _, o := range l.conns {
+		if o != nil && o != c && o.active() && o.dup == nil && (v == nil || o.remaining() > v.remaining()) {
+			v = o
+		}
+	}
+	if v == nil || v.remaining() < 2*stealMin {
+		return false
+	}
+	if eta, ok := v.eta(l.now); !ok || eta < stealAfter {
+		return false
+	}
+	rest := v.remaining()
+	keep := rest / 2
+	if rv, rt := v.rate(), l.expectedRate(); rv >= 0 && rt > 0 {
+		keep = int64(float64(rest) * rv / (rv + rt))
+	}
+	keep = min(max(keep, stealMin), rest-stealMin)
+	mid := v.off + keep
+	c.piece = piece{start: mid, end: v.piece.end}
+	v.piece.end = mid
+	l.trace.event("steal", c, v, c.piece, 0)
+	return true
+}
+
+// duplicate gives the idle connection c a copy of the range expected to finish last.
+func (l *Loop) duplicate(c *conn) bool {
+	var v *conn
+	var worst time.Duration
+	for _, o := range l.conns {
+		if o == nil || o == c || !o.active() || o.dup != nil || o.remaining() <= 0 {
+			continue
+		}
+		if eta, ok := o.eta(l.now); ok && eta > worst {
+			v, worst = o, eta
+		}
+	}
+	if v == nil || worst < dupAfter {
+		return false
+	}
+	c.piece = piece{start: v.off, end: v.piece.end}
+	c.dup, v.dup = v, c
+	l.trace.event("duplicate", c, v, c.piece, 0)
+	return true
+}
+
+// expectedRate is what a fresh connection may be expected to do: the median, or -1.
+func (l *Loop) expectedRate() float64 {
+	m, _ := l.median()
+	return m
+}
+
+// evict closes one connection (the first found, at most one per evictEvery) that is far below
+// the median of its peers and would take more than a second to finish its piece.
+func (l *Loop) evict() {
+	if l.now.Before(l.nextEvict) || l.evictions >= 2*l.job.Connections+4 {
+		return
+	}
+	med, n := l.median()
+	if n < 3 || med <= 0 {
+		return
+	}
+	for _, c := range l.conns {
+		if c == nil || !c.active() || c.dup != nil {
+			continue
+		}
+		r := c.rate()
+		if r < 0 || r >= med/evictRatio || (r > 0 && float64(c.remaining())/r < time.Second.Seconds()) {
+			continue // too young to judge, fast enough, or about to finish anyway
+		}
+		l.evictions++
+		l.nextEvict = l.now.Add(evictEvery)
+		l.trace.rates("evict", c, r, med)
+		l.release(c, false, 0)
+		return
+	}
+}
+
+// superseded closes the partner of a duplicated range once the range is complete.
+func (l *Loop) superseded(c *conn) {
+	d := c.dup
+	if d == nil {
+		return
+	}
+	c.dup, d.dup = nil, nil
+	if l.conns[d.fd] == d && d.remaining() > 0 && l.have.Contains(reorder.Range{Start: d.off, End: d.piece.end}) {
+		l.trace.event("lost", d, c, piece{start: d.off, end: d.piece.end}, 0)
+		l.close(d)
+	}
+}
+
+// quietSpell is how long without failures or refusals before a lowered connection count
+// grows again, one connection at a time: a burst of 503s or a refused connect must not leave
+// the rest of the download on fewer connections (aria2 never reopens them).
+const quietSpell = 5 * time.Second
+
+// recover raises the wanted connections by one after a quiet spell.
+func (l *Loop) recover() {
+	if l.target < l.job.Connections && l.now.Sub(l.trouble) >= quietSpell {
+		l.target++
+		l.trouble = l.now
+		l.trace.note("target", nil, int64(l.target), 0, "quiet for "+quietSpell.String())
+	}
+}

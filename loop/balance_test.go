@@ -1,0 +1,146 @@
+package loop
+
+import (
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// fakeConn makes a working connection with a full rate window at rate bytes per second.
+func fakeConn(id int, p piece, off int64, rate float64) *conn {
+	c := &conn{fd: id, id: id, state: body, piece: p, reqEnd: p.end, off: off}
+	if rate >= 0 {
+		c.tick = rateTicks
+		for i := range c.ticks {
+			c.ticks[i] = int64(rate * housekeepingEvery.Seconds())
+		}
+	}
+	return c
+}
+
+func loopWith(conns ...*conn) *Loop {
+	l := &Loop{job: Job{Connections: len(conns)}}
+	for _, c := range conns {
+		for c.fd >= len(l.conns) {
+			l.conns = append(l.conns, nil)
+		}
+		l.conns[c.fd] = c
+	}
+	return l
+}
+
+func TestRateWindow(t *testing.T) {
+	c := &conn{state: body}
+	l := loopWith()
+	l.conns = []*conn{c}
+	for i := range rateTicks {
+		if c.rate() != -1 {
+			t.Fatalf("rate after %d samples = %v; want -1 (window not full)", i, c.rate())
+		}
+		c.got = 1 << 20
+		l.sample()
+	}
+	if got, want := c.rate(), float64(rateTicks<<20)/(rateTicks*housekeepingEvery).Seconds(); got != want {
+		t.Fatalf("rate = %v; want %v", got, want)
+	}
+	c.state = idle // a pause in the work restarts the window
+	l.sample()
+	if c.rate() != -1 {
+		t.Fatalf("rate after idling = %v; want -1", c.rate())
+	}
+}
+
+// TestStealProportional: a fast thief takes most of a straggler's range, so both are expected
+// to finish together; the straggler is cut, and nothing is lost or doubled.
+func TestStealProportional(t *testing.T) {
+	slow := fakeConn(1, piece{start: 0, end: 8 << 20}, 1<<20, 160<<10)
+	peers := []*conn{slow, fakeConn(2, piece{start: 8 << 20, end: 9 << 20}, 9<<20-1000, 8<<20),
+		fakeConn(3, piece{start: 9 << 20, end: 10 << 20}, 10<<20-1000, 8<<20)}
+	l := loopWith(peers...)
+	thief := &conn{fd: 4, id: 4, state: idle}
+	l.conns = append(l.conns, thief)
+	if !l.steal(thief) {
+		t.Fatal("no steal from a 7 MiB straggler")
+	}
+	if slow.piece.end != thief.piece.start || thief.piece.end != 8<<20 {
+		t.Fatalf("victim %+v, thief %+v; want them to meet and the thief to end at 8 MiB", slow.piece, thief.piece)
+	}
+	kept := slow.piece.end - slow.off
+	if want := int64(7<<20) * (160 << 10) / (160<<10 + 8<<20); kept < want-1 || kept > want+1 {
+		t.Fatalf("straggler keeps %d bytes; want about %d (its share by rate)", kept, want)
+	}
+	if slow.reqEnd != 8<<20 {
+		t.Fatalf("victim reqEnd %d; the request asked for 8 MiB and its response is checked against that", slow.reqEnd)
+	}
+}
+
+func TestStealTooSmall(t *testing.T) {
+	l := loopWith(fakeConn(1, piece{start: 0, end: 100 << 10}, 0, -1))
+	thief := &conn{fd: 2, id: 2, state: idle}
+	l.conns = append(l.conns, thief)
+	if l.steal(thief) {
+		t.Fatalf("stole %+v from a 100 KiB range; want no split below 2×%d", thief.piece, stealMin)
+	}
+	// Nothing to split, but the range will take long at its rate: the end game duplicates it.
+	if l.duplicate(thief) {
+		t.Fatal("duplicated a range whose rate is not known yet")
+	}
+	l.conns[1].tick = rateTicks // rate 0: stalled
+	if !l.duplicate(thief) || thief.piece != (piece{start: 0, end: 100 << 10}) || thief.dup != l.conns[1] || l.conns[1].dup != thief {
+		t.Fatalf("duplicate: thief %+v dup %v; want a linked copy of [0,100K)", thief.piece, thief.dup)
+	}
+}
+
+// realFD gives c a descriptor the loop may close: a duplicate of one end of a socket pair.
+func realFD(t *testing.T, p *poller, c *conn) *conn {
+	a, _ := newPair(t)
+	fd, err := unix.Dup(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) }) // EBADF once the loop has closed it
+	c.fd = fd
+	if err := p.add(fd, evRead); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestEvictStraggler(t *testing.T) {
+	now := time.Now()
+	p := newTestPoller(t)
+	slow := realFD(t, p, fakeConn(1, piece{start: 0, end: 8 << 20}, 1<<20, 100<<10))
+	l := loopWith(slow,
+		realFD(t, p, fakeConn(2, piece{start: 8 << 20, end: 16 << 20}, 9<<20, 8<<20)),
+		realFD(t, p, fakeConn(3, piece{start: 16 << 20, end: 24 << 20}, 17<<20, 8<<20)),
+		realFD(t, p, fakeConn(4, piece{start: 24 << 20, end: 32 << 20}, 25<<20, 8<<20)))
+	l.now, l.poll, l.stats, l.live = now, p, new(Stats), 4
+	l.evict()
+	if l.conns[slow.fd] != nil || l.evictions != 1 || l.live != 3 {
+		t.Fatalf("straggler still open (evictions %d, live %d)", l.evictions, l.live)
+	}
+	got, ok := l.sched.take(now, true)
+	if !ok || got.start != 1<<20 || got.end != 8<<20 || got.attempts != 0 {
+		t.Fatalf("re-queued %+v, %v; want [1M,8M) at once, not counted as a failure", got, ok)
+	}
+	l.evict() // at most one per evictEvery
+	if l.evictions != 1 {
+		t.Fatalf("evictions %d within %v; want 1", l.evictions, evictEvery)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		v    string
+		want time.Duration
+	}{
+		{"", 0}, {"0", 0}, {"3", 3 * time.Second}, {"120", maxRetryAfter}, {"-1", 0}, {"soon", 0},
+		{"Sun, 22 Nov 2026 08:00:10 GMT", 10 * time.Second}, {"Sun, 22 Nov 2026 07:00:00 GMT", 0},
+	} {
+		if got := retryAfter([]byte(tc.v), now); got != tc.want {
+			t.Errorf("retryAfter(%q) = %v; want %v", tc.v, got, tc.want)
+		}
+	}
+}
