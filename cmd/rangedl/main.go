@@ -14,10 +14,13 @@ import (
 	"os"
 	"os/signal"
 	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/rangedl/rangedl/loop"
 )
@@ -46,6 +49,8 @@ flags:
                         "-" writes to standard output, strictly in order
       --overwrite       replace FILE if it exists (default: refuse)
       --retries N       attempts per piece after the first failure (default 5)
+      --stall-timeout D a connection with no data for D fails its piece (default 30s)
+      --trace FILE      write the loop's events and decisions to FILE as JSON lines
   -q, --quiet           print nothing but errors
   -p, --no-progress     no progress bar (the summary line stays)
   -V, --version         print the version and exit
@@ -60,6 +65,8 @@ type options struct {
 	output     string
 	overwrite  bool
 	retries    int
+	stall      time.Duration
+	trace      string
 	quiet      bool
 	noProgress bool
 	version    bool
@@ -101,17 +108,31 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "rangedl: %v\n", err)
 		return exitNetwork
 	}
+	if opt.trace != "" {
+		f, err := createTrace(opt.trace, job.Output, opt.overwrite)
+		if err != nil {
+			fmt.Fprintf(stderr, "rangedl: %v\n", err)
+			return exitIO
+		}
+		defer f.Close()
+		job.Trace = f
+	}
 	l, err := loop.New(job)
 	if err != nil {
 		fmt.Fprintf(stderr, "rangedl: %v\n", err)
-		return exitInternal
+		return exitCode(err)
 	}
-	sigs := make(chan os.Signal, 1)
+	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	go func() {
 		if _, ok := <-sigs; ok {
 			l.Stop()
+		}
+		// A second signal while the loop cannot see the first (blocked writing to a stalled
+		// pipe, say) ends the program at once.
+		if _, ok := <-sigs; ok {
+			os.Exit(exitInterrupted)
 		}
 	}()
 
@@ -173,6 +194,8 @@ func parseArgs(args []string, stderr io.Writer) (options, string, error) {
 	}
 	fs.BoolVar(&opt.overwrite, "overwrite", false, "")
 	fs.IntVar(&opt.retries, "retries", loop.DefaultMaxRetries, "")
+	fs.DurationVar(&opt.stall, "stall-timeout", loop.DefaultStallTimeout, "")
+	fs.StringVar(&opt.trace, "trace", "", "")
 
 	var urls []string
 	for {
@@ -199,6 +222,8 @@ func parseArgs(args []string, stderr io.Writer) (options, string, error) {
 		return opt, "", fmt.Errorf("-n %d: connections must be 1..%d", opt.conns, loop.MaxConnections)
 	case opt.retries < 0:
 		return opt, "", fmt.Errorf("--retries %d: must be 0 or more", opt.retries)
+	case opt.stall <= 0:
+		return opt, "", fmt.Errorf("--stall-timeout %v: must be positive", opt.stall)
 	}
 	return opt, urls[0], nil
 }
@@ -257,16 +282,17 @@ func newJob(opt options, rawURL string) (loop.Job, error) {
 		retries = -1 // loop.Job: 0 means the default
 	}
 	return loop.Job{
-		URL:         u.Redacted(),
-		Host:        u.Host,
-		Target:      target,
-		Output:      output,
-		Overwrite:   opt.overwrite,
-		Stream:      stream,
-		Connections: opt.conns,
-		PieceSize:   piece,
-		MaxRetries:  retries,
-		Stats:       new(loop.Stats),
+		URL:          u.Redacted(),
+		Host:         u.Host,
+		Target:       target,
+		Output:       output,
+		Overwrite:    opt.overwrite,
+		Stream:       stream,
+		Connections:  opt.conns,
+		PieceSize:    piece,
+		MaxRetries:   retries,
+		StallTimeout: opt.stall,
+		Stats:        new(loop.Stats),
 	}, nil
 }
 
@@ -299,22 +325,47 @@ func resolve(job *loop.Job) error {
 }
 
 // outputName derives a local file name from the URL: the last path segment, percent-decoded,
-// with anything that could leave the current directory or confuse a terminal replaced.
+// with anything that could leave the current directory or confuse a terminal replaced. A URL
+// naming a directory (ending in "/") saves as index.html.
 func outputName(u *url.URL) string {
+	if strings.HasSuffix(u.Path, "/") {
+		return "index.html"
+	}
 	name := path.Base(u.Path) // u.Path is already percent-decoded
 	name = strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r < 0x20 || r == 0x7f {
+		if r == '/' || r == '\\' || unicode.IsControl(r) || r == utf8.RuneError {
 			return '_'
 		}
 		return r
 	}, name)
-	if len(name) > 255 {
-		name = name[:255]
+	for len(name) > 255 { // the usual limit of a file name, cut on a character boundary
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
 	}
-	if name == "" || name == "." || name == ".." || name == "/" || strings.Trim(name, "_") == "" {
+	switch {
+	case name == "-":
+		return "_" // "-" means standard output to -o, and to most tools
+	case name == "" || name == "." || name == ".." || strings.Trim(name, "_") == "":
 		return "index.html"
 	}
 	return name
+}
+
+// createTrace opens the --trace file: never the output itself, and an existing file only
+// with --overwrite.
+func createTrace(name, output string, overwrite bool) (*os.File, error) {
+	if a, b := filepath.Clean(name), filepath.Clean(output); a == b {
+		return nil, fmt.Errorf("--trace %s: that is the output file", name)
+	}
+	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if overwrite {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	f, err := os.OpenFile(name, flags, 0o666)
+	if err != nil {
+		return nil, fmt.Errorf("cannot write the trace: %v", err)
+	}
+	return f, nil
 }
 
 // parseSize reads "1048576", "512K", "4M", "1G" (binary multiples).

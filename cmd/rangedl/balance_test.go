@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rangedl/rangedl/bench/server"
+)
+
+// End-to-end tests of connection evaluation and dynamic scheduling (issue 4): each run must
+// finish with the right SHA-256, the --trace file must show the decision that rescued it, and
+// the server's counters bound how many body bytes were fetched twice.
+
+type traceEvent struct {
+	T      float64  `json:"t"`
+	Event  string   `json:"event"`
+	Conn   int      `json:"conn"`
+	From   int      `json:"from"`
+	Range  [2]int64 `json:"range"`
+	Status int      `json:"status"`
+	Rate   float64  `json:"rate"`
+	Median float64  `json:"median"`
+	Wait   float64  `json:"wait"`
+	N      int64    `json:"n"`
+	Reason string   `json:"reason"`
+}
+
+func readTrace(t *testing.T, path string) []traceEvent {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var evs []traceEvent
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var e traceEvent
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("trace line %q: %v", sc.Text(), err)
+		}
+		evs = append(evs, e)
+	}
+	if len(evs) == 0 || evs[len(evs)-1].Event != "finish" {
+		t.Fatalf("trace has %d events and does not end with finish", len(evs))
+	}
+	return evs
+}
+
+func count(evs []traceEvent, names ...string) int {
+	n := 0
+	for _, e := range evs {
+		for _, name := range names {
+			if e.Event == name {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// download runs rangedl with --trace against s and checks the file; it returns the trace.
+func download(t *testing.T, s *server.Server, seed uint64, size int64, path string, args ...string) []traceEvent {
+	t.Helper()
+	r := rangedl(t, append(args, "-o", "out", "--trace", "trace.jsonl", s.URL(path))...)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(r.out, "out"), seed, size)
+	return readTrace(t, filepath.Join(r.out, "trace.jsonl"))
+}
+
+func wasted(s *server.Server, size int64) int64 { return s.Stats().BodyBytes - size }
+
+// TestStraggler: one connection at 1/50th of the others' speed. Without stealing, eviction and
+// duplication it would hold its first piece (4 MiB at 160 KiB/s: 25 s) while the rest of the
+// file takes about a second.
+func TestStraggler(t *testing.T) {
+	const size = 64 << 20
+	s := startServer(t, server.Config{Seed: 21, Rate: 8 << 20, Straggler: 2, StragglerRate: 160 << 10})
+	evs := download(t, s, 21, size, "/64M", "-n", "8")
+	if count(evs, "steal", "evict", "duplicate") == 0 {
+		t.Errorf("no steal, evict or duplicate in the trace")
+	}
+	if fin := evs[len(evs)-1].T; fin > 10 {
+		t.Errorf("finished after %.1fs; the straggler held the download hostage", fin)
+	}
+	if w := wasted(s, size); w > 8<<20 {
+		t.Errorf("%d body bytes fetched twice; want at most 8 MiB", w)
+	}
+	t.Logf("%d steals, %d evictions, %d duplicates, %d bytes fetched twice, %.2fs",
+		count(evs, "steal"), count(evs, "evict"), count(evs, "duplicate"), wasted(s, size), evs[len(evs)-1].T)
+}
+
+// TestStalledConnection: one response stops after 200 KiB and never continues. Its peers keep
+// going, so the stalled connection is evicted or its range is taken over, well before the
+// 30 s stall timeout.
+func TestStalledConnection(t *testing.T) {
+	const size = 48 << 20
+	s := startServer(t, server.Config{Seed: 22, Rate: 8 << 20, Faults: []server.Fault{{Kind: server.Stall, Request: 4, Bytes: 200 << 10}}})
+	evs := download(t, s, 22, size, "/48M", "-n", "6")
+	if count(evs, "steal", "evict", "duplicate") == 0 {
+		t.Errorf("no steal, evict or duplicate in the trace")
+	}
+	if fin := evs[len(evs)-1].T; fin > 20 {
+		t.Errorf("finished after %.1fs; want well before the 30s stall timeout", fin)
+	}
+	if w := wasted(s, size); w > 8<<20 {
+		t.Errorf("%d body bytes fetched twice; want at most 8 MiB", w)
+	}
+}
+
+// TestStallTimeout: with one connection there are no peers to compare with; the stall timeout
+// fails the piece and the retry resumes from the last byte received.
+func TestStallTimeout(t *testing.T) {
+	const size = 3 << 20
+	s := startServer(t, server.Config{Seed: 23, Faults: []server.Fault{{Kind: server.Stall, Request: 2, Bytes: 100 << 10}}})
+	evs := download(t, s, 23, size, "/3M", "-n", "1", "--stall-timeout", "500ms")
+	retried := false
+	for _, e := range evs {
+		retried = retried || (e.Event == "retry" && e.Reason == "no data for 500ms")
+	}
+	if !retried {
+		t.Errorf("no retry for the stall in the trace")
+	}
+	if w := wasted(s, size); w != 0 {
+		t.Errorf("%d body bytes fetched twice; want 0 (the retry starts where the stall stopped)", w)
+	}
+}
+
+// TestRetryAfter503: a 503 with Retry-After lowers the number of connections and delays the
+// retry by at least what the server asked.
+func TestRetryAfter503(t *testing.T) {
+	const size = 24 << 20
+	s := startServer(t, server.Config{Seed: 24, Rate: 16 << 20, Faults: []server.Fault{{Kind: server.Status503, Request: 3, RetryAfter: 1}}})
+	evs := download(t, s, 24, size, "/24M", "-n", "4")
+	var lowered, waited bool
+	for _, e := range evs {
+		lowered = lowered || (e.Event == "target" && e.N < 4 && strings.HasPrefix(e.Reason, "HTTP 503"))
+		waited = waited || (e.Event == "retry" && e.Wait >= 1 && strings.HasPrefix(e.Reason, "HTTP 503"))
+	}
+	if !lowered || !waited {
+		t.Errorf("trace: connections lowered below 4 %v, retry after >= 1s %v; want both", lowered, waited)
+	}
+}
+
+// TestStdoutRetry: writing to standard output, the piece the writer needs next fails. The
+// other connections fill the buffer and pause; the failed piece must still be fetched again.
+func TestStdoutRetry(t *testing.T) {
+	const size = 48 << 20
+	s := startServer(t, server.Config{Seed: 25, Faults: []server.Fault{{Kind: server.ResetAfter, Request: 2, Bytes: 300 << 10}}})
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "-n", "8", "-q", "-o", "-", s.URL("/48M"))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if got, want := sha256.Sum256(stdout.Bytes()), server.Sum(25, size); stdout.Len() != size || got != want {
+		t.Fatalf("stdout: %d bytes, sha256 %x; want %d, %x", stdout.Len(), got, size, want)
+	}
+}

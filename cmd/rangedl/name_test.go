@@ -1,0 +1,51 @@
+package main
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestOutputName(t *testing.T) {
+	long := strings.Repeat("é", 200) // 400 bytes
+	for _, tc := range []struct{ url, want string }{
+		{"http://h/a/b.iso", "b.iso"},
+		{"http://h/a/b%20c.iso?x=1#f", "b c.iso"},
+		{"http://h/", "index.html"},
+		{"http://h", "index.html"},
+		{"http://h/dir/", "index.html"},
+		{"http://h/..%2f..%2fetc%2fpasswd", "passwd"},
+		{"http://h/a/..", "index.html"},
+		{"http://h/%2e%2e", "index.html"},
+		{"http://h/x%0Ay", "x_y"},
+		{"http://h/x%C2%9By", "x_y"}, // U+009B, a C1 control (CSI)
+		{"http://h/x%FFy", "x_y"},    // not UTF-8
+		{"http://h/a%5Cb", "a_b"},
+		{"http://h/-", "_"},
+		{"http://h/" + url.PathEscape(long), strings.Repeat("é", 127)},
+	} {
+		u, err := url.Parse(tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := outputName(u); got != tc.want {
+			t.Errorf("outputName(%q) = %q; want %q", tc.url, got, tc.want)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		want int64
+		ok   bool
+	}{
+		{"1", 1, true}, {"512K", 512 << 10, true}, {"4m", 4 << 20, true}, {"1G", 1 << 30, true},
+		{"0", 0, false}, {"-1M", 0, false}, {"M", 0, false}, {"1.5M", 0, false}, {"9999999999G", 0, false},
+	} {
+		got, err := parseSize(tc.s)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d, ok %v", tc.s, got, err, tc.want, tc.ok)
+		}
+	}
+}
