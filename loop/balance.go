@@ -11,7 +11,8 @@ import (
 // Connection evaluation and dynamic scheduling: no straggler holds the download hostage.
 //
 // Every connection's throughput is sampled at each housekeeping tick over a moving window of
-// rateTicks ticks (1 s). Three mechanisms use it:
+// rateTicks ticks (1 s). Eviction judges after judgeTicks samples; the end game's estimates
+// start sooner, from a response's own average once it is quickRate old. Three mechanisms use it:
 //
 //   - Work stealing. A connection that finds no unassigned piece takes the back part of the
 //     largest range still in flight. The split is proportional to the two connections' rates,
@@ -34,27 +35,30 @@ const (
 	stealAfter = 200 * time.Millisecond
 	dupAfter   = 300 * time.Millisecond
 	quickRate  = 100 * time.Millisecond // a response this old has a first estimate of its rate
+	judgeTicks = 2                      // samples (500 ms) before a connection is judged
 	evictRatio = 5                      // evict below median / evictRatio
 	evictEvery = time.Second
 )
 
-// rate returns c's throughput in bytes per second over the window, or -1 until the window is full.
-func (c *conn) rate() float64 {
-	if c.tick < rateTicks {
+// rate returns c's throughput in bytes per second over its last samples (the whole window
+// once it is full), or -1 with fewer than minTicks samples.
+func (c *conn) rate(minTicks int) float64 {
+	k := min(c.tick, rateTicks)
+	if k < max(minTicks, 1) {
 		return -1
 	}
 	var sum int64
-	for _, n := range c.ticks {
-		sum += n
+	for i := range k {
+		sum += c.ticks[(c.tick-1-i)%rateTicks]
 	}
-	return float64(sum) / (rateTicks * housekeepingEvery).Seconds()
+	return float64(sum) / (time.Duration(k) * housekeepingEvery).Seconds()
 }
 
-// eta estimates how long c needs for the rest of its piece: from the window when it is full,
-// else from the current response once it is quickRate old; ok is false when it cannot tell
-// yet. A connection that has not moved at all takes forever.
+// eta estimates how long c needs for the rest of its piece: from its samples, or before the
+// first one from the current response's average once it is quickRate old; ok is false when it
+// cannot tell yet. A connection that has not moved at all takes forever.
 func (c *conn) eta(now time.Time) (d time.Duration, ok bool) {
-	r := c.rate()
+	r := c.rate(1)
 	if r < 0 && c.state == body {
 		if age := now.Sub(c.bodyStart); age >= quickRate {
 			r = float64(c.off-c.piece.start) / age.Seconds()
@@ -94,12 +98,13 @@ func (l *Loop) sample() {
 	}
 }
 
-// median returns the median rate of the connections with a full window, and how many there are.
+// median returns the median rate of the working connections with judgeTicks samples, and how
+// many there are.
 func (l *Loop) median() (float64, int) {
 	l.rates = l.rates[:0]
 	for _, c := range l.conns {
 		if c != nil && c.active() {
-			if r := c.rate(); r >= 0 {
+			if r := c.rate(judgeTicks); r >= 0 {
 				l.rates = append(l.rates, r)
 			}
 		}
@@ -129,7 +134,7 @@ func (l *Loop) steal(c *conn) bool {
 	}
 	rest := v.remaining()
 	keep := rest / 2
-	if rv, rt := v.rate(), l.expectedRate(); rv >= 0 && rt > 0 {
+	if rv, rt := v.rate(1), l.expectedRate(); rv >= 0 && rt > 0 {
 		keep = int64(float64(rest) * rv / (rv + rt))
 	}
 	keep = min(max(keep, stealMin), rest-stealMin)
@@ -181,7 +186,7 @@ func (l *Loop) evict() {
 		if c == nil || !c.active() || c.dup != nil {
 			continue
 		}
-		r := c.rate()
+		r := c.rate(judgeTicks)
 		if r < 0 || r >= med/evictRatio || (r > 0 && float64(c.remaining())/r < time.Second.Seconds()) {
 			continue // too young to judge, fast enough, or about to finish anyway
 		}

@@ -34,20 +34,30 @@ func TestRateWindow(t *testing.T) {
 	c := &conn{state: body}
 	l := loopWith()
 	l.conns = []*conn{c}
+	perTick := func(n int64) float64 { return float64(n) / housekeepingEvery.Seconds() }
 	for i := range rateTicks {
-		if c.rate() != -1 {
-			t.Fatalf("rate after %d samples = %v; want -1 (window not full)", i, c.rate())
+		if c.rate(rateTicks) != -1 {
+			t.Fatalf("rate after %d samples = %v; want -1 (window not full)", i, c.rate(rateTicks))
 		}
-		c.got = 1 << 20
+		c.got = int64(i+1) << 20
 		l.sample()
+		// Samples of 1, 2, ... i+1 MiB so far: rate(1) averages them all.
+		if got, want := c.rate(1), perTick(int64((i+1)*(i+2)/2)<<20)/float64(i+1); got != want {
+			t.Fatalf("rate(1) after %d samples = %v; want their average, %v", i+1, got, want)
+		}
 	}
-	if got, want := c.rate(), float64(rateTicks<<20)/(rateTicks*housekeepingEvery).Seconds(); got != want {
+	if got, want := c.rate(rateTicks), perTick(10<<20)/rateTicks; got != want {
 		t.Fatalf("rate = %v; want %v", got, want)
+	}
+	c.got = 0
+	l.sample() // the oldest sample (1 MiB) leaves the window
+	if got, want := c.rate(rateTicks), perTick(9<<20)/rateTicks; got != want {
+		t.Fatalf("rate after the window moved = %v; want %v", got, want)
 	}
 	c.state = idle // a pause in the work restarts the window
 	l.sample()
-	if c.rate() != -1 {
-		t.Fatalf("rate after idling = %v; want -1", c.rate())
+	if c.rate(1) != -1 {
+		t.Fatalf("rate after idling = %v; want -1", c.rate(1))
 	}
 }
 
