@@ -206,6 +206,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
+	if !o.smoke {
+		// The per-connection picture of one rangedl run, for people studying the I/O.
+		if err := os.MkdirAll(o.out, 0o755); err == nil {
+			name := rep.date.Format("2006-01-02") + "-" + rep.set + "-timeline.svg"
+			if sc, err := drawTimeline(ctx, o.scenarios, found, bins, work, filepath.Join(o.out, name), logf); err != nil {
+				logf("compare: timeline: %v", err)
+			} else if sc != "" {
+				rep.timeline, rep.timelineOf = name, sc
+			}
+		}
+	}
 	if err := writeReport(&rep, o.out, logf); err != nil {
 		logf("compare: %v", err)
 		return exitFail

@@ -19,6 +19,9 @@ type report struct {
 	tools     []installed
 	scenarios []scenarioReport
 	chart     string // file name of the SVG next to the report; "" for none
+	// timeline is the file name of the per-connection timeline of one rangedl run of
+	// scenario timelineOf (bench/timeline); "" for none.
+	timeline, timelineOf string
 }
 
 // scenarioReport is one scenario's section.
@@ -75,6 +78,9 @@ func (r report) markdown() string {
 	}
 	if r.chart != "" {
 		fmt.Fprintf(&b, "\n![median wall time per tool and scenario](%s)\n", r.chart)
+	}
+	if r.timeline != "" {
+		fmt.Fprintf(&b, "\nOne more rangedl run of %s with `--trace`, outside the measured rounds: which connection fetched which range when, and where the scheduler stole, duplicated or evicted.\n\n![per-connection timeline of one rangedl run](%s)\n", r.timelineOf, r.timeline)
 	}
 	for _, sc := range r.scenarios {
 		b.WriteString("\n" + sc.markdown())
