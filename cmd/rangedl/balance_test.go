@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,41 +11,23 @@ import (
 	"testing"
 
 	"github.com/rangedl/rangedl/bench/server"
+	"github.com/rangedl/rangedl/bench/timeline"
 )
 
 // End-to-end tests of connection evaluation and dynamic scheduling (issue 4): each run must
 // finish with the right SHA-256, the --trace file must show the decision that rescued it, and
 // the server's counters bound how many body bytes were fetched twice.
 
-type traceEvent struct {
-	T      float64  `json:"t"`
-	Event  string   `json:"event"`
-	Conn   int      `json:"conn"`
-	From   int      `json:"from"`
-	Range  [2]int64 `json:"range"`
-	Status int      `json:"status"`
-	Rate   float64  `json:"rate"`
-	Median float64  `json:"median"`
-	Wait   float64  `json:"wait"`
-	N      int64    `json:"n"`
-	Reason string   `json:"reason"`
-}
-
-func readTrace(t *testing.T, path string) []traceEvent {
+func readTrace(t *testing.T, path string) []timeline.Event {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var evs []traceEvent
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var e traceEvent
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			t.Fatalf("trace line %q: %v", sc.Text(), err)
-		}
-		evs = append(evs, e)
+	evs, err := timeline.Read(f)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if len(evs) == 0 || evs[len(evs)-1].Event != "finish" {
 		t.Fatalf("trace has %d events and does not end with finish", len(evs))
@@ -55,7 +35,7 @@ func readTrace(t *testing.T, path string) []traceEvent {
 	return evs
 }
 
-func count(evs []traceEvent, names ...string) int {
+func count(evs []timeline.Event, names ...string) int {
 	n := 0
 	for _, e := range evs {
 		for _, name := range names {
@@ -68,7 +48,7 @@ func count(evs []traceEvent, names ...string) int {
 }
 
 // download runs rangedl with --trace against s and checks the file; it returns the trace.
-func download(t *testing.T, s *server.Server, seed uint64, size int64, path string, args ...string) []traceEvent {
+func download(t *testing.T, s *server.Server, seed uint64, size int64, path string, args ...string) []timeline.Event {
 	t.Helper()
 	r := rangedl(t, append(args, "-o", "out", "--trace", "trace.jsonl", s.URL(path))...)
 	if r.code != 0 {
