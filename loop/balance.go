@@ -81,20 +81,23 @@ func (c *conn) active() bool {
 // remaining is how many bytes of c's piece have not arrived on c.
 func (c *conn) remaining() int64 { return c.piece.end - c.off }
 
-// sample closes one window slot for every connection. A connection that is not working (idle,
-// connecting, paused for back-pressure) starts its window again.
+// sample closes one window slot for every connection receiving a body. Between two pieces
+// (request sent, head awaited) the window is frozen: a round trip is not slowness, and a head
+// that never comes is the stall timeout's business. A response younger than one slot is not
+// sampled yet (its bytes count in the next slot, which then overstates a little: the safe
+// side for eviction). A connection that stops working (idle, connecting, paused for
+// back-pressure) starts its window again.
 func (l *Loop) sample() {
 	for _, c := range l.conns {
-		if c == nil {
-			continue
-		}
-		if !c.active() {
+		switch {
+		case c == nil:
+		case !c.active():
 			c.tick, c.got = 0, 0
-			continue
+		case c.state == body && l.now.Sub(c.bodyStart) >= housekeepingEvery:
+			c.ticks[c.tick%rateTicks] = c.got
+			c.tick++
+			c.got = 0
 		}
-		c.ticks[c.tick%rateTicks] = c.got
-		c.tick++
-		c.got = 0
 	}
 }
 

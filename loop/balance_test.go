@@ -31,9 +31,13 @@ func loopWith(conns ...*conn) *Loop {
 }
 
 func TestRateWindow(t *testing.T) {
-	c := &conn{state: body}
 	l := loopWith()
+	l.now = time.Now()
+	c := &conn{state: body, bodyStart: l.now.Add(-time.Second)}
 	l.conns = []*conn{c}
+	young := &conn{state: body, bodyStart: l.now, got: 1 << 20} // a response younger than a slot
+	head := &conn{state: head, tick: 2, ticks: [rateTicks]int64{1 << 20, 1 << 20}}
+	l.conns = append(l.conns, young, head)
 	perTick := func(n int64) float64 { return float64(n) / housekeepingEvery.Seconds() }
 	for i := range rateTicks {
 		if c.rate(rateTicks) != -1 {
@@ -49,6 +53,13 @@ func TestRateWindow(t *testing.T) {
 	if got, want := c.rate(rateTicks), perTick(10<<20)/rateTicks; got != want {
 		t.Fatalf("rate = %v; want %v", got, want)
 	}
+	if young.tick != 0 || young.got != 1<<20 {
+		t.Errorf("a response younger than one slot was sampled (tick %d, got %d)", young.tick, young.got)
+	}
+	if head.tick != 2 {
+		t.Errorf("a connection waiting for a head was sampled or reset (tick %d); want its window frozen", head.tick)
+	}
+	l.conns = l.conns[:1]
 	c.got = 0
 	l.sample() // the oldest sample (1 MiB) leaves the window
 	if got, want := c.rate(rateTicks), perTick(9<<20)/rateTicks; got != want {

@@ -22,6 +22,9 @@ const readBufSize = 256 << 10
 // housekeepingEvery is how often timeouts are checked.
 const housekeepingEvery = 250 * time.Millisecond
 
+// holdStall is the stall timeout of the connection a full stream buffer waits for.
+const holdStall = 2 * time.Second
+
 // Loop runs one download on the goroutine that calls Run. Nothing in it is safe for use from
 // other goroutines except Stop.
 type Loop struct {
@@ -54,7 +57,8 @@ type Loop struct {
 
 	etag, lastMod, ifRange []byte   // validators of the first response; If-Range value
 	encoding               []byte   // its Content-Encoding, which every response must repeat
-	file                   *os.File // the output, created by New (nil for a stream)
+	file                   *os.File // the output, opened by New (nil for a stream)
+	created                bool     // New made the file (it did not exist): it may be removed
 
 	connectFails  int       // consecutive failed connects
 	everConnected bool      // some connect ever succeeded
@@ -101,30 +105,33 @@ func New(job Job) (*Loop, error) {
 		job.Stats = new(Stats)
 	}
 	var file *os.File
+	var created bool
 	if job.Stream == nil {
-		f, err := create(job.Output, job.Overwrite)
-		if err != nil {
+		var err error
+		if file, created, err = create(job.Output, job.Overwrite); err != nil {
 			return nil, errorf(KindIO, err, "cannot create the output")
 		}
-		file = f
 	}
 	p, err := newPoller()
 	if err != nil {
 		if file != nil {
 			file.Close()
-			os.Remove(job.Output)
+			if created {
+				os.Remove(job.Output)
+			}
 		}
 		return nil, errorf(KindIO, err, "event loop")
 	}
 	l := &Loop{
-		file:   file,
-		job:    job,
-		poll:   p,
-		evs:    make([]event, 128),
-		rbuf:   make([]byte, readBufSize),
-		target: 1,
-		sched:  sched{total: -1, maxPiece: job.PieceSize, conns: job.Connections},
-		stats:  job.Stats,
+		file:    file,
+		created: created,
+		job:     job,
+		poll:    p,
+		evs:     make([]event, 128),
+		rbuf:    make([]byte, readBufSize),
+		target:  1,
+		sched:   sched{total: -1, maxPiece: job.PieceSize, conns: job.Connections},
+		stats:   job.Stats,
 	}
 	l.stats.Total.Store(-1)
 	return l, nil
@@ -211,13 +218,20 @@ func (l *Loop) fill() {
 			l.assign(c)
 		}
 	}
-	limit := l.target
-	if l.holding() && l.allPaused() {
-		// Every connection waits for the writer, and the writer waits for a piece that
-		// failed and is due again: one more connection fetches it.
-		limit++
+	if l.holding() && l.allPaused() && l.sched.ready(l.now, 1, false) {
+		// Every connection waits for the writer, and the writer waits for a piece that failed
+		// and is due again: the paused connection furthest ahead gives its slot (and its
+		// piece, back to the queue) so that the missing piece can be fetched.
+		var far *conn
+		for _, c := range l.conns {
+			if c != nil && (far == nil || c.piece.start > far.piece.start) {
+				far = c
+			}
+		}
+		l.trace.note("preempt", far, 0, 0, "the writer waits for a retried piece")
+		l.release(far, false, 0)
 	}
-	for l.live < limit && l.sched.ready(l.now, l.connecting+1, !l.holding()) && !l.now.Before(l.connectAfter) {
+	for l.live < l.target && l.sched.ready(l.now, l.connecting+1, !l.holding()) && !l.now.Before(l.connectAfter) {
 		if !l.open() {
 			return
 		}
@@ -225,7 +239,7 @@ func (l *Loop) fill() {
 }
 
 // holding reports whether the stream's buffer is full: then no new piece further ahead is
-// handed out, only retries (the writer may be waiting for one of them).
+// handed out, only the retry nearest the start (the writer waits for it).
 func (l *Loop) holding() bool {
 	return l.job.Stream != nil && l.out != nil && l.out.buf.Room() == 0
 }
@@ -423,7 +437,9 @@ func (l *Loop) body(c *conn, b []byte) {
 		case c.off == c.piece.end && (c.reqEnd > c.piece.end || c.p.Resp.Body == httpparse.BodyClose):
 			// The piece is complete but the response goes on: it was stolen from (the rest
 			// belongs to another connection now), or it only ends when the server closes.
-			l.trace.event("cut", c, nil, c.piece, 0)
+			if c.reqEnd > c.piece.end {
+				l.trace.event("cut", c, nil, c.piece, 0)
+			}
 			l.close(c)
 			l.pieceDone(c)
 			return
@@ -543,6 +559,7 @@ func (l *Loop) stale(c *conn) bool {
 	if !c.reused || c.seen > 0 || (c.state != sending && c.state != head) {
 		return false
 	}
+	l.trace.note("close", c, 0, 0, "stale keep-alive connection")
 	l.release(c, false, 0)
 	return true
 }
@@ -558,6 +575,7 @@ func (l *Loop) requeue(c *conn, k Kind, cause error, what string, atLeast time.D
 	rest := c.unfinished()
 	switch {
 	case rest.len() <= 0 || l.covered(c):
+		l.trace.note("close", c, 0, 0, what)
 		l.release(c, false, 0) // nothing is lost: only the connection goes
 	case !l.ranged && !c.probe:
 		l.close(c)
@@ -694,6 +712,11 @@ func (l *Loop) chores() {
 			l.connectFailed(c.addr, fmt.Errorf("connect timed out after %v", l.job.ConnectTimeout))
 		case c.state != connecting && c.state != idle && !c.paused && idleFor > l.job.StallTimeout:
 			l.pieceFailed(c, KindNetwork, nil, fmt.Sprintf("no data for %v", l.job.StallTimeout))
+		case l.holding() && c.active() && idleFor > holdStall:
+			// Everyone else is paused waiting for this connection's bytes, so there are no
+			// peers to compare it with, and waiting the full stall timeout would stop the
+			// whole stream.
+			l.pieceFailed(c, KindNetwork, nil, fmt.Sprintf("no data for %v while the output waits for it", holdStall))
 		}
 	}
 }
@@ -726,10 +749,6 @@ func (l *Loop) shutdown() {
 			l.close(c)
 		}
 	}
-	l.trace.note("finish", nil, l.done, 0, errString(l.err))
-	if err := l.trace.flush(); err != nil {
-		l.job.Notice("writing the trace: " + err.Error())
-	}
 	switch {
 	case l.out != nil:
 		if err := l.out.close(); err != nil {
@@ -738,8 +757,12 @@ func (l *Loop) shutdown() {
 	case l.file != nil:
 		l.file.Close()
 	}
-	if l.err != nil && l.done == 0 && l.file != nil {
-		os.Remove(l.job.Output) // created by us, nothing in it: leave no empty file behind
+	l.trace.note("finish", nil, l.done, 0, errString(l.err))
+	if err := l.trace.flush(); err != nil {
+		l.job.Notice("writing the trace: " + err.Error())
+	}
+	if l.err != nil && l.done == 0 && l.created {
+		os.Remove(l.job.Output) // made by us, nothing in it: leave no empty file behind
 	}
 	l.poll.close()
 }

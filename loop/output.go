@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"errors"
 	"io"
 	"os"
 
@@ -40,16 +41,19 @@ func newStream(w io.Writer, conns int) *output {
 	return &output{buf: reorder.NewStream(w, 0, reorder.Options{BlockSize: block, MaxBuffered: buffered})}
 }
 
-// create opens the output file before any connection, so a bad path fails at once. Without
-// overwrite an existing file is never touched: O_EXCL makes the check and the creation one step.
-func create(path string, overwrite bool) (*os.File, error) {
-	flags := os.O_WRONLY | os.O_CREATE | unix.O_CLOEXEC
-	if overwrite {
-		flags |= os.O_TRUNC
-	} else {
-		flags |= os.O_EXCL
+// create opens the output file before any connection, so a bad path fails at once. An
+// existing file is never touched without overwrite: O_EXCL makes the check and the creation
+// one step. With overwrite an existing file is opened but not truncated: that waits for the
+// first valid response (Loop.acceptFirst), so a download that fails early leaves it as it was.
+// created reports whether the file is new (only a new file may be removed again).
+func create(path string, overwrite bool) (f *os.File, created bool, err error) {
+	const flags = os.O_WRONLY | os.O_CREATE | unix.O_CLOEXEC
+	f, err = os.OpenFile(path, flags|os.O_EXCL, 0o666)
+	if err == nil || !overwrite || !errors.Is(err, os.ErrExist) {
+		return f, err == nil, err
 	}
-	return os.OpenFile(path, flags, 0o666)
+	f, err = os.OpenFile(path, flags, 0o666)
+	return f, false, err
 }
 
 // newFile puts a reorder buffer sized for conns connections in front of f.

@@ -115,9 +115,17 @@ func (l *Loop) acceptFirst(c *conn) bool {
 	}
 	if l.job.Stream != nil {
 		l.out = newStream(l.job.Stream, l.target)
-	} else {
-		l.out = newFile(l.file, l.target)
+		return true
 	}
+	if !l.created {
+		// --overwrite: the old file goes only now that a new version is on its way.
+		if err := l.file.Truncate(0); err != nil {
+			l.close(c)
+			l.fail(errorf(KindIO, err, "cannot truncate %s", l.job.Output))
+			return false
+		}
+	}
+	l.out = newFile(l.file, l.target)
 	return true
 }
 
@@ -133,9 +141,11 @@ func (l *Loop) badStatus(c *conn) {
 	case r.Status == 429 || r.Status == 503:
 		// The server asks for less (RFC 6585 §4, RFC 9110 §15.6.4): one connection fewer from
 		// now on, and the retry waits at least as long as Retry-After says.
-		l.target = max(1, min(l.target, l.live)-1)
+		if t := max(1, min(l.target, l.live)-1); t != l.target {
+			l.target = t
+			l.trace.note("target", c, int64(l.target), 0, what)
+		}
 		l.trouble = l.now
-		l.trace.note("target", c, int64(l.target), 0, what)
 		l.requeue(c, KindHTTP, nil, what, retryAfter(r.RetryAfter(), l.now))
 	case r.Status == 408 || r.Status == 500 || r.Status == 502 || r.Status == 504:
 		l.pieceFailed(c, KindHTTP, nil, what)

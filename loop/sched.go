@@ -53,16 +53,23 @@ func (s *sched) learn(total, first int64) {
 }
 
 // take returns the next piece that may start at now: a retry whose backoff has passed, or else
-// (when tail is true) a new piece cut from the unassigned tail.
+// (when tail is true) a new piece cut from the unassigned tail. Without tail only the retry
+// nearest the start of the file is handed out, once due: a stream's writer waits for that one.
 func (s *sched) take(now time.Time, tail bool) (piece, bool) {
+	if !tail {
+		i := s.first()
+		if i < 0 || now.Before(s.retry[i].notBefore) {
+			return piece{}, false
+		}
+		p := s.retry[i]
+		s.retry = append(s.retry[:i], s.retry[i+1:]...)
+		return p, true
+	}
 	for i, p := range s.retry {
 		if !now.Before(p.notBefore) {
 			s.retry = append(s.retry[:i], s.retry[i+1:]...)
 			return p, true
 		}
-	}
-	if !tail {
-		return piece{}, false
 	}
 	if s.total < 0 {
 		if s.probed {
@@ -98,6 +105,17 @@ func (s *sched) giveBack(p piece, failed bool, now time.Time, atLeast time.Durat
 	return wait
 }
 
+// first returns the index of the retry nearest the start of the file, or -1.
+func (s *sched) first() int {
+	f := -1
+	for i, p := range s.retry {
+		if f < 0 || p.start < s.retry[f].start {
+			f = i
+		}
+	}
+	return f
+}
+
 // pending reports whether any work is waiting, now or after a backoff.
 func (s *sched) pending() bool {
 	return len(s.retry) > 0 || (s.total < 0 && !s.probed) || (s.total >= 0 && s.next < s.total)
@@ -124,6 +142,10 @@ func backoff(attempt int) time.Duration {
 // ready reports whether work is there now for n connections waiting for it: retries whose
 // backoff has passed, plus (when tail is true) the unassigned tail counted in tail pieces.
 func (s *sched) ready(now time.Time, n int, tail bool) bool {
+	if !tail {
+		i := s.first()
+		return n <= 1 && i >= 0 && !now.Before(s.retry[i].notBefore)
+	}
 	k := 0
 	for _, p := range s.retry {
 		if !now.Before(p.notBefore) {

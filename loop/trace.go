@@ -21,8 +21,9 @@ import (
 // Events: open, connected, request, head, done (a piece complete on this connection), cut (a
 // stolen-from connection reached its new end and is closed), steal, duplicate, lost (the slower
 // copy of a duplicated range, closed), evict, retry (the failed part goes back to the queue;
-// "wait" is the delay in seconds), target (connections wanted, with "reason"), finish. Ranges
-// are [start, end) byte offsets.
+// "wait" is the delay in seconds), close (a connection closed with nothing lost, with
+// "reason"), preempt (a paused connection gives its slot to the piece a stream waits for),
+// target (connections wanted, with "reason"), finish. Ranges are [start, end) byte offsets.
 type tracer struct {
 	w     *bufio.Writer
 	enc   *json.Encoder

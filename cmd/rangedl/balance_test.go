@@ -149,3 +149,63 @@ func TestStdoutRetry(t *testing.T) {
 		t.Fatalf("stdout: %d bytes, sha256 %x; want %d, %x", stdout.Len(), got, size, want)
 	}
 }
+
+// streamOK runs rangedl -o - against s and checks standard output; it returns the trace.
+func streamOK(t *testing.T, s *server.Server, seed uint64, size int64, path string) []timeline.Event {
+	t.Helper()
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "-n", "8", "-q", "-o", "-", "--trace", "trace.jsonl", s.URL(path))
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if got, want := sha256.Sum256(stdout.Bytes()), server.Sum(seed, size); int64(stdout.Len()) != size || got != want {
+		t.Fatalf("stdout: %d bytes, sha256 %x; want %d, %x", stdout.Len(), got, size, want)
+	}
+	return readTrace(t, filepath.Join(dir, "trace.jsonl"))
+}
+
+// TestStdoutTwoFailures: two pieces fail, the one the writer needs and one further on. With
+// every connection paused behind a full buffer, the piece the writer needs must still be
+// fetched first (a paused connection gives up its slot for it). This hung before.
+func TestStdoutTwoFailures(t *testing.T) {
+	const size = 48 << 20
+	for range 3 { // the order in which the two retries come due varies with the backoff jitter
+		s := startServer(t, server.Config{Seed: 26, Faults: []server.Fault{
+			{Kind: server.ResetAfter, Request: 2, Bytes: 64 << 10}, {Kind: server.ResetAfter, Request: 3, Bytes: 1 << 10}}})
+		streamOK(t, s, 26, size, "/48M")
+	}
+}
+
+// TestStdoutStall: the connection the writer waits for stalls. Every other connection is
+// paused, so there are no peers to compare it with; it is given up after a short stall
+// timeout instead of the full 30 s.
+func TestStdoutStall(t *testing.T) {
+	const size = 48 << 20
+	s := startServer(t, server.Config{Seed: 27, Faults: []server.Fault{{Kind: server.Stall, Request: 3, Bytes: 200 << 10}}})
+	evs := streamOK(t, s, 27, size, "/48M")
+	if fin := evs[len(evs)-1].T; fin > 15 {
+		t.Errorf("finished after %.1fs; want well before the 30s stall timeout", fin)
+	}
+}
+
+// TestOverwriteKeptOnEarlyFailure: with --overwrite, a download that fails before a byte
+// arrives must not remove the file it was going to replace.
+func TestOverwriteKeptOnEarlyFailure(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "keep.bin")
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(binary, "--overwrite", "-o", path, "http://127.0.0.1:1/x").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
+		t.Fatalf("err %v, output %q; want exit 3", err, out)
+	}
+	if got, err := os.ReadFile(path); err != nil || string(got) != "old" {
+		t.Errorf("the file --overwrite was to replace: %q, %v; want it untouched", got, err)
+	}
+}
