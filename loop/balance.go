@@ -83,18 +83,27 @@ func (c *conn) remaining() int64 { return c.piece.end - c.off }
 
 // sample closes one window slot for every connection receiving a body. Between two pieces
 // (request sent, head awaited) the window is frozen: a round trip is not slowness, and a head
-// that never comes is the stall timeout's business. A response younger than one slot is not
-// sampled yet (its bytes count in the next slot, which then overstates a little: the safe
-// side for eviction). A connection that stops working (idle, connecting, paused for
-// back-pressure) starts its window again.
+// that never comes is the stall timeout's business. A slot in which the body arrived for only
+// part of the time is scaled to a whole slot by that part, or skipped when it is under half
+// (its bytes then count in the next slot). A connection that stops working (idle, connecting,
+// paused for back-pressure) starts its window again.
 func (l *Loop) sample() {
+	from := l.lastSample
+	l.lastSample = l.now
 	for _, c := range l.conns {
 		switch {
 		case c == nil:
 		case !c.active():
 			c.tick, c.got = 0, 0
-		case c.state == body && l.now.Sub(c.bodyStart) >= housekeepingEvery:
-			c.ticks[c.tick%rateTicks] = c.got
+		case c.state == body:
+			part := l.now.Sub(c.bodyStart)
+			if !from.IsZero() {
+				part = min(part, l.now.Sub(from))
+			}
+			if part < housekeepingEvery/2 {
+				continue
+			}
+			c.ticks[c.tick%rateTicks] = int64(float64(c.got) * float64(housekeepingEvery) / float64(part))
 			c.tick++
 			c.got = 0
 		}

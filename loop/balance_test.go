@@ -30,14 +30,33 @@ func loopWith(conns ...*conn) *Loop {
 	return l
 }
 
+func TestPartialSlot(t *testing.T) {
+	l := loopWith()
+	l.now = time.Now()
+	l.lastSample = l.now.Add(-housekeepingEvery)
+	c := &conn{state: body, bodyStart: l.now.Add(-housekeepingEvery * 3 / 4), got: 3 << 20}
+	young := &conn{state: body, bodyStart: l.now.Add(-housekeepingEvery / 4), got: 1 << 20} // a quarter of a slot
+	head := &conn{state: head, tick: 2, ticks: [rateTicks]int64{1 << 20, 1 << 20}}
+	l.conns = []*conn{c, young, head}
+	l.sample()
+	// 3 MiB in three quarters of a slot is 4 MiB per slot.
+	if got, want := c.rate(1), float64(4<<20)/housekeepingEvery.Seconds(); got != want {
+		t.Fatalf("rate after a partial slot = %v; want %v (scaled to a whole slot)", got, want)
+	}
+	if young.tick != 0 || young.got != 1<<20 {
+		t.Errorf("a body present for a quarter of the slot was sampled (tick %d, got %d); want it kept for the next", young.tick, young.got)
+	}
+	if head.tick != 2 {
+		t.Errorf("a connection waiting for a head was sampled or reset (tick %d); want its window frozen", head.tick)
+	}
+}
+
 func TestRateWindow(t *testing.T) {
 	l := loopWith()
 	l.now = time.Now()
+	l.lastSample = l.now.Add(-housekeepingEvery)
 	c := &conn{state: body, bodyStart: l.now.Add(-time.Second)}
 	l.conns = []*conn{c}
-	young := &conn{state: body, bodyStart: l.now, got: 1 << 20} // a response younger than a slot
-	head := &conn{state: head, tick: 2, ticks: [rateTicks]int64{1 << 20, 1 << 20}}
-	l.conns = append(l.conns, young, head)
 	perTick := func(n int64) float64 { return float64(n) / housekeepingEvery.Seconds() }
 	for i := range rateTicks {
 		if c.rate(rateTicks) != -1 {
@@ -45,6 +64,7 @@ func TestRateWindow(t *testing.T) {
 		}
 		c.got = int64(i+1) << 20
 		l.sample()
+		l.now = l.now.Add(housekeepingEvery)
 		// Samples of 1, 2, ... i+1 MiB so far: rate(1) averages them all.
 		if got, want := c.rate(1), perTick(int64((i+1)*(i+2)/2)<<20)/float64(i+1); got != want {
 			t.Fatalf("rate(1) after %d samples = %v; want their average, %v", i+1, got, want)
@@ -53,15 +73,9 @@ func TestRateWindow(t *testing.T) {
 	if got, want := c.rate(rateTicks), perTick(10<<20)/rateTicks; got != want {
 		t.Fatalf("rate = %v; want %v", got, want)
 	}
-	if young.tick != 0 || young.got != 1<<20 {
-		t.Errorf("a response younger than one slot was sampled (tick %d, got %d)", young.tick, young.got)
-	}
-	if head.tick != 2 {
-		t.Errorf("a connection waiting for a head was sampled or reset (tick %d); want its window frozen", head.tick)
-	}
-	l.conns = l.conns[:1]
 	c.got = 0
 	l.sample() // the oldest sample (1 MiB) leaves the window
+	l.now = l.now.Add(housekeepingEvery)
 	if got, want := c.rate(rateTicks), perTick(9<<20)/rateTicks; got != want {
 		t.Fatalf("rate after the window moved = %v; want %v", got, want)
 	}

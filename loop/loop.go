@@ -50,10 +50,11 @@ type Loop struct {
 	err    *Error
 	trace  *tracer
 
-	rates     []float64 // scratch for the median rate
-	nextEvict time.Time // no eviction before this
-	evictions int
-	trouble   time.Time // the last failure or refusal; connections come back after a quiet spell
+	rates      []float64 // scratch for the median rate
+	nextEvict  time.Time // no eviction before this
+	evictions  int
+	trouble    time.Time // the last failure or refusal; connections come back after a quiet spell
+	lastSample time.Time // when sample last ran
 
 	etag, lastMod, ifRange []byte   // validators of the first response; If-Range value
 	encoding               []byte   // its Content-Encoding, which every response must repeat
