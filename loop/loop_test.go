@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -20,7 +22,11 @@ type rawServer struct {
 	ln        net.Listener
 	content   []byte
 	closeIdle bool // close the connection after each response without saying so
-	wg        sync.WaitGroup
+	// changeAfter, when positive, makes responses after that many carry another ETag, as a
+	// server that ignores If-Range would when the file changes.
+	changeAfter int64
+	served      atomic.Int64
+	wg          sync.WaitGroup
 }
 
 func startRaw(t *testing.T, content []byte, closeIdle bool) *rawServer {
@@ -76,7 +82,11 @@ func (s *rawServer) serve(c net.Conn) {
 		hdr = strconv.AppendInt(hdr, size, 10)
 		hdr = append(hdr, "\r\nContent-Length: "...)
 		hdr = strconv.AppendInt(hdr, end-start+1, 10)
-		hdr = append(hdr, "\r\nETag: \"v1\"\r\n\r\n"...)
+		etag := "\"v1\""
+		if n := s.served.Add(1); s.changeAfter > 0 && n > s.changeAfter {
+			etag = "\"v2\""
+		}
+		hdr = append(hdr, "\r\nETag: "+etag+"\r\n\r\n"...)
 		if _, err := c.Write(hdr); err != nil {
 			return
 		}
@@ -163,6 +173,25 @@ func TestStaleKeepAlive(t *testing.T) {
 	j.MaxRetries = -1
 	run(t, j)
 	checkOutput(t, j.Output, data)
+}
+
+// TestChangedETag: a server that ignores If-Range starts answering with another ETag. No byte
+// of the new version may be written: the download stops with KindIntegrity.
+func TestChangedETag(t *testing.T) {
+	data := content(16 << 20)
+	s := startRaw(t, data, false)
+	s.changeAfter = 3
+	l, err := New(s.job(t, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := l.Run()
+	if KindOf(err) != KindIntegrity || !strings.Contains(err.Error(), `ETag "\"v2\"", was "\"v1\""`) {
+		t.Fatalf("err %v (kind %v); want an integrity error naming both ETags", err, KindOf(err))
+	}
+	if res.Size >= int64(len(data)) {
+		t.Fatalf("%d bytes accepted; want the download stopped short", res.Size)
+	}
 }
 
 func TestStopInterrupts(t *testing.T) {
