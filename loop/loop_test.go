@@ -29,13 +29,15 @@ type rawServer struct {
 	wg          sync.WaitGroup
 }
 
-func startRaw(t *testing.T, content []byte, closeIdle bool) *rawServer {
+// startRaw starts s, configured by the caller (content, closeIdle, changeAfter): nothing may
+// change it once its goroutines run.
+func startRaw(t *testing.T, s *rawServer) *rawServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &rawServer{ln: ln, content: content, closeIdle: closeIdle}
+	s.ln = ln
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -147,7 +149,7 @@ func TestSteadyStateAllocations(t *testing.T) {
 		t.Skip("128 MiB download")
 	}
 	data := content(128 << 20)
-	s := startRaw(t, data, false)
+	s := startRaw(t, &rawServer{content: data})
 	j := s.job(t, 4)
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -168,7 +170,7 @@ func TestSteadyStateAllocations(t *testing.T) {
 // costs no retry: the download succeeds even with retries disabled.
 func TestStaleKeepAlive(t *testing.T) {
 	data := content(9<<20 + 17)
-	s := startRaw(t, data, true)
+	s := startRaw(t, &rawServer{content: data, closeIdle: true})
 	j := s.job(t, 3)
 	j.MaxRetries = -1
 	run(t, j)
@@ -179,8 +181,7 @@ func TestStaleKeepAlive(t *testing.T) {
 // of the new version may be written: the download stops with KindIntegrity.
 func TestChangedETag(t *testing.T) {
 	data := content(16 << 20)
-	s := startRaw(t, data, false)
-	s.changeAfter = 3
+	s := startRaw(t, &rawServer{content: data, changeAfter: 3})
 	l, err := New(s.job(t, 2))
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +197,7 @@ func TestChangedETag(t *testing.T) {
 
 func TestStopInterrupts(t *testing.T) {
 	data := content(64 << 20)
-	s := startRaw(t, data, false)
+	s := startRaw(t, &rawServer{content: data})
 	l, err := New(s.job(t, 2))
 	if err != nil {
 		t.Fatal(err)
