@@ -146,7 +146,8 @@ func (l *Loop) steal(c *conn) bool {
 	}
 	rest := v.remaining()
 	keep := rest / 2
-	if rv, rt := v.rate(1), l.expectedRate(); rv >= 0 && rt > 0 {
+	rt, _ := l.median() // the thief is expected to do what its peers do
+	if rv := v.rate(1); rv >= 0 && rt > 0 {
 		keep = int64(float64(rest) * rv / (rv + rt))
 	}
 	keep = min(max(keep, stealMin), rest-stealMin)
@@ -176,12 +177,6 @@ func (l *Loop) duplicate(c *conn) bool {
 	c.dup, v.dup = v, c
 	l.trace.event("duplicate", c, v, c.piece, 0)
 	return true
-}
-
-// expectedRate is what a fresh connection may be expected to do: the median, or -1.
-func (l *Loop) expectedRate() float64 {
-	m, _ := l.median()
-	return m
 }
 
 // evict closes one connection (the first found, at most one per evictEvery) that is far below

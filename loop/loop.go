@@ -483,9 +483,12 @@ func (l *Loop) deliver(c *conn, data []byte) bool {
 func (l *Loop) pieceDone(c *conn) {
 	l.trace.event("done", c, nil, c.piece, 0)
 	l.superseded(c)
-	if l.sched.total != unknownEnd && l.done == l.sched.total {
-		l.fin = true
-	}
+	l.fin = l.fin || l.complete()
+}
+
+// complete reports whether every byte of a file of known size has been accepted.
+func (l *Loop) complete() bool {
+	return l.sched.total != unknownEnd && l.done == l.sched.total
 }
 
 // responseDone ends a response: the piece is complete, and a keep-alive connection asks for
@@ -615,9 +618,7 @@ func (l *Loop) release(c *conn, failed bool, atLeast time.Duration) time.Duratio
 		c.dup, d.dup = nil, nil
 	}
 	if covered || rest.len() <= 0 {
-		if l.sched.total != unknownEnd && l.done == l.sched.total {
-			l.fin = true
-		}
+		l.fin = l.fin || l.complete()
 		return 0
 	}
 	return l.sched.giveBack(rest, failed, l.now, atLeast)

@@ -146,9 +146,16 @@ func run(args []string, stderr io.Writer) int {
 		}
 		return exitCode(err)
 	}
-	say("%s %s: %s in %s (%s/s), %d connection%s%s", map[bool]string{true: "wrote", false: "saved"}[job.Stream != nil], job.Output, formatSize(res.Size),
-		res.Elapsed.Round(time.Millisecond), formatSize(int64(float64(res.Size)/max(res.Elapsed.Seconds(), 1e-3))),
-		res.Connections, plural(res.Connections), map[bool]string{true: "", false: ", single stream"}[res.Ranged])
+	verb, mode := "saved", ""
+	if job.Stream != nil {
+		verb = "wrote"
+	}
+	if !res.Ranged {
+		mode = ", single stream"
+	}
+	rate := int64(float64(res.Size) / max(res.Elapsed.Seconds(), 1e-3))
+	say("%s %s: %s in %s (%s/s), %d connection%s%s", verb, job.Output, formatSize(res.Size),
+		res.Elapsed.Round(time.Millisecond), formatSize(rate), res.Connections, plural(res.Connections), mode)
 	return exitOK
 }
 
