@@ -33,6 +33,10 @@ type Options struct {
 	// whole number of blocks. File mode never exceeds it; stream mode
 	// relies on the caller watching Room. Default 8 MiB.
 	MaxBuffered int
+	// Written lists ranges already in the sink before the Buffer was made
+	// (a resumed download's durable ranges). Pushes there are ignored, and
+	// Written() starts with them.
+	Written []Range
 }
 
 // writeReason says why a write is happening. Only the write in progress
@@ -139,6 +143,9 @@ func newBuffer(opt Options) *Buffer {
 	n := min(blocks, 1024) + 1
 	b.chunks = make([]chunk, 0, n)
 	b.pool.free = make([][]byte, 0, n)
+	for _, r := range opt.Written {
+		b.written.Add(r)
+	}
 	return b
 }
 

@@ -1,0 +1,206 @@
+package reorder
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+)
+
+// Journal keeps a download's control file in step with its data file, under
+// one rule: a range is recorded only after the data in it was synced. A
+// crash at any instant therefore leaves a control file that claims nothing
+// the disk does not hold.
+//
+// A save is: fdatasync the data file, write the record to FILE.tmp, fsync
+// it, rename it over the control file, fsync the directory (so the rename
+// itself survives a power cut). The old record stays valid until the
+// rename, so a save that fails or is cut short loses only its own progress.
+//
+// Syncing can take long (it waits for the disk), so Save hands the work to
+// one helper goroutine and returns at once; the event loop never waits for
+// the disk in the middle of a download. At most one save is in flight: a
+// Save while one runs is skipped, since the next one records more anyway.
+//
+// Errors are sticky. After a failed fdatasync the kernel may have dropped
+// the dirty pages it could not write and marked them clean, so a later
+// fdatasync that succeeds proves nothing about them: once a save has
+// failed, nothing more is ever recorded.
+type Journal struct {
+	data *os.File
+	path string
+	rec  Control // the record; Durable is replaced by each save
+
+	work chan Control // to the helper; capacity 1
+	done chan error   // from the helper, one per save
+	busy bool         // a save is in flight
+	err  error        // the first failure, sticky
+}
+
+// OpenJournal writes the first record (rec, whose Durable ranges must
+// already be synced or empty) at path and returns the Journal that keeps
+// it up to date. It returns only once that record is durable: no byte may
+// be written to the data file before the control file exists, or a crash
+// would leave data that no record describes.
+func OpenJournal(data *os.File, path string, rec Control) (*Journal, error) {
+	j := &Journal{data: data, path: path, rec: rec, work: make(chan Control, 1), done: make(chan error, 1)}
+	if err := j.write(rec); err != nil {
+		return nil, err
+	}
+	go j.helper()
+	return j, nil
+}
+
+// ReadControl reads and checks the control file at path. An error wraps
+// ErrControl when the file is there but unusable, or the open error (for
+// a missing file, fs.ErrNotExist).
+func ReadControl(path string) (*Control, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c := new(Control)
+	if err := c.UnmarshalText(b); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Save records durable (copied: the caller may change it afterwards) once
+// the data file is synced. It returns at once; false means nothing was
+// started, because a save is still in flight or the Journal has failed.
+func (j *Journal) Save(durable []Range) bool {
+	j.Poll()
+	if j.busy || j.err != nil {
+		return false
+	}
+	rec := j.rec
+	rec.Durable = slices.Clone(durable)
+	j.busy = true
+	j.work <- rec
+	return true
+}
+
+// Poll collects the result of a finished save without waiting, and returns
+// the Journal's error, if any.
+func (j *Journal) Poll() error {
+	if j.busy {
+		select {
+		case err := <-j.done:
+			j.finished(err)
+		default:
+		}
+	}
+	return j.err
+}
+
+// Close waits for a save in flight, records durable one last time, and
+// stops the helper. The control file stays: the download is not complete.
+func (j *Journal) Close(durable []Range) error {
+	j.wait()
+	close(j.work)
+	if j.err == nil {
+		rec := j.rec
+		rec.Durable = durable
+		j.err = j.sync(rec)
+	}
+	return j.err
+}
+
+// Finish ends a complete download: once the data file is synced, the
+// control file is removed (and the removal made durable). Removing it
+// earlier would let a power cut leave a full-length file of which some
+// blocks never reached the disk, with nothing to say so.
+func (j *Journal) Finish() error {
+	j.wait()
+	close(j.work)
+	if j.err != nil {
+		return j.err
+	}
+	if err := datasync(j.data); err != nil {
+		return fmt.Errorf("syncing %s: %w", j.data.Name(), err)
+	}
+	if err := os.Remove(j.path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(j.path))
+}
+
+func (j *Journal) wait() {
+	if j.busy {
+		j.finished(<-j.done)
+	}
+}
+
+func (j *Journal) finished(err error) {
+	j.busy = false
+	if j.err == nil {
+		j.err = err
+	}
+}
+
+// helper runs the saves handed to it, one at a time.
+func (j *Journal) helper() {
+	for rec := range j.work {
+		j.done <- j.sync(rec)
+	}
+}
+
+// sync makes the data durable, then records it.
+func (j *Journal) sync(rec Control) error {
+	if err := datasync(j.data); err != nil {
+		return fmt.Errorf("syncing %s: %w", j.data.Name(), err)
+	}
+	return j.write(rec)
+}
+
+// write replaces the control file with rec, atomically and durably.
+func (j *Journal) write(rec Control) error {
+	b, err := rec.MarshalText()
+	if err != nil {
+		return err
+	}
+	tmp := j.path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, j.path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("saving %s: %w", j.path, err)
+	}
+	if err := syncDir(filepath.Dir(j.path)); err != nil {
+		return fmt.Errorf("saving %s: %w", j.path, err)
+	}
+	return nil
+}
+
+// syncDir makes the entries of a directory (a rename, a removal) durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	// Some filesystems cannot sync a directory and say so; they give no
+	// stronger promise we could ask for instead.
+	if errors.Is(err, syscall.EINVAL) {
+		err = nil
+	}
+	return err
+}

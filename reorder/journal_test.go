@@ -1,0 +1,113 @@
+package reorder
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+func openTestJournal(t *testing.T) (*os.File, string, *Journal) {
+	t.Helper()
+	dir := t.TempDir()
+	data, err := os.Create(filepath.Join(dir, "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { data.Close() })
+	path := filepath.Join(dir, "f.rangedl")
+	rec := sampleControl()
+	rec.Durable = nil
+	j, err := OpenJournal(data, path, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data, path, j
+}
+
+func readBack(t *testing.T, path string) []Range {
+	t.Helper()
+	c, err := ReadControl(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Durable
+}
+
+func TestJournalRecords(t *testing.T) {
+	_, path, j := openTestJournal(t)
+	if got := readBack(t, path); len(got) != 0 {
+		t.Fatalf("first record: got %v; want no ranges", got)
+	}
+	first := []Range{{0, 100}}
+	if !j.Save(first) {
+		t.Fatal("first Save was not started")
+	}
+	first[0].End = 5 // Save copied it
+	if j.Save([]Range{{0, 200}}) {
+		t.Error("a second Save started while the first was in flight")
+	}
+	final := []Range{{0, 300}, {400, 500}}
+	if err := j.Close(final); err != nil {
+		t.Fatal(err)
+	}
+	if got := readBack(t, path); !reflect.DeepEqual(got, final) {
+		t.Fatalf("after Close: got %v; want %v", got, final)
+	}
+	if _, err := os.Stat(path + ".tmp"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("temporary file left behind: %v", err)
+	}
+}
+
+func TestJournalSaveLands(t *testing.T) {
+	_, path, j := openTestJournal(t)
+	j.Save([]Range{{0, 100}})
+	j.wait()
+	if got := readBack(t, path); !reflect.DeepEqual(got, []Range{{0, 100}}) {
+		t.Fatalf("got %v; want [{0 100}]", got)
+	}
+	if !j.Save([]Range{{0, 200}}) {
+		t.Fatal("Save after a finished save was not started")
+	}
+	if err := j.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("control file after Finish: %v", err)
+	}
+}
+
+// A failed sync is sticky: nothing is recorded after it, not even by Close.
+func TestJournalFailureIsSticky(t *testing.T) {
+	data, path, j := openTestJournal(t)
+	j.Save([]Range{{0, 100}})
+	j.wait()
+	data.Close() // every later sync fails
+	j.Save([]Range{{0, 200}})
+	j.wait()
+	if j.Poll() == nil {
+		t.Fatal("Poll: got no error after a failed sync")
+	}
+	if j.Save([]Range{{0, 300}}) {
+		t.Error("Save started after a failure")
+	}
+	if err := j.Close([]Range{{0, 400}}); err == nil {
+		t.Error("Close: got no error")
+	}
+	if got := readBack(t, path); !reflect.DeepEqual(got, []Range{{0, 100}}) {
+		t.Fatalf("got %v; want the last good record [{0 100}]", got)
+	}
+}
+
+func TestJournalFinishAfterFailureKeepsControl(t *testing.T) {
+	data, path, j := openTestJournal(t)
+	data.Close()
+	j.Save([]Range{{0, 100}})
+	if err := j.Finish(); err == nil {
+		t.Fatal("Finish: got no error after a failed sync")
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("control file removed after a failed sync: %v", err)
+	}
+}
