@@ -8,7 +8,7 @@ STATICCHECK := $(BIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME    ?= 5s
 # Fuzz targets as package:Target.
-FUZZ        := ./httpparse:FuzzParser ./reorder:FuzzBuffer
+FUZZ        := ./httpparse:FuzzParser ./reorder:FuzzBuffer ./reorder:FuzzControl
 
 .PHONY: all build test unit race fuzz fuzz-smoke lint fmt-check vet cross interop nginx bench bench-smoke demo clean
 

@@ -20,6 +20,13 @@ type Job struct {
 	Overwrite bool      // truncate an existing Output instead of refusing
 	Stream    io.Writer // when set, the file goes here strictly in order (e.g. stdout), not to Output
 
+	// Continue resumes Output: from its control file (Output + ControlSuffix) when there is
+	// one, else from its length; with neither file it starts afresh.
+	Continue   bool
+	Allocation Allocation    // how Output gets its size before the data arrives
+	SaveEvery  time.Duration // the control file is saved at least this often; 0: DefaultSaveEvery
+	SaveBytes  int64         // and whenever this many more bytes were written; 0: DefaultSaveBytes
+
 	Connections int   // most connections at once (1..MaxConnections)
 	PieceSize   int64 // largest piece requested at once; 0 chooses automatically
 
@@ -44,6 +51,8 @@ const (
 	DefaultConnectTimeout = 15 * time.Second
 	DefaultStallTimeout   = 30 * time.Second
 	DefaultMaxRetries     = 5
+	DefaultSaveEvery      = time.Second
+	DefaultSaveBytes      = 64 << 20
 	Version               = "0.1.0"
 )
 
@@ -58,8 +67,11 @@ type Stats struct {
 type Result struct {
 	Size        int64
 	Elapsed     time.Duration
-	Connections int  // most connections open at once
-	Ranged      bool // false when the server ignored ranges or the length was unknown
+	Connections int   // most connections open at once
+	Ranged      bool  // false when the server ignored ranges or the length was unknown
+	Resumed     int64 // bytes that were on disk already when the download started
+	Saved       int64 // bytes in the output file at the end (all of them, after a success)
+	Resumable   bool  // a failed download left a control file that records them: Continue finishes it
 }
 
 // Kind classifies why a download failed; the CLI maps each kind to its own exit code.

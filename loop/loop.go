@@ -56,10 +56,11 @@ type Loop struct {
 	trouble    time.Time // the last failure or refusal; connections come back after a quiet spell
 	lastSample time.Time // when sample last ran
 
-	etag, lastMod, ifRange []byte   // validators of the first response; If-Range value
-	encoding               []byte   // its Content-Encoding, which every response must repeat
-	file                   *os.File // the output, opened by New (nil for a stream)
-	created                bool     // New made the file (it did not exist): it may be removed
+	etag, lastMod, ifRange []byte      // validators of the first response; If-Range value
+	encoding               []byte      // its Content-Encoding, which every response must repeat
+	file                   *os.File    // the output, opened by New (nil for a stream)
+	created                bool        // New made the file (it did not exist): it may be removed
+	from                   resumePoint // what was on disk when the download started
 
 	connectFails  int       // consecutive failed connects
 	everConnected bool      // some connect ever succeeded
@@ -105,12 +106,19 @@ func New(job Job) (*Loop, error) {
 	if job.Stats == nil {
 		job.Stats = new(Stats)
 	}
+	if job.SaveEvery <= 0 {
+		job.SaveEvery = DefaultSaveEvery
+	}
+	if job.SaveBytes <= 0 {
+		job.SaveBytes = DefaultSaveBytes
+	}
 	var file *os.File
 	var created bool
+	var from resumePoint
 	if job.Stream == nil {
 		var err error
-		if file, created, err = create(job.Output, job.Overwrite); err != nil {
-			return nil, errorf(KindIO, err, "cannot create the output")
+		if file, created, from, err = openOutput(&job); err != nil {
+			return nil, err
 		}
 	}
 	p, err := newPoller()
@@ -126,6 +134,7 @@ func New(job Job) (*Loop, error) {
 	l := &Loop{
 		file:    file,
 		created: created,
+		from:    from,
 		job:     job,
 		poll:    p,
 		evs:     make([]event, 128),
@@ -135,7 +144,40 @@ func New(job Job) (*Loop, error) {
 		stats:   job.Stats,
 	}
 	l.stats.Total.Store(-1)
+	l.resume()
 	return l, nil
+}
+
+// resume starts from what is on disk: those ranges are had already, the probe asks for the
+// first missing byte, and with a control file If-Range carries its validator from the first
+// request on, so a changed file answers 200 and nothing of it is written.
+func (l *Loop) resume() {
+	for _, r := range l.from.have() {
+		l.have.Add(r)
+	}
+	l.done = l.have.Size()
+	l.stats.Done.Store(l.done)
+	ctl := l.from.ctl
+	if ctl == nil {
+		l.sched.from = l.from.length
+		return
+	}
+	if l.done > 0 {
+		l.ifRange = ifRangeValue([]byte(ctl.ETag), []byte(ctl.LastModified))
+	}
+	missing := l.have.Missing(ctl.Size)
+	if len(missing) == 0 {
+		// Every byte was durable already (the last run ended before it could remove the
+		// control file): nothing to fetch; shutdown finishes the file.
+		l.sched.learn(ctl.Size, &l.have, piece{})
+		l.out = newFile(l.file, 1, l.from.have())
+		if err := l.out.keepJournal(l.job.Output+ControlSuffix, *ctl, &l.job, time.Now()); err != nil {
+			l.fail(errorf(KindIO, err, "cannot resume %s", l.job.Output))
+		}
+		l.fin = true
+		return
+	}
+	l.sched.from = missing[0].Start
 }
 
 // Stop asks a running loop to end: connections are closed, what has arrived is written, and Run
@@ -178,7 +220,11 @@ func (l *Loop) Run() (Result, error) {
 		l.fill()
 	}
 	l.shutdown()
-	res := Result{Size: l.done, Elapsed: time.Since(l.start), Connections: l.peak, Ranged: l.ranged}
+	res := Result{Size: l.done, Elapsed: time.Since(l.start), Connections: l.peak, Ranged: l.ranged, Resumed: l.from.size()}
+	if l.out != nil && l.job.Stream == nil {
+		res.Saved = l.out.buf.Written().Size()
+	}
+	res.Resumable = l.err != nil && l.out != nil && l.out.journal != nil && (l.done > 0 || !l.created)
 	if l.err != nil {
 		return res, l.err
 	}
@@ -466,6 +512,10 @@ func (l *Loop) deliver(c *conn, data []byte) bool {
 		l.fail(errorf(KindIO, err, "writing %s", l.job.Output))
 		return false
 	}
+	if err := l.out.checkpoint(l.now); err != nil {
+		l.fail(errorf(KindIO, err, "recording the progress of %s", l.job.Output))
+		return false
+	}
 	n := int64(len(data))
 	if c.piece.end == unknownEnd {
 		l.done += n
@@ -698,6 +748,11 @@ func (l *Loop) throttle() {
 // chores samples throughput, evicts a straggler, and checks timeouts.
 func (l *Loop) chores() {
 	l.nextChores = l.now.Add(housekeepingEvery)
+	if l.out != nil {
+		if err := l.out.checkpoint(l.now); err != nil {
+			l.fail(errorf(KindIO, err, "recording the progress of %s", l.job.Output))
+		}
+	}
 	l.sample()
 	if l.ranged {
 		l.evict()
@@ -753,7 +808,7 @@ func (l *Loop) shutdown() {
 	}
 	switch {
 	case l.out != nil:
-		if err := l.out.close(); err != nil {
+		if err := l.out.close(l.fin && l.err == nil); err != nil {
 			l.fail(errorf(KindIO, err, "writing %s", l.job.Output))
 		}
 	case l.file != nil:
@@ -764,7 +819,11 @@ func (l *Loop) shutdown() {
 		l.job.Notice("writing the trace: " + err.Error())
 	}
 	if l.err != nil && l.done == 0 && l.created {
-		os.Remove(l.job.Output) // made by us, nothing in it: leave no empty file behind
+		// Made by us, nothing in it: leave no empty file (or record of it) behind.
+		os.Remove(l.job.Output)
+		if l.out != nil && l.out.journal != nil {
+			os.Remove(l.job.Output + ControlSuffix)
+		}
 	}
 	l.poll.close()
 }

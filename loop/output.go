@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"time"
 
 	"github.com/rangedl/rangedl/reorder"
 	"golang.org/x/sys/unix"
@@ -28,10 +29,17 @@ func writeSizes(n int) (block, buffered int) {
 	return block, max(maxBuffered, block*n)
 }
 
-// output is the file being written (or the stream) and the reorder buffer in front of it.
+// output is the file being written (or the stream), the reorder buffer in front of it, and
+// the journal that records which of its ranges are durable.
 type output struct {
-	f   *os.File // nil for a stream
-	buf *reorder.Buffer
+	f       *os.File // nil for a stream
+	buf     *reorder.Buffer
+	journal *reorder.Journal // nil for a stream, or a file of unknown length
+
+	saved     int64     // Written().Size() at the last save started
+	nextSave  time.Time // a save is due at this time, or when saveBytes more were written
+	saveEvery time.Duration
+	saveBytes int64
 }
 
 // newStream writes in offset order to w. Pieces are one minimum piece each, so the pieces in
@@ -56,17 +64,65 @@ func create(path string, overwrite bool) (f *os.File, created bool, err error) {
 	return f, false, err
 }
 
-// newFile puts a reorder buffer sized for conns connections in front of f.
-func newFile(f *os.File, conns int) *output {
+// newFile puts a reorder buffer sized for conns connections in front of f, which already
+// holds the ranges in have.
+func newFile(f *os.File, conns int, have []reorder.Range) *output {
 	block, buffered := writeSizes(conns)
-	return &output{f: f, buf: reorder.NewFile(f, reorder.Options{BlockSize: block, MaxBuffered: buffered})}
+	opt := reorder.Options{BlockSize: block, MaxBuffered: buffered, Written: have}
+	return &output{f: f, buf: reorder.NewFile(f, opt)}
 }
 
-// close writes out what is buffered and closes the file, reporting the first error.
-func (o *output) close() error {
+// keepJournal starts recording the durable ranges in a control file. It returns once the first
+// record is durable, and must be called before anything is written to a file that may be
+// resumed (see reorder.OpenJournal).
+func (o *output) keepJournal(path string, rec reorder.Control, job *Job, now time.Time) error {
+	rec.Durable = o.buf.Written().Ranges()
+	j, err := reorder.OpenJournal(o.f, path, rec)
+	if err != nil {
+		return err
+	}
+	o.journal = j
+	o.saved = o.buf.Written().Size()
+	o.saveEvery, o.saveBytes = job.SaveEvery, job.SaveBytes
+	o.nextSave = now.Add(o.saveEvery)
+	return nil
+}
+
+// checkpoint starts a save when one is due, and reports a failed one.
+func (o *output) checkpoint(now time.Time) error {
+	if o.journal == nil {
+		return nil
+	}
+	if err := o.journal.Poll(); err != nil {
+		return err
+	}
+	w := o.buf.Written()
+	if now.Before(o.nextSave) && w.Size()-o.saved < o.saveBytes {
+		return nil
+	}
+	if o.journal.Save(w.Ranges()) {
+		o.saved, o.nextSave = w.Size(), now.Add(o.saveEvery)
+	}
+	return nil
+}
+
+// close writes out what is buffered, records what is durable (or, when the file is complete,
+// syncs it and removes the control file), and closes the file. It reports the first error.
+func (o *output) close(complete bool) error {
 	err := o.buf.Close()
 	if o.f == nil {
 		return err
+	}
+	if o.journal != nil {
+		var jerr error
+		if complete && err == nil {
+			jerr = o.journal.Finish()
+		} else {
+			jerr = o.journal.Close(o.buf.Written().Ranges())
+		}
+		if err == nil {
+			err = jerr
+		}
 	}
 	if cerr := o.f.Close(); err == nil {
 		err = cerr

@@ -2,11 +2,14 @@ package loop
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/rangedl/rangedl/httpparse"
+	"github.com/rangedl/rangedl/reorder"
+	"golang.org/x/sys/unix"
 )
 
 // accept checks a response head before one byte of its body may be written (the rule in
@@ -50,17 +53,19 @@ func (l *Loop) accept(c *conn) bool {
 }
 
 // acceptFirst handles the answer to the first request, which tells the size and whether the
-// server does ranges at all.
+// server does ranges at all. When resuming, it also proves that the remote file is the one the
+// bytes on disk came from, before one byte more is written.
 func (l *Loop) acceptFirst(c *conn) bool {
 	r := &c.p.Resp
+	resuming := l.have.Size() > 0
 	switch {
 	case r.Status == 206:
-		total := r.Range.Total
-		if !r.HasRange || r.Range.Start != 0 || total < 0 || r.Range.End != min(c.piece.end, total)-1 {
-			l.pieceFailed(c, KindIntegrity, nil, fmt.Sprintf("asked for bytes 0-%d, server sent %s", c.piece.end-1, rangeString(r)))
+		total, from := r.Range.Total, c.piece.start
+		if !r.HasRange || r.Range.Start != from || total < 0 || r.Range.End != min(c.piece.end, total)-1 {
+			l.pieceFailed(c, KindIntegrity, nil, fmt.Sprintf("asked for bytes %d-%d, server sent %s", from, c.piece.end-1, rangeString(r)))
 			return false
 		}
-		if r.ContentLength >= 0 && r.ContentLength != r.Range.End+1 {
+		if r.ContentLength >= 0 && r.ContentLength != r.Range.End+1-from {
 			l.pieceFailed(c, KindIntegrity, nil, fmt.Sprintf("Content-Length %d disagrees with Content-Range %s", r.ContentLength, rangeString(r)))
 			return false
 		}
@@ -68,7 +73,11 @@ func (l *Loop) acceptFirst(c *conn) bool {
 		c.reqEnd = c.piece.end // the server clamped the probe to the file: nothing was stolen
 		l.ranged = true
 		l.target = l.job.Connections
-		l.sched.learn(total, c.piece.end)
+		l.sched.learn(total, &l.have, c.piece)
+	case r.Status == 200 && resuming:
+		// We asked for the bytes after what is on disk (with If-Range when a validator is
+		// known): the whole file means it changed, or the server no longer does ranges.
+		return l.changed(c, "%s answered with the whole file (HTTP 200) instead of bytes %d-", l.job.URL, c.piece.start)
 	case r.Status == 200:
 		// The server ignores ranges (or the length is unknown): keep streaming this response.
 		end := r.ContentLength
@@ -77,7 +86,7 @@ func (l *Loop) acceptFirst(c *conn) bool {
 		}
 		c.piece = piece{start: 0, end: end}
 		c.reqEnd = end
-		l.sched.learn(end, end)
+		l.sched.learn(end, &l.have, c.piece)
 		if l.job.Connections > 1 && !l.noticed {
 			l.noticed = true
 			if end == unknownEnd {
@@ -86,12 +95,16 @@ func (l *Loop) acceptFirst(c *conn) bool {
 				l.job.Notice("the server does not support ranges; downloading over one connection")
 			}
 		}
-	case r.Status == 416 && r.HasRange && r.Range.Start < 0 && r.Range.Total == 0:
-		// RFC 9110 §15.5.17: no range of an empty file is satisfiable. The body is an error
-		// page: read and dropped.
+	case r.Status == 416 && r.HasRange && r.Range.Start < 0 && (r.Range.Total == 0 || resuming):
+		// RFC 9110 §15.5.17: the range starts at or past the end of the file. For an empty
+		// file, or a file continued from its length that is complete already, that is the
+		// end. The body is an error page: read and dropped.
+		if resuming && (l.from.ctl != nil || r.Range.Total != l.from.length) {
+			return l.changed(c, "%s is %d bytes long now, and %s has %d", l.job.URL, r.Range.Total, l.job.Output, l.from.size())
+		}
 		c.drain = true
 		l.ranged = true
-		l.sched.learn(0, 0)
+		l.sched.learn(r.Range.Total, &l.have, piece{})
 	default:
 		l.badStatus(c)
 		return false
@@ -100,12 +113,16 @@ func (l *Loop) acceptFirst(c *conn) bool {
 	l.etag = bytes.Clone(r.ETag())
 	l.lastMod = bytes.Clone(r.LastModified())
 	l.encoding = bytes.Clone(r.ContentEncoding())
-	// If-Range takes a strong entity tag, or else a date (RFC 9110 §13.1.5).
-	switch {
-	case len(l.etag) > 0 && !bytes.HasPrefix(l.etag, []byte("W/")):
-		l.ifRange = l.etag
-	case len(l.lastMod) > 0:
-		l.ifRange = l.lastMod
+	l.ifRange = ifRangeValue(l.etag, l.lastMod)
+	if ctl := l.from.ctl; resuming && ctl != nil {
+		switch {
+		case l.sched.total != ctl.Size:
+			return l.changed(c, "size %d, was %d", l.sched.total, ctl.Size)
+		case ctl.ETag != "" && string(l.etag) != ctl.ETag:
+			return l.changed(c, "ETag %q, was %q", l.etag, ctl.ETag)
+		case ctl.LastModified != "" && string(l.lastMod) != ctl.LastModified:
+			return l.changed(c, "Last-Modified %q, was %q", l.lastMod, ctl.LastModified)
+		}
 	}
 	if total := l.sched.total; total != unknownEnd {
 		l.stats.Total.Store(total)
@@ -117,16 +134,67 @@ func (l *Loop) acceptFirst(c *conn) bool {
 		l.out = newStream(l.job.Stream, l.target)
 		return true
 	}
-	if !l.created {
-		// --overwrite: the old file goes only now that a new version is on its way.
-		if err := l.file.Truncate(0); err != nil {
-			l.close(c)
-			l.fail(errorf(KindIO, err, "cannot truncate %s", l.job.Output))
-			return false
+	if err := l.prepareFile(); err != nil {
+		l.close(c)
+		l.fail(err)
+		return false
+	}
+	return true
+}
+
+// prepareFile readies the output for the first body byte, in an order that keeps every
+// instant safe to crash in: first the control file (so a file of the full length never exists
+// without a record of which bytes in it are real), then --overwrite's truncation, then the
+// allocation. Only a ranged download of known size keeps a control file: nothing else could
+// be resumed.
+func (l *Loop) prepareFile() *Error {
+	l.out = newFile(l.file, l.target, l.from.have())
+	total := l.sched.total
+	journal := l.ranged && total != unknownEnd
+	if journal {
+		rec := reorder.Control{URL: l.job.URL, FinalURL: l.job.URL, Size: total, ETag: string(l.etag),
+			LastModified: string(l.lastMod), PieceSize: l.job.PieceSize}
+		if err := l.out.keepJournal(l.job.Output+ControlSuffix, rec, &l.job, l.now); err != nil {
+			return errorf(KindIO, err, "cannot start %s", l.job.Output)
 		}
 	}
-	l.out = newFile(l.file, l.target)
-	return true
+	if !l.created && l.have.Size() == 0 {
+		// --overwrite (or -c with nothing worth keeping): the old content goes only now
+		// that a new version is on its way.
+		if err := l.file.Truncate(0); err != nil {
+			return errorf(KindIO, err, "cannot truncate %s", l.job.Output)
+		}
+	}
+	if !journal {
+		return nil
+	}
+	if err := allocate(l.file, total, l.job.Allocation); err != nil {
+		if errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EFBIG) || errors.Is(err, unix.EDQUOT) {
+			return errorf(KindIO, err, "not enough room for %s (%s bytes)", l.job.Output, strconv.FormatInt(total, 10))
+		}
+		return errorf(KindIO, err, "cannot allocate %s", l.job.Output)
+	}
+	return nil
+}
+
+// changed fails the download because the remote file is not the one the bytes on disk came
+// from. The message's details follow ErrRemoteChanged's text.
+func (l *Loop) changed(c *conn, format string, args ...any) bool {
+	l.close(c)
+	l.fail(&Error{Kind: KindIntegrity, Msg: "cannot continue " + l.job.Output,
+		Err: fmt.Errorf("%w (%s)", ErrRemoteChanged, fmt.Sprintf(format, args...))})
+	return false
+}
+
+// ifRangeValue picks the If-Range value: a strong entity tag, or else a date (RFC 9110 §13.1.5).
+func ifRangeValue(etag, lastMod []byte) []byte {
+	switch {
+	case len(etag) > 0 && !bytes.HasPrefix(etag, []byte("W/")):
+		return etag
+	case len(lastMod) > 0:
+		return lastMod
+	}
+	return nil
 }
 
 // badStatus handles an error status: retried when the server may recover (RFC 9110 §15.5.9,

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"github.com/rangedl/rangedl/reorder"
 )
 
 // piece is a byte range [start, end) of the file and how often fetching it has failed.
@@ -24,16 +26,19 @@ const tailPiece = 256 << 10
 const unknownEnd = math.MaxInt64
 
 // sched hands out pieces. Until the first response tells the size there is only the probe, a
-// ranged request for the head of the file. Afterwards pieces are cut front to back from the
-// unassigned tail [next, total), in guided sizes: each new piece is a share of what is left
-// (remaining / 2n), capped by the piece size and never below tailPiece. Early pieces are long
-// (few requests), late ones short, so the connections run out of work at nearly the same time.
-// Failed remainders go to a retry list and are handed out first, after their backoff.
+// ranged request for the head of the file (or, when resuming, for the first missing byte).
+// Afterwards pieces are cut front to back from the unassigned gaps (one gap, [probe end,
+// total), unless a resumed download has holes), in guided sizes: each new piece is a share of
+// what is left (left / 2n), capped by the piece size and never below tailPiece. Early pieces
+// are long (few requests), late ones short, so the connections run out of work at nearly the
+// same time. Failed remainders go to a retry list and are handed out first, after their backoff.
 type sched struct {
-	total    int64 // -1 until known
-	next     int64 // first byte never handed out
+	total    int64   // -1 until known
+	todo     []piece // unassigned ranges, in file order
+	left     int64   // bytes in todo
 	maxPiece int64
-	conns    int // connections sharing the work (for the guided share)
+	conns    int   // connections sharing the work (for the guided share)
+	from     int64 // where the probe starts
 	probed   bool
 	retry    []piece // oldest first
 }
@@ -42,18 +47,30 @@ type sched struct {
 // own a large share of a file whose size nobody knows yet. The server clamps it to the file's size.
 func (s *sched) probe() piece {
 	s.probed = true
-	return piece{start: 0, end: MinPieceSize}
+	return piece{start: s.from, end: s.from + MinPieceSize}
 }
 
-// learn records the file size from the first response; the probe got [0, first). A download
-// that cannot be split (no ranges, unknown length) learns first == total: nothing more to cut.
-func (s *sched) learn(total, first int64) {
+// learn records the file size from the first response, and the gaps nobody fetches yet: those
+// of [0, total) that are neither in have nor in got (the probe's range). A download that
+// cannot be split (no ranges, unknown length) passes got = [0, total): nothing more to cut.
+func (s *sched) learn(total int64, have *reorder.RangeSet, got piece) {
 	s.total = total
-	s.next = first
+	if total == unknownEnd {
+		return
+	}
+	var all reorder.RangeSet
+	for _, r := range have.Ranges() {
+		all.Add(r)
+	}
+	all.Add(reorder.Range{Start: got.start, End: got.end})
+	for _, r := range all.Missing(total) {
+		s.todo = append(s.todo, piece{start: r.Start, end: r.End})
+		s.left += r.Len()
+	}
 }
 
 // take returns the next piece that may start at now: a retry whose backoff has passed, or else
-// (when tail is true) a new piece cut from the unassigned tail. Without tail only the retry
+// (when tail is true) a new piece cut from the unassigned gaps. Without tail only the retry
 // nearest the start of the file is handed out, once due: a stream's writer waits for that one.
 func (s *sched) take(now time.Time, tail bool) (piece, bool) {
 	if !tail {
@@ -77,13 +94,17 @@ func (s *sched) take(now time.Time, tail bool) (piece, bool) {
 		}
 		return s.probe(), true
 	}
-	rem := s.total - s.next
-	if rem <= 0 {
+	if len(s.todo) == 0 {
 		return piece{}, false
 	}
-	size := min(s.maxPiece, max(rem/int64(2*s.conns), tailPiece), rem)
-	p := piece{start: s.next, end: s.next + size}
-	s.next = p.end
+	gap := &s.todo[0]
+	size := min(s.maxPiece, max(s.left/int64(2*s.conns), tailPiece), gap.len())
+	p := piece{start: gap.start, end: gap.start + size}
+	gap.start = p.end
+	s.left -= size
+	if gap.len() == 0 {
+		s.todo = s.todo[1:]
+	}
 	return p, true
 }
 
@@ -118,7 +139,7 @@ func (s *sched) first() int {
 
 // pending reports whether any work is waiting, now or after a backoff.
 func (s *sched) pending() bool {
-	return len(s.retry) > 0 || (s.total < 0 && !s.probed) || (s.total >= 0 && s.next < s.total)
+	return len(s.retry) > 0 || (s.total < 0 && !s.probed) || s.left > 0
 }
 
 // wake returns when the earliest delayed retry becomes ready (zero if none is delayed).
@@ -156,8 +177,8 @@ func (s *sched) ready(now time.Time, n int, tail bool) bool {
 	case !tail:
 	case s.total < 0 && !s.probed:
 		k++
-	case s.total >= 0 && s.next < s.total:
-		k += int(min((s.total-s.next+tailPiece-1)/tailPiece, int64(n)))
+	case s.left > 0:
+		k += int(min((s.left+tailPiece-1)/tailPiece, int64(n)))
 	}
 	return k >= n
 }

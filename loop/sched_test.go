@@ -3,6 +3,8 @@ package loop
 import (
 	"testing"
 	"time"
+
+	"github.com/rangedl/rangedl/reorder"
 )
 
 // TestSchedCoversFile checks that the pieces handed out tile the file exactly, shrink toward
@@ -25,7 +27,7 @@ func TestSchedCoversFile(t *testing.T) {
 			t.Fatal("a second piece before the size is known")
 		}
 		first := min(tc.total, MinPieceSize)
-		s.learn(tc.total, first)
+		s.learn(tc.total, new(reorder.RangeSet), piece{start: 0, end: first})
 		next, last := first, int64(1<<62)
 		for {
 			p, ok := s.take(now, true)
@@ -49,10 +51,45 @@ func TestSchedCoversFile(t *testing.T) {
 	}
 }
 
+// TestSchedResumes checks that a resumed download probes at its first missing byte and then
+// fetches exactly the holes: nothing it has, nothing twice.
+func TestSchedResumes(t *testing.T) {
+	const M = 1 << 20
+	now := time.Now()
+	var have reorder.RangeSet
+	have.Add(reorder.Range{Start: 0, End: 3 * M})
+	have.Add(reorder.Range{Start: 5 * M, End: 6 * M})
+	have.Add(reorder.Range{Start: 9*M + 5, End: 10 * M})
+	s := sched{total: -1, maxPiece: 64 << 20, conns: 2, from: 3 * M}
+	p, ok := s.take(now, true)
+	if !ok || p.start != 3*M || p.end != 4*M {
+		t.Fatalf("probe = %+v, %v; want [3M,4M)", p, ok)
+	}
+	s.learn(10*M, &have, p)
+	got := have
+	got.Add(reorder.Range{Start: p.start, End: p.end})
+	for {
+		p, ok := s.take(now, true)
+		if !ok {
+			break
+		}
+		r := reorder.Range{Start: p.start, End: p.end}
+		for _, h := range got.Ranges() {
+			if r.Start < h.End && h.Start < r.End {
+				t.Fatalf("piece %+v overlaps %+v, which is there already", p, h)
+			}
+		}
+		got.Add(r)
+	}
+	if got.Size() != 10*M || s.pending() {
+		t.Fatalf("after every piece: %v, pending %v; want [0,10M)", got.String(), s.pending())
+	}
+}
+
 func TestSchedRetryBackoff(t *testing.T) {
 	now := time.Now()
 	s := sched{total: -1, maxPiece: 64 << 20, conns: 4}
-	s.learn(10<<20, 10<<20) // everything handed out already
+	s.learn(10<<20, new(reorder.RangeSet), piece{start: 0, end: 10 << 20}) // everything handed out already
 	s.giveBack(piece{start: 5, end: 10}, true, now, 0)
 	if _, ok := s.take(now, true); ok {
 		t.Fatal("a failed piece came back before its backoff")

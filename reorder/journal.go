@@ -39,14 +39,13 @@ type Journal struct {
 	err  error        // the first failure, sticky
 }
 
-// OpenJournal writes the first record (rec, whose Durable ranges must
-// already be synced or empty) at path and returns the Journal that keeps
-// it up to date. It returns only once that record is durable: no byte may
-// be written to the data file before the control file exists, or a crash
-// would leave data that no record describes.
+// OpenJournal syncs data, writes the first record (rec) at path and returns the Journal that
+// keeps it up to date. It returns only once that record is durable: no byte may be written to
+// the data file before the control file exists, or a crash would leave data that no record
+// describes. (The sync covers ranges in rec that an earlier program wrote.)
 func OpenJournal(data *os.File, path string, rec Control) (*Journal, error) {
 	j := &Journal{data: data, path: path, rec: rec, work: make(chan Control, 1), done: make(chan error, 1)}
-	if err := j.write(rec); err != nil {
+	if err := j.sync(rec); err != nil {
 		return nil, err
 	}
 	go j.helper()

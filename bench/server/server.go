@@ -181,6 +181,16 @@ func (s *Server) URL(path string) string { return "http://" + s.addr + path }
 // or "[::1]:41234".
 func (s *Server) Addr() string { return s.addr }
 
+// Rewrite replaces the content, as a ChangeContent fault does: from now on
+// every file is that of the next seed, with a new ETag and Last-Modified. It
+// returns the new seed (for Sum).
+func (s *Server) Rewrite() uint64 {
+	return s.seedOf(s.seedShift.Add(1))
+}
+
+// seedOf is the content seed after shift changes (Start made cfg.Seed non-zero).
+func (s *Server) seedOf(shift uint64) uint64 { return s.cfg.Seed + shift }
+
 // Stats returns the counters since Start.
 func (s *Server) Stats() Stats {
 	return Stats{

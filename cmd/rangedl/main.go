@@ -32,8 +32,8 @@ const (
 	exitUsage       = 2 // bad flags or URL
 	exitNetwork     = 3 // DNS, connect, reset, timeout, malformed HTTP
 	exitHTTP        = 4 // the server answered with an error status
-	exitIntegrity   = 5 // the server contradicted itself; nothing of it was written
-	exitIO          = 6 // the output could not be created or written
+	exitIntegrity   = 5 // the server contradicted itself, or the remote file changed; nothing of it was written
+	exitIO          = 6 // the output or its control file could not be created, written or used
 	exitInterrupted = 130
 )
 
@@ -48,6 +48,15 @@ flags:
   -o, --output FILE     where to save (default: the URL's last path segment);
                         "-" writes to standard output, strictly in order
       --overwrite       replace FILE if it exists (default: refuse)
+  -c, --continue        finish a partial FILE: from FILE.rangedl if it is there, else
+                        from FILE's length; with neither, start the download
+      --restart-if-changed
+                        with -c: if the remote file changed, start over instead of failing
+      --file-allocation MODE
+                        falloc (default: reserve the space first), trunc (set the
+                        length only) or none (grow as data arrives)
+      --save-interval D record progress in FILE.rangedl at least every D (default 1s)
+      --save-bytes SIZE and after every SIZE written (default 64M)
       --retries N       attempts per piece after the first failure (default 5)
       --stall-timeout D a connection with no data for D fails its piece (default 30s)
       --trace FILE      write the loop's events and decisions to FILE as JSON lines
@@ -56,7 +65,8 @@ flags:
   -V, --version         print the version and exit
 
 exit codes: 0 ok, 2 usage, 3 network, 4 HTTP error status, 5 integrity (the server
-contradicted itself), 6 local I/O, 130 interrupted, 1 anything else.
+contradicted itself, or the remote file changed), 6 local I/O (the output or its control
+file cannot be written or used), 130 interrupted, 1 anything else.
 `
 
 type options struct {
@@ -64,6 +74,11 @@ type options struct {
 	split      string
 	output     string
 	overwrite  bool
+	resume     bool
+	restart    bool
+	alloc      string
+	saveEvery  time.Duration
+	saveBytes  string
 	retries    int
 	stall      time.Duration
 	trace      string
@@ -117,10 +132,50 @@ func run(args []string, stderr io.Writer) int {
 		defer f.Close()
 		job.Trace = f
 	}
-	l, err := loop.New(job)
+	res, err := fetch(job, opt, stderr)
+	if err != nil && opt.restart && errors.Is(err, loop.ErrRemoteChanged) {
+		say("%v; starting over (--restart-if-changed)", err)
+		job.Continue, job.Overwrite = false, true
+		res, err = fetch(job, opt, stderr)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "rangedl: %v\n", err)
+		switch {
+		case errors.Is(err, loop.ErrRemoteChanged):
+			fmt.Fprintf(stderr, "rangedl: %s was left as it was; use --restart-if-changed (with -c) to download the new version\n", job.Output)
+		case res.Resumable:
+			fmt.Fprintf(stderr, "rangedl: %s is incomplete (%s of it is saved); run the same command with -c to continue\n", job.Output, formatSize(res.Saved))
+		case res.Saved > 0:
+			fmt.Fprintf(stderr, "rangedl: %s is incomplete: %s were written before the error\n", job.Output, formatSize(res.Saved))
+		}
 		return exitCode(err)
+	}
+	verb, mode := "saved", ""
+	if job.Stream != nil {
+		verb = "wrote"
+	}
+	if !res.Ranged {
+		mode = ", single stream"
+	}
+	switch {
+	case res.Resumed == res.Size && res.Size > 0:
+		say("%s is complete already (%s)", job.Output, formatSize(res.Size))
+		return exitOK
+	case res.Resumed > 0:
+		mode += ", continued from " + formatSize(res.Resumed)
+	}
+	rate := int64(float64(res.Size-res.Resumed) / max(res.Elapsed.Seconds(), 1e-3))
+	say("%s %s: %s in %s (%s/s), %d connection%s%s", verb, job.Output, formatSize(res.Size),
+		res.Elapsed.Round(time.Millisecond), formatSize(rate), res.Connections, plural(res.Connections), mode)
+	return exitOK
+}
+
+// fetch runs one attempt at job, with SIGINT and SIGTERM stopping it cleanly and the
+// progress bar on while it runs.
+func fetch(job loop.Job, opt options, stderr io.Writer) (loop.Result, error) {
+	l, err := loop.New(job)
+	if err != nil {
+		return loop.Result{}, err
 	}
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -135,28 +190,10 @@ func run(args []string, stderr io.Writer) int {
 			os.Exit(exitInterrupted)
 		}
 	}()
-
 	bar := startProgress(stderr, job.Stats, !opt.quiet && !opt.noProgress)
 	res, err := l.Run()
 	bar.stop()
-	if err != nil {
-		fmt.Fprintf(stderr, "rangedl: %v\n", err)
-		if res.Size > 0 && job.Stream == nil {
-			fmt.Fprintf(stderr, "rangedl: %s is incomplete: %s were written before the error\n", job.Output, formatSize(res.Size))
-		}
-		return exitCode(err)
-	}
-	verb, mode := "saved", ""
-	if job.Stream != nil {
-		verb = "wrote"
-	}
-	if !res.Ranged {
-		mode = ", single stream"
-	}
-	rate := int64(float64(res.Size) / max(res.Elapsed.Seconds(), 1e-3))
-	say("%s %s: %s in %s (%s/s), %d connection%s%s", verb, job.Output, formatSize(res.Size),
-		res.Elapsed.Round(time.Millisecond), formatSize(rate), res.Connections, plural(res.Connections), mode)
-	return exitOK
+	return res, err
 }
 
 func exitCode(err error) int {
@@ -199,7 +236,14 @@ func parseArgs(args []string, stderr io.Writer) (options, string, error) {
 	for _, name := range []string{"V", "version"} {
 		fs.BoolVar(&opt.version, name, false, "")
 	}
+	for _, name := range []string{"c", "continue"} {
+		fs.BoolVar(&opt.resume, name, false, "")
+	}
 	fs.BoolVar(&opt.overwrite, "overwrite", false, "")
+	fs.BoolVar(&opt.restart, "restart-if-changed", false, "")
+	fs.StringVar(&opt.alloc, "file-allocation", "falloc", "")
+	fs.DurationVar(&opt.saveEvery, "save-interval", loop.DefaultSaveEvery, "")
+	fs.StringVar(&opt.saveBytes, "save-bytes", "64M", "")
 	fs.IntVar(&opt.retries, "retries", loop.DefaultMaxRetries, "")
 	fs.DurationVar(&opt.stall, "stall-timeout", loop.DefaultStallTimeout, "")
 	fs.StringVar(&opt.trace, "trace", "", "")
@@ -231,6 +275,10 @@ func parseArgs(args []string, stderr io.Writer) (options, string, error) {
 		return opt, "", fmt.Errorf("--retries %d: must be 0 or more", opt.retries)
 	case opt.stall <= 0:
 		return opt, "", fmt.Errorf("--stall-timeout %v: must be positive", opt.stall)
+	case opt.saveEvery <= 0:
+		return opt, "", fmt.Errorf("--save-interval %v: must be positive", opt.saveEvery)
+	case opt.resume && opt.overwrite:
+		return opt, "", errors.New("-c and --overwrite contradict each other: continue the file, or replace it")
 	}
 	return opt, urls[0], nil
 }
@@ -276,12 +324,26 @@ func newJob(opt options, rawURL string) (loop.Job, error) {
 	if output == "" {
 		output = outputName(u)
 	}
+	alloc, err := loop.ParseAllocation(opt.alloc)
+	if err != nil {
+		return loop.Job{}, fmt.Errorf("--file-allocation %v", err)
+	}
+	saveBytes, err := parseSize(opt.saveBytes)
+	if err != nil {
+		return loop.Job{}, fmt.Errorf("--save-bytes %q: %v", opt.saveBytes, err)
+	}
 	var stream io.Writer
-	if output == "-" {
+	switch {
+	case output == "-" && opt.resume:
+		return loop.Job{}, errors.New("-c needs a file: standard output cannot be continued")
+	case output == "-":
 		stream, output = os.Stdout, "standard output"
-	} else if !opt.overwrite {
+	case !opt.overwrite && !opt.resume:
+		if _, err := os.Lstat(output + loop.ControlSuffix); err == nil {
+			return loop.Job{}, fmt.Errorf("%s is a partial download (see %s); use -c to continue it, or --overwrite to start over", output, output+loop.ControlSuffix)
+		}
 		if _, err := os.Lstat(output); err == nil {
-			return loop.Job{}, fmt.Errorf("%s already exists; use --overwrite to replace it, or -o to choose another name", output)
+			return loop.Job{}, fmt.Errorf("%s already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name", output)
 		}
 	}
 	retries := opt.retries
@@ -295,6 +357,10 @@ func newJob(opt options, rawURL string) (loop.Job, error) {
 		Output:       output,
 		Overwrite:    opt.overwrite,
 		Stream:       stream,
+		Continue:     opt.resume,
+		Allocation:   alloc,
+		SaveEvery:    opt.saveEvery,
+		SaveBytes:    saveBytes,
 		Connections:  opt.conns,
 		PieceSize:    piece,
 		MaxRetries:   retries,

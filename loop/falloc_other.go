@@ -1,0 +1,11 @@
+//go:build !linux
+
+package loop
+
+import (
+	"errors"
+	"os"
+)
+
+// fallocate is Linux only for now; elsewhere the caller sets the length instead.
+func fallocate(*os.File, int64) error { return errors.ErrUnsupported }

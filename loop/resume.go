@@ -1,0 +1,156 @@
+package loop
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/rangedl/rangedl/reorder"
+	"golang.org/x/sys/unix"
+)
+
+// ControlSuffix names the control file kept beside a partial download: FILE.rangedl.
+const ControlSuffix = ".rangedl"
+
+// ErrRemoteChanged is the cause of an error saying that the remote file is not the one the
+// download started with (its size or validators changed, or a range request with If-Range was
+// answered with the whole file). Nothing of the new version was written.
+var ErrRemoteChanged = errors.New("the remote file changed")
+
+// Allocation says how the output gets its final size before the data arrives.
+type Allocation uint8
+
+const (
+	// AllocFalloc reserves the blocks (fallocate(2)), so a full disk shows before the
+	// download starts and the file is not fragmented; where the filesystem cannot, AllocTrunc.
+	AllocFalloc Allocation = iota
+	AllocTrunc             // set the length only (a sparse file); blocks are taken as data arrives
+	AllocNone              // the file grows as data is written
+)
+
+// ParseAllocation reads the --file-allocation names.
+func ParseAllocation(s string) (Allocation, error) {
+	switch s {
+	case "falloc":
+		return AllocFalloc, nil
+	case "trunc":
+		return AllocTrunc, nil
+	case "none":
+		return AllocNone, nil
+	}
+	return 0, fmt.Errorf("%q: want none, trunc or falloc", s)
+}
+
+// resumePoint is what a download starts from: nothing, the durable ranges of a control file,
+// or (with no control file) the length of an existing file, as wget -c does.
+type resumePoint struct {
+	ctl    *reorder.Control // nil without a control file
+	length int64            // without one: bytes of the existing file taken as valid
+}
+
+// have returns the ranges the download already has.
+func (r resumePoint) have() []reorder.Range {
+	switch {
+	case r.ctl != nil:
+		return r.ctl.Durable
+	case r.length > 0:
+		return []reorder.Range{{Start: 0, End: r.length}}
+	}
+	return nil
+}
+
+// size returns how many bytes the download has already.
+func (r resumePoint) size() int64 {
+	var n int64
+	for _, x := range r.have() {
+		n += x.Len()
+	}
+	return n
+}
+
+// openOutput opens (or creates) the output file and locks it, and with Continue reads where
+// to resume from. created reports whether the file is new: only a new file may be removed
+// again. The lock (flock) is on the output, not on the control file: the control file is
+// replaced by rename at every save, and a lock belongs to the inode it was taken on.
+func openOutput(job *Job) (f *os.File, created bool, from resumePoint, err error) {
+	ctlPath := job.Output + ControlSuffix
+	if job.Continue {
+		f, err = os.OpenFile(job.Output, os.O_WRONLY|unix.O_CLOEXEC, 0)
+		if errors.Is(err, fs.ErrNotExist) {
+			if _, serr := os.Lstat(ctlPath); serr == nil {
+				return nil, false, from, errorf(KindIO, nil, "%s records a partial download, but %s is missing; delete %s to start over", ctlPath, job.Output, ctlPath)
+			}
+			f, created, err = create(job.Output, false)
+		}
+	} else {
+		f, created, err = create(job.Output, job.Overwrite)
+	}
+	if err != nil {
+		return nil, false, from, errorf(KindIO, err, "cannot create the output")
+	}
+	fail := func(e *Error) (*os.File, bool, resumePoint, error) {
+		f.Close()
+		return nil, false, from, e
+	}
+	if err := lock(f); err != nil {
+		return fail(errorf(KindIO, nil, "%s is being downloaded by another rangedl process", job.Output))
+	}
+	if !job.Continue || created {
+		return f, created, from, nil
+	}
+	var st os.FileInfo
+	if st, err = f.Stat(); err != nil {
+		return fail(errorf(KindIO, err, "cannot resume %s", job.Output))
+	}
+	if !st.Mode().IsRegular() {
+		return fail(errorf(KindIO, nil, "cannot resume %s: not a regular file", job.Output))
+	}
+	ctl, err := reorder.ReadControl(ctlPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		from.length = st.Size()
+		return f, false, from, nil
+	case errors.Is(err, reorder.ErrControl):
+		return fail(errorf(KindIO, nil, "%s: %v; delete it to start over", ctlPath, err))
+	case err != nil:
+		return fail(errorf(KindIO, err, "cannot read %s", ctlPath))
+	case ctl.URL != job.URL:
+		return fail(errorf(KindIO, nil, "%s belongs to a download of %s, not %s; choose another -o, or delete it to start over", ctlPath, ctl.URL, job.URL))
+	}
+	if n := len(ctl.Durable); n > 0 && ctl.Durable[n-1].End > st.Size() {
+		return fail(errorf(KindIO, nil, "%s is shorter (%d bytes) than %s says was written; delete %s to start over", job.Output, st.Size(), ctlPath, ctlPath))
+	}
+	from.ctl = ctl
+	return f, false, from, nil
+}
+
+// lock takes an exclusive advisory lock on f without waiting. It is released when f is
+// closed, which the kernel does for a process killed in any way.
+func lock(f *os.File) error {
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// allocate gives f its final size, as a says. A full disk or a file size limit is reported
+// here, before the download starts.
+func allocate(f *os.File, size int64, a Allocation) error {
+	if a == AllocNone || size == 0 {
+		return nil
+	}
+	if a == AllocFalloc {
+		err := fallocate(f, size)
+		if err == nil || !errors.Is(err, errors.ErrUnsupported) {
+			return err
+		}
+	}
+	st, err := f.Stat()
+	if err != nil || st.Size() >= size {
+		return err
+	}
+	return f.Truncate(size)
+}
