@@ -70,7 +70,7 @@ type Result struct {
 	Connections int   // most connections open at once
 	Ranged      bool  // false when the server ignored ranges or the length was unknown
 	Resumed     int64 // bytes that were on disk already when the download started
-	Saved       int64 // bytes in the output file at the end (all of them, after a success)
+	Saved       int64 // after a failure: bytes kept in the output (those its control file records, if any)
 	Resumable   bool  // a failed download left a control file that records them: Continue finishes it
 }
 

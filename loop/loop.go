@@ -221,7 +221,10 @@ func (l *Loop) Run() (Result, error) {
 	}
 	l.shutdown()
 	res := Result{Size: l.done, Elapsed: time.Since(l.start), Connections: l.peak, Ranged: l.ranged, Resumed: l.from.size()}
-	if l.out != nil && l.job.Stream == nil {
+	switch {
+	case l.out != nil && l.out.journal != nil:
+		res.Saved = l.out.journal.Recorded()
+	case l.out != nil && l.job.Stream == nil:
 		res.Saved = l.out.buf.Written().Size()
 	}
 	res.Resumable = l.err != nil && l.out != nil && l.out.journal != nil && (l.done > 0 || !l.created)

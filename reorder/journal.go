@@ -18,6 +18,8 @@ import (
 // it, rename it over the control file, fsync the directory (so the rename
 // itself survives a power cut). The old record stays valid until the
 // rename, so a save that fails or is cut short loses only its own progress.
+// While a download runs, FILE.tmp exists between saves: it holds the disk
+// space of the next record.
 //
 // Syncing can take long (it waits for the disk), so Save hands the work to
 // one helper goroutine and returns at once; the event loop never waits for
@@ -33,10 +35,12 @@ type Journal struct {
 	path string
 	rec  Control // the record; Durable is replaced by each save
 
-	work chan Control // to the helper; capacity 1
-	done chan error   // from the helper, one per save
-	busy bool         // a save is in flight
-	err  error        // the first failure, sticky
+	work     chan Control // to the helper; capacity 1
+	done     chan error   // from the helper, one per save
+	busy     bool         // a save is in flight
+	pending  int64        // bytes the save in flight records
+	recorded int64        // bytes the control file records now
+	err      error        // the first failure, sticky
 }
 
 // OpenJournal syncs data, writes the first record (rec) at path and returns the Journal that
@@ -48,6 +52,7 @@ func OpenJournal(data *os.File, path string, rec Control) (*Journal, error) {
 	if err := j.sync(rec); err != nil {
 		return nil, err
 	}
+	j.recorded = size(rec.Durable)
 	go j.helper()
 	return j, nil
 }
@@ -77,7 +82,7 @@ func (j *Journal) Save(durable []Range) bool {
 	}
 	rec := j.rec
 	rec.Durable = slices.Clone(durable)
-	j.busy = true
+	j.busy, j.pending = true, size(durable)
 	j.work <- rec
 	return true
 }
@@ -100,13 +105,20 @@ func (j *Journal) Poll() error {
 func (j *Journal) Close(durable []Range) error {
 	j.wait()
 	close(j.work)
+	defer os.Remove(j.path + ".tmp")
 	if j.err == nil {
 		rec := j.rec
 		rec.Durable = durable
-		j.err = j.sync(rec)
+		if j.err = j.sync(rec); j.err == nil {
+			j.recorded = size(durable)
+		}
 	}
 	return j.err
 }
+
+// Recorded returns how many bytes the control file records as durable: what a resume will
+// not fetch again.
+func (j *Journal) Recorded() int64 { return j.recorded }
 
 // Finish ends a complete download: once the data file is synced, the
 // control file is removed (and the removal made durable). Removing it
@@ -115,6 +127,7 @@ func (j *Journal) Close(durable []Range) error {
 func (j *Journal) Finish() error {
 	j.wait()
 	close(j.work)
+	defer os.Remove(j.path + ".tmp")
 	if j.err != nil {
 		return j.err
 	}
@@ -138,6 +151,17 @@ func (j *Journal) finished(err error) {
 	if j.err == nil {
 		j.err = err
 	}
+	if j.err == nil {
+		j.recorded = j.pending
+	}
+}
+
+func size(rs []Range) int64 {
+	var n int64
+	for _, r := range rs {
+		n += r.Len()
+	}
+	return n
 }
 
 // helper runs the saves handed to it, one at a time.
@@ -155,18 +179,23 @@ func (j *Journal) sync(rec Control) error {
 	return j.write(rec)
 }
 
-// write replaces the control file with rec, atomically and durably.
+// write replaces the control file with rec, atomically and durably. The temporary file is
+// the one the previous save reserved (see reserve), so a save needs no new disk block: on a
+// full disk, the moment when recording progress matters most, it still succeeds.
 func (j *Journal) write(rec Control) error {
 	b, err := rec.MarshalText()
 	if err != nil {
 		return err
 	}
 	tmp := j.path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE, 0o666)
 	if err != nil {
-		return err
+		return fmt.Errorf("saving %s: %w", j.path, err)
 	}
-	_, err = f.Write(b)
+	_, err = f.WriteAt(b, 0)
+	if err == nil {
+		err = f.Truncate(int64(len(b)))
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -176,14 +205,26 @@ func (j *Journal) write(rec Control) error {
 	if err == nil {
 		err = os.Rename(tmp, j.path)
 	}
+	if err == nil {
+		err = syncDir(filepath.Dir(j.path))
+	}
 	if err != nil {
-		os.Remove(tmp)
 		return fmt.Errorf("saving %s: %w", j.path, err)
 	}
-	if err := syncDir(filepath.Dir(j.path)); err != nil {
-		return fmt.Errorf("saving %s: %w", j.path, err)
-	}
+	j.reserve(2 * len(b))
 	return nil
+}
+
+// reserve writes the next save's temporary file with n bytes (at least a page), taking the
+// disk space the next record will need while there is space. Failing is not an error: the
+// next save then needs a block of its own, as without the reserve.
+func (j *Journal) reserve(n int) {
+	f, err := os.OpenFile(j.path+".tmp", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+	if err != nil {
+		return
+	}
+	f.Write(make([]byte, max(n, 4096)))
+	f.Close()
 }
 
 // syncDir makes the entries of a directory (a rename, a removal) durable.

@@ -111,3 +111,19 @@ func TestJournalFinishAfterFailureKeepsControl(t *testing.T) {
 		t.Fatalf("control file removed after a failed sync: %v", err)
 	}
 }
+
+func TestJournalRecorded(t *testing.T) {
+	data, _, j := openTestJournal(t)
+	j.Save([]Range{{0, 100}, {200, 250}})
+	j.wait()
+	if got := j.Recorded(); got != 150 {
+		t.Fatalf("Recorded after a save: %d; want 150", got)
+	}
+	data.Close()
+	if err := j.Close([]Range{{0, 1000}}); err == nil {
+		t.Fatal("Close: got no error")
+	}
+	if got := j.Recorded(); got != 150 {
+		t.Fatalf("Recorded after a failed Close: %d; want the 150 still on record", got)
+	}
+}

@@ -71,10 +71,21 @@ const runTimeout = 2 * time.Minute
 // rangedl runs the binary in a fresh directory with args and waits for it.
 func rangedl(t *testing.T, args ...string) result {
 	t.Helper()
-	dir := t.TempDir()
+	return rangedlIn(t, t.TempDir(), args...)
+}
+
+// rangedlIn runs the binary in dir with args and waits for it.
+func rangedlIn(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	return runIn(t, dir, binary, args...)
+}
+
+// runIn runs a command in dir and waits for it.
+func runIn(t *testing.T, dir, name string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -233,9 +244,9 @@ func TestFailures(t *testing.T) {
 		{"wrong range", []string{"-o", "x", "--retries", "2", wrong.URL("/3M")}, 5,
 			`^rangedl: asked for bytes 0-1048575, server sent bytes \d+-\d+/3145728 \(bytes 0-1048575 of http://127\.0\.0\.1:\d+/3M\), 3 attempts\n$`},
 		{"changed", []string{"-n", "2", "-o", "x", changed.URL("/8M")}, 5, // If-Range makes it a 200
-			`^rangedl: http://127\.0\.0\.1:\d+/8M answered a range request with the whole file \(HTTP 200\): the file changed on the server, or it stopped honouring ranges\nrangedl: x is incomplete: .* were written before the error\n$`},
+			`^rangedl: http://127\.0\.0\.1:\d+/8M answered a range request with the whole file \(HTTP 200\): the file changed on the server, or it stopped honouring ranges\nrangedl: x is incomplete \(.* of it is saved\); run the same command with -c to continue\n$`},
 		{"200 to a range", []string{"-n", "2", "-o", "x", ignores.URL("/8M")}, 5,
-			`^rangedl: http://127\.0\.0\.1:\d+/8M answered a range request with the whole file \(HTTP 200\): the file changed on the server, or it stopped honouring ranges\nrangedl: x is incomplete: .*\n$`},
+			`^rangedl: http://127\.0\.0\.1:\d+/8M answered a range request with the whole file \(HTTP 200\): the file changed on the server, or it stopped honouring ranges\nrangedl: x is incomplete \(.* of it is saved\); run the same command with -c to continue\n$`},
 		{"503 forever", []string{"-o", "x", "--retries", "1", unavailable.URL("/1M")}, 4,
 			`^rangedl: HTTP 503 Service Unavailable \(bytes 0-1048575 of http://127\.0\.0\.1:\d+/1M\), 2 attempts\n$`},
 		{"redirect", []string{"-o", "x", moved.URL("/1M")}, 4,
@@ -273,7 +284,7 @@ func TestExistingOutput(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
 		t.Fatalf("err %v; want exit 2", err)
 	}
-	if want := "rangedl: " + path + " already exists; use --overwrite to replace it, or -o to choose another name\n"; string(out) != want {
+	if want := "rangedl: " + path + " already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name\n"; string(out) != want {
 		t.Errorf("stderr %q; want %q", out, want)
 	}
 	if got, _ := os.ReadFile(path); string(got) != "precious" {
@@ -367,7 +378,7 @@ func TestInterrupt(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
 		t.Fatalf("err %v; want exit 130", err)
 	}
-	if !regexp.MustCompile(`^rangedl: interrupted\nrangedl: x is incomplete: [0-9.]+ MiB were written before the error\n$`).MatchString(stderr.String()) {
+	if !regexp.MustCompile(`^rangedl: interrupted\nrangedl: x is incomplete \([0-9.]+ MiB of it is saved\); run the same command with -c to continue\n$`).MatchString(stderr.String()) {
 		t.Errorf("stderr %q", stderr.String())
 	}
 	// What was written is the served content: every 1 MiB piece is either all content or

@@ -1,0 +1,535 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rangedl/rangedl/bench/server"
+	"github.com/rangedl/rangedl/reorder"
+)
+
+// These tests stop rangedl in every way it can be stopped (SIGKILL at random moments, a full
+// disk, a changed remote file, a damaged control file) and check that -c then finishes a
+// byte-identical file, or refuses with the documented message and leaves the file alone.
+
+// etagOf and lastModOf are the bench server's validators for content seed and size.
+func etagOf(seed uint64, size int64) string {
+	return `"` + strconv.FormatUint(seed, 16) + "-" + strconv.FormatInt(size, 16) + `"`
+}
+
+const lastModOf1 = "Mon, 01 Jan 2024 00:00:00 GMT" // Last-Modified before any Rewrite
+
+// content returns the served bytes [off, off+n) for seed.
+func content(seed uint64, off, n int64) []byte {
+	b := make([]byte, n)
+	server.Fill(seed, off, b)
+	return b
+}
+
+// partial writes a partial download into dir: f holds the served bytes in have (and 0xAA
+// garbage everywhere else, which must never survive), and f.rangedl records have as durable.
+func partial(t *testing.T, dir, url string, seed uint64, size int64, have []reorder.Range) {
+	t.Helper()
+	data := bytes.Repeat([]byte{0xAA}, int(size))
+	for _, r := range have {
+		server.Fill(seed, r.Start, data[r.Start:r.End])
+	}
+	if err := os.WriteFile(filepath.Join(dir, "f"), data, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	ctl := reorder.Control{URL: url, FinalURL: url, Size: size, ETag: etagOf(seed, size),
+		LastModified: lastModOf1, PieceSize: 64 << 20, Durable: have}
+	b, err := ctl.MarshalText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "f.rangedl"), b, 0o666); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func noControlFile(t *testing.T, dir string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(dir, "f.rangedl")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("control file after a complete download: %v", err)
+	}
+}
+
+// TestResumeFetchesOnlyTheHoles: -c asks for exactly the bytes the control file does not
+// record, with If-Range on every request, and overwrites whatever else the file held.
+func TestResumeFetchesOnlyTheHoles(t *testing.T) {
+	const M = 1 << 20
+	const size = 10*M + 3
+	s := startServer(t, server.Config{Seed: 11})
+	url := s.URL("/f")
+	url = s.URL(fmt.Sprintf("/%d", size))
+	have := []reorder.Range{{Start: 0, End: 3 * M}, {Start: 5 * M, End: 6 * M}, {Start: 9*M + 5, End: 10 * M}}
+	dir := t.TempDir()
+	partial(t, dir, url, 11, size, have)
+	r := rangedlIn(t, dir, "-c", "-n", "4", "-o", "f", url)
+	if r.code != 0 {
+		t.Fatalf("exit %d; want 0\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "f"), 11, size)
+	noControlFile(t, dir)
+	var had int64
+	for _, h := range have {
+		had += h.Len()
+	}
+	if got := s.Stats().BodyBytes; got != size-had {
+		t.Errorf("server sent %d body bytes; want exactly the %d missing", got, size-had)
+	}
+	for _, req := range s.Requests() {
+		if req.IfRange != etagOf(11, size) {
+			t.Errorf("request %q had If-Range %q; want %q", req.Range, req.IfRange, etagOf(11, size))
+		}
+	}
+	if !regexp.MustCompile(`^rangedl: saved f: 10\.0 MiB in \S+ \(\S+ \S+/s\), \d connections?, continued from 5\.0 MiB\n$`).MatchString(r.stderr) {
+		t.Errorf("stderr %q; want the summary with 'continued from 5.0 MiB'", r.stderr)
+	}
+}
+
+// TestResumeFromLength: with no control file, -c continues from the file's length (wget -c),
+// a complete file is left alone, and a file longer than the remote one is refused.
+func TestResumeFromLength(t *testing.T) {
+	const size = 6<<20 + 1
+	s := startServer(t, server.Config{Seed: 12})
+	url := s.URL(fmt.Sprintf("/%d", size))
+	dir := t.TempDir()
+	const prefix = 3<<20 + 7
+	if err := os.WriteFile(filepath.Join(dir, "f"), content(12, 0, prefix), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	r := rangedlIn(t, dir, "-q", "-c", "-n", "3", "-o", "f", url)
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("exit %d; want 0 and nothing (-q)\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "f"), 12, size)
+	noControlFile(t, dir)
+	if got := s.Stats().BodyBytes; got != size-prefix {
+		t.Errorf("server sent %d body bytes; want exactly the %d missing", got, size-prefix)
+	}
+
+	r = rangedlIn(t, dir, "-c", "-o", "f", url)
+	if r.code != 0 || r.stderr != "rangedl: f is complete already (6.0 MiB)\n" {
+		t.Fatalf("second -c: exit %d, stderr %q; want 0 and 'complete already'", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "f"), 12, size)
+
+	long := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(long, content(12, 0, size+1), 0o666)
+	r = rangedlIn(t, filepath.Dir(long), "-c", "-o", "f", url)
+	want := fmt.Sprintf("rangedl: cannot continue f: the remote file changed (%s is 6291457 bytes long now, and f has 6291458)\n"+
+		"rangedl: f was left as it was; use --restart-if-changed (with -c) to download the new version\n", url)
+	if r.code != exitIntegrity || r.stderr != want {
+		t.Fatalf("longer file: exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitIntegrity, want)
+	}
+}
+
+// TestResumeWithNothing: -c with neither file simply downloads (so -c is safe in any script).
+func TestResumeWithNothing(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 13})
+	r := rangedl(t, "-q", "-c", "-o", "f", s.URL("/3M"))
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(r.out, "f"), 13, 3<<20)
+	noControlFile(t, r.out)
+}
+
+// TestResumeRemoteChanged: a remote file that changed since the partial download is refused
+// before a byte of it is written; --restart-if-changed downloads the new version instead.
+func TestResumeRemoteChanged(t *testing.T) {
+	const size = 4 << 20
+	s := startServer(t, server.Config{Seed: 14})
+	url := s.URL("/4M")
+	dir := t.TempDir()
+	partial(t, dir, url, 14, size, []reorder.Range{{Start: 0, End: 1 << 20}})
+	before, _ := os.ReadFile(filepath.Join(dir, "f"))
+	ctlBefore, _ := os.ReadFile(filepath.Join(dir, "f.rangedl"))
+	seed := s.Rewrite()
+
+	r := rangedlIn(t, dir, "-c", "-o", "f", url)
+	want := fmt.Sprintf("rangedl: cannot continue f: the remote file changed (%s answered with the whole file (HTTP 200) instead of bytes 1048576-)\n"+
+		"rangedl: f was left as it was; use --restart-if-changed (with -c) to download the new version\n", url)
+	if r.code != exitIntegrity || r.stderr != want {
+		t.Fatalf("exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitIntegrity, want)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "f"))
+	ctlAfter, _ := os.ReadFile(filepath.Join(dir, "f.rangedl"))
+	if !bytes.Equal(before, after) || !bytes.Equal(ctlBefore, ctlAfter) {
+		t.Fatal("the refused resume changed the file or its control file")
+	}
+
+	r = rangedlIn(t, dir, "-c", "--restart-if-changed", "-p", "-o", "f", url)
+	if r.code != 0 {
+		t.Fatalf("--restart-if-changed: exit %d\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "f"), seed, size)
+	noControlFile(t, dir)
+	if !regexp.MustCompile(`^rangedl: cannot continue f: the remote file changed \(.*\); starting over \(--restart-if-changed\)\nrangedl: saved f: 4\.0 MiB in .*\n$`).MatchString(r.stderr) {
+		t.Errorf("stderr %q; want the restart notice, then the summary", r.stderr)
+	}
+}
+
+// TestResumeSizeChanged: a server without If-Range support shows the change by the size.
+func TestResumeSizeChanged(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 15})
+	url := s.URL("/5M")
+	dir := t.TempDir()
+	// The record says the file was 6 MiB with these validators: the server now has 5 MiB.
+	partial(t, dir, url, 15, 6<<20, []reorder.Range{{Start: 0, End: 1 << 20}})
+	ctl, _ := reorder.ReadControl(filepath.Join(dir, "f.rangedl"))
+	ctl.ETag = etagOf(15, 5<<20) // same validator, different size: a lying or careless server
+	b, _ := ctl.MarshalText()
+	os.WriteFile(filepath.Join(dir, "f.rangedl"), b, 0o666)
+	r := rangedlIn(t, dir, "-c", "-o", "f", url)
+	want := "rangedl: cannot continue f: the remote file changed (size 5242880, was 6291456)\n" +
+		"rangedl: f was left as it was; use --restart-if-changed (with -c) to download the new version\n"
+	if r.code != exitIntegrity || r.stderr != want {
+		t.Fatalf("exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitIntegrity, want)
+	}
+}
+
+// TestBadControlFiles: a control file that is damaged, foreign, of another version, or
+// without its data file is refused with a message that says which and what to do.
+func TestBadControlFiles(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 16})
+	url := s.URL("/2M")
+	good := func(dir string) { partial(t, dir, url, 16, 2<<20, []reorder.Range{{Start: 0, End: 1 << 20}}) }
+	cases := []struct {
+		name  string
+		setup func(dir string)
+		want  string
+	}{
+		{"zero-filled", func(dir string) {
+			good(dir)
+			os.WriteFile(filepath.Join(dir, "f.rangedl"), make([]byte, 300), 0o666)
+		}, `rangedl: f.rangedl: not a usable rangedl control file: it does not start with "rangedl-control"; delete it to start over`},
+		{"truncated", func(dir string) {
+			good(dir)
+			b, _ := os.ReadFile(filepath.Join(dir, "f.rangedl"))
+			os.WriteFile(filepath.Join(dir, "f.rangedl"), b[:len(b)/2], 0o666)
+		}, `rangedl: f.rangedl: not a usable rangedl control file: truncated (no checksum line); delete it to start over`},
+		{"flipped byte", func(dir string) {
+			good(dir)
+			b, _ := os.ReadFile(filepath.Join(dir, "f.rangedl"))
+			b[40] ^= 4
+			os.WriteFile(filepath.Join(dir, "f.rangedl"), b, 0o666)
+		}, `rangedl: f.rangedl: not a usable rangedl control file: damaged (checksum mismatch); delete it to start over`},
+		{"foreign", func(dir string) {
+			partial(t, dir, "http://example.com/other", 16, 2<<20, nil)
+		}, `rangedl: f.rangedl belongs to a download of http://example.com/other, not ` + url + `; choose another -o, or delete it to start over`},
+		{"no data file", func(dir string) {
+			good(dir)
+			os.Remove(filepath.Join(dir, "f"))
+		}, `rangedl: f.rangedl records a partial download, but f is missing; delete f.rangedl to start over`},
+		{"data file cut short", func(dir string) {
+			good(dir)
+			os.Truncate(filepath.Join(dir, "f"), 1000)
+		}, `rangedl: f is shorter (1000 bytes) than f.rangedl says was written; delete f.rangedl to start over`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tc.setup(dir)
+			r := rangedlIn(t, dir, "-c", "-o", "f", url)
+			if r.code != exitIO || r.stderr != tc.want+"\n" {
+				t.Fatalf("exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitIO, tc.want)
+			}
+		})
+	}
+	if n := s.Stats().Requests; n != 0 {
+		t.Errorf("the server got %d requests; a refused control file must stop rangedl before any", n)
+	}
+}
+
+// TestPartialNeedsContinue: without -c a partial download is not touched, and the message
+// says how to go on.
+func TestPartialNeedsContinue(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 17})
+	url := s.URL("/2M")
+	dir := t.TempDir()
+	partial(t, dir, url, 17, 2<<20, []reorder.Range{{Start: 0, End: 1 << 20}})
+	r := rangedlIn(t, dir, "-o", "f", url)
+	want := "rangedl: f is a partial download (see f.rangedl); use -c to continue it, or --overwrite to start over\n"
+	if r.code != exitUsage || r.stderr != want {
+		t.Fatalf("exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitUsage, want)
+	}
+	r = rangedlIn(t, dir, "-q", "--overwrite", "-o", "f", url)
+	if r.code != 0 {
+		t.Fatalf("--overwrite: exit %d\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "f"), 17, 2<<20)
+	noControlFile(t, dir)
+}
+
+// TestOneWriterPerFile: a second rangedl on the same output waits for nobody: it exits at once.
+func TestOneWriterPerFile(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 18, Rate: 1 << 20})
+	url := s.URL("/64M")
+	dir := t.TempDir()
+	first := exec.Command(plainBinary, "-q", "-n", "2", "-o", "f", url)
+	first.Dir = dir
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer first.Process.Kill()
+	waitFor(t, func() bool { _, err := os.Stat(filepath.Join(dir, "f.rangedl")); return err == nil })
+	r := rangedlIn(t, dir, "-c", "-o", "f", url)
+	want := "rangedl: f is being downloaded by another rangedl process\n"
+	if r.code != exitIO || r.stderr != want {
+		t.Fatalf("exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitIO, want)
+	}
+	first.Process.Signal(syscall.SIGTERM)
+	if err := first.Wait(); err == nil || first.ProcessState.ExitCode() != exitInterrupted {
+		t.Fatalf("first rangedl: %v; want exit %d", err, exitInterrupted)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "f")); err != nil {
+		t.Fatalf("the refused second rangedl removed the first one's file: %v", err)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 30s")
+		}
+	}
+}
+
+// TestInterruptThenContinue: SIGINT records the progress; -c finishes from there.
+func TestInterruptThenContinue(t *testing.T) {
+	const size = 32 << 20
+	s := startServer(t, server.Config{Seed: 19, Rate: 4 << 20})
+	url := s.URL("/32M")
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "-p", "-n", "4", "-o", "f", url)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(700 * time.Millisecond)
+	cmd.Process.Signal(os.Interrupt)
+	cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Fatalf("exit %d; want %d\n%s", code, exitInterrupted, stderr.String())
+	}
+	if !regexp.MustCompile(`^rangedl: interrupted\nrangedl: f is incomplete \([0-9.]+ MiB of it is saved\); run the same command with -c to continue\n$`).MatchString(stderr.String()) {
+		t.Fatalf("stderr %q; want 'interrupted' and how to continue", stderr.String())
+	}
+	ctl, err := reorder.ReadControl(filepath.Join(dir, "f.rangedl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDurable(t, dir, 19, ctl)
+	var saved int64
+	for _, r := range ctl.Durable {
+		saved += r.Len()
+	}
+	sent := s.Stats().BodyBytes
+	r := rangedlIn(t, dir, "-q", "-c", "-n", "4", "-o", "f", url)
+	if r.code != 0 {
+		t.Fatalf("-c: exit %d\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "f"), 19, size)
+	if got := s.Stats().BodyBytes - sent; got != size-saved {
+		t.Errorf("-c fetched %d bytes; want exactly the %d not saved", got, size-saved)
+	}
+}
+
+// checkDurable asserts that every range the control file calls durable holds the served bytes.
+func checkDurable(t *testing.T, dir string, seed uint64, ctl *reorder.Control) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range ctl.Durable {
+		if r.End > int64(len(data)) || !bytes.Equal(data[r.Start:r.End], content(seed, r.Start, r.Len())) {
+			t.Fatalf("f.rangedl calls bytes %d-%d durable, but f does not hold them", r.Start, r.End-1)
+		}
+	}
+}
+
+// TestKillResume kills rangedl with SIGKILL at random moments, again and again, and resumes
+// with -c each time, until the file is complete: its SHA-256 must match every time, every
+// control file left behind must claim only bytes that are on disk, and the bytes fetched
+// twice must stay within what one save interval plus the buffers can hold per kill.
+// RANGEDL_KILLS sets the number of kills (make soak runs many more).
+func TestKillResume(t *testing.T) {
+	kills := 24
+	if v := os.Getenv("RANGEDL_KILLS"); v != "" {
+		var err error
+		if kills, err = strconv.Atoi(v); err != nil {
+			t.Fatalf("RANGEDL_KILLS=%q", v)
+		}
+	}
+	const rate = 4 << 20 // per connection
+	const saveEvery = 100 * time.Millisecond
+	scenarios := []struct {
+		size  int64
+		conns int
+		alloc string
+	}{
+		{8<<20 + 3, 1, "falloc"}, {24 << 20, 4, "trunc"}, {40<<20 + 1, 16, "none"}, {48 << 20, 8, "falloc"},
+	}
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("random seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	s := startServer(t, server.Config{Seed: 20, Rate: rate})
+	killed := 0
+	for round := 0; killed < kills; round++ {
+		sc := scenarios[round%len(scenarios)]
+		url := s.URL(fmt.Sprintf("/%d", sc.size))
+		dir := t.TempDir()
+		sent := s.Stats().BodyBytes
+		k := 0
+		for {
+			delay := time.Duration(rng.Int64N(int64(600 * time.Millisecond)))
+			cmd := exec.Command(plainBinary, "-q", "-c", "-n", strconv.Itoa(sc.conns), "--file-allocation", sc.alloc,
+				"--save-interval", saveEvery.String(), "-o", "f", url)
+			cmd.Dir = dir
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			timer := time.AfterFunc(delay, func() { cmd.Process.Kill() })
+			cmd.Wait()
+			timer.Stop()
+			if ws := cmd.ProcessState.Sys().(syscall.WaitStatus); !ws.Signaled() {
+				if code := ws.ExitStatus(); code != 0 {
+					t.Fatalf("size %d -n %d: exit %d after %d kills\n%s", sc.size, sc.conns, code, k, stderr.String())
+				}
+				break
+			}
+			k++
+			if ctl, err := reorder.ReadControl(filepath.Join(dir, "f.rangedl")); err == nil {
+				checkDurable(t, dir, 20, ctl)
+			} else if !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("after kill %d: %v", k, err)
+			}
+			if k > 500 {
+				t.Fatalf("size %d -n %d: no progress after %d kills", sc.size, sc.conns, k)
+			}
+		}
+		killed += k
+		checkFile(t, filepath.Join(dir, "f"), 20, sc.size)
+		noControlFile(t, dir)
+		// Per kill, what the server sent but no record claimed: per connection, what arrives
+		// in one save interval (plus time for the sync itself), its partial block in the
+		// reorder buffer (256 KiB) and its last read (256 KiB); and 1 MiB for the sockets.
+		perKill := int64(sc.conns)*(rate*int64(saveEvery+300*time.Millisecond)/int64(time.Second)+512<<10) + 1<<20
+		waste := s.Stats().BodyBytes - sent - sc.size
+		t.Logf("size %d -n %d %s: %d kills, %d bytes fetched twice (bound %d)", sc.size, sc.conns, sc.alloc, k, waste, int64(k)*perKill)
+		if waste > int64(k)*perKill {
+			t.Errorf("size %d -n %d: %d bytes fetched twice over %d kills; want at most %d per kill", sc.size, sc.conns, waste, k, perKill)
+		}
+	}
+}
+
+// TestFileSizeLimit runs rangedl under RLIMIT_FSIZE, which fails writes past the limit with
+// EFBIG as a full disk fails them with ENOSPC. With falloc the failure comes before the
+// download starts; without allocation it comes mid-download, the progress is kept, and -c
+// finishes the file once the limit is gone.
+func TestFileSizeLimit(t *testing.T) {
+	const size = 16 << 20
+	s := startServer(t, server.Config{Seed: 21})
+	url := s.URL("/16M")
+	limited := func(dir string, args ...string) result {
+		// ulimit -f counts 512-byte blocks in sh (POSIX): 16384 blocks = 8 MiB.
+		return runIn(t, dir, "sh", append([]string{"-c", `ulimit -f 16384 && exec "$0" "$@"`, binary}, args...)...)
+	}
+
+	dir := t.TempDir()
+	r := limited(dir, "-o", "f", url)
+	want := "rangedl: not enough room for f (16777216 bytes): fallocate: file too large\n"
+	if r.code != exitIO || r.stderr != want {
+		t.Fatalf("falloc: exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitIO, want)
+	}
+	if n := s.Stats().Requests; n != 1 {
+		t.Errorf("falloc: %d requests; want only the first (the failure comes before the download)", n)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("falloc: %d files left behind; want none", len(ents))
+	}
+
+	r = limited(dir, "-p", "--file-allocation", "none", "-o", "f", url)
+	if r.code != exitIO || !regexp.MustCompile(`^rangedl: writing f: reorder: write at \d+: write f: file too large\n`+
+		`rangedl: f is incomplete \([0-9.]+ [KM]iB of it is saved\); run the same command with -c to continue\n$`).MatchString(r.stderr) {
+		t.Fatalf("none: exit %d, stderr %q; want %d and how to continue", r.code, r.stderr, exitIO)
+	}
+	ctl, err := reorder.ReadControl(filepath.Join(dir, "f.rangedl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDurable(t, dir, 21, ctl)
+	r = rangedlIn(t, dir, "-q", "-c", "-o", "f", url)
+	if r.code != 0 {
+		t.Fatalf("-c: exit %d\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "f"), 21, size)
+	noControlFile(t, dir)
+}
+
+// TestDiskFull fills a real filesystem: a 10 MiB tmpfs mounted in a mount namespace of the
+// test's own (unshare -m, or unshare -rm without root). It is skipped where namespaces are
+// not allowed; TestFileSizeLimit covers the same paths with EFBIG.
+func TestDiskFull(t *testing.T) {
+	const size = 8 << 20
+	s := startServer(t, server.Config{Seed: 22})
+	url := s.URL("/8M")
+	mnt, out := t.TempDir(), t.TempDir()
+	script := `set -u
+mount -t tmpfs -o size=10m rangedl-test "$MNT" || exit 99
+cd "$MNT"
+head -c 4194304 /dev/zero > filler
+"$BIN" -o f "$URL"; echo "falloc exit $?" >&2
+"$BIN" -p --file-allocation none -o f "$URL"; echo "none exit $?" >&2
+rm filler
+"$BIN" -q -c -o f "$URL"; echo "resume exit $?" >&2
+cp f "$OUT/f"
+ls -a >&2
+`
+	args := []string{"-m", "sh", "-c", script}
+	if os.Geteuid() != 0 {
+		args = append([]string{"-r"}, args...)
+	}
+	cmd := exec.Command("unshare", args...)
+	cmd.Env = append(os.Environ(), "MNT="+mnt, "OUT="+out, "BIN="+binary, "URL="+url)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 99 || errors.Is(err, exec.ErrNotFound) ||
+		(err != nil && bytes.Contains(stderr.Bytes(), []byte("unshare failed"))) {
+		t.Skipf("cannot mount a tmpfs here: %v\n%s", err, stderr.String())
+	}
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	want := regexp.MustCompile(`^rangedl: not enough room for f \(8388608 bytes\): fallocate: no space left on device\n` +
+		`falloc exit 6\n` +
+		`rangedl: writing f: reorder: write at \d+: write f: no space left on device\n` +
+		`rangedl: f is incomplete \([0-9.]+ MiB of it is saved\); run the same command with -c to continue\n` +
+		`none exit 6\n` +
+		`resume exit 0\n` +
+		`\.\n\.\.\nf\n$`)
+	if !want.Match(stderr.Bytes()) {
+		t.Fatalf("got\n%s\nwant it to match\n%s", stderr.String(), want)
+	}
+	checkFile(t, filepath.Join(out, "f"), 22, size)
+}
