@@ -10,7 +10,7 @@ FUZZTIME    ?= 5s
 # Fuzz targets as package:Target.
 FUZZ        := ./httpparse:FuzzParser ./reorder:FuzzBuffer ./reorder:FuzzControl
 
-.PHONY: all build test unit race fuzz fuzz-smoke lint fmt-check vet cross interop nginx bench bench-smoke demo clean
+.PHONY: all build test unit race fuzz fuzz-smoke lint fmt-check vet cross interop nginx soak bench bench-smoke demo clean
 
 all: build
 
@@ -65,6 +65,12 @@ nginx:
 # Downloads from a real nginx on loopback.
 interop: nginx
 	RANGEDL_INTEROP=1 $(GO) test -count=1 -run Nginx -v ./cmd/rangedl/
+
+# The kill-and-resume test at length: SIGKILL at random moments, -c after each, SHA-256 at
+# the end of every file. make test runs it with 24 kills; KILLS sets how many here.
+KILLS ?= 300
+soak:
+	RANGEDL_KILLS=$(KILLS) $(GO) test -count=1 -timeout 60m -run 'TestKillResume' -v ./cmd/rangedl/
 
 # Side-by-side comparison with aria2c, axel, curl, wget, wget2 (installs what is missing).
 bench: nginx
