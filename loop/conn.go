@@ -9,22 +9,25 @@ import (
 
 // connState is where a connection is in its request/response cycle.
 //
-//	connecting ──connect ok──▶ sending ──request written──▶ head ──head valid──▶ body
-//	                              ▲                                              │
-//	                              └───────── next piece (keep-alive) ◀───────────┤
-//	                                                          idle ◀─ no work ───┘
+//	connecting ──connect ok──▶ [handshaking ──TLS done──▶] sending ──request written──▶ head
+//	                                                          ▲                          │
+//	                                                          │                     head valid
+//	                                                          │                          ▼
+//	                                                          └── next piece ◀─────── body
+//	                                                       (keep-alive)   idle ◀─ no work ┘
 type connState uint8
 
 const (
-	connecting connState = iota // nonblocking connect in flight; waiting for writable
-	sending                     // request partly written; waiting for writable
+	connecting  connState = iota // nonblocking connect in flight; waiting for writable
+	handshaking                  // https: the TLS handshake runs (tls.go)
+	sending                      // request partly written; waiting for writable
 	head                        // request sent; parsing the response head
 	body                        // head accepted; body bytes go to the file
 	idle                        // keep-alive connection with nothing to fetch
 )
 
 func (s connState) String() string {
-	return [...]string{"connecting", "sending", "head", "body", "idle"}[s]
+	return [...]string{"connecting", "handshaking", "sending", "head", "body", "idle"}[s]
 }
 
 // conn is one HTTP/1.1 connection. Only the loop goroutine touches it.
@@ -38,6 +41,7 @@ type conn struct {
 	since  time.Time // last progress: connect started, bytes arrived, request sent
 	reused bool      // served a response before: a close before any byte is a stale keep-alive
 
+	tls    *tlsConn // nil for plain HTTP
 	p      httpparse.Parser
 	req    []byte // request bytes, reused from piece to piece
 	sent   int    // bytes of req written

@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ type Job struct {
 	Host   string           // Host header value (host[:port] as in the URL)
 	Target string           // request-target: absolute path and query, e.g. "/dir/file.iso?x=1"
 	Addrs  []netip.AddrPort // resolved addresses, tried in order
+	TLS    *tls.Config      // for https (ServerName, roots, session cache set); nil for http
 
 	Output    string    // file to create; only named in messages when Stream is set
 	Overwrite bool      // truncate an existing Output instead of refusing
@@ -83,6 +85,7 @@ const (
 	KindIntegrity                   // the server contradicted itself (ranges, lengths, validators)
 	KindIO                          // the local file could not be created or written
 	KindInterrupted                 // Stop was called (SIGINT, SIGTERM)
+	KindTLS                         // the TLS handshake failed: an untrusted or wrong certificate
 )
 
 func (k Kind) String() string {
@@ -97,6 +100,8 @@ func (k Kind) String() string {
 		return "io"
 	case KindInterrupted:
 		return "interrupted"
+	case KindTLS:
+		return "tls"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }

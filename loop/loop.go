@@ -19,6 +19,10 @@ import (
 // of its own and memory does not grow with the number of connections.
 const readBufSize = 256 << 10
 
+// tlsRecordSize is the most plaintext one TLS record holds (RFC 8446 §5.1); tls.Conn.Read
+// returns at most one record's worth.
+const tlsRecordSize = 16 << 10
+
 // housekeepingEvery is how often timeouts are checked.
 const housekeepingEvery = 250 * time.Millisecond
 
@@ -33,6 +37,7 @@ type Loop struct {
 	evs   []event
 	conns []*conn // fd table: conns[fd] is the connection on fd, nil when none
 	rbuf  []byte
+	pbuf  []byte // https: decrypted bytes, one TLS record at a time
 
 	live       int // open connections
 	connecting int // of which still connecting (they have no piece yet)
@@ -139,6 +144,7 @@ func New(job Job) (*Loop, error) {
 		poll:    p,
 		evs:     make([]event, 128),
 		rbuf:    make([]byte, readBufSize),
+		pbuf:    make([]byte, tlsRecordSize),
 		target:  1,
 		sched:   sched{total: -1, maxPiece: job.PieceSize, conns: job.Connections},
 		stats:   job.Stats,
@@ -252,8 +258,14 @@ func (l *Loop) dispatch(ev event) {
 	if ev.ev&(evRead|evError) != 0 {
 		l.read(c)
 	}
-	if ev.ev&evWrite != 0 && c.state == sending && l.conns[ev.fd] == c {
+	if ev.ev&evWrite == 0 || l.conns[ev.fd] != c {
+		return
+	}
+	switch {
+	case c.state == sending:
 		l.send(c)
+	case c.tls != nil:
+		l.flushTLS(c)
 	}
 }
 
@@ -336,6 +348,18 @@ func (l *Loop) connected(c *conn) {
 		l.connectFailed(c.addr, err)
 		return
 	}
+	if l.job.TLS != nil {
+		c.state, c.since = handshaking, l.now
+		c.tls = newTLSConn(l.job.TLS)
+		l.handshake(c)
+		return
+	}
+	l.ready(c)
+}
+
+// ready puts a connection that is fully set up (connected, and for https through the
+// handshake) to work.
+func (l *Loop) ready(c *conn) {
 	l.connecting--
 	l.everConnected, l.connectFails = true, 0
 	c.since = l.now
@@ -388,6 +412,10 @@ func (l *Loop) assign(c *conn) {
 }
 
 func (l *Loop) send(c *conn) {
+	if c.tls != nil {
+		l.sendTLS(c)
+		return
+	}
 	for c.sent < len(c.req) {
 		n, err := unix.Write(c.fd, c.req[c.sent:])
 		switch {
@@ -418,6 +446,9 @@ func (l *Loop) read(c *conn) {
 			l.lost(c, os.NewSyscallError("read", err))
 		case n == 0:
 			l.eof(c)
+		case c.tls != nil:
+			c.since = l.now
+			l.readTLS(c, l.rbuf[:n])
 		default:
 			c.since = l.now
 			c.seen += n
@@ -576,6 +607,9 @@ func (l *Loop) responseDone(c *conn) {
 // eof handles the server closing the connection.
 func (l *Loop) eof(c *conn) {
 	switch c.state {
+	case handshaking:
+		l.close(c)
+		l.connectFailed(c.addr, fmt.Errorf("TLS handshake with %s: connection closed", l.job.Host))
 	case idle:
 		l.close(c) // an idle keep-alive connection timed out at the server: fine
 	case head:
@@ -599,8 +633,13 @@ func (l *Loop) eof(c *conn) {
 
 // lost handles a read or write error (reset, broken pipe).
 func (l *Loop) lost(c *conn, err error) {
-	if c.state == idle {
+	switch c.state {
+	case idle:
 		l.close(c)
+		return
+	case handshaking:
+		l.close(c)
+		l.connectFailed(c.addr, fmt.Errorf("TLS handshake with %s: %w", l.job.Host, err))
 		return
 	}
 	if l.stale(c) {
@@ -694,8 +733,11 @@ func (l *Loop) close(c *conn) {
 	unix.Close(c.fd)
 	l.conns[c.fd] = nil
 	l.live--
-	if c.state == connecting {
+	if c.state == connecting || c.state == handshaking {
 		l.connecting--
+	}
+	if c.tls != nil {
+		c.tls.abandon()
 	}
 	l.stats.Conns.Store(int64(l.live))
 }
@@ -767,7 +809,7 @@ func (l *Loop) chores() {
 		}
 		idleFor := l.now.Sub(c.since)
 		switch {
-		case c.state == connecting && idleFor > l.job.ConnectTimeout:
+		case (c.state == connecting || c.state == handshaking) && idleFor > l.job.ConnectTimeout:
 			l.close(c)
 			l.connectFailed(c.addr, fmt.Errorf("connect timed out after %v", l.job.ConnectTimeout))
 		case c.state != connecting && c.state != idle && !c.paused && idleFor > l.job.StallTimeout:

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -403,7 +404,11 @@ func resetConn(nc net.Conn) {
 	var tc *net.TCPConn
 	switch c := nc.(type) {
 	case *conn:
-		tc, _ = c.Conn.(*net.TCPConn)
+		inner := c.Conn
+		if t, ok := inner.(*tls.Conn); ok {
+			inner = t.NetConn()
+		}
+		tc, _ = inner.(*net.TCPConn)
 	case *net.TCPConn:
 		tc = c
 	}

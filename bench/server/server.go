@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +40,7 @@ type Config struct {
 	Straggler      int           // 1-based index of the accepted connection that is slow (0 = none)
 	StragglerRate  int64         // that connection's cap in bytes/s (0 means 64 KiB/s)
 	MaxConns       int           // refuse (close at once) connections beyond this many open (0 = no cap)
+	TLS            *tls.Config   // serve https with this configuration (see TestCA); nil: http
 	Faults         []Fault       // scheduled misbehaviour, matched against the GET number
 }
 
@@ -174,8 +176,13 @@ func validate(cfg *Config) error {
 	return nil
 }
 
-// URL returns "http://" + Addr() + path.
-func (s *Server) URL(path string) string { return "http://" + s.addr + path }
+// URL returns "http://" (or "https://") + Addr() + path.
+func (s *Server) URL(path string) string {
+	if s.cfg.TLS != nil {
+		return "https://" + s.addr + path
+	}
+	return "http://" + s.addr + path
+}
 
 // Addr returns the listening address as host:port, e.g. "127.0.0.1:41234"
 // or "[::1]:41234".
@@ -264,6 +271,10 @@ func (l *listener) Accept() (net.Conn, error) {
 		}
 		l.open.Add(1)
 		n := l.s.conns.Add(1)
+		if cfg := l.s.cfg.TLS; cfg != nil {
+			// The handshake runs on the first read, in the connection's own goroutine.
+			c = tls.Server(c, cfg)
+		}
 		tc := &conn{Conn: c, ln: l, index: int(n)}
 		if l.s.cfg.Straggler == int(n) {
 			tc.straggler = true

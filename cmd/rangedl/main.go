@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -34,6 +36,7 @@ const (
 	exitHTTP        = 4 // the server answered with an error status
 	exitIntegrity   = 5 // the server contradicted itself, or the remote file changed; nothing of it was written
 	exitIO          = 6 // the output or its control file could not be created, written or used
+	exitTLS         = 7 // the TLS handshake failed: an untrusted, expired or wrong certificate
 	exitInterrupted = 130
 )
 
@@ -59,6 +62,9 @@ flags:
       --save-bytes SIZE and after every SIZE written (default 64M)
       --retries N       attempts per piece after the first failure (default 5)
       --stall-timeout D a connection with no data for D fails its piece (default 30s)
+      --cacert FILE     also trust the CA certificates in FILE (PEM) for https
+  -k, --insecure        do not verify https certificates (anyone on the path can read
+                        and change the download)
       --trace FILE      write the loop's events and decisions to FILE as JSON lines
   -q, --quiet           print nothing but errors
   -p, --no-progress     no progress bar (the summary line stays)
@@ -66,7 +72,8 @@ flags:
 
 exit codes: 0 ok, 2 usage, 3 network, 4 HTTP error status, 5 integrity (the server
 contradicted itself, or the remote file changed), 6 local I/O (the output or its control
-file cannot be written or used), 130 interrupted, 1 anything else.
+file cannot be written or used), 7 TLS (certificate not trusted), 130 interrupted,
+1 anything else.
 `
 
 type options struct {
@@ -82,6 +89,8 @@ type options struct {
 	retries    int
 	stall      time.Duration
 	trace      string
+	cacert     string
+	insecure   bool
 	quiet      bool
 	noProgress bool
 	version    bool
@@ -113,6 +122,9 @@ func run(args []string, stderr io.Writer) int {
 		if !opt.quiet {
 			fmt.Fprintf(stderr, "rangedl: "+format+"\n", a...)
 		}
+	}
+	if opt.insecure && job.TLS != nil {
+		say("warning: -k: the server's certificate is not checked; anyone on the path can read and change the download")
 	}
 	if opt.conns > 16 {
 		say("warning: %d connections to one server is a lot; most servers are happier with 16 or fewer", opt.conns)
@@ -208,6 +220,8 @@ func exitCode(err error) int {
 		return exitIO
 	case loop.KindInterrupted:
 		return exitInterrupted
+	case loop.KindTLS:
+		return exitTLS
 	}
 	return exitInternal
 }
@@ -247,6 +261,10 @@ func parseArgs(args []string, stderr io.Writer) (options, string, error) {
 	fs.IntVar(&opt.retries, "retries", loop.DefaultMaxRetries, "")
 	fs.DurationVar(&opt.stall, "stall-timeout", loop.DefaultStallTimeout, "")
 	fs.StringVar(&opt.trace, "trace", "", "")
+	fs.StringVar(&opt.cacert, "cacert", "", "")
+	for _, name := range []string{"k", "insecure"} {
+		fs.BoolVar(&opt.insecure, name, false, "")
+	}
 
 	var urls []string
 	for {
@@ -290,10 +308,8 @@ func newJob(opt options, rawURL string) (loop.Job, error) {
 		return loop.Job{}, fmt.Errorf("bad URL %q: %v", rawURL, errors.Unwrap(err))
 	}
 	switch {
-	case u.Scheme == "https":
-		return loop.Job{}, fmt.Errorf("%s: https is not supported yet", rawURL)
-	case u.Scheme != "http":
-		return loop.Job{}, fmt.Errorf("bad URL %q: only http:// URLs are supported", rawURL)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return loop.Job{}, fmt.Errorf("bad URL %q: only http:// and https:// URLs are supported", rawURL)
 	case u.Hostname() == "":
 		return loop.Job{}, fmt.Errorf("bad URL %q: no host", rawURL)
 	case u.User != nil:
@@ -350,7 +366,14 @@ func newJob(opt options, rawURL string) (loop.Job, error) {
 	if retries == 0 {
 		retries = -1 // loop.Job: 0 means the default
 	}
+	var tlsConfig *tls.Config
+	if u.Scheme == "https" {
+		if tlsConfig, err = newTLSConfig(u.Hostname(), opt); err != nil {
+			return loop.Job{}, err
+		}
+	}
 	return loop.Job{
+		TLS:          tlsConfig,
 		URL:          u.Redacted(),
 		Host:         u.Host,
 		Target:       target,
@@ -375,6 +398,9 @@ func resolve(job *loop.Job) error {
 	host, port := u.Hostname(), u.Port()
 	if port == "" {
 		port = "80"
+		if job.TLS != nil {
+			port = "443"
+		}
 	}
 	pn, _ := strconv.Atoi(port)
 	if ip, err := netip.ParseAddr(host); err == nil {
@@ -395,6 +421,33 @@ func resolve(job *loop.Job) error {
 		job.Addrs = append(job.Addrs, netip.AddrPortFrom(ip.Unmap(), uint16(pn)))
 	}
 	return nil
+}
+
+// newTLSConfig is the client side of https: the system's roots plus --cacert, verification on
+// unless -k, only HTTP/1.1 offered by ALPN (HTTP/2 would put every range on one TCP
+// connection), and one session cache so that connections after the first resume the session.
+func newTLSConfig(host string, opt options) (*tls.Config, error) {
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		roots = x509.NewCertPool()
+	}
+	if opt.cacert != "" {
+		pem, err := os.ReadFile(opt.cacert)
+		if err != nil {
+			return nil, fmt.Errorf("--cacert: %v", err)
+		}
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--cacert %s: no PEM certificate in it", opt.cacert)
+		}
+	}
+	return &tls.Config{
+		ServerName:         host,
+		RootCAs:            roots,
+		InsecureSkipVerify: opt.insecure,
+		NextProtos:         []string{"http/1.1"},
+		ClientSessionCache: tls.NewLRUClientSessionCache(0),
+		MinVersion:         tls.VersionTLS12,
+	}, nil
 }
 
 // outputName derives a local file name from the URL: the last path segment, percent-decoded,
