@@ -21,9 +21,9 @@ const (
 	connecting  connState = iota // nonblocking connect in flight; waiting for writable
 	handshaking                  // https: the TLS handshake runs (tls.go)
 	sending                      // request partly written; waiting for writable
-	head                        // request sent; parsing the response head
-	body                        // head accepted; body bytes go to the file
-	idle                        // keep-alive connection with nothing to fetch
+	head                         // request sent; parsing the response head
+	body                         // head accepted; body bytes go to the file
+	idle                         // keep-alive connection with nothing to fetch
 )
 
 func (s connState) String() string {
