@@ -310,9 +310,9 @@ func TestDefaultOutputName(t *testing.T) {
 
 // goroutines starts a throttled download, asks the Go runtime for a goroutine dump (SIGQUIT)
 // in the middle of it, and counts the goroutines.
-func goroutines(t *testing.T, s *server.Server, conns string) int {
+func goroutines(t *testing.T, s *server.Server, conns string, extra ...string) int {
 	t.Helper()
-	cmd := exec.Command(binary, "-n", conns, "-q", "-o", "x", s.URL("/64M"))
+	cmd := exec.Command(binary, append([]string{"-n", conns, "-q", "-o", "x", s.URL("/64M")}, extra...)...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), "GOTRACEBACK=all")
 	var stderr bytes.Buffer
@@ -320,16 +320,17 @@ func goroutines(t *testing.T, s *server.Server, conns string) int {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Wait until every connection is open at the server, then a little more.
-	deadline := time.Now().Add(10 * time.Second)
+	// Wait until every connection has sent a request (so an https handshake is over), then a
+	// little more.
+	deadline := time.Now().Add(20 * time.Second)
 	var want int64
 	fmt.Sscan(conns, &want)
-	for s.Stats().Conns < want && time.Now().Before(deadline) {
+	for s.Stats().Requests < want && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if got := s.Stats().Conns; got < want {
+	if got := s.Stats().Requests; got < want {
 		cmd.Process.Kill()
-		t.Fatalf("server saw %d connections; want %d before counting", got, want)
+		t.Fatalf("server saw %d requests; want %d before counting", got, want)
 	}
 	time.Sleep(200 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGQUIT)

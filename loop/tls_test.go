@@ -1,0 +1,139 @@
+package loop
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/rangedl/rangedl/bench/server"
+)
+
+// tlsPair connects a tlsConn (over its memory transport) to a crypto/tls server on a loopback
+// socket. shuttle moves the client's output to the socket and whatever arrives within wait
+// back; the test decides when the client sees it.
+func tlsPair(t *testing.T) (c *tlsConn, srv *tls.Conn, nc net.Conn) {
+	t.Helper()
+	ca, err := server.NewTestCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	scfg, err := ca.ServerConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan *tls.Conn, 1)
+	go func() {
+		sc, err := ln.Accept()
+		if err != nil {
+			accepted <- nil
+			return
+		}
+		accepted <- tls.Server(sc, scfg)
+	}()
+	nc, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	srv = <-accepted
+	if srv == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { srv.Close() })
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.PEM)
+	return newTLSConn(&tls.Config{ServerName: "127.0.0.1", RootCAs: roots, NextProtos: []string{"http/1.1"}}), srv, nc
+}
+
+// exchange sends what the client wrote and returns what the server sent within wait.
+func exchange(t *testing.T, c *tlsConn, nc net.Conn, wait time.Duration) []byte {
+	t.Helper()
+	if len(c.t.out) > 0 {
+		if _, err := nc.Write(c.t.out); err != nil {
+			t.Fatal(err)
+		}
+		c.t.out = c.t.out[:0]
+	}
+	var got []byte
+	buf := make([]byte, 64<<10)
+	nc.SetReadDeadline(time.Now().Add(wait))
+	for {
+		n, err := nc.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil {
+			return got
+		}
+	}
+}
+
+// TestWouldBlock is the regression test DESIGN.md asks for: the whole TLS design rests on
+// crypto/tls passing a temporary transport error up from Read without marking the connection
+// broken. If a Go release makes it sticky, this fails.
+func TestWouldBlock(t *testing.T) {
+	c, srv, nc := tlsPair(t)
+	handshook := make(chan error, 1)
+	go func() { handshook <- srv.Handshake() }()
+	for done := c.handshake(); !done; done = c.handshake() {
+		c.t.in = exchange(t, c, nc, 100*time.Millisecond)
+	}
+	if c.err != nil {
+		t.Fatalf("handshake: %v", c.err)
+	}
+	exchange(t, c, nc, 10*time.Millisecond) // the client's Finished
+	if err := <-handshook; err != nil {
+		t.Fatalf("server handshake: %v", err)
+	}
+
+	msg := []byte("hello, in pieces")
+	go srv.Write(msg)
+	ct := exchange(t, c, nc, 200*time.Millisecond)
+	if len(ct) < 10 {
+		t.Fatalf("got %d bytes of ciphertext", len(ct))
+	}
+	buf := make([]byte, 100)
+	// Half a record: nothing to return, and "would block" must not break the connection.
+	c.t.in = ct[:len(ct)-5]
+	n, err := c.tc.Read(buf)
+	if n != 0 || !errors.Is(err, errWouldBlock) {
+		t.Fatalf("Read of part of a record: %d, %v; want 0, would block", n, err)
+	}
+	c.t.in = ct[len(ct)-5:]
+	var got []byte
+	for {
+		n, err := c.tc.Read(buf)
+		got = append(got, buf[:n]...)
+		if errors.Is(err, errWouldBlock) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("Read after would block: %v (a would-block error became sticky)", err)
+		}
+	}
+	if string(got) != string(msg) {
+		t.Fatalf("got %q; want %q", got, msg)
+	}
+}
+
+// TestHandshakeAbandoned: closing a connection mid-handshake ends its coroutine.
+func TestHandshakeAbandoned(t *testing.T) {
+	c, _, _ := tlsPair(t)
+	before := runtime.NumGoroutine()
+	if c.handshake() {
+		t.Fatal("handshake over without any input")
+	}
+	c.abandon()
+	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() >= before; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines after abandon; want fewer than %d", runtime.NumGoroutine(), before)
+		}
+	}
+}
