@@ -74,6 +74,10 @@ func (c *conn) request(j *Job, ifRange []byte) {
 	b = append(b, "\r\nUser-Agent: "...)
 	b = append(b, j.UserAgent...)
 	b = append(b, "\r\nAccept: */*\r\nAccept-Encoding: identity\r\n"...)
+	for _, h := range j.Header {
+		b = append(b, h...)
+		b = append(b, "\r\n"...)
+	}
 	b = append(b, "Range: bytes="...)
 	b = strconv.AppendInt(b, c.piece.start, 10)
 	b = append(b, '-')

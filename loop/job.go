@@ -13,6 +13,7 @@ import (
 // Job is one download: what to fetch, from where, and how.
 type Job struct {
 	URL    string           // for messages; the request target and Host come from Target and Host
+	Origin string           // the URL the user gave, when URL is where it redirected; "" if the same
 	Host   string           // Host header value (host[:port] as in the URL)
 	Target string           // request-target: absolute path and query, e.g. "/dir/file.iso?x=1"
 	Addrs  []netip.AddrPort // resolved addresses, tried in order
@@ -36,6 +37,7 @@ type Job struct {
 	StallTimeout   time.Duration // no body byte for this long fails the piece; 0: DefaultStallTimeout
 	MaxRetries     int           // attempts per piece after the first; 0: DefaultMaxRetries; <0: none
 	UserAgent      string        // 0: "rangedl/" + Version
+	Header         []string      // more request header lines, "Name: value" (checked by the caller)
 
 	// Notice, when set, receives one-line remarks worth telling the user (for example that the
 	// server ignores ranges). It is called on the loop goroutine.
@@ -44,6 +46,14 @@ type Job struct {
 	Stats *Stats
 	// Trace, when set, receives the loop's events and decisions as JSON lines (trace.go).
 	Trace io.Writer
+}
+
+// origin is the URL the user gave.
+func (j *Job) origin() string {
+	if j.Origin != "" {
+		return j.Origin
+	}
+	return j.URL
 }
 
 // Limits and defaults.
@@ -75,6 +85,20 @@ type Result struct {
 	Saved       int64 // after a failure: bytes kept in the output (those its control file records, if any)
 	Resumable   bool  // a failed download left a control file that records them: Continue finishes it
 }
+
+// Redirect is the cause of the error Run returns when the first response is a redirect: the
+// caller decides whether to follow it (with a new Job). Nothing was written.
+type Redirect struct {
+	Status   int
+	Location string // as the server sent it: possibly relative to the URL
+}
+
+func (r *Redirect) Error() string { return fmt.Sprintf("HTTP %d redirect to %s", r.Status, r.Location) }
+
+// ErrExpired is the cause of the error Run returns when a redirected URL stops working in the
+// middle of a download (HTTP 403 or 410 to a later range): a signed CDN URL that expired. The
+// progress is recorded; the caller may resolve the original URL again and continue.
+var ErrExpired = errors.New("the redirected URL stopped working")
 
 // Kind classifies why a download failed; the CLI maps each kind to its own exit code.
 type Kind int

@@ -152,7 +152,7 @@ func (l *Loop) prepareFile() *Error {
 	total := l.sched.total
 	journal := l.ranged && total != unknownEnd
 	if journal {
-		rec := reorder.Control{URL: l.job.URL, FinalURL: l.job.URL, Size: total, ETag: string(l.etag),
+		rec := reorder.Control{URL: l.job.origin(), FinalURL: l.job.URL, Size: total, ETag: string(l.etag),
 			LastModified: string(l.lastMod), PieceSize: l.job.PieceSize}
 		if err := l.out.keepJournal(l.job.Output+ControlSuffix, rec, &l.job, l.now); err != nil {
 			return errorf(KindIO, err, "cannot start %s", l.job.Output)
@@ -203,9 +203,12 @@ func (l *Loop) badStatus(c *conn) {
 	r := &c.p.Resp
 	what := fmt.Sprintf("HTTP %d %s", r.Status, r.Reason())
 	switch {
-	case r.Status >= 300 && r.Status < 400 && len(r.Location()) > 0:
+	case isRedirect(r.Status) && len(r.Location()) > 0 && c.probe:
 		l.close(c)
-		l.fail(errorf(KindHTTP, nil, "%s from %s: redirect to %s (redirects are not followed yet)", what, l.job.URL, r.Location()))
+		l.fail(&Error{Kind: KindHTTP, Msg: what + " from " + l.job.URL, Err: &Redirect{Status: r.Status, Location: string(r.Location())}})
+	case (r.Status == 403 || r.Status == 410) && !c.probe && l.job.Origin != "":
+		l.close(c)
+		l.fail(&Error{Kind: KindHTTP, Msg: what + " from " + l.job.URL, Err: ErrExpired})
 	case r.Status == 429 || r.Status == 503:
 		// The server asks for less (RFC 6585 §4, RFC 9110 §15.6.4): one connection fewer from
 		// now on, and the retry waits at least as long as Retry-After says.
@@ -221,6 +224,15 @@ func (l *Loop) badStatus(c *conn) {
 		l.close(c)
 		l.fail(errorf(KindHTTP, nil, "%s from %s", what, l.job.URL))
 	}
+}
+
+// isRedirect reports whether status is a redirect that names where to go (RFC 9110 §15.4).
+func isRedirect(status int) bool {
+	switch status {
+	case 301, 302, 303, 307, 308:
+		return true
+	}
+	return false
 }
 
 // rangeString describes a response's Content-Range for messages.

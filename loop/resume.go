@@ -115,8 +115,8 @@ func openOutput(job *Job) (f *os.File, created bool, from resumePoint, err error
 		return fail(errorf(KindIO, nil, "%s: %v; delete it to start over", ctlPath, err))
 	case err != nil:
 		return fail(errorf(KindIO, err, "cannot read %s", ctlPath))
-	case ctl.URL != job.URL:
-		return fail(errorf(KindIO, nil, "%s belongs to a download of %s, not %s; choose another -o, or delete it to start over", ctlPath, ctl.URL, job.URL))
+	case ctl.URL != job.origin():
+		return fail(errorf(KindIO, nil, "%s belongs to a download of %s, not %s; choose another -o, or delete it to start over", ctlPath, ctl.URL, job.origin()))
 	}
 	if n := len(ctl.Durable); n > 0 && ctl.Durable[n-1].End > st.Size() {
 		return fail(errorf(KindIO, nil, "%s is shorter (%d bytes) than %s says was written; delete %s to start over", job.Output, st.Size(), ctlPath, ctlPath))

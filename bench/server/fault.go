@@ -47,6 +47,8 @@ const (
 	RedirectLoop
 	// NotFound answers 404 Not Found.
 	NotFound
+	// Forbidden answers 403 Forbidden, as a CDN does once a signed URL has expired.
+	Forbidden
 
 	faultKindEnd // one past the last kind; keep last
 )
@@ -65,6 +67,7 @@ var faultNames = [faultKindEnd]string{
 	Redirect:          "redirect",
 	RedirectLoop:      "redirectloop",
 	NotFound:          "404",
+	Forbidden:         "403",
 }
 
 func (k FaultKind) valid() bool { return k > 0 && k < faultKindEnd }
@@ -104,7 +107,7 @@ type Fault struct {
 //
 // KIND is a name from FaultKind.String ("reset", "stall", "short",
 // "wrongrange", "ignorerange", "503", "429", "change", "hugeheaders",
-// "redirect", "redirectloop", "404"); REQUEST is the 1-based GET number (0
+// "redirect", "redirectloop", "404", "403"); REQUEST is the 1-based GET number (0
 // or absent = every GET); N takes ParseSize syntax or a negative integer.
 // Example: "reset@3,bytes=1M".
 func ParseFault(s string) (Fault, error) {

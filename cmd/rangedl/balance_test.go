@@ -47,8 +47,8 @@ func count(evs []timeline.Event, names ...string) int {
 	return n
 }
 
-// download runs rangedl with --trace against s and checks the file; it returns the trace.
-func download(t *testing.T, s *server.Server, seed uint64, size int64, path string, args ...string) []timeline.Event {
+// tracedDownload runs rangedl with --trace against s and checks the file; it returns the trace.
+func tracedDownload(t *testing.T, s *server.Server, seed uint64, size int64, path string, args ...string) []timeline.Event {
 	t.Helper()
 	r := rangedl(t, append(args, "-o", "out", "--trace", "trace.jsonl", s.URL(path))...)
 	if r.code != 0 {
@@ -66,7 +66,7 @@ func wasted(s *server.Server, size int64) int64 { return s.Stats().BodyBytes - s
 func TestStraggler(t *testing.T) {
 	const size = 64 << 20
 	s := startServer(t, server.Config{Seed: 21, Rate: 8 << 20, Straggler: 2, StragglerRate: 160 << 10})
-	evs := download(t, s, 21, size, "/64M", "-n", "8")
+	evs := tracedDownload(t, s, 21, size, "/64M", "-n", "8")
 	if count(evs, "steal", "evict", "duplicate") == 0 {
 		t.Errorf("no steal, evict or duplicate in the trace")
 	}
@@ -86,7 +86,7 @@ func TestStraggler(t *testing.T) {
 func TestStalledConnection(t *testing.T) {
 	const size = 48 << 20
 	s := startServer(t, server.Config{Seed: 22, Rate: 8 << 20, Faults: []server.Fault{{Kind: server.Stall, Request: 4, Bytes: 200 << 10}}})
-	evs := download(t, s, 22, size, "/48M", "-n", "6")
+	evs := tracedDownload(t, s, 22, size, "/48M", "-n", "6")
 	if count(evs, "steal", "evict", "duplicate") == 0 {
 		t.Errorf("no steal, evict or duplicate in the trace")
 	}
@@ -103,7 +103,7 @@ func TestStalledConnection(t *testing.T) {
 func TestStallTimeout(t *testing.T) {
 	const size = 3 << 20
 	s := startServer(t, server.Config{Seed: 23, Faults: []server.Fault{{Kind: server.Stall, Request: 2, Bytes: 100 << 10}}})
-	evs := download(t, s, 23, size, "/3M", "-n", "1", "--stall-timeout", "500ms")
+	evs := tracedDownload(t, s, 23, size, "/3M", "-n", "1", "--stall-timeout", "500ms")
 	retried := false
 	for _, e := range evs {
 		retried = retried || (e.Event == "retry" && e.Reason == "no data for 500ms")
@@ -121,7 +121,7 @@ func TestStallTimeout(t *testing.T) {
 func TestRetryAfter503(t *testing.T) {
 	const size = 24 << 20
 	s := startServer(t, server.Config{Seed: 24, Rate: 16 << 20, Faults: []server.Fault{{Kind: server.Status503, Request: 3, RetryAfter: 1}}})
-	evs := download(t, s, 24, size, "/24M", "-n", "4")
+	evs := tracedDownload(t, s, 24, size, "/24M", "-n", "4")
 	var lowered, waited bool
 	for _, e := range evs {
 		lowered = lowered || (e.Event == "target" && e.N < 4 && strings.HasPrefix(e.Reason, "HTTP 503"))

@@ -206,7 +206,7 @@ func TestRecovers(t *testing.T) {
 	} {
 		t.Run(f.Kind.String(), func(t *testing.T) {
 			s := startServer(t, server.Config{Seed: 5, Faults: []server.Fault{f}})
-			evs := download(t, s, 5, size, fmt.Sprintf("/%d", size), "-n", "4")
+			evs := tracedDownload(t, s, 5, size, fmt.Sprintf("/%d", size), "-n", "4")
 			if count(evs, "retry") == 0 {
 				t.Errorf("no retry in the trace: the fault did not fire, or was not noticed")
 			}
@@ -237,7 +237,7 @@ func TestFailures(t *testing.T) {
 		{"bad -n", []string{"-n", "0", "http://a/x"}, 2, `^rangedl: -n 0: connections must be 1\.\.256\n`},
 		{"bad -s", []string{"-s", "12Q", "http://a/x"}, 2, `^rangedl: -s "12Q": want a positive size such as 4M\n$`},
 		{"small -s", []string{"-s", "100K", "http://a/x"}, 2, `^rangedl: -s "100K": the smallest piece is 1M\n$`},
-		{"scheme", []string{"ftp://a/x"}, 2, `^rangedl: bad URL "ftp://a/x": only http:// URLs are supported\n$`},
+		{"scheme", []string{"ftp://a/x"}, 2, `^rangedl: bad URL "ftp://a/x": only http:// and https:// URLs are supported\n$`},
 		{"bad port", []string{"http://a:99999/x"}, 2, `^rangedl: bad URL "http://a:99999/x": bad port "99999"\n$`},
 		{"not found", []string{"-o", "x", s.URL("/nothing-here")}, 4, `^rangedl: HTTP 404 Not Found from http://127\.0\.0\.1:\d+/nothing-here\n$`},
 		{"refused", []string{"-o", "x", "http://127.0.0.1:1/x"}, 3, `^rangedl: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n$`},
@@ -249,8 +249,8 @@ func TestFailures(t *testing.T) {
 			`^rangedl: http://127\.0\.0\.1:\d+/8M answered a range request with the whole file \(HTTP 200\): the file changed on the server, or it stopped honouring ranges\nrangedl: x is incomplete \(.* of it is saved\); run the same command with -c to continue\n$`},
 		{"503 forever", []string{"-o", "x", "--retries", "1", unavailable.URL("/1M")}, 4,
 			`^rangedl: HTTP 503 Service Unavailable \(bytes 0-1048575 of http://127\.0\.0\.1:\d+/1M\), 2 attempts\n$`},
-		{"redirect", []string{"-o", "x", moved.URL("/1M")}, 4,
-			`^rangedl: HTTP 302 Found from http://127\.0\.0\.1:\d+/1M: redirect to /elsewhere \(redirects are not followed yet\)\n$`},
+		{"redirect to itself", []string{"-o", "x", moved.URL("/1M")}, 4,
+			`^rangedl: redirect loop: http://127\.0\.0\.1:\d+/elsewhere redirects back to http://127\.0\.0\.1:\d+/elsewhere\n$`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := rangedl(t, tc.args...)

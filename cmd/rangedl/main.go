@@ -3,15 +3,10 @@
 package main
 
 import (
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -77,23 +72,33 @@ file cannot be written or used), 7 TLS (certificate not trusted), 130 interrupte
 `
 
 type options struct {
-	conns      int
-	split      string
-	output     string
-	overwrite  bool
-	resume     bool
-	restart    bool
-	alloc      string
-	saveEvery  time.Duration
-	saveBytes  string
-	retries    int
-	stall      time.Duration
-	trace      string
-	cacert     string
-	insecure   bool
-	quiet      bool
-	noProgress bool
-	version    bool
+	conns     int
+	split     string
+	output    string
+	overwrite bool
+	resume    bool
+	restart   bool
+	alloc     string
+	saveEvery time.Duration
+	saveBytes string
+	retries   int
+	stall     time.Duration
+	trace     string
+	cacert    string
+	insecure  bool
+
+	headers        stringList
+	userAgent      string
+	user           string
+	netrc          bool
+	referer        string
+	ipv4, ipv6     bool
+	connectTimeout time.Duration
+	maxRedirects   int
+	allowDowngrade bool
+	quiet          bool
+	noProgress     bool
+	version        bool
 }
 
 func main() {
@@ -113,7 +118,7 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "rangedl", loop.Version)
 		return exitOK
 	}
-	job, err := newJob(opt, rawURL)
+	job, origin, err := newJob(opt, rawURL)
 	if err != nil {
 		fmt.Fprintf(stderr, "rangedl: %v\n", err)
 		return exitUsage
@@ -131,10 +136,6 @@ func run(args []string, stderr io.Writer) int {
 	}
 	job.Notice = func(msg string) { say("%s", msg) }
 
-	if err := resolve(&job); err != nil {
-		fmt.Fprintf(stderr, "rangedl: %v\n", err)
-		return exitNetwork
-	}
 	if opt.trace != "" {
 		f, err := createTrace(opt.trace, job.Output, opt.overwrite)
 		if err != nil {
@@ -144,11 +145,11 @@ func run(args []string, stderr io.Writer) int {
 		defer f.Close()
 		job.Trace = f
 	}
-	res, err := fetch(job, opt, stderr)
+	res, err := download(&job, origin, opt, stderr, say)
 	if err != nil && opt.restart && errors.Is(err, loop.ErrRemoteChanged) {
 		say("%v; starting over (--restart-if-changed)", err)
 		job.Continue, job.Overwrite = false, true
-		res, err = fetch(job, opt, stderr)
+		res, err = download(&job, origin, opt, stderr, say)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "rangedl: %v\n", err)
@@ -180,6 +181,39 @@ func run(args []string, stderr io.Writer) int {
 	say("%s %s: %s in %s (%s/s), %d connection%s%s", verb, job.Output, formatSize(res.Size),
 		res.Elapsed.Round(time.Millisecond), formatSize(rate), res.Connections, plural(res.Connections), mode)
 	return exitOK
+}
+
+// download fetches origin, following redirects (each hop runs a loop of its own: another
+// host needs other connections anyway), and once, when the URL a redirect led to stops working
+// in the middle of the download (an expired signed URL), origin again, continuing from what is
+// saved.
+func download(job *loop.Job, origin *url.URL, opt options, stderr io.Writer, say func(string, ...any)) (loop.Result, error) {
+	cur, seen, expired := origin, map[string]bool{origin.String(): true}, false
+	for {
+		if err := retarget(job, cur, origin, opt); err != nil {
+			return loop.Result{}, &loop.Error{Kind: loop.KindIO, Msg: err.Error()}
+		}
+		if err := resolve(job, opt); err != nil {
+			return loop.Result{}, &loop.Error{Kind: loop.KindNetwork, Msg: err.Error()}
+		}
+		res, err := fetch(*job, opt, stderr)
+		var rd *loop.Redirect
+		switch {
+		case errors.As(err, &rd):
+			next, err := nextURL(cur, rd.Location, opt, seen)
+			if err != nil {
+				return res, &loop.Error{Kind: loop.KindHTTP, Msg: err.Error()}
+			}
+			cur = next
+		case errors.Is(err, loop.ErrExpired) && !expired && res.Resumable:
+			expired = true
+			say("%v; starting again from %s", err, origin.Redacted())
+			cur, seen = origin, map[string]bool{origin.String(): true}
+			job.Continue, job.Overwrite = true, false
+		default:
+			return res, err
+		}
+	}
 }
 
 // fetch runs one attempt at job, with SIGINT and SIGTERM stopping it cleanly and the
@@ -262,6 +296,20 @@ func parseArgs(args []string, stderr io.Writer) (options, string, error) {
 	fs.DurationVar(&opt.stall, "stall-timeout", loop.DefaultStallTimeout, "")
 	fs.StringVar(&opt.trace, "trace", "", "")
 	fs.StringVar(&opt.cacert, "cacert", "", "")
+	for _, name := range []string{"H", "header"} {
+		fs.Var(&opt.headers, name, "")
+	}
+	for _, name := range []string{"U", "user-agent"} {
+		fs.StringVar(&opt.userAgent, name, "", "")
+	}
+	fs.StringVar(&opt.user, "user", "", "")
+	fs.BoolVar(&opt.netrc, "netrc", false, "")
+	fs.StringVar(&opt.referer, "referer", "", "")
+	fs.BoolVar(&opt.ipv4, "4", false, "")
+	fs.BoolVar(&opt.ipv6, "6", false, "")
+	fs.DurationVar(&opt.connectTimeout, "connect-timeout", loop.DefaultConnectTimeout, "")
+	fs.IntVar(&opt.maxRedirects, "max-redirects", 10, "")
+	fs.BoolVar(&opt.allowDowngrade, "allow-downgrade", false, "")
 	for _, name := range []string{"k", "insecure"} {
 		fs.BoolVar(&opt.insecure, name, false, "")
 	}
@@ -297,43 +345,40 @@ func parseArgs(args []string, stderr io.Writer) (options, string, error) {
 		return opt, "", fmt.Errorf("--save-interval %v: must be positive", opt.saveEvery)
 	case opt.resume && opt.overwrite:
 		return opt, "", errors.New("-c and --overwrite contradict each other: continue the file, or replace it")
+	case opt.restart && !opt.resume:
+		return opt, "", errors.New("--restart-if-changed only applies to -c")
+	case opt.ipv4 && opt.ipv6:
+		return opt, "", errors.New("-4 and -6 contradict each other")
+	case opt.connectTimeout <= 0:
+		return opt, "", fmt.Errorf("--connect-timeout %v: must be positive", opt.connectTimeout)
+	case opt.maxRedirects < 0:
+		return opt, "", fmt.Errorf("--max-redirects %d: must be 0 or more", opt.maxRedirects)
+	case opt.user != "" && !strings.Contains(opt.user, ":"):
+		return opt, "", fmt.Errorf("--user %q: want USER:PASSWORD", opt.user)
+	case strings.ContainsAny(opt.userAgent+opt.referer, "\r\n\x00"):
+		return opt, "", errors.New("-U and --referer cannot hold a line break")
+	}
+	for _, h := range opt.headers {
+		if err := checkHeader(h); err != nil {
+			return opt, "", err
+		}
 	}
 	return opt, urls[0], nil
 }
 
 // newJob checks the URL and options and turns them into a loop.Job (addresses still unresolved).
-func newJob(opt options, rawURL string) (loop.Job, error) {
-	u, err := url.Parse(rawURL)
+func newJob(opt options, rawURL string) (loop.Job, *url.URL, error) {
+	u, err := parseURL(rawURL)
 	if err != nil {
-		return loop.Job{}, fmt.Errorf("bad URL %q: %v", rawURL, errors.Unwrap(err))
-	}
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return loop.Job{}, fmt.Errorf("bad URL %q: only http:// and https:// URLs are supported", rawURL)
-	case u.Hostname() == "":
-		return loop.Job{}, fmt.Errorf("bad URL %q: no host", rawURL)
-	case u.User != nil:
-		return loop.Job{}, fmt.Errorf("bad URL %q: user:password@ in URLs is not supported yet", rawURL)
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return loop.Job{}, fmt.Errorf("bad URL %q: bad port %q", rawURL, p)
-		}
-	}
-	target := u.EscapedPath()
-	if target == "" {
-		target = "/"
-	}
-	if u.RawQuery != "" {
-		target += "?" + u.RawQuery
+		return loop.Job{}, nil, err
 	}
 	var piece int64
 	if opt.split != "" {
 		if piece, err = parseSize(opt.split); err != nil {
-			return loop.Job{}, fmt.Errorf("-s %q: %v", opt.split, err)
+			return loop.Job{}, nil, fmt.Errorf("-s %q: %v", opt.split, err)
 		}
 		if piece < loop.MinPieceSize {
-			return loop.Job{}, fmt.Errorf("-s %q: the smallest piece is 1M", opt.split)
+			return loop.Job{}, nil, fmt.Errorf("-s %q: the smallest piece is 1M", opt.split)
 		}
 	}
 	output := opt.output
@@ -342,112 +387,50 @@ func newJob(opt options, rawURL string) (loop.Job, error) {
 	}
 	alloc, err := loop.ParseAllocation(opt.alloc)
 	if err != nil {
-		return loop.Job{}, fmt.Errorf("--file-allocation %v", err)
+		return loop.Job{}, nil, fmt.Errorf("--file-allocation %v", err)
 	}
 	saveBytes, err := parseSize(opt.saveBytes)
 	if err != nil {
-		return loop.Job{}, fmt.Errorf("--save-bytes %q: %v", opt.saveBytes, err)
+		return loop.Job{}, nil, fmt.Errorf("--save-bytes %q: %v", opt.saveBytes, err)
 	}
 	var stream io.Writer
 	switch {
 	case output == "-" && opt.resume:
-		return loop.Job{}, errors.New("-c needs a file: standard output cannot be continued")
+		return loop.Job{}, nil, errors.New("-c needs a file: standard output cannot be continued")
 	case output == "-":
 		stream, output = os.Stdout, "standard output"
 	case !opt.overwrite && !opt.resume:
 		if _, err := os.Lstat(output + loop.ControlSuffix); err == nil {
-			return loop.Job{}, fmt.Errorf("%s is a partial download (see %s); use -c to continue it, or --overwrite to start over", output, output+loop.ControlSuffix)
+			return loop.Job{}, nil, fmt.Errorf("%s is a partial download (see %s); use -c to continue it, or --overwrite to start over", output, output+loop.ControlSuffix)
 		}
 		if _, err := os.Lstat(output); err == nil {
-			return loop.Job{}, fmt.Errorf("%s already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name", output)
+			return loop.Job{}, nil, fmt.Errorf("%s already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name", output)
 		}
 	}
 	retries := opt.retries
 	if retries == 0 {
 		retries = -1 // loop.Job: 0 means the default
 	}
-	var tlsConfig *tls.Config
-	if u.Scheme == "https" {
-		if tlsConfig, err = newTLSConfig(u.Hostname(), opt); err != nil {
-			return loop.Job{}, err
-		}
+	job := loop.Job{
+		Output:         output,
+		Overwrite:      opt.overwrite,
+		Stream:         stream,
+		Continue:       opt.resume,
+		Allocation:     alloc,
+		SaveEvery:      opt.saveEvery,
+		SaveBytes:      saveBytes,
+		Connections:    opt.conns,
+		PieceSize:      piece,
+		MaxRetries:     retries,
+		StallTimeout:   opt.stall,
+		ConnectTimeout: opt.connectTimeout,
+		UserAgent:      opt.userAgent,
+		Stats:          new(loop.Stats),
 	}
-	return loop.Job{
-		TLS:          tlsConfig,
-		URL:          u.Redacted(),
-		Host:         u.Host,
-		Target:       target,
-		Output:       output,
-		Overwrite:    opt.overwrite,
-		Stream:       stream,
-		Continue:     opt.resume,
-		Allocation:   alloc,
-		SaveEvery:    opt.saveEvery,
-		SaveBytes:    saveBytes,
-		Connections:  opt.conns,
-		PieceSize:    piece,
-		MaxRetries:   retries,
-		StallTimeout: opt.stall,
-		Stats:        new(loop.Stats),
-	}, nil
-}
-
-// resolve looks up the host before the loop starts (DNS runs off the loop).
-func resolve(job *loop.Job) error {
-	u, _ := url.Parse("http://" + job.Host)
-	host, port := u.Hostname(), u.Port()
-	if port == "" {
-		port = "80"
-		if job.TLS != nil {
-			port = "443"
-		}
+	if err := retarget(&job, u, u, opt); err != nil {
+		return loop.Job{}, nil, err
 	}
-	pn, _ := strconv.Atoi(port)
-	if ip, err := netip.ParseAddr(host); err == nil {
-		job.Addrs = []netip.AddrPort{netip.AddrPortFrom(ip, uint16(pn))}
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), loop.DefaultConnectTimeout)
-	defer cancel()
-	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-	if err != nil {
-		var dnsErr *net.DNSError
-		if errors.As(err, &dnsErr) {
-			return fmt.Errorf("cannot resolve %s: %s", host, dnsErr.Err)
-		}
-		return fmt.Errorf("cannot resolve %s: %v", host, err)
-	}
-	for _, ip := range ips {
-		job.Addrs = append(job.Addrs, netip.AddrPortFrom(ip.Unmap(), uint16(pn)))
-	}
-	return nil
-}
-
-// newTLSConfig is the client side of https: the system's roots plus --cacert, verification on
-// unless -k, only HTTP/1.1 offered by ALPN (HTTP/2 would put every range on one TCP
-// connection), and one session cache so that connections after the first resume the session.
-func newTLSConfig(host string, opt options) (*tls.Config, error) {
-	roots, err := x509.SystemCertPool()
-	if err != nil {
-		roots = x509.NewCertPool()
-	}
-	if opt.cacert != "" {
-		pem, err := os.ReadFile(opt.cacert)
-		if err != nil {
-			return nil, fmt.Errorf("--cacert: %v", err)
-		}
-		if !roots.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--cacert %s: no PEM certificate in it", opt.cacert)
-		}
-	}
-	return &tls.Config{
-		ServerName:         host,
-		RootCAs:            roots,
-		InsecureSkipVerify: opt.insecure,
-		NextProtos:         []string{"http/1.1"},
-		ClientSessionCache: tls.NewLRUClientSessionCache(0),
-		MinVersion:         tls.VersionTLS12,
-	}, nil
+	return job, u, nil
 }
 
 // outputName derives a local file name from the URL: the last path segment, percent-decoded,
@@ -493,6 +476,12 @@ func createTrace(name, output string, overwrite bool) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// stringList is a repeatable string flag (-H).
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ", ") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 // parseSize reads "1048576", "512K", "4M", "1G" (binary multiples).
 func parseSize(s string) (int64, error) {

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/rangedl/rangedl/bench/server"
+)
+
+// TestRedirectChain follows a relative and then an absolute redirect; every range request goes
+// to the final URL.
+func TestRedirectChain(t *testing.T) {
+	end := startServer(t, server.Config{Seed: 41})
+	s2 := startServer(t, server.Config{Seed: 41, Faults: []server.Fault{
+		{Kind: server.Redirect, Request: 1, Target: "next/hop"},
+		{Kind: server.Redirect, Request: 2, Target: end.URL("/8M.bin")},
+	}})
+	r := rangedl(t, "-q", "-n", "4", "-o", "f", s2.URL("/dir/8M"))
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(r.out, "f"), 41, 8<<20)
+	reqs := s2.Requests()
+	if len(reqs) != 2 || reqs[0].Path != "/dir/8M" || reqs[1].Path != "/dir/next/hop" {
+		t.Fatalf("first server saw %+v; want /dir/8M then /dir/next/hop (relative to the first)", reqs)
+	}
+	for _, req := range end.Requests() {
+		if req.Path != "/8M.bin" {
+			t.Errorf("a request for %s; want every one for the final URL", req.Path)
+		}
+	}
+	if got := end.Stats().BodyBytes; got != 8<<20 {
+		t.Errorf("final server sent %d bytes; want %d", got, 8<<20)
+	}
+}
+
+func TestRedirectLimits(t *testing.T) {
+	looping := startServer(t, server.Config{Faults: []server.Fault{{Kind: server.RedirectLoop}}})
+	r := rangedl(t, "-o", "f", looping.URL("/1M"))
+	if r.code != exitHTTP || !regexp.MustCompile(`^rangedl: redirect loop: http://127\.0\.0\.1:\d+/loop/\S+ redirects back to http://127\.0\.0\.1:\d+/loop/\S+\n$`).MatchString(r.stderr) {
+		t.Errorf("loop: exit %d, stderr %q", r.code, r.stderr)
+	}
+	chain := startServer(t, server.Config{Faults: []server.Fault{
+		{Kind: server.Redirect, Request: 1, Target: "/a"},
+		{Kind: server.Redirect, Request: 2, Target: "/b"},
+		{Kind: server.Redirect, Request: 3, Target: "/1M.bin"},
+	}})
+	r = rangedl(t, "--max-redirects", "2", "-o", "f", chain.URL("/1M"))
+	if r.code != exitHTTP || !regexp.MustCompile(`^rangedl: more than 2 redirects, the last from http://127\.0\.0\.1:\d+/b to http://127\.0\.0\.1:\d+/1M\.bin \(see --max-redirects\)\n$`).MatchString(r.stderr) {
+		t.Errorf("--max-redirects 2: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if ents, _ := os.ReadDir(r.out); len(ents) != 0 {
+		t.Errorf("files left after a refused redirect: %d", len(ents))
+	}
+}
+
+// TestRedirectCredentials: Authorization and cookies go to the URL the user gave, not to
+// another host a redirect names; other headers go everywhere.
+func TestRedirectCredentials(t *testing.T) {
+	end := startServer(t, server.Config{Addr: "[::1]:0", Seed: 42})
+	start := startServer(t, server.Config{Faults: []server.Fault{{Kind: server.Redirect, Request: 1, Target: end.URL("/2M")}}})
+	r := rangedl(t, "-q", "--user", "alice:secret", "-H", "Cookie: session=1", "-H", "X-Trace: yes",
+		"-U", "probe/1.0", "--referer", "http://example.com/", "-o", "f", start.URL("/2M"))
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(r.out, "f"), 42, 2<<20)
+	first := start.Requests()[0].Header
+	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("alice:secret"))
+	if first.Get("Authorization") != auth || first.Get("Cookie") != "session=1" {
+		t.Errorf("first host got Authorization %q, Cookie %q; want %q, %q", first.Get("Authorization"), first.Get("Cookie"), auth, "session=1")
+	}
+	for _, req := range end.Requests() {
+		h := req.Header
+		if h.Get("Authorization") != "" || h.Get("Cookie") != "" {
+			t.Errorf("the other host got Authorization %q, Cookie %q; want neither", h.Get("Authorization"), h.Get("Cookie"))
+		}
+		if h.Get("X-Trace") != "yes" || h.Get("User-Agent") != "probe/1.0" || h.Get("Referer") != "http://example.com/" {
+			t.Errorf("the other host got X-Trace %q, User-Agent %q, Referer %q", h.Get("X-Trace"), h.Get("User-Agent"), h.Get("Referer"))
+		}
+	}
+}
+
+// TestRedirectDowngrade: https to plain http is refused unless --allow-downgrade.
+func TestRedirectDowngrade(t *testing.T) {
+	ca, caFile := testCA(t)
+	plain := startServer(t, server.Config{Seed: 43})
+	secure := startTLSServer(t, ca, server.Config{Faults: []server.Fault{{Kind: server.Redirect, Target: plain.URL("/1M")}}})
+	r := rangedl(t, "--cacert", caFile, "-o", "f", secure.URL("/1M"))
+	want := "rangedl: " + secure.URL("/1M") + " redirects to " + plain.URL("/1M") + ", from https to plain http: refused (use --allow-downgrade to follow it)\n"
+	if r.code != exitHTTP || r.stderr != want {
+		t.Fatalf("exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitHTTP, want)
+	}
+	if plain.Stats().Requests != 0 {
+		t.Error("the plain http server was contacted")
+	}
+	r = rangedl(t, "-q", "--cacert", caFile, "--allow-downgrade", "-o", "f", secure.URL("/1M"))
+	if r.code != 0 {
+		t.Fatalf("--allow-downgrade: exit %d\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(r.out, "f"), 43, 1<<20)
+}
+
+// TestExpiredRedirect: the URL a redirect led to answers 403 in the middle of the download (a
+// signed URL expired); rangedl resolves the original URL again, once, and continues from what
+// is saved.
+func TestExpiredRedirect(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 44, Faults: []server.Fault{
+		{Kind: server.Redirect, Request: 1, Target: "/16M.bin"},
+		{Kind: server.Forbidden, Request: 5},
+	}})
+	r := rangedl(t, "-p", "-n", "2", "-o", "f", s.URL("/16M"))
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(r.out, "f"), 44, 16<<20)
+	if !regexp.MustCompile(`^rangedl: HTTP 403 Forbidden from http://127\.0\.0\.1:\d+/16M\.bin: the redirected URL stopped working; starting again from http://127\.0\.0\.1:\d+/16M\n` +
+		`rangedl: saved f: 16\.0 MiB in .*, continued from .*\n$`).MatchString(r.stderr) {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	reqs := s.Requests()
+	if last := reqs[len(reqs)-1]; last.Path != "/16M" {
+		t.Errorf("last request for %s; want the original /16M after the 403", last.Path)
+	}
+}
+
+func TestHeaderChecks(t *testing.T) {
+	for _, tc := range []struct{ h, want string }{
+		{"Range: bytes=0-", `rangedl: -H "Range: bytes=0-": rangedl sets Range itself (use -U for the user agent)`},
+		{"NoColon", `rangedl: -H "NoColon": want "Name: value"`},
+		{"Bad Name: x", `rangedl: -H "Bad Name: x": want "Name: value"`},
+	} {
+		r := rangedl(t, "-H", tc.h, "http://127.0.0.1:1/x")
+		if r.code != exitUsage || !strings.HasPrefix(r.stderr, tc.want+"\n") {
+			t.Errorf("-H %q: exit %d, stderr %q; want %d, %q", tc.h, r.code, r.stderr, exitUsage, tc.want)
+		}
+	}
+}
+
+func TestNetrc(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 45})
+	netrc := filepath.Join(t.TempDir(), "netrc")
+	os.WriteFile(netrc, []byte("machine example.com login x password y\n\nmacdef init\nmachine 127.0.0.1 login no\n\n"+
+		"machine 127.0.0.1\n  login bob\n  password hunter2\ndefault login anon password anon\n"), 0o600)
+	t.Setenv("NETRC", netrc)
+	r := rangedl(t, "-q", "--netrc", "-o", "f", s.URL("/1M"))
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	want := "Basic " + base64.StdEncoding.EncodeToString([]byte("bob:hunter2"))
+	for _, req := range s.Requests() {
+		if got := req.Header.Get("Authorization"); got != want {
+			t.Errorf("Authorization %q; want %q", got, want)
+		}
+	}
+	if u, p, ok := netrcLookup(netrc, "other.example"); !ok || u != "anon" || p != "anon" {
+		t.Errorf("default entry: %q %q %v; want anon anon true", u, p, ok)
+	}
+}
+
+func TestAddressFamily(t *testing.T) {
+	s := startServer(t, server.Config{Addr: "[::1]:0", Seed: 46})
+	r := rangedl(t, "-4", "-o", "f", s.URL("/1M"))
+	if r.code != exitNetwork || r.stderr != "rangedl: ::1 has no IPv4 address\n" {
+		t.Errorf("-4 with an IPv6 literal: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = rangedl(t, "-q", "-6", "-o", "f", s.URL("/1M"))
+	if r.code != 0 {
+		t.Fatalf("-6: exit %d\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(r.out, "f"), 46, 1<<20)
+}

@@ -1,0 +1,314 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/rangedl/rangedl/loop"
+)
+
+// This file turns a URL into the parts of a loop.Job that depend on it (host, request
+// target, TLS, headers, addresses), and follows redirects from one URL to the next.
+
+// parseURL checks a URL given on the command line.
+func parseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("bad URL %q: %v", raw, errors.Unwrap(err))
+	}
+	if err := checkURL(u); err != nil {
+		return nil, fmt.Errorf("bad URL %q: %v", raw, err)
+	}
+	return u, nil
+}
+
+func checkURL(u *url.URL) error {
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("only http:// and https:// URLs are supported")
+	case u.Hostname() == "":
+		return errors.New("no host")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("bad port %q", p)
+		}
+	}
+	return nil
+}
+
+// retarget points job at u, which origin (the URL the user gave) led to. Credentials go only
+// to origin's scheme, host and port: a redirect elsewhere does not get them.
+func retarget(job *loop.Job, u, origin *url.URL, opt options) error {
+	job.URL = u.Redacted()
+	job.Origin = ""
+	if u != origin {
+		job.Origin = origin.Redacted()
+	}
+	job.Host = u.Host
+	job.Target = u.EscapedPath()
+	if job.Target == "" {
+		job.Target = "/"
+	}
+	if u.RawQuery != "" {
+		job.Target += "?" + u.RawQuery
+	}
+	job.TLS = nil
+	if u.Scheme == "https" {
+		var err error
+		if job.TLS, err = newTLSConfig(u.Hostname(), opt); err != nil {
+			return err
+		}
+	}
+	sameOrigin := u.Scheme == origin.Scheme && u.Host == origin.Host
+	job.Header = job.Header[:0:0]
+	for _, h := range opt.headers {
+		name, _, _ := strings.Cut(h, ":")
+		if !sameOrigin && isCredential(name) {
+			continue
+		}
+		job.Header = append(job.Header, h)
+	}
+	if opt.referer != "" {
+		job.Header = append(job.Header, "Referer: "+opt.referer)
+	}
+	if sameOrigin {
+		if user, pass, ok := credentials(origin, opt); ok {
+			job.Header = append(job.Header, "Authorization: Basic "+base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
+		}
+	}
+	return nil
+}
+
+// isCredential reports whether a request header field carries credentials.
+func isCredential(name string) bool {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "authorization", "cookie", "proxy-authorization":
+		return true
+	}
+	return false
+}
+
+// credentials returns the user and password for u: --user, else the URL's user:password@,
+// else (with --netrc) the netrc entry for its host.
+func credentials(u *url.URL, opt options) (user, pass string, ok bool) {
+	switch {
+	case opt.user != "":
+		user, pass, _ = strings.Cut(opt.user, ":")
+		return user, pass, true
+	case u.User != nil:
+		pass, _ = u.User.Password()
+		return u.User.Username(), pass, true
+	case opt.netrc:
+		return netrcLookup(netrcPath(), u.Hostname())
+	}
+	return "", "", false
+}
+
+func netrcPath() string {
+	if p := os.Getenv("NETRC"); p != "" {
+		return p
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".netrc")
+}
+
+// netrcLookup finds host's login and password in a netrc file: "machine HOST login L
+// password P" entries, or a "default" entry; tokens separated by any white space; "macdef"
+// bodies (up to a blank line) skipped. A missing or unreadable file has no entries.
+func netrcLookup(path, host string) (user, pass string, ok bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", "", false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	var tokens []string
+	inMacro := false
+	for sc.Scan() {
+		line := sc.Text()
+		if inMacro {
+			inMacro = strings.TrimSpace(line) != ""
+			continue
+		}
+		fields := strings.Fields(line)
+		for i, tok := range fields {
+			if tok == "macdef" {
+				inMacro = true
+				fields = fields[:i]
+				break
+			}
+		}
+		tokens = append(tokens, fields...)
+	}
+	var matched, isDefault bool
+	var dUser, dPass string
+	var dOK bool
+	for i := 0; i < len(tokens); i++ {
+		next := func() string {
+			if i+1 < len(tokens) {
+				i++
+				return tokens[i]
+			}
+			return ""
+		}
+		switch tokens[i] {
+		case "machine":
+			if matched {
+				return user, pass, ok
+			}
+			matched, isDefault = next() == host, false
+		case "default":
+			if matched {
+				return user, pass, ok
+			}
+			isDefault = true
+		case "login":
+			v := next()
+			if matched {
+				user, ok = v, true
+			} else if isDefault {
+				dUser, dOK = v, true
+			}
+		case "password":
+			v := next()
+			if matched {
+				pass, ok = v, true
+			} else if isDefault {
+				dPass, dOK = v, true
+			}
+		case "account":
+			next()
+		}
+	}
+	if matched {
+		return user, pass, ok
+	}
+	return dUser, dPass, dOK
+}
+
+// checkHeader validates one -H value: "Name: value", with a token name and no line break. The
+// fields rangedl manages itself (ranges, framing, the connection) cannot be set.
+func checkHeader(h string) error {
+	name, value, ok := strings.Cut(h, ":")
+	if !ok || name == "" || strings.ContainsAny(name, " \t()<>@,;\\\"/[]?={}") {
+		return fmt.Errorf("-H %q: want \"Name: value\"", h)
+	}
+	if strings.ContainsAny(value, "\r\n\x00") {
+		return fmt.Errorf("-H %q: a header value cannot hold a line break", h)
+	}
+	switch strings.ToLower(name) {
+	case "host", "range", "if-range", "accept-encoding", "connection", "keep-alive", "te",
+		"transfer-encoding", "content-length", "upgrade", "user-agent":
+		return fmt.Errorf("-H %q: rangedl sets %s itself (use -U for the user agent)", h, name)
+	}
+	return nil
+}
+
+// newTLSConfig is the client side of https: the system's roots plus --cacert, verification on
+// unless -k, only HTTP/1.1 offered by ALPN (HTTP/2 would put every range on one TCP
+// connection), and one session cache so that connections after the first resume the session.
+func newTLSConfig(host string, opt options) (*tls.Config, error) {
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		roots = x509.NewCertPool()
+	}
+	if opt.cacert != "" {
+		pem, err := os.ReadFile(opt.cacert)
+		if err != nil {
+			return nil, fmt.Errorf("--cacert: %v", err)
+		}
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--cacert %s: no PEM certificate in it", opt.cacert)
+		}
+	}
+	return &tls.Config{
+		ServerName:         host,
+		RootCAs:            roots,
+		InsecureSkipVerify: opt.insecure,
+		NextProtos:         []string{"http/1.1"},
+		ClientSessionCache: tls.NewLRUClientSessionCache(0),
+		MinVersion:         tls.VersionTLS12,
+	}, nil
+}
+
+// resolve looks up the host before the loop starts (DNS runs off the loop). -4 and -6 keep one
+// family.
+func resolve(job *loop.Job, opt options) error {
+	u, _ := url.Parse("http://" + job.Host)
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = "80"
+		if job.TLS != nil {
+			port = "443"
+		}
+	}
+	pn, _ := strconv.Atoi(port)
+	var ips []netip.Addr
+	if ip, err := netip.ParseAddr(host); err == nil {
+		ips = []netip.Addr{ip}
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), loop.DefaultConnectTimeout)
+		defer cancel()
+		ips, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		if err != nil {
+			var dnsErr *net.DNSError
+			if errors.As(err, &dnsErr) {
+				return fmt.Errorf("cannot resolve %s: %s", host, dnsErr.Err)
+			}
+			return fmt.Errorf("cannot resolve %s: %v", host, err)
+		}
+	}
+	job.Addrs = job.Addrs[:0:0]
+	for _, ip := range ips {
+		ip = ip.Unmap()
+		if (opt.ipv4 && !ip.Is4()) || (opt.ipv6 && !ip.Is6()) {
+			continue
+		}
+		job.Addrs = append(job.Addrs, netip.AddrPortFrom(ip, uint16(pn)))
+	}
+	if len(job.Addrs) == 0 {
+		family := "IPv4"
+		if opt.ipv6 {
+			family = "IPv6"
+		}
+		return fmt.Errorf("%s has no %s address", host, family)
+	}
+	return nil
+}
+
+// nextURL checks a redirect from cur to location (RFC 9110 §10.2.2: relative to cur) and
+// returns where to go. seen holds every URL of the chain so far.
+func nextURL(cur *url.URL, location string, opt options, seen map[string]bool) (*url.URL, error) {
+	next, err := cur.Parse(location)
+	if err != nil {
+		return nil, fmt.Errorf("%s redirects to a bad URL %q", cur.Redacted(), location)
+	}
+	next.Fragment, next.RawFragment = "", ""
+	if err := checkURL(next); err != nil {
+		return nil, fmt.Errorf("%s redirects to %s: %v", cur.Redacted(), next.Redacted(), err)
+	}
+	if cur.Scheme == "https" && next.Scheme == "http" && !opt.allowDowngrade {
+		return nil, fmt.Errorf("%s redirects to %s, from https to plain http: refused (use --allow-downgrade to follow it)", cur.Redacted(), next.Redacted())
+	}
+	if seen[next.String()] {
+		return nil, fmt.Errorf("redirect loop: %s redirects back to %s", cur.Redacted(), next.Redacted())
+	}
+	if len(seen) > opt.maxRedirects {
+		return nil, fmt.Errorf("more than %d redirects, the last from %s to %s (see --max-redirects)", opt.maxRedirects, cur.Redacted(), next.Redacted())
+	}
+	seen[next.String()] = true
+	return next, nil
+}
