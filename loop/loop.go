@@ -183,7 +183,7 @@ func (l *Loop) resume() {
 		l.fin = true
 		return
 	}
-	l.sched.from = missing[0].Start
+	l.sched.from, l.sched.fromEnd = missing[0].Start, missing[0].End
 }
 
 // Stop asks a running loop to end: connections are closed, what has arrived is written, and Run
@@ -852,6 +852,16 @@ func (l *Loop) shutdown() {
 		}
 	}
 	switch {
+	case l.err != nil && l.done == 0 && l.created:
+		// Made by us, nothing in it: leave no empty file (or record of it) behind. The names
+		// go while the lock is still held, so no other rangedl can open them in between.
+		os.Remove(l.job.Output)
+		removeControl(l.job.Output)
+		if l.out != nil {
+			l.out.discard()
+		} else {
+			l.file.Close()
+		}
 	case l.out != nil:
 		if err := l.out.close(l.fin && l.err == nil); err != nil {
 			l.fail(errorf(KindIO, err, "writing %s", l.job.Output))
@@ -862,13 +872,6 @@ func (l *Loop) shutdown() {
 	l.trace.note("finish", nil, l.done, 0, errString(l.err))
 	if err := l.trace.flush(); err != nil {
 		l.job.Notice("writing the trace: " + err.Error())
-	}
-	if l.err != nil && l.done == 0 && l.created {
-		// Made by us, nothing in it: leave no empty file (or record of it) behind.
-		os.Remove(l.job.Output)
-		if l.out != nil && l.out.journal != nil {
-			os.Remove(l.job.Output + ControlSuffix)
-		}
 	}
 	l.poll.close()
 }

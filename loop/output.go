@@ -97,8 +97,8 @@ func (o *output) checkpoint(now time.Time) error {
 		return err
 	}
 	w := o.buf.Written()
-	if now.Before(o.nextSave) && w.Size()-o.saved < o.saveBytes {
-		return nil
+	if w.Size() == o.saved || (now.Before(o.nextSave) && w.Size()-o.saved < o.saveBytes) {
+		return nil // nothing new, or not due yet
 	}
 	if o.journal.Save(w.Ranges()) {
 		o.saved, o.nextSave = w.Size(), now.Add(o.saveEvery)
@@ -113,19 +113,34 @@ func (o *output) close(complete bool) error {
 	if o.f == nil {
 		return err
 	}
-	if o.journal != nil {
-		var jerr error
-		if complete && err == nil {
-			jerr = o.journal.Finish()
-		} else {
-			jerr = o.journal.Close(o.buf.Written().Ranges())
-		}
-		if err == nil {
-			err = jerr
-		}
+	var jerr error
+	switch {
+	case o.journal != nil && complete && err == nil:
+		jerr = o.journal.Finish()
+	case o.journal != nil:
+		jerr = o.journal.Close(o.buf.Written().Ranges())
+	case complete && err == nil:
+		// No control file, and no record that could tell a power cut's holes from data:
+		// "saved" must mean on disk.
+		jerr = o.f.Sync()
+	}
+	if err == nil {
+		err = jerr
 	}
 	if cerr := o.f.Close(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// discard drops what is buffered and closes the file without recording anything: the caller
+// has removed it.
+func (o *output) discard() {
+	o.buf.Close()
+	if o.journal != nil {
+		o.journal.Abandon()
+	}
+	if o.f != nil {
+		o.f.Close()
+	}
 }

@@ -25,7 +25,8 @@ func (l *Loop) accept(c *conn) bool {
 		// We sent If-Range: a 200 means the file changed. Without a validator it means the
 		// server stopped honouring ranges. Either way its bytes do not belong in this file.
 		l.close(c)
-		l.fail(errorf(KindIntegrity, nil, "%s answered a range request with the whole file (HTTP 200): the file changed on the server, or it stopped honouring ranges", l.job.URL))
+		l.fail(&Error{Kind: KindIntegrity, Msg: l.job.URL + " answered a range request with the whole file (HTTP 200)",
+			Err: fmt.Errorf("%w, or the server stopped honouring ranges", ErrRemoteChanged)})
 		return false
 	default:
 		l.badStatus(c)
@@ -45,8 +46,9 @@ func (l *Loop) accept(c *conn) bool {
 	// different means another version of the file, and so does another content coding.
 	if !sameValidator(l.etag, r.ETag()) || !sameValidator(l.lastMod, r.LastModified()) || !bytes.Equal(l.encoding, r.ContentEncoding()) {
 		l.close(c)
-		l.fail(errorf(KindIntegrity, nil, "the file changed on the server during the download (ETag %q, was %q; Last-Modified %q, was %q; Content-Encoding %q, was %q)",
-			r.ETag(), l.etag, r.LastModified(), l.lastMod, r.ContentEncoding(), l.encoding))
+		l.fail(&Error{Kind: KindIntegrity, Msg: "the download of " + l.job.URL + " cannot go on",
+			Err: fmt.Errorf("%w during the download (ETag %q, was %q; Last-Modified %q, was %q; Content-Encoding %q, was %q)",
+				ErrRemoteChanged, r.ETag(), l.etag, r.LastModified(), l.lastMod, r.ContentEncoding(), l.encoding)})
 		return false
 	}
 	return true
@@ -75,8 +77,15 @@ func (l *Loop) acceptFirst(c *conn) bool {
 		l.target = l.job.Connections
 		l.sched.learn(total, &l.have, c.piece)
 	case r.Status == 200 && resuming:
-		// We asked for the bytes after what is on disk (with If-Range when a validator is
-		// known): the whole file means it changed, or the server no longer does ranges.
+		// We asked for the bytes after what is on disk, with If-Range when a validator is
+		// known. Without one, or with the recorded validators on the 200, the file is the
+		// same and the server simply ignores ranges; otherwise it changed.
+		if len(l.ifRange) == 0 || controlMatches(l.from.ctl, r) {
+			l.close(c)
+			l.fail(errorf(KindHTTP, nil, "cannot continue %s: %s ignores ranges (it answered HTTP 200 to a request for bytes %d-); use --overwrite to download it again",
+				l.job.Output, l.job.URL, c.piece.start))
+			return false
+		}
 		return l.changed(c, "%s answered with the whole file (HTTP 200) instead of bytes %d-", l.job.URL, c.piece.start)
 	case r.Status == 200:
 		// The server ignores ranges (or the length is unknown): keep streaming this response.
@@ -99,7 +108,10 @@ func (l *Loop) acceptFirst(c *conn) bool {
 		// RFC 9110 §15.5.17: the range starts at or past the end of the file. For an empty
 		// file, or a file continued from its length that is complete already, that is the
 		// end. The body is an error page: read and dropped.
-		if resuming && (l.from.ctl != nil || r.Range.Total != l.from.length) {
+		switch {
+		case resuming && l.from.ctl != nil:
+			return l.changed(c, "size %d, was %d", r.Range.Total, l.from.ctl.Size)
+		case resuming && r.Range.Total != l.from.length:
 			return l.changed(c, "%s is %d bytes long now, and %s has %d", l.job.URL, r.Range.Total, l.job.Output, l.from.size())
 		}
 		c.drain = true
@@ -156,6 +168,13 @@ func (l *Loop) prepareFile() *Error {
 			LastModified: string(l.lastMod), PieceSize: l.job.PieceSize}
 		if err := l.out.keepJournal(l.job.Output+ControlSuffix, rec, &l.job, l.now); err != nil {
 			return errorf(KindIO, err, "cannot start %s", l.job.Output)
+		}
+	}
+	if !journal {
+		// Nothing here could be resumed; an old record (of an --overwrite, or a -c that
+		// found nothing to keep) must not outlive the truncation below.
+		if err := removeControl(l.job.Output); err != nil {
+			return errorf(KindIO, err, "cannot remove %s", l.job.Output+ControlSuffix)
 		}
 	}
 	if !l.created && l.have.Size() == 0 {

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 
+	"github.com/rangedl/rangedl/httpparse"
 	"github.com/rangedl/rangedl/reorder"
 	"golang.org/x/sys/unix"
 )
@@ -47,6 +49,20 @@ func ParseAllocation(s string) (Allocation, error) {
 type resumePoint struct {
 	ctl    *reorder.Control // nil without a control file
 	length int64            // without one: bytes of the existing file taken as valid
+}
+
+// controlMatches reports whether r carries the validators recorded in ctl (a strong ETag, or
+// else the date).
+func controlMatches(ctl *reorder.Control, r *httpparse.Response) bool {
+	switch {
+	case ctl == nil:
+		return false
+	case ctl.ETag != "":
+		return string(r.ETag()) == ctl.ETag
+	case ctl.LastModified != "":
+		return string(r.LastModified()) == ctl.LastModified
+	}
+	return false
 }
 
 // have returns the ranges the download already has.
@@ -93,15 +109,24 @@ func openOutput(job *Job) (f *os.File, created bool, from resumePoint, err error
 		f.Close()
 		return nil, false, from, e
 	}
-	if err := lock(f); err != nil {
+	switch err := lock(f); {
+	case err == unix.EWOULDBLOCK:
 		return fail(errorf(KindIO, nil, "%s is being downloaded by another rangedl process", job.Output))
+	case err != nil:
+		// Some network filesystems cannot lock; refusing to download there would help nobody.
+		job.Notice(fmt.Sprintf("cannot lock %s (%v): nothing stops another rangedl from writing it at the same time", job.Output, err))
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return fail(errorf(KindIO, err, "cannot open %s", job.Output))
+	}
+	// The name may have been unlinked (by a rangedl that gave up on an empty file) between our
+	// open and our lock: then the lock guards a file nobody will see.
+	if now, err := os.Stat(job.Output); err != nil || !os.SameFile(st, now) {
+		return fail(errorf(KindIO, err, "%s was removed or replaced while rangedl opened it; try again", job.Output))
 	}
 	if !job.Continue || created {
 		return f, created, from, nil
-	}
-	var st os.FileInfo
-	if st, err = f.Stat(); err != nil {
-		return fail(errorf(KindIO, err, "cannot resume %s", job.Output))
 	}
 	if !st.Mode().IsRegular() {
 		return fail(errorf(KindIO, nil, "cannot resume %s: not a regular file", job.Output))
@@ -109,20 +134,49 @@ func openOutput(job *Job) (f *os.File, created bool, from resumePoint, err error
 	ctl, err := reorder.ReadControl(ctlPath)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
+		if _, err := os.Lstat(ctlPath + reorder.ReserveSuffix); err == nil {
+			// A record existed and was lost (see reorder.Journal.reserve): the file may be
+			// full length with holes, so its length says nothing.
+			return fail(errorf(KindIO, nil, "%s is a partial download whose record %s is missing; use --overwrite to start over", job.Output, ctlPath))
+		}
 		from.length = st.Size()
 		return f, false, from, nil
 	case errors.Is(err, reorder.ErrControl):
-		return fail(errorf(KindIO, nil, "%s: %v; delete it to start over", ctlPath, err))
+		return fail(errorf(KindIO, nil, "%s: %v; use --overwrite to start over", ctlPath, err))
 	case err != nil:
 		return fail(errorf(KindIO, err, "cannot read %s", ctlPath))
 	case ctl.URL != job.origin():
-		return fail(errorf(KindIO, nil, "%s belongs to a download of %s, not %s; choose another -o, or delete it to start over", ctlPath, ctl.URL, job.origin()))
+		return fail(errorf(KindIO, nil, "%s belongs to a download of %s, not %s; choose another -o, or use --overwrite to start over", ctlPath, ctl.URL, job.origin()))
 	}
 	if n := len(ctl.Durable); n > 0 && ctl.Durable[n-1].End > st.Size() {
-		return fail(errorf(KindIO, nil, "%s is shorter (%d bytes) than %s says was written; delete %s to start over", job.Output, st.Size(), ctlPath, ctlPath))
+		return fail(errorf(KindIO, nil, "%s is shorter (%d bytes) than %s says was written; use --overwrite to start over", job.Output, st.Size(), ctlPath))
 	}
 	from.ctl = ctl
 	return f, false, from, nil
+}
+
+// removeControl removes output's control file (and its reserve), durably: a record must not
+// outlive the data it describes.
+func removeControl(output string) error {
+	path := output + ControlSuffix
+	err := os.Remove(path)
+	os.Remove(path + ".tmp")
+	os.Remove(path + reorder.ReserveSuffix)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, unix.EINVAL) {
+		return err
+	}
+	return nil
 }
 
 // lock takes an exclusive advisory lock on f without waiting. It is released when f is

@@ -39,6 +39,7 @@ type sched struct {
 	maxPiece int64
 	conns    int   // connections sharing the work (for the guided share)
 	from     int64 // where the probe starts
+	fromEnd  int64 // where the gap it starts ends (a resumed download's), or 0 if unknown
 	probed   bool
 	retry    []piece // oldest first
 }
@@ -47,7 +48,11 @@ type sched struct {
 // own a large share of a file whose size nobody knows yet. The server clamps it to the file's size.
 func (s *sched) probe() piece {
 	s.probed = true
-	return piece{start: s.from, end: s.from + MinPieceSize}
+	end := s.from + MinPieceSize
+	if s.fromEnd > 0 {
+		end = min(end, s.fromEnd)
+	}
+	return piece{start: s.from, end: end}
 }
 
 // learn records the file size from the first response, and the gaps nobody fetches yet: those

@@ -58,12 +58,12 @@ func TestSchedResumes(t *testing.T) {
 	now := time.Now()
 	var have reorder.RangeSet
 	have.Add(reorder.Range{Start: 0, End: 3 * M})
-	have.Add(reorder.Range{Start: 5 * M, End: 6 * M})
+	have.Add(reorder.Range{Start: 3*M + 100<<10, End: 6 * M})
 	have.Add(reorder.Range{Start: 9*M + 5, End: 10 * M})
-	s := sched{total: -1, maxPiece: 64 << 20, conns: 2, from: 3 * M}
+	s := sched{total: -1, maxPiece: 64 << 20, conns: 2, from: 3 * M, fromEnd: 3*M + 100<<10}
 	p, ok := s.take(now, true)
-	if !ok || p.start != 3*M || p.end != 4*M {
-		t.Fatalf("probe = %+v, %v; want [3M,4M)", p, ok)
+	if !ok || p.start != 3*M || p.end != 3*M+100<<10 {
+		t.Fatalf("probe = %+v, %v; want [3M,3M+100K): the first gap only", p, ok)
 	}
 	s.learn(10*M, &have, p)
 	got := have

@@ -14,22 +14,23 @@ import (
 // crash at any instant therefore leaves a control file that claims nothing
 // the disk does not hold.
 //
-// A save is: fdatasync the data file, write the record to FILE.tmp, fsync
+// A save is: fdatasync the data file, write the record to a temporary file, fsync
 // it, rename it over the control file, fsync the directory (so the rename
 // itself survives a power cut). The old record stays valid until the
 // rename, so a save that fails or is cut short loses only its own progress.
-// While a download runs, FILE.tmp exists between saves: it holds the disk
-// space of the next record.
+// While a download runs, FILE.reserve exists between saves: it holds the
+// disk space of the next record (see reserve).
 //
 // Syncing can take long (it waits for the disk), so Save hands the work to
 // one helper goroutine and returns at once; the event loop never waits for
 // the disk in the middle of a download. At most one save is in flight: a
 // Save while one runs is skipped, since the next one records more anyway.
 //
-// Errors are sticky. After a failed fdatasync the kernel may have dropped
-// the dirty pages it could not write and marked them clean, so a later
-// fdatasync that succeeds proves nothing about them: once a save has
-// failed, nothing more is ever recorded.
+// A failed fdatasync is final. After one, the kernel may have dropped the
+// dirty pages it could not write and marked them clean, so a later
+// fdatasync that succeeds proves nothing about them: nothing more is ever
+// recorded. A failure to write the record itself (a full disk, say) only
+// costs that save; the next one tries again.
 type Journal struct {
 	data *os.File
 	path string
@@ -38,10 +39,18 @@ type Journal struct {
 	work     chan Control // to the helper; capacity 1
 	done     chan error   // from the helper, one per save
 	busy     bool         // a save is in flight
+	reserved bool         // the reserve file is there (see reserve)
 	pending  int64        // bytes the save in flight records
 	recorded int64        // bytes the control file records now
-	err      error        // the first failure, sticky
+	err      error        // the first failed sync: final
+	last     error        // the last save's failure to write the record, if it failed
 }
+
+// syncError marks a failed fdatasync, after which nothing may be recorded.
+type syncError struct{ err error }
+
+func (e *syncError) Error() string { return e.err.Error() }
+func (e *syncError) Unwrap() error { return e.err }
 
 // OpenJournal syncs data, writes the first record (rec) at path and returns the Journal that
 // keeps it up to date. It returns only once that record is durable: no byte may be written to
@@ -74,7 +83,7 @@ func ReadControl(path string) (*Control, error) {
 
 // Save records durable (copied: the caller may change it afterwards) once
 // the data file is synced. It returns at once; false means nothing was
-// started, because a save is still in flight or the Journal has failed.
+// started, because a save is still in flight or a sync has failed.
 func (j *Journal) Save(durable []Range) bool {
 	j.Poll()
 	if j.busy || j.err != nil {
@@ -88,7 +97,7 @@ func (j *Journal) Save(durable []Range) bool {
 }
 
 // Poll collects the result of a finished save without waiting, and returns
-// the Journal's error, if any.
+// the Journal's final error (a failed sync), if any.
 func (j *Journal) Poll() error {
 	if j.busy {
 		select {
@@ -105,15 +114,23 @@ func (j *Journal) Poll() error {
 func (j *Journal) Close(durable []Range) error {
 	j.wait()
 	close(j.work)
-	defer os.Remove(j.path + ".tmp")
-	if j.err == nil {
-		rec := j.rec
-		rec.Durable = durable
-		if j.err = j.sync(rec); j.err == nil {
-			j.recorded = size(durable)
-		}
+	defer j.removeTemporary()
+	if j.err != nil {
+		return j.err
 	}
-	return j.err
+	rec := j.rec
+	rec.Durable = durable
+	j.pending = size(durable)
+	err := j.sync(rec)
+	j.finished(err)
+	return err
+}
+
+// Abandon stops the helper without recording anything more (the caller removes the files).
+func (j *Journal) Abandon() {
+	j.wait()
+	close(j.work)
+	j.removeTemporary()
 }
 
 // Recorded returns how many bytes the control file records as durable: what a resume will
@@ -127,7 +144,7 @@ func (j *Journal) Recorded() int64 { return j.recorded }
 func (j *Journal) Finish() error {
 	j.wait()
 	close(j.work)
-	defer os.Remove(j.path + ".tmp")
+	defer j.removeTemporary()
 	if j.err != nil {
 		return j.err
 	}
@@ -148,11 +165,16 @@ func (j *Journal) wait() {
 
 func (j *Journal) finished(err error) {
 	j.busy = false
-	if j.err == nil {
-		j.err = err
-	}
-	if j.err == nil {
-		j.recorded = j.pending
+	var se *syncError
+	switch {
+	case errors.As(err, &se):
+		if j.err == nil {
+			j.err = err
+		}
+	case err != nil:
+		j.last = err
+	case j.err == nil:
+		j.last, j.recorded = nil, j.pending
 	}
 }
 
@@ -174,20 +196,24 @@ func (j *Journal) helper() {
 // sync makes the data durable, then records it.
 func (j *Journal) sync(rec Control) error {
 	if err := datasync(j.data); err != nil {
-		return fmt.Errorf("syncing %s: %w", j.data.Name(), err)
+		return &syncError{fmt.Errorf("syncing %s: %w", j.data.Name(), err)}
 	}
 	return j.write(rec)
 }
 
-// write replaces the control file with rec, atomically and durably. The temporary file is
-// the one the previous save reserved (see reserve), so a save needs no new disk block: on a
-// full disk, the moment when recording progress matters most, it still succeeds.
+// write replaces the control file with rec, atomically and durably. After the first save the
+// temporary file is the one the previous save reserved (see reserve), so a save needs no new
+// disk block: on a full disk, the moment when recording progress matters most, it still
+// succeeds.
 func (j *Journal) write(rec Control) error {
 	b, err := rec.MarshalText()
 	if err != nil {
 		return err
 	}
 	tmp := j.path + ".tmp"
+	if j.reserved {
+		tmp = j.path + ReserveSuffix
+	}
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE, 0o666)
 	if err != nil {
 		return fmt.Errorf("saving %s: %w", j.path, err)
@@ -211,20 +237,36 @@ func (j *Journal) write(rec Control) error {
 	if err != nil {
 		return fmt.Errorf("saving %s: %w", j.path, err)
 	}
-	j.reserve(2 * len(b))
+	j.reserved = j.reserve(2 * len(b))
 	return nil
 }
 
-// reserve writes the next save's temporary file with n bytes (at least a page), taking the
-// disk space the next record will need while there is space. Failing is not an error: the
-// next save then needs a block of its own, as without the reserve.
-func (j *Journal) reserve(n int) {
-	f, err := os.OpenFile(j.path+".tmp", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+// reserve writes the next save's temporary file (FILE.rangedl.reserve) with n bytes (at least
+// a page), taking the disk space the next record will need while there is space. Failing is
+// not an error: the next save then needs a block of its own, as without the reserve.
+//
+// The reserve is made only after a record has landed, so it also says that one did: a
+// FILE.rangedl.reserve without its FILE.rangedl means the record was lost (deleted by hand),
+// and FILE's length must not be trusted.
+func (j *Journal) reserve(n int) bool {
+	f, err := os.OpenFile(j.path+ReserveSuffix, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
 	if err != nil {
-		return
+		return false
 	}
-	f.Write(make([]byte, max(n, 4096)))
-	f.Close()
+	_, err = f.Write(make([]byte, max(n, 4096)))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err == nil
+}
+
+// ReserveSuffix names the reserve file beside a control file (see Journal).
+const ReserveSuffix = ".reserve"
+
+// removeTemporary removes the temporary and reserve files.
+func (j *Journal) removeTemporary() {
+	os.Remove(j.path + ".tmp")
+	os.Remove(j.path + ReserveSuffix)
 }
 
 // syncDir makes the entries of a directory (a rename, a removal) durable.

@@ -127,3 +127,29 @@ func TestJournalRecorded(t *testing.T) {
 		t.Fatalf("Recorded after a failed Close: %d; want the 150 still on record", got)
 	}
 }
+
+// A record that cannot be written (here: a directory in the way of the rename) costs only
+// that save; the next one lands.
+func TestJournalWriteFailureIsNotFinal(t *testing.T) {
+	_, path, j := openTestJournal(t)
+	os.Remove(path)
+	if err := os.Mkdir(path, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(path, "x"), nil, 0o666) // a non-empty directory: rename fails
+	j.Save([]Range{{0, 100}})
+	j.wait()
+	if err := j.Poll(); err != nil {
+		t.Fatalf("Poll after a failed write: %v; want nil (not final)", err)
+	}
+	if j.Recorded() != 0 {
+		t.Fatalf("Recorded %d after a failed write; want 0", j.Recorded())
+	}
+	os.RemoveAll(path)
+	if err := j.Close([]Range{{0, 200}}); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if got := readBack(t, path); !reflect.DeepEqual(got, []Range{{0, 200}}) {
+		t.Fatalf("got %v; want [{0 200}]", got)
+	}
+}

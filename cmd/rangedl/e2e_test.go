@@ -244,9 +244,9 @@ func TestFailures(t *testing.T) {
 		{"wrong range", []string{"-o", "x", "--retries", "2", wrong.URL("/3M")}, 5,
 			`^rangedl: asked for bytes 0-1048575, server sent bytes \d+-\d+/3145728 \(bytes 0-1048575 of http://127\.0\.0\.1:\d+/3M\), 3 attempts\n$`},
 		{"changed", []string{"-n", "2", "-o", "x", changed.URL("/8M")}, 5, // If-Range makes it a 200
-			`^rangedl: http://127\.0\.0\.1:\d+/8M answered a range request with the whole file \(HTTP 200\): the file changed on the server, or it stopped honouring ranges\nrangedl: x is incomplete \(.* of it is saved\); run the same command with -c to continue\n$`},
+			`^rangedl: http://127\.0\.0\.1:\d+/8M answered a range request with the whole file \(HTTP 200\): the remote file changed, or the server stopped honouring ranges\nrangedl: x is incomplete \(.* of it is saved\); use -c --restart-if-changed to download the new version\n$`},
 		{"200 to a range", []string{"-n", "2", "-o", "x", ignores.URL("/8M")}, 5,
-			`^rangedl: http://127\.0\.0\.1:\d+/8M answered a range request with the whole file \(HTTP 200\): the file changed on the server, or it stopped honouring ranges\nrangedl: x is incomplete \(.* of it is saved\); run the same command with -c to continue\n$`},
+			`^rangedl: http://127\.0\.0\.1:\d+/8M answered a range request with the whole file \(HTTP 200\): the remote file changed, or the server stopped honouring ranges\nrangedl: x is incomplete \(.* of it is saved\); use -c --restart-if-changed to download the new version\n$`},
 		{"503 forever", []string{"-o", "x", "--retries", "1", unavailable.URL("/1M")}, 4,
 			`^rangedl: HTTP 503 Service Unavailable \(bytes 0-1048575 of http://127\.0\.0\.1:\d+/1M\), 2 attempts\n$`},
 		{"redirect to itself", []string{"-o", "x", moved.URL("/1M")}, 4,

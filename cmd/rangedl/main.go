@@ -154,8 +154,10 @@ func run(args []string, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "rangedl: %v\n", err)
 		switch {
-		case errors.Is(err, loop.ErrRemoteChanged):
-			fmt.Fprintf(stderr, "rangedl: %s was left as it was; use --restart-if-changed (with -c) to download the new version\n", job.Output)
+		case errors.Is(err, loop.ErrRemoteChanged) && res.Saved == 0 && res.Resumed > 0:
+			fmt.Fprintf(stderr, "rangedl: %s was left as it was; use -c --restart-if-changed to download the new version\n", job.Output)
+		case errors.Is(err, loop.ErrRemoteChanged) && res.Resumable:
+			fmt.Fprintf(stderr, "rangedl: %s is incomplete (%s of it is saved); use -c --restart-if-changed to download the new version\n", job.Output, formatSize(res.Saved))
 		case res.Resumable:
 			fmt.Fprintf(stderr, "rangedl: %s is incomplete (%s of it is saved); run the same command with -c to continue\n", job.Output, formatSize(res.Saved))
 		case res.Saved > 0:

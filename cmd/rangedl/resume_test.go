@@ -73,7 +73,8 @@ func TestResumeFetchesOnlyTheHoles(t *testing.T) {
 	s := startServer(t, server.Config{Seed: 11})
 	url := s.URL("/f")
 	url = s.URL(fmt.Sprintf("/%d", size))
-	have := []reorder.Range{{Start: 0, End: 3 * M}, {Start: 5 * M, End: 6 * M}, {Start: 9*M + 5, End: 10 * M}}
+	// The first hole (100 KiB) is smaller than the first request would be: it is clamped.
+	have := []reorder.Range{{Start: 0, End: 3 * M}, {Start: 3*M + 100<<10, End: 6 * M}, {Start: 9*M + 5, End: 10 * M}}
 	dir := t.TempDir()
 	partial(t, dir, url, 11, size, have)
 	r := rangedlIn(t, dir, "-c", "-n", "4", "-o", "f", url)
@@ -94,8 +95,8 @@ func TestResumeFetchesOnlyTheHoles(t *testing.T) {
 			t.Errorf("request %q had If-Range %q; want %q", req.Range, req.IfRange, etagOf(11, size))
 		}
 	}
-	if !regexp.MustCompile(`^rangedl: saved f: 10\.0 MiB in \S+ \(\S+ \S+/s\), \d connections?, continued from 5\.0 MiB\n$`).MatchString(r.stderr) {
-		t.Errorf("stderr %q; want the summary with 'continued from 5.0 MiB'", r.stderr)
+	if !regexp.MustCompile(`^rangedl: saved f: 10\.0 MiB in \S+ \(\S+ \S+/s\), \d connections?, continued from 6\.9 MiB\n$`).MatchString(r.stderr) {
+		t.Errorf("stderr %q; want the summary with 'continued from 6.9 MiB'", r.stderr)
 	}
 }
 
@@ -130,7 +131,7 @@ func TestResumeFromLength(t *testing.T) {
 	os.WriteFile(long, content(12, 0, size+1), 0o666)
 	r = rangedlIn(t, filepath.Dir(long), "-c", "-o", "f", url)
 	want := fmt.Sprintf("rangedl: cannot continue f: the remote file changed (%s is 6291457 bytes long now, and f has 6291458)\n"+
-		"rangedl: f was left as it was; use --restart-if-changed (with -c) to download the new version\n", url)
+		"rangedl: f was left as it was; use -c --restart-if-changed to download the new version\n", url)
 	if r.code != exitIntegrity || r.stderr != want {
 		t.Fatalf("longer file: exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitIntegrity, want)
 	}
@@ -161,7 +162,7 @@ func TestResumeRemoteChanged(t *testing.T) {
 
 	r := rangedlIn(t, dir, "-c", "-o", "f", url)
 	want := fmt.Sprintf("rangedl: cannot continue f: the remote file changed (%s answered with the whole file (HTTP 200) instead of bytes 1048576-)\n"+
-		"rangedl: f was left as it was; use --restart-if-changed (with -c) to download the new version\n", url)
+		"rangedl: f was left as it was; use -c --restart-if-changed to download the new version\n", url)
 	if r.code != exitIntegrity || r.stderr != want {
 		t.Fatalf("exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitIntegrity, want)
 	}
@@ -195,7 +196,7 @@ func TestResumeSizeChanged(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "f.rangedl"), b, 0o666)
 	r := rangedlIn(t, dir, "-c", "-o", "f", url)
 	want := "rangedl: cannot continue f: the remote file changed (size 5242880, was 6291456)\n" +
-		"rangedl: f was left as it was; use --restart-if-changed (with -c) to download the new version\n"
+		"rangedl: f was left as it was; use -c --restart-if-changed to download the new version\n"
 	if r.code != exitIntegrity || r.stderr != want {
 		t.Fatalf("exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitIntegrity, want)
 	}
@@ -215,21 +216,25 @@ func TestBadControlFiles(t *testing.T) {
 		{"zero-filled", func(dir string) {
 			good(dir)
 			os.WriteFile(filepath.Join(dir, "f.rangedl"), make([]byte, 300), 0o666)
-		}, `rangedl: f.rangedl: not a usable rangedl control file: it does not start with "rangedl-control"; delete it to start over`},
+		}, `rangedl: f.rangedl: not a usable rangedl control file: it does not start with "rangedl-control"; use --overwrite to start over`},
 		{"truncated", func(dir string) {
 			good(dir)
 			b, _ := os.ReadFile(filepath.Join(dir, "f.rangedl"))
 			os.WriteFile(filepath.Join(dir, "f.rangedl"), b[:len(b)/2], 0o666)
-		}, `rangedl: f.rangedl: not a usable rangedl control file: truncated (no checksum line); delete it to start over`},
+		}, `rangedl: f.rangedl: not a usable rangedl control file: truncated (no checksum line); use --overwrite to start over`},
 		{"flipped byte", func(dir string) {
 			good(dir)
 			b, _ := os.ReadFile(filepath.Join(dir, "f.rangedl"))
 			b[40] ^= 4
 			os.WriteFile(filepath.Join(dir, "f.rangedl"), b, 0o666)
-		}, `rangedl: f.rangedl: not a usable rangedl control file: damaged (checksum mismatch); delete it to start over`},
+		}, `rangedl: f.rangedl: not a usable rangedl control file: damaged (checksum mismatch); use --overwrite to start over`},
 		{"foreign", func(dir string) {
 			partial(t, dir, "http://example.com/other", 16, 2<<20, nil)
-		}, `rangedl: f.rangedl belongs to a download of http://example.com/other, not ` + url + `; choose another -o, or delete it to start over`},
+		}, `rangedl: f.rangedl belongs to a download of http://example.com/other, not ` + url + `; choose another -o, or use --overwrite to start over`},
+		{"record deleted", func(dir string) {
+			good(dir)
+			os.Rename(filepath.Join(dir, "f.rangedl"), filepath.Join(dir, "f.rangedl.reserve"))
+		}, `rangedl: f is a partial download whose record f.rangedl is missing; use --overwrite to start over`},
 		{"no data file", func(dir string) {
 			good(dir)
 			os.Remove(filepath.Join(dir, "f"))
@@ -237,7 +242,7 @@ func TestBadControlFiles(t *testing.T) {
 		{"data file cut short", func(dir string) {
 			good(dir)
 			os.Truncate(filepath.Join(dir, "f"), 1000)
-		}, `rangedl: f is shorter (1000 bytes) than f.rangedl says was written; delete f.rangedl to start over`},
+		}, `rangedl: f is shorter (1000 bytes) than f.rangedl says was written; use --overwrite to start over`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -532,4 +537,48 @@ ls -a >&2
 		t.Fatalf("got\n%s\nwant it to match\n%s", stderr.String(), want)
 	}
 	checkFile(t, filepath.Join(out, "f"), 22, size)
+}
+
+// TestResumeServerIgnoresRanges: a server that answers 200 to a range request cannot continue
+// anything; that is said as it is (not as a changed file), and nothing is written.
+func TestResumeServerIgnoresRanges(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 23, NoRanges: true})
+	url := s.URL("/2M")
+	for _, tc := range []struct {
+		name  string
+		setup func(dir string)
+	}{
+		{"from the length", func(dir string) { os.WriteFile(filepath.Join(dir, "f"), content(23, 0, 1<<20), 0o666) }},
+		{"from the record", func(dir string) { partial(t, dir, url, 23, 2<<20, []reorder.Range{{Start: 0, End: 1 << 20}}) }},
+	} {
+		dir := t.TempDir()
+		tc.setup(dir)
+		before, _ := os.ReadFile(filepath.Join(dir, "f"))
+		r := rangedlIn(t, dir, "-c", "-o", "f", url)
+		want := "rangedl: cannot continue f: " + url + " ignores ranges (it answered HTTP 200 to a request for bytes 1048576-); use --overwrite to download it again\n"
+		if r.code != exitHTTP || r.stderr != want {
+			t.Errorf("%s: exit %d, stderr %q; want %d, %q", tc.name, r.code, r.stderr, exitHTTP, want)
+		}
+		if after, _ := os.ReadFile(filepath.Join(dir, "f")); !bytes.Equal(before, after) {
+			t.Errorf("%s: the file changed", tc.name)
+		}
+	}
+}
+
+// TestOverwriteDropsOldRecord: --overwrite of a partial download, from a server without
+// ranges (so no new record is kept), leaves no old record behind.
+func TestOverwriteDropsOldRecord(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 24, NoRanges: true})
+	url := s.URL("/2M")
+	dir := t.TempDir()
+	partial(t, dir, url, 24, 2<<20, []reorder.Range{{Start: 0, End: 1 << 20}})
+	os.WriteFile(filepath.Join(dir, "f.rangedl.reserve"), make([]byte, 4096), 0o666)
+	r := rangedlIn(t, dir, "-q", "--overwrite", "-o", "f", url)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "f"), 24, 2<<20)
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("%d files; want only f", len(ents))
+	}
 }
