@@ -9,7 +9,7 @@ import (
 
 // connState is where a connection is in its request/response cycle.
 //
-//	connecting ──connect ok──▶ [handshaking ──TLS done──▶] sending ──request written──▶ head
+//	connecting ──connect ok──▶ [tunneling ─▶] [handshaking ─▶] sending ──request written──▶ head
 //	                                                          ▲                          │
 //	                                                          │                     head valid
 //	                                                          │                          ▼
@@ -19,6 +19,7 @@ type connState uint8
 
 const (
 	connecting  connState = iota // nonblocking connect in flight; waiting for writable
+	tunneling                    // https through a proxy: CONNECT sent, waiting for its answer
 	handshaking                  // https: the TLS handshake runs (tls.go)
 	sending                      // request partly written; waiting for writable
 	head                         // request sent; parsing the response head
@@ -27,7 +28,7 @@ const (
 )
 
 func (s connState) String() string {
-	return [...]string{"connecting", "handshaking", "sending", "head", "body", "idle"}[s]
+	return [...]string{"connecting", "tunneling", "handshaking", "sending", "head", "body", "idle"}[s]
 }
 
 // conn is one HTTP/1.1 connection. Only the loop goroutine touches it.
@@ -59,6 +60,27 @@ type conn struct {
 	ticks     [rateTicks]int64
 	tick      int       // samples taken since the window last restarted
 	bodyStart time.Time // when the current response's head was accepted
+}
+
+// connectRequest builds the CONNECT that asks a proxy for a tunnel to j.Tunnel.
+func (c *conn) connectRequest(j *Job) {
+	b := c.req[:0]
+	b = append(b, "CONNECT "...)
+	b = append(b, j.Tunnel...)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, j.Tunnel...)
+	b = append(b, "\r\nUser-Agent: "...)
+	b = append(b, j.UserAgent...)
+	b = append(b, "\r\n"...)
+	if j.ProxyAuth != "" {
+		b = append(b, "Proxy-Authorization: "...)
+		b = append(b, j.ProxyAuth...)
+		b = append(b, "\r\n"...)
+	}
+	b = append(b, "\r\n"...)
+	c.req, c.sent, c.seen = b, 0, 0
+	c.p.Reset()
+	c.p.NoBody = true // a 2xx to CONNECT has no body: the tunnel starts right after the head
 }
 
 // request builds the GET for c.piece into c.req, reusing its memory. Every request is a

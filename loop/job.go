@@ -19,6 +19,14 @@ type Job struct {
 	Addrs  []netip.AddrPort // resolved addresses, tried in order
 	TLS    *tls.Config      // for https (ServerName, roots, session cache set); nil for http
 
+	// Through an HTTP proxy, Addrs are the proxy's, and Proxy names it (host:port) for
+	// messages. For http the caller makes Target the absolute URL (RFC 9112 §3.2.2) and puts
+	// Proxy-Authorization in Header; for https each connection first asks the proxy to
+	// CONNECT to Tunnel (host:port, RFC 9110 §9.3.6), with ProxyAuth as Proxy-Authorization.
+	Proxy     string
+	Tunnel    string
+	ProxyAuth string
+
 	Output    string    // file to create; only named in messages when Stream is set
 	Overwrite bool      // truncate an existing Output instead of refusing
 	Stream    io.Writer // when set, the file goes here strictly in order (e.g. stdout), not to Output

@@ -262,7 +262,7 @@ func (l *Loop) dispatch(ev event) {
 		return
 	}
 	switch {
-	case c.state == sending:
+	case c.state == sending || c.state == tunneling:
 		l.send(c)
 	case c.tls != nil:
 		l.flushTLS(c)
@@ -348,13 +348,50 @@ func (l *Loop) connected(c *conn) {
 		l.connectFailed(c.addr, err)
 		return
 	}
-	if l.job.TLS != nil {
-		c.state, c.since = handshaking, l.now
-		c.tls = newTLSConn(l.job.TLS)
-		l.handshake(c)
-		return
+	switch {
+	case l.job.Tunnel != "":
+		c.state, c.since = tunneling, l.now
+		c.connectRequest(&l.job)
+		l.send(c)
+	case l.job.TLS != nil:
+		l.startTLS(c)
+	default:
+		l.ready(c)
 	}
-	l.ready(c)
+}
+
+// startTLS begins the TLS handshake on a connected (or tunnelled) socket.
+func (l *Loop) startTLS(c *conn) {
+	c.state, c.since = handshaking, l.now
+	c.tls = newTLSConn(l.job.TLS)
+	l.handshake(c)
+}
+
+// tunneled handles the proxy's answer to CONNECT: 2xx opens the tunnel (RFC 9110 §9.3.6),
+// anything else is the proxy's refusal.
+func (l *Loop) tunneled(c *conn, rest []byte) {
+	r := &c.p.Resp
+	switch {
+	case r.Status >= 200 && r.Status < 300 && len(rest) == 0:
+		l.startTLS(c)
+	case r.Status >= 200 && r.Status < 300:
+		l.close(c)
+		l.connectFailed(c.addr, fmt.Errorf("proxy %s sent bytes after its CONNECT answer", l.job.Proxy))
+	case r.Status == 407:
+		l.close(c)
+		l.fail(l.proxyAuthError())
+	default:
+		l.close(c)
+		l.fail(errorf(KindHTTP, nil, "proxy %s refused to connect to %s: HTTP %d %s", l.job.Proxy, l.job.Tunnel, r.Status, r.Reason()))
+	}
+}
+
+// dialName names what connections connect to: the server, or the proxy.
+func (l *Loop) dialName() string {
+	if l.job.Proxy != "" {
+		return "proxy " + l.job.Proxy
+	}
+	return l.job.Host
 }
 
 // ready puts a connection that is fully set up (connected, and for https through the
@@ -377,11 +414,11 @@ func (l *Loop) connectFailed(addr int, err error) {
 			l.addr = addr + 1
 			return
 		}
-		l.fail(errorf(KindNetwork, err, "cannot connect to %s", l.job.Host))
+		l.fail(errorf(KindNetwork, err, "cannot connect to %s", l.dialName()))
 		return
 	}
 	if l.live == 0 && l.connectFails > l.job.MaxRetries {
-		l.fail(errorf(KindNetwork, err, "cannot connect to %s (%d attempts)", l.job.Host, l.connectFails))
+		l.fail(errorf(KindNetwork, err, "cannot connect to %s (%d attempts)", l.dialName(), l.connectFails))
 		return
 	}
 	l.target = max(1, l.live)
@@ -430,7 +467,10 @@ func (l *Loop) send(c *conn) {
 		}
 		c.sent += n
 	}
-	c.state, c.since = head, l.now
+	if c.state != tunneling {
+		c.state = head
+	}
+	c.since = l.now
 	l.arm(c, evRead)
 }
 
@@ -463,6 +503,17 @@ func (l *Loop) read(c *conn) {
 func (l *Loop) feed(c *conn, b []byte) {
 	for len(b) > 0 && l.conns[c.fd] == c && l.err == nil {
 		switch c.state {
+		case tunneling:
+			n, err := c.p.Head(b)
+			switch {
+			case err == httpparse.ErrNeedMore:
+			case err != nil:
+				l.close(c)
+				l.connectFailed(c.addr, fmt.Errorf("proxy %s: bad answer to CONNECT: %w", l.job.Proxy, err))
+			default:
+				l.tunneled(c, b[n:])
+			}
+			return
 		case head:
 			n, err := c.p.Head(b)
 			b = b[n:]
@@ -607,6 +658,9 @@ func (l *Loop) responseDone(c *conn) {
 // eof handles the server closing the connection.
 func (l *Loop) eof(c *conn) {
 	switch c.state {
+	case tunneling:
+		l.close(c)
+		l.connectFailed(c.addr, fmt.Errorf("proxy %s closed the connection before answering CONNECT", l.job.Proxy))
 	case handshaking:
 		l.close(c)
 		l.connectFailed(c.addr, fmt.Errorf("TLS handshake with %s: connection closed", l.job.Host))
@@ -637,9 +691,9 @@ func (l *Loop) lost(c *conn, err error) {
 	case idle:
 		l.close(c)
 		return
-	case handshaking:
+	case tunneling, handshaking:
 		l.close(c)
-		l.connectFailed(c.addr, fmt.Errorf("TLS handshake with %s: %w", l.job.Host, err))
+		l.connectFailed(c.addr, fmt.Errorf("connecting to %s: %w", l.job.Host, err))
 		return
 	}
 	if l.stale(c) {
@@ -733,7 +787,7 @@ func (l *Loop) close(c *conn) {
 	unix.Close(c.fd)
 	l.conns[c.fd] = nil
 	l.live--
-	if c.state == connecting || c.state == handshaking {
+	if c.state == connecting || c.state == tunneling || c.state == handshaking {
 		l.connecting--
 	}
 	if c.tls != nil {
@@ -809,7 +863,7 @@ func (l *Loop) chores() {
 		}
 		idleFor := l.now.Sub(c.since)
 		switch {
-		case (c.state == connecting || c.state == handshaking) && idleFor > l.job.ConnectTimeout:
+		case (c.state == connecting || c.state == tunneling || c.state == handshaking) && idleFor > l.job.ConnectTimeout:
 			l.close(c)
 			l.connectFailed(c.addr, fmt.Errorf("connect timed out after %v", l.job.ConnectTimeout))
 		case c.state != connecting && c.state != idle && !c.paused && idleFor > l.job.StallTimeout:

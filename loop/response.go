@@ -228,6 +228,9 @@ func (l *Loop) badStatus(c *conn) {
 	case (r.Status == 403 || r.Status == 410) && !c.probe && l.job.Origin != "":
 		l.close(c)
 		l.fail(&Error{Kind: KindHTTP, Msg: what + " from " + l.job.URL, Err: ErrExpired})
+	case r.Status == 407 && l.job.Proxy != "":
+		l.close(c)
+		l.fail(l.proxyAuthError())
 	case r.Status == 429 || r.Status == 503:
 		// The server asks for less (RFC 6585 §4, RFC 9110 §15.6.4): one connection fewer from
 		// now on, and the retry waits at least as long as Retry-After says.
@@ -243,6 +246,11 @@ func (l *Loop) badStatus(c *conn) {
 		l.close(c)
 		l.fail(errorf(KindHTTP, nil, "%s from %s", what, l.job.URL))
 	}
+}
+
+// proxyAuthError says that the proxy wants credentials (RFC 9110 §15.5.8) and how to give them.
+func (l *Loop) proxyAuthError() *Error {
+	return errorf(KindHTTP, nil, "proxy %s wants a user and password (HTTP 407): give them in the proxy URL, http://USER:PASS@%s", l.job.Proxy, l.job.Proxy)
 }
 
 // isRedirect reports whether status is a redirect that names where to go (RFC 9110 §15.4).

@@ -96,6 +96,7 @@ type options struct {
 	connectTimeout time.Duration
 	maxRedirects   int
 	allowDowngrade bool
+	proxy          string
 	quiet          bool
 	noProgress     bool
 	version        bool
@@ -312,6 +313,7 @@ func parseArgs(args []string, stderr io.Writer) (options, string, error) {
 	fs.DurationVar(&opt.connectTimeout, "connect-timeout", loop.DefaultConnectTimeout, "")
 	fs.IntVar(&opt.maxRedirects, "max-redirects", 10, "")
 	fs.BoolVar(&opt.allowDowngrade, "allow-downgrade", false, "")
+	fs.StringVar(&opt.proxy, "proxy", "", "")
 	for _, name := range []string{"k", "insecure"} {
 		fs.BoolVar(&opt.insecure, name, false, "")
 	}

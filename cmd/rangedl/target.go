@@ -72,6 +72,32 @@ func retarget(job *loop.Job, u, origin *url.URL, opt options) error {
 			return err
 		}
 	}
+	job.Proxy, job.Tunnel, job.ProxyAuth = "", "", ""
+	proxy, err := proxyFor(u, opt)
+	if err != nil {
+		return err
+	}
+	if proxy != nil {
+		job.Proxy = proxy.Host
+		if proxy.Port() == "" {
+			job.Proxy += ":1080"
+		}
+		if proxy.User != nil {
+			pass, _ := proxy.User.Password()
+			job.ProxyAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(proxy.User.Username()+":"+pass))
+		}
+		if u.Scheme == "https" {
+			job.Tunnel = u.Host
+			if u.Port() == "" {
+				job.Tunnel = net.JoinHostPort(u.Hostname(), "443")
+			}
+		} else {
+			// absolute-form (RFC 9112 §3.2.2): the proxy needs the whole URL
+			abs := *u
+			abs.User, abs.Fragment, abs.RawFragment = nil, "", ""
+			job.Target = abs.String()
+		}
+	}
 	sameOrigin := u.Scheme == origin.Scheme && u.Host == origin.Host
 	job.Header = job.Header[:0:0]
 	for _, h := range opt.headers {
@@ -89,7 +115,90 @@ func retarget(job *loop.Job, u, origin *url.URL, opt options) error {
 			job.Header = append(job.Header, "Authorization: Basic "+base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
 		}
 	}
+	if job.ProxyAuth != "" && job.Tunnel == "" {
+		job.Header = append(job.Header, "Proxy-Authorization: "+job.ProxyAuth)
+	}
 	return nil
+}
+
+// proxyFor returns the HTTP proxy for u, or nil: --proxy, else http_proxy or https_proxy
+// (lower case first, as curl reads them), unless no_proxy lists u's host. A loopback host is
+// never sent to a proxy from the environment (a proxy elsewhere cannot reach our loopback).
+func proxyFor(u *url.URL, opt options) (*url.URL, error) {
+	raw, from := opt.proxy, "--proxy"
+	if raw == "" {
+		name := u.Scheme + "_proxy"
+		if raw = os.Getenv(name); raw == "" {
+			name = strings.ToUpper(name)
+			raw = os.Getenv(name)
+		}
+		from = name
+		if raw == "" || noProxy(u) || isLoopback(u.Hostname()) {
+			return nil, nil
+		}
+	}
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw // the usual shorthand, host:port
+	}
+	p, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%s %q: %v", from, raw, errors.Unwrap(err))
+	case p.Scheme != "http":
+		return nil, fmt.Errorf("%s %q: only http:// proxies are supported", from, p.Redacted())
+	case p.Hostname() == "":
+		return nil, fmt.Errorf("%s %q: no host", from, p.Redacted())
+	}
+	return p, nil
+}
+
+// noProxy reports whether no_proxy (or NO_PROXY) exempts u: "*", a host name (which also
+// covers its subdomains; a leading dot is optional), an IP address, or a CIDR prefix, each
+// optionally with ":port".
+func noProxy(u *url.URL) bool {
+	list := os.Getenv("no_proxy")
+	if list == "" {
+		list = os.Getenv("NO_PROXY")
+	}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	ip, ipErr := netip.ParseAddr(host)
+	for _, e := range strings.Split(list, ",") {
+		e = strings.ToLower(strings.TrimSpace(e))
+		if e == "" {
+			continue
+		}
+		if e == "*" {
+			return true
+		}
+		if h, p, err := net.SplitHostPort(e); err == nil {
+			if p != port {
+				continue
+			}
+			e = h
+		}
+		if pfx, err := netip.ParsePrefix(e); err == nil && ipErr == nil {
+			if pfx.Contains(ip) {
+				return true
+			}
+			continue
+		}
+		e = strings.TrimPrefix(strings.Trim(e, "[]"), ".")
+		if host == e || strings.HasSuffix(host, "."+e) {
+			return true
+		}
+	}
+	return false
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // isCredential reports whether a request header field carries credentials.
@@ -247,11 +356,15 @@ func newTLSConfig(host string, opt options) (*tls.Config, error) {
 // resolve looks up the host before the loop starts (DNS runs off the loop). -4 and -6 keep one
 // family.
 func resolve(job *loop.Job, opt options) error {
-	u, _ := url.Parse("http://" + job.Host)
+	dial := job.Host
+	if job.Proxy != "" {
+		dial = job.Proxy
+	}
+	u, _ := url.Parse("http://" + dial)
 	host, port := u.Hostname(), u.Port()
 	if port == "" {
 		port = "80"
-		if job.TLS != nil {
+		if job.TLS != nil && job.Proxy == "" {
 			port = "443"
 		}
 	}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"encoding/base64"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rangedl/rangedl/bench/proxy"
+	"github.com/rangedl/rangedl/bench/server"
+)
+
+func startProxy(t *testing.T, cfg proxy.Config) *proxy.Proxy {
+	t.Helper()
+	p, err := proxy.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// TestProxyHTTP: plain http through a proxy sends absolute-form requests to it.
+func TestProxyHTTP(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 51})
+	p := startProxy(t, proxy.Config{User: "u", Pass: "pw"})
+	url := s.URL("/8M")
+	r := rangedl(t, "-q", "-n", "4", "--proxy", p.URL("u", "pw"), "-o", "f", url)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(r.out, "f"), 51, 8<<20)
+	reqs := p.Requests()
+	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("u:pw"))
+	if len(reqs) == 0 || len(reqs) != len(s.Requests()) {
+		t.Fatalf("proxy saw %d requests, server %d; want all through the proxy", len(reqs), len(s.Requests()))
+	}
+	for _, req := range reqs {
+		if req.Method != "GET" || req.Target != url || req.Auth != auth {
+			t.Errorf("proxy got %s %s (auth %q); want GET %s with %q", req.Method, req.Target, req.Auth, url, auth)
+		}
+	}
+	for _, req := range s.Requests() {
+		if req.Header.Get("Proxy-Authorization") != "" {
+			t.Error("the server got the proxy's credentials")
+		}
+	}
+}
+
+// TestProxyHTTPS: https through a proxy tunnels every connection with CONNECT.
+func TestProxyHTTPS(t *testing.T) {
+	ca, caFile := testCA(t)
+	s := startTLSServer(t, ca, server.Config{Seed: 52})
+	p := startProxy(t, proxy.Config{})
+	r := rangedl(t, "-q", "-n", "4", "--cacert", caFile, "--proxy", p.URL("", ""), "-o", "f", s.URL("/8M"))
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(r.out, "f"), 52, 8<<20)
+	reqs := p.Requests()
+	if len(reqs) == 0 || int64(len(reqs)) != s.Stats().Conns {
+		t.Fatalf("proxy saw %d CONNECTs, server %d connections; want one per connection", len(reqs), s.Stats().Conns)
+	}
+	for _, req := range reqs {
+		if req.Method != "CONNECT" || req.Target != s.Addr() {
+			t.Errorf("proxy got %s %s; want CONNECT %s", req.Method, req.Target, s.Addr())
+		}
+	}
+}
+
+func TestProxyRefusals(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 53})
+	ca, caFile := testCA(t)
+	ts := startTLSServer(t, ca, server.Config{Seed: 53})
+	p := startProxy(t, proxy.Config{User: "u", Pass: "pw"})
+	r := rangedl(t, "--cacert", caFile, "--proxy", p.URL("", ""), "-o", "f", ts.URL("/1M"))
+	want := "rangedl: proxy " + strings.TrimPrefix(p.URL("", ""), "http://") + " wants a user and password (HTTP 407): give them in the proxy URL, http://USER:PASS@" + strings.TrimPrefix(p.URL("", ""), "http://") + "\n"
+	if r.code != exitHTTP || r.stderr != want {
+		t.Errorf("CONNECT without credentials: exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitHTTP, want)
+	}
+	r = rangedl(t, "--proxy", p.URL("", ""), "-o", "f", s.URL("/1M"))
+	if r.code != exitHTTP || r.stderr != want {
+		t.Errorf("GET without credentials: exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitHTTP, want)
+	}
+	r = rangedl(t, "--proxy", "socks5://127.0.0.1:1", "-o", "f", s.URL("/1M"))
+	if r.code != exitUsage || r.stderr != "rangedl: --proxy \"socks5://127.0.0.1:1\": only http:// proxies are supported\n" {
+		t.Errorf("socks5: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = rangedl(t, "--proxy", "127.0.0.1:1", "-o", "f", s.URL("/1M"))
+	if r.code != exitNetwork || r.stderr != "rangedl: cannot connect to proxy 127.0.0.1:1: connect: connection refused\n" {
+		t.Errorf("proxy down: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestProxyEnvironment: http_proxy is used, no_proxy exempts a host, and loopback hosts never
+// go to a proxy from the environment.
+func TestProxyEnvironment(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		host string
+		want bool
+	}{
+		{map[string]string{"http_proxy": "http://p:1"}, "example.com", true},
+		{map[string]string{"HTTP_PROXY": "p:1"}, "example.com", true},
+		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "example.com"}, "www.example.com", false},
+		{map[string]string{"http_proxy": "http://p:1", "NO_PROXY": ".example.com"}, "example.com", false},
+		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "10.0.0.0/8"}, "10.1.2.3", false},
+		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "example.com:8080"}, "example.com", true},
+		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "*"}, "example.com", false},
+		{map[string]string{"http_proxy": "http://p:1"}, "127.0.0.1", false},
+		{map[string]string{"https_proxy": "http://p:1"}, "example.com", false}, // http URL
+	} {
+		for _, k := range []string{"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY"} {
+			t.Setenv(k, tc.env[k])
+		}
+		u, _ := parseURL("http://" + tc.host + "/x")
+		p, err := proxyFor(u, options{})
+		if err != nil || (p != nil) != tc.want {
+			t.Errorf("env %v, host %s: proxy %v, %v; want proxied=%v", tc.env, tc.host, p, err, tc.want)
+		}
+	}
+}
