@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"strconv"
 	"sync/atomic"
@@ -44,7 +45,10 @@ type Loop struct {
 	opened     int // connections ever opened
 	peak       int // most open at once
 	target     int // connections wanted: 1 until the size is known, then Job.Connections
-	addr       int // index in Job.Addrs that new connections use
+	addr       int // index in Job.Addrs that new connections use (once one has worked)
+
+	nextAddr    int       // until a connect works: the next address to try (Happy Eyeballs)
+	lastAttempt time.Time // when the last of those attempts started
 
 	sched  sched
 	out    *output
@@ -83,6 +87,7 @@ func New(job Job) (*Loop, error) {
 		return nil, errors.New("loop: no address to connect to")
 	}
 	job.Connections = min(max(job.Connections, 1), MaxConnections)
+	job.Addrs = interleave(job.Addrs)
 	switch {
 	case job.Stream != nil:
 		job.PieceSize = MinPieceSize // a narrow window of pieces in flight; see throttle
@@ -184,6 +189,29 @@ func (l *Loop) resume() {
 		return
 	}
 	l.sched.from, l.sched.fromEnd = missing[0].Start, missing[0].End
+}
+
+// interleave orders addresses by alternating families, starting with the first address's
+// (RFC 8305 §4), keeping the resolver's order within each family.
+func interleave(addrs []netip.AddrPort) []netip.AddrPort {
+	var same, other []netip.AddrPort
+	for _, a := range addrs {
+		if a.Addr().Is6() == addrs[0].Addr().Is6() {
+			same = append(same, a)
+		} else {
+			other = append(other, a)
+		}
+	}
+	out := make([]netip.AddrPort, 0, len(addrs))
+	for i := 0; i < len(same) || i < len(other); i++ {
+		if i < len(same) {
+			out = append(out, same[i])
+		}
+		if i < len(other) {
+			out = append(out, other[i])
+		}
+	}
+	return out
 }
 
 // Stop asks a running loop to end: connections are closed, what has arrived is written, and Run
@@ -293,8 +321,32 @@ func (l *Loop) fill() {
 		l.trace.note("preempt", far, 0, 0, "the writer waits for a retried piece")
 		l.release(far, false, 0)
 	}
+	if !l.everConnected {
+		l.race()
+		return
+	}
 	for l.live < l.target && l.sched.ready(l.now, l.connecting+1, !l.holding()) && !l.now.Before(l.connectAfter) {
 		if !l.open() {
+			return
+		}
+	}
+}
+
+// attemptDelay is how long a connect attempt has before the next address is tried beside it
+// (RFC 8305 §5 recommends 250 ms).
+const attemptDelay = 250 * time.Millisecond
+
+// race connects to the server's addresses until one works ("Happy Eyeballs", RFC 8305): the
+// first attempt goes to the first address, and the next address is tried when the attempts
+// before it have failed, or have not connected within attemptDelay; they run side by side, and
+// the first to connect decides the address every later connection uses. (New interleaves the
+// address families, so a dead IPv6 path costs 250 ms, not a connect timeout.)
+func (l *Loop) race() {
+	for l.nextAddr < len(l.job.Addrs) && (l.connecting == 0 || l.now.Sub(l.lastAttempt) >= attemptDelay) && l.err == nil {
+		l.addr, l.lastAttempt = l.nextAddr, l.now
+		l.nextAddr++
+		l.open()
+		if l.everConnected {
 			return
 		}
 	}
@@ -338,7 +390,7 @@ func (l *Loop) open() bool {
 	l.connecting++
 	l.peak = max(l.peak, l.live)
 	l.stats.Conns.Store(int64(l.live))
-	l.trace.event("open", c, nil, piece{}, 0)
+	l.trace.open(c, l.job.Addrs[l.addr])
 	return true
 }
 
@@ -398,6 +450,9 @@ func (l *Loop) dialName() string {
 // handshake) to work.
 func (l *Loop) ready(c *conn) {
 	l.connecting--
+	if !l.everConnected {
+		l.addr = c.addr // the race's winner
+	}
 	l.everConnected, l.connectFails = true, 0
 	c.since = l.now
 	l.trace.event("connected", c, nil, piece{}, 0)
@@ -410,9 +465,8 @@ func (l *Loop) ready(c *conn) {
 func (l *Loop) connectFailed(addr int, err error) {
 	l.connectFails++
 	if !l.everConnected {
-		if addr+1 < len(l.job.Addrs) {
-			l.addr = addr + 1
-			return
+		if l.nextAddr < len(l.job.Addrs) || l.connecting > 0 {
+			return // race tries the next address, or another attempt may still work
 		}
 		l.fail(errorf(KindNetwork, err, "cannot connect to %s", l.dialName()))
 		return
@@ -885,6 +939,9 @@ func (l *Loop) timeout() time.Duration {
 	}
 	if !l.connectAfter.IsZero() && l.connectAfter.After(l.now) && l.connectAfter.Before(next) {
 		next = l.connectAfter
+	}
+	if t := l.lastAttempt.Add(attemptDelay); !l.everConnected && l.nextAddr < len(l.job.Addrs) && t.Before(next) {
+		next = t // the next attempt of the race
 	}
 	return max(time.Until(next), 0)
 }

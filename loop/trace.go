@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"net/netip"
 	"time"
 )
 
@@ -11,7 +12,7 @@ import (
 // people studying a download and for the benchmark's timeline chart. Events are per connection
 // and per piece, never per read. A nil *tracer writes nothing.
 //
-//	{"t":0.0012,"event":"open","conn":1}
+//	{"t":0.0012,"event":"open","conn":1,"addr":"[::1]:8080"}
 //	{"t":0.0031,"event":"request","conn":1,"range":[0,1048576]}
 //	{"t":0.0040,"event":"head","conn":1,"status":206}
 //	{"t":0.0121,"event":"done","conn":1,"range":[0,1048576]}
@@ -42,6 +43,7 @@ type traceEvent struct {
 	Wait   float64   `json:"wait,omitempty"`   // seconds before a retry
 	N      int64     `json:"n,omitempty"`      // a count: connections wanted, bytes done
 	Reason string    `json:"reason,omitempty"`
+	Addr   string    `json:"addr,omitempty"` // the address an "open" connects to
 }
 
 func newTracer(w io.Writer, start time.Time) *tracer {
@@ -81,6 +83,10 @@ func (t *tracer) event(name string, c, other *conn, p piece, status int) {
 
 func (t *tracer) rates(name string, c *conn, rate, median float64) {
 	t.emit(traceEvent{Event: name, Conn: connID(c), Rate: rate, Median: median})
+}
+
+func (t *tracer) open(c *conn, addr netip.AddrPort) {
+	t.emit(traceEvent{Event: "open", Conn: connID(c), Addr: addr.String()})
 }
 
 func (t *tracer) note(name string, c *conn, n int64, wait time.Duration, reason string) {

@@ -27,6 +27,7 @@ type Event struct {
 	Wait   float64  `json:"wait"`
 	N      int64    `json:"n"`
 	Reason string   `json:"reason"`
+	Addr   string   `json:"addr"`
 }
 
 // Read parses a trace.

@@ -97,6 +97,7 @@ type options struct {
 	maxRedirects   int
 	allowDowngrade bool
 	proxy          string
+	resolve        stringList
 	quiet          bool
 	noProgress     bool
 	version        bool
@@ -314,6 +315,7 @@ func parseArgs(args []string, stderr io.Writer) (options, string, error) {
 	fs.IntVar(&opt.maxRedirects, "max-redirects", 10, "")
 	fs.BoolVar(&opt.allowDowngrade, "allow-downgrade", false, "")
 	fs.StringVar(&opt.proxy, "proxy", "", "")
+	fs.Var(&opt.resolve, "resolve", "")
 	for _, name := range []string{"k", "insecure"} {
 		fs.BoolVar(&opt.insecure, name, false, "")
 	}

@@ -369,8 +369,13 @@ func resolve(job *loop.Job, opt options) error {
 		}
 	}
 	pn, _ := strconv.Atoi(port)
-	var ips []netip.Addr
-	if ip, err := netip.ParseAddr(host); err == nil {
+	ips, err := pinned(opt.resolve, host, port)
+	if err != nil {
+		return err
+	}
+	if ips != nil {
+		// --resolve: the addresses given, in their order
+	} else if ip, err := netip.ParseAddr(host); err == nil {
 		ips = []netip.Addr{ip}
 	} else {
 		ctx, cancel := context.WithTimeout(context.Background(), loop.DefaultConnectTimeout)
@@ -400,6 +405,31 @@ func resolve(job *loop.Job, opt options) error {
 		return fmt.Errorf("%s has no %s address", host, family)
 	}
 	return nil
+}
+
+// pinned returns the --resolve addresses for host and port, or nil when none is given. An
+// entry is HOST:PORT:ADDR[,ADDR...], as curl's --resolve.
+func pinned(entries []string, host, port string) ([]netip.Addr, error) {
+	for _, e := range entries {
+		h, rest, ok1 := strings.Cut(e, ":")
+		p, list, ok2 := strings.Cut(rest, ":")
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("--resolve %q: want HOST:PORT:ADDRESS[,ADDRESS...]", e)
+		}
+		if !strings.EqualFold(h, host) || p != port {
+			continue
+		}
+		var ips []netip.Addr
+		for _, a := range strings.Split(list, ",") {
+			ip, err := netip.ParseAddr(strings.Trim(a, "[]"))
+			if err != nil {
+				return nil, fmt.Errorf("--resolve %q: %q is not an IP address", e, a)
+			}
+			ips = append(ips, ip)
+		}
+		return ips, nil
+	}
+	return nil, nil
 }
 
 // nextURL checks a redirect from cur to location (RFC 9110 §10.2.2: relative to cur) and
