@@ -37,7 +37,8 @@ const (
 
 const usage = `usage: rangedl [flags] URL
 
-Downloads URL over several connections at once, each fetching a byte range.
+Downloads URL (http:// or https://) over several connections at once, each fetching a byte
+range.
 
 flags:
   -n, --connections N   connections at once, 1..256 (default 8)
@@ -57,18 +58,35 @@ flags:
       --save-bytes SIZE and after every SIZE written (default 64M)
       --retries N       attempts per piece after the first failure (default 5)
       --stall-timeout D a connection with no data for D fails its piece (default 30s)
+      --connect-timeout D
+                        give up a connect and TLS handshake after D (default 15s)
+
+  -H, --header "Name: value"
+                        add a request header (repeatable)
+  -U, --user-agent UA   the User-Agent (default rangedl/VERSION)
+      --user USER:PASS  HTTP Basic authentication (only to the URL's own host)
+      --netrc           take the user and password from ~/.netrc ($NETRC)
+      --referer URL     send Referer: URL
+      --max-redirects N follow at most N redirects (default 10)
+      --allow-downgrade follow a redirect from https:// to http://
+      --proxy URL       use the HTTP proxy URL (http://[USER:PASS@]HOST[:PORT]); default:
+                        $http_proxy / $https_proxy, except hosts in $no_proxy
+  -4, -6                use only IPv4, or only IPv6, addresses
+      --resolve HOST:PORT:ADDR[,ADDR...]
+                        connect to these addresses for HOST:PORT instead of asking DNS
       --cacert FILE     also trust the CA certificates in FILE (PEM) for https
   -k, --insecure        do not verify https certificates (anyone on the path can read
                         and change the download)
+
       --trace FILE      write the loop's events and decisions to FILE as JSON lines
   -q, --quiet           print nothing but errors
   -p, --no-progress     no progress bar (the summary line stays)
   -V, --version         print the version and exit
 
-exit codes: 0 ok, 2 usage, 3 network, 4 HTTP error status, 5 integrity (the server
-contradicted itself, or the remote file changed), 6 local I/O (the output or its control
-file cannot be written or used), 7 TLS (certificate not trusted), 130 interrupted,
-1 anything else.
+exit codes: 0 ok, 2 usage, 3 network, 4 HTTP error status (or a refused redirect),
+5 integrity (the server contradicted itself, or the remote file changed), 6 local I/O
+(the output or its control file cannot be written or used), 7 TLS (certificate not
+trusted), 130 interrupted, 1 anything else.
 `
 
 type options struct {
@@ -264,9 +282,8 @@ func exitCode(err error) int {
 	return exitInternal
 }
 
-// parseArgs reads flags before and after the URL (people type "rangedl URL -o x" too).
-func parseArgs(args []string, stderr io.Writer) (options, string, error) {
-	var opt options
+// flagSet defines every flag into opt.
+func flagSet(opt *options) *flag.FlagSet {
 	fs := flag.NewFlagSet("rangedl", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {} // usage is printed for -h only, not after every mistake
@@ -319,7 +336,13 @@ func parseArgs(args []string, stderr io.Writer) (options, string, error) {
 	for _, name := range []string{"k", "insecure"} {
 		fs.BoolVar(&opt.insecure, name, false, "")
 	}
+	return fs
+}
 
+// parseArgs reads flags before and after the URL (people type "rangedl URL -o x" too).
+func parseArgs(args []string, stderr io.Writer) (options, string, error) {
+	var opt options
+	fs := flagSet(&opt)
 	var urls []string
 	for {
 		if err := fs.Parse(args); err != nil {

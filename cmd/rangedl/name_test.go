@@ -1,7 +1,9 @@
 package main
 
 import (
+	"flag"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 )
@@ -48,4 +50,24 @@ func TestParseSize(t *testing.T) {
 			t.Errorf("parseSize(%q) = %d, %v; want %d, ok %v", tc.s, got, err, tc.want, tc.ok)
 		}
 	}
+}
+
+// TestEveryFlagDocumented: each flag appears in -h and in README.md's flag table.
+func TestEveryFlagDocumented(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagSet(new(options)).VisitAll(func(f *flag.Flag) {
+		name := "--" + f.Name
+		if len(f.Name) == 1 {
+			name = "-" + f.Name
+		}
+		if !strings.Contains(usage, name) {
+			t.Errorf("%s is not in the usage text", name)
+		}
+		if !strings.Contains(string(readme), "`"+name) && !strings.Contains(string(readme), ", "+name+"`") {
+			t.Errorf("%s is not in README.md's flag table", name)
+		}
+	})
 }
