@@ -16,6 +16,9 @@ type confParams struct {
 	// Without lists the modules nginx was built without (from "nginx -V"),
 	// e.g. "proxy": their *_temp_path directives would be unknown.
 	Without map[string]bool
+	// CertFile and KeyFile (absolute, both or neither) make the server
+	// block serve TLS.
+	CertFile, KeyFile string
 }
 
 // tempModules are the modules that own a *_temp_path directive. A stock
@@ -69,7 +72,21 @@ func render(p confParams) string {
 	w("    server {")
 	// The address is explicit: a server block without a listen directive
 	// would listen on *:80 (or *:8000), every interface.
-	w("        listen 127.0.0.1:%d;", p.Port)
+	if p.CertFile == "" {
+		w("        listen 127.0.0.1:%d;", p.Port)
+	} else {
+		// No "http2" on the listen directive (nor an "http2 on;"): ALPN
+		// then offers only http/1.1, so every client opens its ranges on
+		// connections of their own, as over plain http.
+		w("        listen 127.0.0.1:%d ssl;", p.Port)
+		w("        ssl_certificate %q;", p.CertFile)
+		w("        ssl_certificate_key %q;", p.KeyFile)
+		w("        ssl_protocols TLSv1.2 TLSv1.3;")
+		// A session cache as production servers keep one, so that a
+		// TLS 1.2 client resumes on its later connections (TLS 1.3 and
+		// session tickets resume without it).
+		w("        ssl_session_cache shared:SSL:1m;")
+	}
 	w("        server_name localhost;")
 	w("        root %q;", p.Root)
 	for _, l := range p.Locations {

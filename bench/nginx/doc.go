@@ -37,6 +37,18 @@
 // allowance as rate × (elapsed seconds + 1)). A client that asks for pieces
 // smaller than the rate per second is therefore barely slowed down.
 //
+// # TLS
+//
+// With Config.TLS set, the same server block serves https instead of http
+// ("listen 127.0.0.1:PORT ssl"), with the given certificate and key,
+// TLSv1.2 and TLSv1.3, and a small shared session cache. HTTP/2 stays off,
+// so ALPN offers only http/1.1 and a client's ranges travel on connections
+// of their own, as over http. URL then returns https:// URLs. nginx does
+// not use sendfile for TLS connections (kernel TLS is not configured): it
+// reads the file and encrypts it in user space, as a stock production
+// server does. Start's readiness probe makes a TLS handshake and checks
+// that nginx presents exactly the certificate it was given.
+//
 // # Requirements
 //
 // nginx 1.19.5 or later (for the -e flag that moves the startup error log
@@ -56,4 +68,11 @@
 //	if err != nil { ... }
 //	defer s.Close()
 //	resp, err := http.Get(s.URL("/slow/256M.bin"))
+//
+// Over TLS, with a certificate from bench/server's TestCA:
+//
+//	ca, _ := server.NewTestCA()
+//	certPEM, keyPEM, _ := ca.Issue([]string{"127.0.0.1"}, notBefore, notAfter)
+//	s, err := nginx.Start(nginx.Config{Root: dir, TLS: &nginx.TLS{CertPEM: certPEM, KeyPEM: keyPEM}})
+//	// s.URL("/256M.bin") is https://127.0.0.1:PORT/256M.bin; clients trust ca.PEM.
 package nginx

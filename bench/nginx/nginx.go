@@ -2,6 +2,8 @@ package nginx
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -44,6 +46,17 @@ type Location struct {
 type Config struct {
 	Root      string     // directory served
 	Locations []Location // default: just "/" unlimited
+	// TLS, when not nil, makes nginx serve https (HTTP/1.1 only) instead of
+	// http on its port.
+	TLS *TLS
+}
+
+// TLS is the certificate nginx serves https with. Start writes both into
+// its private temporary directory (the key readable by the owner only), so
+// the caller keeps no files.
+type TLS struct {
+	CertPEM []byte // the server certificate, then any intermediates, in PEM
+	KeyPEM  []byte // its private key, in PEM
 }
 
 // Server is a running nginx. Close it to stop nginx and remove its files.
@@ -51,6 +64,9 @@ type Server struct {
 	cmd  *exec.Cmd
 	dir  string
 	addr string // "127.0.0.1:PORT"
+	// leaf is the DER of the certificate served over TLS; nil for plain
+	// http.
+	leaf []byte
 
 	exited  chan struct{} // closed when cmd.Wait returns
 	waitErr error         // cmd.Wait's result, valid once exited is closed
@@ -82,6 +98,12 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	var leaf []byte
+	if cfg.TLS != nil {
+		if leaf, err = checkTLS(cfg.TLS); err != nil {
+			return nil, err
+		}
+	}
 	bin, err := Binary()
 	if err != nil {
 		return nil, err
@@ -106,12 +128,38 @@ func Start(cfg Config) (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	s, err := start(bin, dir, root, locs, withoutModules(string(v)))
+	p := confParams{Root: root, Locations: locs, Dir: dir, Without: withoutModules(string(v))}
+	if cfg.TLS != nil {
+		p.CertFile, p.KeyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+		err = os.WriteFile(p.CertFile, cfg.TLS.CertPEM, 0o600)
+		if err == nil {
+			err = os.WriteFile(p.KeyFile, cfg.TLS.KeyPEM, 0o600)
+		}
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("nginx: %w", err)
+		}
+	}
+	s, err := start(bin, p, leaf)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkTLS checks that t holds a certificate and its key, so that a
+// mistake is reported as ErrConfig here rather than as nginx failing to
+// start, and returns the DER of the certificate.
+func checkTLS(t *TLS) ([]byte, error) {
+	if len(t.CertPEM) == 0 || len(t.KeyPEM) == 0 {
+		return nil, fmt.Errorf("%w: TLS needs both CertPEM and KeyPEM", ErrConfig)
+	}
+	pair, err := tls.X509KeyPair(t.CertPEM, t.KeyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("%w: TLS: %v", ErrConfig, err)
+	}
+	return pair.Certificate[0], nil
 }
 
 // checkRoot returns cfg.Root as a clean absolute path to a directory.
@@ -143,13 +191,14 @@ const bindAttempts = 5
 // start runs nginx in dir on a free port, retrying with another port if
 // the chosen one was taken before nginx could bind it. On error the caller
 // removes dir.
-func start(bin, dir, root string, locs []Location, without map[string]bool) (*Server, error) {
+func start(bin string, p confParams, leaf []byte) (*Server, error) {
 	for attempt := 1; ; attempt++ {
 		port, err := freePort()
 		if err != nil {
 			return nil, err
 		}
-		s, err := startOn(bin, dir, root, locs, without, port)
+		p.Port = port
+		s, err := startOn(bin, p, leaf)
 		if err == nil || !errors.Is(err, errAddrInUse) || attempt == bindAttempts {
 			return s, err
 		}
@@ -173,15 +222,17 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// startOn writes the config for port and runs nginx, returning once it
-// serves. The error wraps errAddrInUse if nginx could not bind the port.
-func startOn(bin, dir, root string, locs []Location, without map[string]bool, port int) (*Server, error) {
+// startOn writes the config for p (and its port) and runs nginx,
+// returning once it serves. The error wraps errAddrInUse if nginx could
+// not bind the port.
+func startOn(bin string, p confParams, leaf []byte) (*Server, error) {
+	dir := p.Dir
 	conf := filepath.Join(dir, "nginx.conf")
 	errLog := filepath.Join(dir, "error.log")
 	pidFile := filepath.Join(dir, "nginx.pid")
 	// A previous attempt's log would be read as this one's.
 	os.Remove(errLog)
-	text := render(confParams{Root: root, Locations: locs, Dir: dir, Port: port, Without: without})
+	text := render(p)
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		return nil, fmt.Errorf("nginx: %w", err)
 	}
@@ -201,7 +252,8 @@ func startOn(bin, dir, root string, locs []Location, without map[string]bool, po
 	s := &Server{
 		cmd:    cmd,
 		dir:    dir,
-		addr:   fmt.Sprintf("127.0.0.1:%d", port),
+		addr:   fmt.Sprintf("127.0.0.1:%d", p.Port),
+		leaf:   leaf,
 		exited: make(chan struct{}),
 	}
 	go func() {
@@ -236,7 +288,7 @@ func (s *Server) waitReady(pidFile string) error {
 			err = fmt.Errorf("no pid file yet: %w", rerr)
 		} else if got := strings.TrimSpace(string(b)); got != want {
 			err = fmt.Errorf("pid file holds %q, want %s", got, want)
-		} else if err = probe(s.addr, deadline); err == nil {
+		} else if err = probe(s.addr, s.leaf, deadline); err == nil {
 			return nil
 		}
 		select {
@@ -252,11 +304,29 @@ func (s *Server) waitReady(pidFile string) error {
 }
 
 // probe sends one HEAD request and reads the status line. Any status will
-// do: an answer means nginx is serving.
-func probe(addr string, deadline time.Time) error {
-	c, err := net.DialTimeout("tcp", addr, time.Until(deadline))
+// do: an answer means nginx is serving. With leaf (the DER of the
+// certificate nginx was given) the request goes over TLS, and the
+// handshake must present exactly that certificate: the probe checks that
+// nginx serves what it was configured with, not that a CA vouches for it.
+func probe(addr string, leaf []byte, deadline time.Time) error {
+	raw, err := net.DialTimeout("tcp", addr, time.Until(deadline))
 	if err != nil {
 		return err
+	}
+	c := raw
+	if leaf != nil {
+		c = tls.Client(raw, &tls.Config{
+			// Chain and name are not the point here; VerifyConnection
+			// compares the certificate itself instead.
+			InsecureSkipVerify: true,
+			NextProtos:         []string{"http/1.1"},
+			VerifyConnection: func(cs tls.ConnectionState) error {
+				if len(cs.PeerCertificates) == 0 || !bytes.Equal(cs.PeerCertificates[0].Raw, leaf) {
+					return errors.New("nginx serves another certificate than the one it was given")
+				}
+				return nil
+			},
+		})
 	}
 	defer c.Close()
 	c.SetDeadline(deadline)
@@ -289,8 +359,20 @@ func (s *Server) diagnostics(out *tail) string {
 	return b.String()
 }
 
-// URL returns "http://127.0.0.1:PORT" + path.
-func (s *Server) URL(path string) string { return "http://" + s.addr + path }
+// URL returns "http://127.0.0.1:PORT" + path, or "https://…" when nginx
+// serves TLS.
+func (s *Server) URL(path string) string { return s.Scheme() + "://" + s.addr + path }
+
+// Scheme returns "https" when nginx serves TLS, else "http".
+func (s *Server) Scheme() string {
+	if s.leaf != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// Addr returns "127.0.0.1:PORT", the address nginx listens on.
+func (s *Server) Addr() string { return s.addr }
 
 // Close stops nginx and removes its temporary directory. It is safe to call
 // more than once; later calls return the first call's result.

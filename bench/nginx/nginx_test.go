@@ -2,6 +2,8 @@ package nginx
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rangedl/rangedl/bench/server"
 )
 
 // startOrSkip starts nginx for cfg, or skips the test when nginx is not
@@ -135,6 +139,147 @@ func TestLimitRate(t *testing.T) {
 	get("/12M.bin")
 }
 
+// testCert returns a fresh CA's certificate pool and a certificate it
+// issued for hosts, valid now.
+func testCert(t *testing.T, hosts ...string) (*x509.CertPool, *TLS) {
+	t.Helper()
+	ca, err := server.NewTestCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	certPEM, keyPEM, err := ca.Issue(hosts, now.Add(-time.Hour), now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca.PEM) {
+		t.Fatal("CA certificate not accepted")
+	}
+	return pool, &TLS{CertPEM: certPEM, KeyPEM: keyPEM}
+}
+
+// TestTLS fetches ranges over https with a client that trusts only the
+// test CA, and checks that the server speaks HTTP/1.1 even to a client
+// that offers HTTP/2.
+func TestTLS(t *testing.T) {
+	root := t.TempDir()
+	data := testFile(t, root, "3M.bin", 3<<20+5)
+	pool, cert := testCert(t, "127.0.0.1")
+	s := startOrSkip(t, Config{
+		Root:      root,
+		Locations: []Location{{Prefix: "/"}, {Prefix: "/slow/", LimitRate: "10m"}},
+		TLS:       cert,
+	})
+	if got, want := s.URL("/x"), "https://"+s.Addr()+"/x"; got != want || !strings.HasPrefix(got, "https://127.0.0.1:") {
+		t.Fatalf("URL = %q; want %q on 127.0.0.1", got, want)
+	}
+	if got := s.Scheme(); got != "https" {
+		t.Errorf("Scheme: got %q; want %q", got, "https")
+	}
+
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		tr := &http.Transport{
+			TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: version, MaxVersion: version},
+			// Offer h2 as browsers and curl do: nginx must still
+			// answer in HTTP/1.1.
+			ForceAttemptHTTP2: true,
+		}
+		t.Cleanup(tr.CloseIdleConnections)
+		client := &http.Client{Transport: tr}
+		for _, tt := range []struct {
+			path       string
+			rng        string
+			wantRange  string
+			wantFrom   int
+			wantTo     int
+			wantStatus int
+		}{
+			{"/3M.bin", "bytes=1000000-2000000", "bytes 1000000-2000000/3145733", 1000000, 2000001, http.StatusPartialContent},
+			{"/3M.bin", "bytes=-5", "bytes 3145728-3145732/3145733", 3 << 20, 3<<20 + 5, http.StatusPartialContent},
+			{"/slow/3M.bin", "bytes=0-65535", "bytes 0-65535/3145733", 0, 65536, http.StatusPartialContent},
+			{"/3M.bin", "", "", 0, len(data), http.StatusOK},
+		} {
+			name := fmt.Sprintf("%s %s %s", tls.VersionName(version), tt.path, tt.rng)
+			req, err := http.NewRequest("GET", s.URL(tt.path), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.rng != "" {
+				req.Header.Set("Range", tt.rng)
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("%s: status: got %v; want %v", name, resp.StatusCode, tt.wantStatus)
+			}
+			if got := resp.Header.Get("Content-Range"); got != tt.wantRange {
+				t.Errorf("%s: Content-Range: got %q; want %q", name, got, tt.wantRange)
+			}
+			if !bytes.Equal(body, data[tt.wantFrom:tt.wantTo]) {
+				t.Errorf("%s: body: got %d bytes, not data[%d:%d]", name, len(body), tt.wantFrom, tt.wantTo)
+			}
+			if resp.Proto != "HTTP/1.1" {
+				t.Errorf("%s: protocol: got %q; want HTTP/1.1", name, resp.Proto)
+			}
+			if resp.TLS == nil || resp.TLS.Version != version {
+				t.Errorf("%s: TLS state %+v; want version %s", name, resp.TLS, tls.VersionName(version))
+			} else if p := resp.TLS.NegotiatedProtocol; p != "" && p != "http/1.1" {
+				t.Errorf("%s: ALPN chose %q; want http/1.1 or none", name, p)
+			}
+		}
+	}
+
+	// A client that trusts only the system's roots refuses the
+	// certificate: the test CA is not trusted by accident.
+	resp, err := http.Get(s.URL("/3M.bin"))
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("GET with the system roots: got %v; want a certificate error", resp.Status)
+	}
+	var unknown x509.UnknownAuthorityError
+	if !errors.As(err, &unknown) {
+		t.Errorf("GET with the system roots: got %v; want %T", err, unknown)
+	}
+	// TLS 1.1 is refused.
+	old := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}}}
+	if resp, err := old.Get(s.URL("/3M.bin")); err == nil {
+		resp.Body.Close()
+		t.Errorf("GET over TLS 1.1: got %v; want a handshake error", resp.Status)
+	}
+}
+
+// TestTLSWrongCertificate checks that Start refuses a key that is not the
+// certificate's before it runs nginx.
+func TestTLSWrongCertificate(t *testing.T) {
+	_, a := testCert(t, "127.0.0.1")
+	_, b := testCert(t, "127.0.0.1")
+	for _, tt := range []struct {
+		name string
+		tls  *TLS
+	}{
+		{"empty", &TLS{}},
+		{"no key", &TLS{CertPEM: a.CertPEM}},
+		{"mismatched key", &TLS{CertPEM: a.CertPEM, KeyPEM: b.KeyPEM}},
+		{"not PEM", &TLS{CertPEM: []byte("cert"), KeyPEM: []byte("key")}},
+	} {
+		s, err := Start(Config{Root: t.TempDir(), TLS: tt.tls})
+		if err == nil {
+			s.Close()
+		}
+		if !errors.Is(err, ErrConfig) {
+			t.Errorf("%s: Start: got %v; want %v", tt.name, err, ErrConfig)
+		}
+	}
+}
+
 func TestCloseRemovesDir(t *testing.T) {
 	if _, err := Binary(); err != nil {
 		t.Skipf("nginx not installed: %v", err)
@@ -227,6 +372,36 @@ func TestRender(t *testing.T) {
 	// Exactly one listen directive, on loopback.
 	if got := strings.Count(conf, "listen "); got != 1 {
 		t.Errorf("listen directives: got %v; want %v", got, 1)
+	}
+	if strings.Contains(conf, "ssl") {
+		t.Errorf("config without TLS mentions ssl:\n%s", conf)
+	}
+}
+
+func TestRenderTLS(t *testing.T) {
+	conf := render(confParams{
+		Root:      "/srv/files",
+		Locations: []Location{{Prefix: "/"}},
+		Dir:       "/tmp/x",
+		Port:      4243,
+		CertFile:  "/tmp/x/cert.pem",
+		KeyFile:   "/tmp/x/key.pem",
+	})
+	for _, want := range []string{
+		"listen 127.0.0.1:4243 ssl;",
+		`ssl_certificate "/tmp/x/cert.pem";`,
+		`ssl_certificate_key "/tmp/x/key.pem";`,
+		"ssl_protocols TLSv1.2 TLSv1.3;",
+	} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("config lacks %q:\n%s", want, conf)
+		}
+	}
+	if got := strings.Count(conf, "listen "); got != 1 {
+		t.Errorf("listen directives: got %v; want %v", got, 1)
+	}
+	if strings.Contains(conf, "http2") {
+		t.Errorf("config enables HTTP/2:\n%s", conf)
 	}
 }
 

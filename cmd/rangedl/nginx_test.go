@@ -4,21 +4,30 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rangedl/rangedl/bench/nginx"
 	"github.com/rangedl/rangedl/bench/server"
 )
 
-// TestNginx downloads from a real nginx on loopback (make interop). Without nginx it is
-// skipped, unless RANGEDL_INTEROP is set, which makes a missing nginx a failure.
-func TestNginx(t *testing.T) {
+// needNginx skips the test when nginx is not installed, unless RANGEDL_INTEROP is set (make
+// interop), which makes a missing nginx a failure.
+func needNginx(t *testing.T) {
+	t.Helper()
 	if _, err := nginx.Binary(); err != nil {
 		if os.Getenv("RANGEDL_INTEROP") != "" {
 			t.Fatal(err)
 		}
 		t.Skip(err)
 	}
+}
+
+// TestNginx downloads from a real nginx on loopback (make interop). Without nginx it is
+// skipped, unless RANGEDL_INTEROP is set, which makes a missing nginx a failure.
+func TestNginx(t *testing.T) {
+	needNginx(t)
 	root := t.TempDir()
 	sizes := []int64{0, 1, 5<<20 + 3, 64 << 20}
 	for _, size := range sizes {
@@ -56,5 +65,83 @@ func TestNginx(t *testing.T) {
 		if want := "rangedl: HTTP 404 Not Found from " + ng.URL("/missing") + "\n"; r.code != 4 || r.stderr != want {
 			t.Fatalf("exit %d, stderr %q; want 4, %q", r.code, r.stderr, want)
 		}
+	})
+}
+
+// TestNginxHTTPS downloads from a real nginx over https (OpenSSL on the server side, TLS 1.2
+// and 1.3, HTTP/1.1 only), with a certificate for 127.0.0.1 from a test CA given with
+// --cacert, and checks that without --cacert the certificate is refused (exit 7) before a
+// file is made. Same gate as TestNginx.
+func TestNginxHTTPS(t *testing.T) {
+	needNginx(t)
+	ca, err := server.NewTestCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, ca.PEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	certPEM, keyPEM, err := ca.Issue([]string{"127.0.0.1"}, now.Add(-time.Hour), now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	sizes := []int64{0, 1, 5<<20 + 3, 64 << 20}
+	for _, size := range sizes {
+		data := make([]byte, size)
+		server.Fill(1, 0, data)
+		if err := os.WriteFile(filepath.Join(root, fmt.Sprint(size)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ng, err := nginx.Start(nginx.Config{
+		Root:      root,
+		Locations: []nginx.Location{{Prefix: "/"}, {Prefix: "/slow/", LimitRate: "8m"}},
+		TLS:       &nginx.TLS{CertPEM: certPEM, KeyPEM: keyPEM},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ng.Close() })
+	if !strings.HasPrefix(ng.URL("/"), "https://127.0.0.1:") {
+		t.Fatalf("nginx URL %q; want https://127.0.0.1:PORT/", ng.URL("/"))
+	}
+
+	for _, n := range []string{"1", "8", "32"} {
+		for _, size := range sizes {
+			for _, prefix := range []string{"/", "/slow/"} {
+				if prefix == "/slow/" && (size > 8<<20 || n == "32") {
+					continue // keep the throttled runs short
+				}
+				t.Run(fmt.Sprintf("n=%s%s%d", n, prefix, size), func(t *testing.T) {
+					r := rangedl(t, "--cacert", caFile, "-n", n, "-o", "f", ng.URL(prefix+fmt.Sprint(size)))
+					if r.code != 0 {
+						t.Fatalf("exit %d\n%s", r.code, r.stderr)
+					}
+					checkFile(t, filepath.Join(r.out, "f"), 1, size)
+				})
+			}
+		}
+	}
+
+	url := ng.URL(fmt.Sprintf("/%d", 5<<20+3))
+	t.Run("without --cacert", func(t *testing.T) {
+		r := rangedl(t, "-n", "8", "-o", "f", url)
+		prefix := "rangedl: the certificate of " + ng.Addr() + " "
+		if r.code != exitTLS || !strings.HasPrefix(r.stderr, prefix) {
+			t.Fatalf("exit %d, stderr %q; want %d and a message starting %q", r.code, r.stderr, exitTLS, prefix)
+		}
+		if ents, _ := os.ReadDir(r.out); len(ents) != 0 {
+			t.Errorf("files left after a refused certificate: %d", len(ents))
+		}
+	})
+	t.Run("-k", func(t *testing.T) {
+		r := rangedl(t, "-k", "-n", "8", "-o", "f", url)
+		if r.code != 0 {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		checkFile(t, filepath.Join(r.out, "f"), 1, 5<<20+3)
 	})
 }

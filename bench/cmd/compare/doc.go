@@ -18,6 +18,11 @@
 // # Scenarios
 //
 //	unthrottled-1g     nginx, 1 GiB, no limit; rangedl -n 8, the others at 16
+//	https-1g           the same over https (TLS 1.2/1.3, HTTP/1.1 only), with a
+//	                   certificate for 127.0.0.1 from a CA made for the run;
+//	                   every tool is given the CA file (rangedl --cacert, curl
+//	                   --cacert, aria2c, wget and wget2 --ca-certificate) except
+//	                   axel, which has no such option and runs with -k
 //	rate10m-256m-n4    nginx, 256 MiB, limit_rate 10m, 4 connections
 //	rate10m-256m-n16   the same with 16 connections
 //	straggler          testserver, 256 MiB, 10 MiB/s per connection, the 2nd
@@ -56,7 +61,8 @@
 // produced it and the exact command line of every tool. Progress and every
 // command line go to stderr as the runs happen.
 //
-// -smoke runs a 16 MiB download from nginx (testserver if nginx is absent)
-// with rangedl and curl, one round, writes its report to a temporary
-// directory unless -out is given, and exits 1 if any run failed.
+// -smoke runs a 16 MiB download from nginx over http and another over
+// https (only the http one, from testserver, if nginx is absent) with
+// rangedl and curl, one round, writes its report to a temporary directory
+// unless -out is given, and exits 1 if any run failed.
 package main

@@ -17,13 +17,13 @@ func TestParseFlags(t *testing.T) {
 		wantTools int
 		wantErr   bool
 	}{
-		{nil, "all", defaultOut, 3, 6, 6, false},
+		{nil, "all", defaultOut, 3, 7, 6, false},
 		{[]string{"-scenarios", "straggler,noranges", "-rounds", "5"}, "straggler+noranges", defaultOut, 5, 2, 6, false},
 		{[]string{"-scenarios", "noranges", "-size-scale", "0.25", "-tools", "curl"}, "noranges-x0.25", defaultOut, 3, 1, 1, false},
 		// -smoke fixes scenario, rounds and tools; the report goes to a
 		// temp dir unless -out is given.
-		{[]string{"-smoke", "-rounds", "7", "-tools", "wget"}, "smoke", "", 1, 1, 2, false},
-		{[]string{"-smoke", "-out", "x"}, "smoke", "x", 1, 1, 2, false},
+		{[]string{"-smoke", "-rounds", "7", "-tools", "wget"}, "smoke", "", 1, 2, 2, false},
+		{[]string{"-smoke", "-out", "x"}, "smoke", "x", 1, 2, 2, false},
 		{[]string{"-rounds", "0"}, "", "", 0, 0, 0, true},
 		{[]string{"-size-scale", "-1"}, "", "", 0, 0, 0, true},
 		{[]string{"-scenarios", "nope"}, "", "", 0, 0, 0, true},
@@ -47,7 +47,10 @@ func TestParseFlags(t *testing.T) {
 		}
 	}
 	o, _ := parseFlags([]string{"-smoke"}, io.Discard)
-	if got := o.scenarios[0]; got.name != "unthrottled" || got.size != 16*mib {
-		t.Errorf("smoke scenario: got %s %d; want unthrottled %d", got.name, got.size, 16*mib)
+	if got := o.scenarios[0]; got.name != "unthrottled" || got.size != 16*mib || got.tls {
+		t.Errorf("smoke scenario: got %s %d tls=%v; want unthrottled %d over http", got.name, got.size, got.tls, 16*mib)
+	}
+	if got := o.scenarios[1]; got.name != "https" || got.size != 16*mib || !got.tls || got.kind != nginxServer {
+		t.Errorf("smoke https scenario: got %s %d tls=%v %v; want https %d over TLS from nginx", got.name, got.size, got.tls, got.kind, 16*mib)
 	}
 }

@@ -30,6 +30,10 @@ type origin interface {
 	sum() [32]byte
 	// describe says which server, for the report.
 	describe() string
+	// caFile is the file (PEM) of the CA that issued the server's
+	// certificate, for the tools to trust; "" when the server speaks
+	// plain http.
+	caFile() string
 	close() error
 }
 
@@ -47,33 +51,74 @@ func startOrigin(ctx context.Context, sc scenario, work string, bins binaries) (
 // faster and closer to a real server that has been up for a while.
 type nginxOrigin struct {
 	srv     *nginx.Server
-	dir     string // the served directory, removed by close
+	dir     string // holds the served directory (and the CA file); removed by close
 	url     string
+	ca      string // the CA file for https; "" for http
 	want    [32]byte
 	version string
 	limit   string
 }
 
 func startNginx(sc scenario, work string) (*nginxOrigin, error) {
-	dir, err := os.MkdirTemp(work, "www-")
+	dir, err := os.MkdirTemp(work, "nginx-")
 	if err != nil {
 		return nil, err
 	}
-	want, err := writeContent(filepath.Join(dir, fileName(sc.size)), sc.size)
+	o, err := startNginxIn(sc, dir)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	locs := []nginx.Location{{Prefix: "/"}}
+	return o, nil
+}
+
+// startNginxIn serves sc's file from dir/www, over https with a
+// certificate from a new CA (its certificate in dir/ca.pem) if sc.tls.
+func startNginxIn(sc scenario, dir string) (*nginxOrigin, error) {
+	www := filepath.Join(dir, "www")
+	if err := os.Mkdir(www, 0o755); err != nil {
+		return nil, err
+	}
+	want, err := writeContent(filepath.Join(www, fileName(sc.size)), sc.size)
+	if err != nil {
+		return nil, err
+	}
+	cfg := nginx.Config{Root: www, Locations: []nginx.Location{{Prefix: "/"}}}
 	if sc.limitRate != "" {
-		locs = append(locs, nginx.Location{Prefix: "/slow/", LimitRate: sc.limitRate})
+		cfg.Locations = append(cfg.Locations, nginx.Location{Prefix: "/slow/", LimitRate: sc.limitRate})
 	}
-	srv, err := nginx.Start(nginx.Config{Root: dir, Locations: locs})
+	var ca string
+	if sc.tls {
+		ca = filepath.Join(dir, "ca.pem")
+		if cfg.TLS, err = newCert(ca); err != nil {
+			return nil, err
+		}
+	}
+	srv, err := nginx.Start(cfg)
 	if err != nil {
-		os.RemoveAll(dir)
 		return nil, err
 	}
-	return &nginxOrigin{srv: srv, dir: dir, url: srv.URL(sc.urlPath()), want: want, version: nginxVersion(), limit: sc.limitRate}, nil
+	return &nginxOrigin{srv: srv, dir: dir, url: srv.URL(sc.urlPath()), ca: ca, want: want, version: nginxVersion(), limit: sc.limitRate}, nil
+}
+
+// newCert makes a new test CA, writes its certificate to caPath and
+// returns a certificate it issued for 127.0.0.1, valid from an hour ago for
+// 23 hours (within the CA's own day: some TLS libraries check that the
+// chain's validity periods nest).
+func newCert(caPath string) (*nginx.TLS, error) {
+	ca, err := server.NewTestCA()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(caPath, ca.PEM, 0o644); err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	certPEM, keyPEM, err := ca.Issue([]string{"127.0.0.1"}, now.Add(-time.Hour), now.Add(23*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	return &nginx.TLS{CertPEM: certPEM, KeyPEM: keyPEM}, nil
 }
 
 func (o *nginxOrigin) serve(context.Context) (string, func(), error) {
@@ -82,8 +127,16 @@ func (o *nginxOrigin) serve(context.Context) (string, func(), error) {
 
 func (o *nginxOrigin) sum() [32]byte { return o.want }
 
+func (o *nginxOrigin) caFile() string { return o.ca }
+
 func (o *nginxOrigin) describe() string {
 	d := o.version + ", sendfile on, keepalive_requests 10000"
+	if o.ca != "" {
+		// nginx does not sendfile into a TLS connection without kernel
+		// TLS, which the config does not enable.
+		d = o.version + " over TLS (TLSv1.2 and TLSv1.3, HTTP/1.1 only, no kernel TLS so no sendfile; " +
+			"certificate for 127.0.0.1 from a CA made on the spot, whose certificate every tool is given), keepalive_requests 10000"
+	}
 	if o.limit != "" {
 		d += ", limit_rate " + o.limit
 	}
@@ -160,6 +213,8 @@ func (o *testOrigin) serve(ctx context.Context) (string, func(), error) {
 }
 
 func (o *testOrigin) sum() [32]byte { return o.want }
+
+func (o *testOrigin) caFile() string { return "" }
 
 func (o *testOrigin) describe() string {
 	return strings.TrimSpace("testserver " + shellJoin(o.flags))

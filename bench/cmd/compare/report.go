@@ -130,6 +130,9 @@ func table(rows []row, size int64) string {
 		if r.flags != "" {
 			flags = "`" + cell(r.flags) + "`"
 		}
+		if r.note != "" {
+			flags += " (" + cell(r.note) + ")"
+		}
 		if r.absent != "" {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | absent |\n", r.tool, flags, none, none, none, none, none, none)
 			continue

@@ -45,6 +45,13 @@ func TestTableWithoutRangedl(t *testing.T) {
 	}
 }
 
+func TestTableNote(t *testing.T) {
+	rows := []row{{tool: "axel", flags: "-k -q -n 16 -o OUT URL", note: "-k: no CA option | see below", absent: "not found"}}
+	if got, want := table(rows, mib), "| axel | `-k -q -n 16 -o OUT URL` (-k: no CA option \\| see below) | —"; !strings.Contains(got, want) {
+		t.Errorf("table with a note:\n%s\nwant a row beginning %s", got, want)
+	}
+}
+
 func TestCell(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"plain", "plain"},

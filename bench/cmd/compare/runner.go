@@ -34,6 +34,7 @@ type job struct {
 	tool    installed
 	conns   int           // asked of the tool (it may use fewer, see tool.conns)
 	url     string        //
+	ca      string        // CA certificate file to trust for https; "" for none
 	dir     string        // fresh, empty working directory; removed afterwards
 	size    int64         // expected length of the output
 	sum     [32]byte      // expected SHA-256 of the output
@@ -42,7 +43,7 @@ type job struct {
 
 // commandLine is the exact command of j, as a line for a POSIX shell.
 func (j job) commandLine() string {
-	args := j.tool.command(j.tool.path, j.conns, j.dir, outName, j.url)
+	args := j.tool.command(j.tool.path, j.conns, j.dir, outName, j.url, j.ca)
 	return "cd " + shellQuote(j.dir) + " && " + shellJoin(args)
 }
 
@@ -68,7 +69,7 @@ func runOne(ctx context.Context, spawn string, j job) sample {
 
 	ctx, cancel := context.WithTimeout(ctx, j.timeout)
 	defer cancel()
-	args := j.tool.command(j.tool.path, j.conns, j.dir, outName, j.url)
+	args := j.tool.command(j.tool.path, j.conns, j.dir, outName, j.url, j.ca)
 	cmd := exec.CommandContext(ctx, spawn, args...)
 	cmd.Dir = j.dir
 	cmd.Env = cleanEnv(j.dir)

@@ -106,7 +106,7 @@ func TestMain(m *testing.M) {
 // shTool is a "downloader" that runs a shell script in its directory.
 func shTool(script string) installed {
 	return installed{
-		tool: tool{name: "sh", args: func(int, string, string, string) []string { return []string{"-c", script} }},
+		tool: tool{name: "sh", args: func(int, string, string, string, string) []string { return []string{"-c", script} }},
 		path: "/bin/sh",
 	}
 }

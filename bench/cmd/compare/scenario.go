@@ -41,8 +41,11 @@ type scenario struct {
 	conns        int
 	rangedlConns int
 
-	// nginx: limitRate is the location's limit_rate ("" = none).
+	// nginx: limitRate is the location's limit_rate ("" = none); tls
+	// serves https with a certificate from a new test CA, whose
+	// certificate every tool is given.
 	limitRate string
+	tls       bool
 	// testserver: its flags, and the per-connection rate and latency they
 	// set, which timeout needs.
 	serverFlags []string
@@ -77,6 +80,19 @@ var scenarios = []scenario{
 		size:         1 * gib,
 		conns:        16,
 		rangedlConns: 8,
+	},
+	{
+		name: "https-1g",
+		note: "The file and connection counts of unthrottled-1g, from the same nginx over https (TLSv1.2/TLSv1.3, HTTP/1.1 only), with a certificate for 127.0.0.1 " +
+			"from a CA made on the spot; every tool is given the CA's certificate (rangedl and curl --cacert, the others --ca-certificate) " +
+			"except axel, which has no such option and runs with -k. The cost per byte now includes encryption on both sides: nginx " +
+			"encrypts in user space (no kernel TLS, hence no sendfile), and each tool decrypts with its own TLS library " +
+			"(rangedl: Go's crypto/tls; on Debian curl and axel use OpenSSL, aria2c, wget and wget2 GnuTLS), on the same cores as nginx.",
+		kind:         nginxServer,
+		size:         1 * gib,
+		conns:        16,
+		rangedlConns: 8,
+		tls:          true,
 	},
 	{
 		name:      "rate10m-256m-n4",
@@ -139,6 +155,18 @@ var smokeScenario = scenario{
 	size:         16 * mib,
 	conns:        16,
 	rangedlConns: 8,
+}
+
+// smokeHTTPSScenario is the https part of -smoke, run only with nginx (the
+// testserver does not serve https).
+var smokeHTTPSScenario = scenario{
+	name:         "https",
+	note:         "16 MiB from nginx on loopback over https, the CA's certificate given to every tool: a smoke test, not a measurement.",
+	kind:         nginxServer,
+	size:         16 * mib,
+	conns:        16,
+	rangedlConns: 8,
+	tls:          true,
 }
 
 // selectScenarios returns the named scenarios in the order given, or all

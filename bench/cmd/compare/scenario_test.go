@@ -12,11 +12,11 @@ func TestSelectScenarios(t *testing.T) {
 		want    []string
 		wantErr bool
 	}{
-		{"all", []string{"unthrottled-1g", "rate10m-256m-n4", "rate10m-256m-n16", "straggler", "noranges", "latency50ms"}, false},
+		{"all", []string{"unthrottled-1g", "https-1g", "rate10m-256m-n4", "rate10m-256m-n16", "straggler", "noranges", "latency50ms"}, false},
 		{"straggler,unthrottled-1g", []string{"straggler", "unthrottled-1g"}, false}, // order given
 		{"noranges,noranges", []string{"noranges"}, false},
 		{"unthrottled", nil, true}, // the smoke scenario is not selectable
-		{"", []string{"unthrottled-1g", "rate10m-256m-n4", "rate10m-256m-n16", "straggler", "noranges", "latency50ms"}, false},
+		{"", []string{"unthrottled-1g", "https-1g", "rate10m-256m-n4", "rate10m-256m-n16", "straggler", "noranges", "latency50ms"}, false},
 		{",", nil, true},
 	}
 	for _, tt := range tests {

@@ -26,6 +26,7 @@ func median[T ~int64 | ~float64](xs []T) (T, bool) {
 type row struct {
 	tool    string
 	flags   string // command line with placeholders
+	note    string // said of the flags in the report ("" for nothing)
 	command string // the exact command line of the first run
 	absent  string // why the tool was not run; "" if it was
 	runs    []sample

@@ -48,8 +48,10 @@ func drawTimeline(ctx context.Context, scs []scenario, found []installed, bins b
 	trace := filepath.Join(dir, "trace.jsonl")
 	ctx, cancel := context.WithTimeout(ctx, sc.timeout(sc.connsFor(rangedl.tool)))
 	defer cancel()
-	cmd := exec.CommandContext(ctx, rangedl.path, "-q", "-n", strconv.Itoa(sc.connsFor(rangedl.tool)),
+	args := caArgs("--cacert", org.caFile())
+	args = append(args, "-q", "-n", strconv.Itoa(sc.connsFor(rangedl.tool)),
 		"-o", filepath.Join(dir, "out.bin"), "--trace", trace, url)
+	cmd := exec.CommandContext(ctx, rangedl.path, args...)
 	logf("[%s timeline] $ %s", sc.name, commandLine(cmd.Args))
 	start := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {

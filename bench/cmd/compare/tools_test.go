@@ -34,25 +34,58 @@ func TestCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		tl := mustTool(t, tt.tool)
-		got := strings.Join(tl.command("/bin/"+tt.tool, tt.n, "/run/1", "out.bin", url), " ")
+		got := strings.Join(tl.command("/bin/"+tt.tool, tt.n, "/run/1", "out.bin", url, ""), " ")
 		if got != tt.want {
 			t.Errorf("%s -n %d:\ngot  %v\nwant %v", tt.tool, tt.n, got, tt.want)
 		}
 	}
 }
 
-func TestFlags(t *testing.T) {
+// TestCommandHTTPS checks that every tool is told to trust the CA file,
+// with the flags it uses over http, except axel, which has no option for
+// that and is told not to check the certificate.
+func TestCommandHTTPS(t *testing.T) {
+	const url = "https://127.0.0.1:8443/1G.bin"
 	tests := []struct {
 		tool string
 		n    int
 		want string
 	}{
-		{"rangedl", 8, "-q -n 8 -o OUT URL"},
-		{"aria2c", 16, "-q -x16 -s16 -k1M --file-allocation=none --allow-overwrite=true -d DIR -o OUT URL"},
-		{"curl", 16, "-s -o OUT URL"},
+		{"rangedl", 8, "/bin/rangedl --cacert /run/ca.pem -q -n 8 -o out.bin " + url},
+		{"aria2c", 16, "/bin/aria2c --ca-certificate=/run/ca.pem -q -x16 -s16 -k1M --file-allocation=none --allow-overwrite=true -d /run/1 -o out.bin " + url},
+		{"axel", 16, "/bin/axel -k -q -n 16 -o out.bin " + url},
+		{"curl", 16, "/bin/curl --cacert /run/ca.pem -s -o out.bin " + url},
+		{"wget", 16, "/bin/wget --ca-certificate=/run/ca.pem -q -O out.bin " + url},
+		{"wget2", 16, "/bin/wget2 --ca-certificate=/run/ca.pem -q --max-threads=16 --chunk-size=1M -O out.bin " + url},
 	}
 	for _, tt := range tests {
-		if got := mustTool(t, tt.tool).flags(tt.n); got != tt.want {
+		tl := mustTool(t, tt.tool)
+		got := strings.Join(tl.command("/bin/"+tt.tool, tt.n, "/run/1", "out.bin", url, "/run/ca.pem"), " ")
+		if got != tt.want {
+			t.Errorf("%s -n %d:\ngot  %v\nwant %v", tt.tool, tt.n, got, tt.want)
+		}
+		if (tl.httpsNote != "") != (tt.tool == "axel") {
+			t.Errorf("%s: httpsNote %q; want one for axel only", tt.tool, tl.httpsNote)
+		}
+	}
+}
+
+func TestFlags(t *testing.T) {
+	tests := []struct {
+		tool  string
+		n     int
+		https bool
+		want  string
+	}{
+		{"rangedl", 8, false, "-q -n 8 -o OUT URL"},
+		{"aria2c", 16, false, "-q -x16 -s16 -k1M --file-allocation=none --allow-overwrite=true -d DIR -o OUT URL"},
+		{"curl", 16, false, "-s -o OUT URL"},
+		{"rangedl", 8, true, "--cacert CA -q -n 8 -o OUT URL"},
+		{"wget2", 16, true, "--ca-certificate=CA -q --max-threads=16 --chunk-size=1M -O OUT URL"},
+		{"axel", 16, true, "-k -q -n 16 -o OUT URL"},
+	}
+	for _, tt := range tests {
+		if got := mustTool(t, tt.tool).flags(tt.n, tt.https); got != tt.want {
 			t.Errorf("%s flags: got %q; want %q", tt.tool, got, tt.want)
 		}
 	}
