@@ -33,14 +33,15 @@ func (s connState) String() string {
 
 // conn is one HTTP/1.1 connection. Only the loop goroutine touches it.
 type conn struct {
-	fd     int
-	id     int // 1-based, in opening order, for messages
-	addr   int // index in Job.Addrs
-	state  connState
-	armed  events    // interest currently registered with the poller
-	paused bool      // not reading: the stream writer is behind (back-pressure)
-	since  time.Time // last progress: connect started, bytes arrived, request sent
-	reused bool      // served a response before: a close before any byte is a stale keep-alive
+	fd      int
+	id      int // 1-based, in opening order, for messages
+	addr    int // index in Job.Addrs
+	state   connState
+	armed   events    // interest currently registered with the poller
+	paused  bool      // not reading: the stream writer is behind (back-pressure)
+	since   time.Time // last progress: connect started, bytes arrived, request sent
+	started time.Time // when the connect started (the connect timeout counts from here)
+	reused  bool      // served a response before: a close before any byte is a stale keep-alive
 
 	tls    *tlsConn // nil for plain HTTP
 	p      httpparse.Parser
@@ -60,6 +61,12 @@ type conn struct {
 	ticks     [rateTicks]int64
 	tick      int       // samples taken since the window last restarted
 	bodyStart time.Time // when the current response's head was accepted
+}
+
+// settingUp reports whether c is still being set up: connecting, tunnelling or in the TLS
+// handshake. Such a connection has no piece yet.
+func (c *conn) settingUp() bool {
+	return c.state == connecting || c.state == tunneling || c.state == handshaking
 }
 
 // connectRequest builds the CONNECT that asks a proxy for a tunnel to j.Tunnel.

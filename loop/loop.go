@@ -381,7 +381,7 @@ func (l *Loop) open() bool {
 		return false
 	}
 	l.opened++
-	c := &conn{fd: fd, id: l.opened, addr: l.addr, state: connecting, armed: evWrite, since: l.now}
+	c := &conn{fd: fd, id: l.opened, addr: l.addr, state: connecting, armed: evWrite, since: l.now, started: l.now}
 	for fd >= len(l.conns) {
 		l.conns = append(l.conns, nil)
 	}
@@ -451,7 +451,15 @@ func (l *Loop) dialName() string {
 func (l *Loop) ready(c *conn) {
 	l.connecting--
 	if !l.everConnected {
-		l.addr = c.addr // the race's winner
+		// The race's winner decides the address; the attempts still under way lost (they
+		// would only hold a slot, and their timeouts would count against the server).
+		l.addr = c.addr
+		for _, o := range l.conns {
+			if o != nil && o != c && o.settingUp() {
+				l.trace.note("close", o, 0, 0, "another address connected first")
+				l.close(o)
+			}
+		}
 	}
 	l.everConnected, l.connectFails = true, 0
 	c.since = l.now
@@ -841,7 +849,7 @@ func (l *Loop) close(c *conn) {
 	unix.Close(c.fd)
 	l.conns[c.fd] = nil
 	l.live--
-	if c.state == connecting || c.state == tunneling || c.state == handshaking {
+	if c.settingUp() {
 		l.connecting--
 	}
 	if c.tls != nil {
@@ -917,10 +925,14 @@ func (l *Loop) chores() {
 		}
 		idleFor := l.now.Sub(c.since)
 		switch {
-		case (c.state == connecting || c.state == tunneling || c.state == handshaking) && idleFor > l.job.ConnectTimeout:
-			l.close(c)
-			l.connectFailed(c.addr, fmt.Errorf("connect timed out after %v", l.job.ConnectTimeout))
-		case c.state != connecting && c.state != idle && !c.paused && idleFor > l.job.StallTimeout:
+		case c.settingUp():
+			// The connect timeout covers the whole setup (TCP, CONNECT, TLS), counted from the
+			// start: a handshake that trickles bytes does not get to last forever.
+			if l.now.Sub(c.started) > l.job.ConnectTimeout {
+				l.close(c)
+				l.connectFailed(c.addr, fmt.Errorf("connect timed out after %v", l.job.ConnectTimeout))
+			}
+		case c.state != idle && !c.paused && idleFor > l.job.StallTimeout:
 			l.pieceFailed(c, KindNetwork, nil, fmt.Sprintf("no data for %v", l.job.StallTimeout))
 		case l.holding() && c.active() && idleFor > holdStall:
 			// Everyone else is paused waiting for this connection's bytes, so there are no

@@ -138,7 +138,10 @@ func tlsFailure(host string, err error) (msg string, final bool) {
 	var name x509.HostnameError
 	var invalid x509.CertificateInvalidError
 	var alert tls.AlertError
+	var record tls.RecordHeaderError
 	switch {
+	case errors.As(err, &record):
+		return fmt.Sprintf("%s does not answer in TLS (is it a plain http:// server?)", host), true
 	case errors.As(err, &unknown):
 		return fmt.Sprintf("the certificate of %s is not signed by a trusted authority; use --cacert FILE to trust its CA, or -k to skip the check", host), true
 	case errors.As(err, &name):

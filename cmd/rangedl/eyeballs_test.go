@@ -69,6 +69,13 @@ func TestHappyEyeballs(t *testing.T) {
 	if second < 0.2 || second > 1 {
 		t.Errorf("the second address was tried after %.3fs; want about 0.25s", second)
 	}
+	lost := false
+	for _, e := range evs {
+		lost = lost || (e.Event == "close" && e.Conn == 1 && e.Reason == "another address connected first")
+	}
+	if !lost {
+		t.Error("the attempt to the dead address was not closed when ::1 won")
+	}
 	for _, a := range opens[2:] {
 		if !strings.HasPrefix(a, "[::1]:") {
 			t.Errorf("a later connection went to %s; want the address that worked", a)

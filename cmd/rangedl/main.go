@@ -148,9 +148,6 @@ func run(args []string, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "rangedl: "+format+"\n", a...)
 		}
 	}
-	if opt.insecure && job.TLS != nil {
-		say("warning: -k: the server's certificate is not checked; anyone on the path can read and change the download")
-	}
 	if opt.conns > 16 {
 		say("warning: %d connections to one server is a lot; most servers are happier with 16 or fewer", opt.conns)
 	}
@@ -210,10 +207,14 @@ func run(args []string, stderr io.Writer) int {
 // in the middle of the download (an expired signed URL), origin again, continuing from what is
 // saved.
 func download(job *loop.Job, origin *url.URL, opt options, stderr io.Writer, say func(string, ...any)) (loop.Result, error) {
-	cur, seen, expired := origin, map[string]bool{origin.String(): true}, false
+	cur, seen, expired, warned := origin, map[string]bool{origin.String(): true}, false, false
 	for {
 		if err := retarget(job, cur, origin, opt); err != nil {
-			return loop.Result{}, &loop.Error{Kind: loop.KindIO, Msg: err.Error()}
+			return loop.Result{}, usageError{err}
+		}
+		if job.TLS != nil && opt.insecure && !warned {
+			say("warning: -k: the server's certificate is not checked; anyone on the path can read and change the download")
+			warned = true
 		}
 		if err := resolve(job, opt); err != nil {
 			return loop.Result{}, &loop.Error{Kind: loop.KindNetwork, Msg: err.Error()}
@@ -264,7 +265,14 @@ func fetch(job loop.Job, opt options, stderr io.Writer) (loop.Result, error) {
 	return res, err
 }
 
+// usageError is a mistake in the flags found only once the download runs (the proxy
+// setting for the host a redirect leads to, say): it exits 2 like the others.
+type usageError struct{ error }
+
 func exitCode(err error) int {
+	if errors.As(err, new(usageError)) {
+		return exitUsage
+	}
 	switch loop.KindOf(err) {
 	case loop.KindNetwork:
 		return exitNetwork
@@ -384,8 +392,11 @@ func parseArgs(args []string, stderr io.Writer) (options, string, error) {
 		return opt, "", fmt.Errorf("--max-redirects %d: must be 0 or more", opt.maxRedirects)
 	case opt.user != "" && !strings.Contains(opt.user, ":"):
 		return opt, "", fmt.Errorf("--user %q: want USER:PASSWORD", opt.user)
-	case strings.ContainsAny(opt.userAgent+opt.referer, "\r\n\x00"):
-		return opt, "", errors.New("-U and --referer cannot hold a line break")
+	case hasControl(opt.userAgent) || hasControl(opt.referer):
+		return opt, "", errors.New("-U and --referer cannot hold control characters")
+	}
+	if err := checkResolve(opt.resolve); err != nil {
+		return opt, "", err
 	}
 	for _, h := range opt.headers {
 		if err := checkHeader(h); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/base64"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -133,6 +134,9 @@ func TestHeaderChecks(t *testing.T) {
 		{"Range: bytes=0-", `rangedl: -H "Range: bytes=0-": rangedl sets Range itself (use -U for the user agent)`},
 		{"NoColon", `rangedl: -H "NoColon": want "Name: value"`},
 		{"Bad Name: x", `rangedl: -H "Bad Name: x": want "Name: value"`},
+		{"X-A\r\nCookie: secret=1", `rangedl: -H "X-A\r\nCookie: secret=1": want "Name: value"`},
+		{"X-A: 1\r\nCookie: secret=1", `rangedl: -H "X-A: 1\r\nCookie: secret=1": a header value cannot hold control characters`},
+		{"Proxy-Authorization: Basic eA==", `rangedl: -H "Proxy-Authorization: Basic eA==": give the proxy's user and password in --proxy http://USER:PASS@HOST:PORT`},
 	} {
 		r := rangedl(t, "-H", tc.h, "http://127.0.0.1:1/x")
 		if r.code != exitUsage || !strings.HasPrefix(r.stderr, tc.want+"\n") {
@@ -173,4 +177,22 @@ func TestAddressFamily(t *testing.T) {
 		t.Fatalf("-6: exit %d\n%s", r.code, r.stderr)
 	}
 	checkFile(t, filepath.Join(r.out, "f"), 46, 1<<20)
+}
+
+func TestRequestTarget(t *testing.T) {
+	for _, tc := range []struct{ url, want string }{
+		{"http://h", "/"},
+		{"http://h/a%20b/c?x=1&y=%41", "/a%20b/c?x=1&y=%41"},
+		{"http://h/p?a b&c=\u00e4", "/p?a%20b&c=%C3%A4"},
+		{"http://h/p?q=\"<>`{|}", "/p?q=%22%3C%3E%60%7B%7C%7D"},
+		{"http://h/d\u00e9j\u00e0", "/d%C3%A9j%C3%A0"},
+	} {
+		u, err := url.Parse(tc.url)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.url, err)
+		}
+		if got := requestTarget(u); got != tc.want {
+			t.Errorf("requestTarget(%q) = %q; want %q", tc.url, got, tc.want)
+		}
+	}
 }

@@ -58,13 +58,7 @@ func retarget(job *loop.Job, u, origin *url.URL, opt options) error {
 		job.Origin = origin.Redacted()
 	}
 	job.Host = u.Host
-	job.Target = u.EscapedPath()
-	if job.Target == "" {
-		job.Target = "/"
-	}
-	if u.RawQuery != "" {
-		job.Target += "?" + u.RawQuery
-	}
+	job.Target = requestTarget(u)
 	job.TLS = nil
 	if u.Scheme == "https" {
 		var err error
@@ -93,9 +87,7 @@ func retarget(job *loop.Job, u, origin *url.URL, opt options) error {
 			}
 		} else {
 			// absolute-form (RFC 9112 §3.2.2): the proxy needs the whole URL
-			abs := *u
-			abs.User, abs.Fragment, abs.RawFragment = nil, "", ""
-			job.Target = abs.String()
+			job.Target = u.Scheme + "://" + u.Host + job.Target
 		}
 	}
 	sameOrigin := u.Scheme == origin.Scheme && u.Host == origin.Host
@@ -128,7 +120,9 @@ func proxyFor(u *url.URL, opt options) (*url.URL, error) {
 	raw, from := opt.proxy, "--proxy"
 	if raw == "" {
 		name := u.Scheme + "_proxy"
-		if raw = os.Getenv(name); raw == "" {
+		if raw = os.Getenv(name); raw == "" && (u.Scheme != "http" || os.Getenv("REQUEST_METHOD") == "") {
+			// Upper case too, except HTTP_PROXY under CGI, where a request's "Proxy:"
+			// header arrives as HTTP_PROXY ("httpoxy").
 			name = strings.ToUpper(name)
 			raw = os.Getenv(name)
 		}
@@ -312,18 +306,68 @@ func netrcLookup(path, host string) (user, pass string, ok bool) {
 // fields rangedl manages itself (ranges, framing, the connection) cannot be set.
 func checkHeader(h string) error {
 	name, value, ok := strings.Cut(h, ":")
-	if !ok || name == "" || strings.ContainsAny(name, " \t()<>@,;\\\"/[]?={}") {
+	if !ok || !isToken(name) {
 		return fmt.Errorf("-H %q: want \"Name: value\"", h)
 	}
-	if strings.ContainsAny(value, "\r\n\x00") {
-		return fmt.Errorf("-H %q: a header value cannot hold a line break", h)
+	if hasControl(value) {
+		return fmt.Errorf("-H %q: a header value cannot hold control characters", h)
 	}
 	switch strings.ToLower(name) {
 	case "host", "range", "if-range", "accept-encoding", "connection", "keep-alive", "te",
 		"transfer-encoding", "content-length", "upgrade", "user-agent":
 		return fmt.Errorf("-H %q: rangedl sets %s itself (use -U for the user agent)", h, name)
+	case "proxy-authorization":
+		return fmt.Errorf("-H %q: give the proxy's user and password in --proxy http://USER:PASS@HOST:PORT", h)
 	}
 	return nil
+}
+
+// isToken reports whether s is an RFC 9110 §5.6.2 token, as a field name must be.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasControl reports whether s holds a control character other than tab (RFC 9110 §5.5: a
+// field value may not; CR and LF would end the field).
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// requestTarget is u's path and query as a request-target (RFC 9112 §3.2), with every byte a
+// request line cannot carry (spaces, controls, non-ASCII, and "<>\^`{|} ) percent-encoded: a
+// URL on the command line or in a Location may hold them raw.
+func requestTarget(u *url.URL) string {
+	t := u.EscapedPath()
+	if t == "" {
+		t = "/"
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		t += "?" + u.RawQuery
+	}
+	var b strings.Builder
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"<>\\^`{|}", c) >= 0 {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // newTLSConfig is the client side of https: the system's roots plus --cacert, verification on
@@ -403,6 +447,18 @@ func resolve(job *loop.Job, opt options) error {
 			family = "IPv6"
 		}
 		return fmt.Errorf("%s has no %s address", host, family)
+	}
+	return nil
+}
+
+// checkResolve checks the syntax of every --resolve entry.
+func checkResolve(entries []string) error {
+	for _, e := range entries {
+		h, rest, _ := strings.Cut(e, ":")
+		p, _, _ := strings.Cut(rest, ":")
+		if _, err := pinned([]string{e}, h, p); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,6 +74,12 @@ func TestHTTPSRefused(t *testing.T) {
 	}
 	checkFile(t, filepath.Join(r.out, "f"), 32, 1<<20)
 
+	plain := startServer(t, server.Config{})
+	r = rangedl(t, "-o", "f", strings.Replace(plain.URL("/1M"), "http://", "https://", 1))
+	if want := "rangedl: " + plain.Addr() + " does not answer in TLS (is it a plain http:// server?)\n"; r.code != exitTLS || r.stderr != want {
+		t.Errorf("https to an http server: exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitTLS, want)
+	}
+
 	now := time.Now()
 	for _, tc := range []struct {
 		name        string
@@ -122,4 +130,32 @@ func TestHTTPSNoGoroutinePerConnection(t *testing.T) {
 		t.Errorf("goroutines over https: %d at -n 1, %d at -n 64; want the same", one, many)
 	}
 	t.Logf("goroutines over https: %d at -n 1 and at -n 64", one)
+}
+
+// TestSetupTimeout: a server that accepts and never answers the TLS handshake fails the
+// download after --connect-timeout, however short --stall-timeout is.
+func TestSetupTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	start := time.Now()
+	r := rangedl(t, "--stall-timeout", "500ms", "--connect-timeout", "1500ms", "-o", "f", "https://"+ln.Addr().String()+"/x")
+	want := "rangedl: cannot connect to " + ln.Addr().String() + ": connect timed out after 1.5s\n"
+	if r.code != exitNetwork || r.stderr != want {
+		t.Fatalf("exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitNetwork, want)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v", d)
+	}
 }
