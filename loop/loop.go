@@ -256,12 +256,12 @@ func (l *Loop) Run() (Result, error) {
 	l.shutdown()
 	res := Result{Size: l.done, Elapsed: time.Since(l.start), Connections: l.peak, Ranged: l.ranged, Resumed: l.from.size()}
 	switch {
-	case l.out != nil && l.out.journal != nil:
+	case l.out != nil && l.out.journal != nil && l.out.journal.Records():
 		res.Saved = l.out.journal.Recorded()
 	case l.out != nil && l.job.Stream == nil:
 		res.Saved = l.out.buf.Written().Size()
 	}
-	res.Resumable = l.err != nil && l.out != nil && l.out.journal != nil && (l.done > 0 || !l.created)
+	res.Resumable = l.err != nil && l.out != nil && l.out.journal != nil && l.out.journal.Records() && (l.done > 0 || !l.created)
 	if l.err != nil {
 		return res, l.err
 	}

@@ -72,9 +72,10 @@ func newFile(f *os.File, conns int, have []reorder.Range) *output {
 	return &output{f: f, buf: reorder.NewFile(f, opt)}
 }
 
-// keepJournal starts recording the durable ranges in a control file. It returns once the first
+// keepJournal starts recording the durable ranges in a control file at path (or, with path
+// "", only syncing the file as it goes: see reorder.OpenJournal). It returns once the first
 // record is durable, and must be called before anything is written to a file that may be
-// resumed (see reorder.OpenJournal).
+// resumed.
 func (o *output) keepJournal(path string, rec reorder.Control, job *Job, now time.Time) error {
 	rec.Durable = o.buf.Written().Ranges()
 	j, err := reorder.OpenJournal(o.f, path, rec)
@@ -119,10 +120,6 @@ func (o *output) close(complete bool) error {
 		jerr = o.journal.Finish()
 	case o.journal != nil:
 		jerr = o.journal.Close(o.buf.Written().Ranges())
-	case complete && err == nil:
-		// No control file, and no record that could tell a power cut's holes from data:
-		// "saved" must mean on disk.
-		jerr = o.f.Sync()
 	}
 	if err == nil {
 		err = jerr

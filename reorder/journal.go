@@ -53,7 +53,9 @@ func (e *syncError) Error() string { return e.err.Error() }
 func (e *syncError) Unwrap() error { return e.err }
 
 // OpenJournal syncs data, writes the first record (rec) at path and returns the Journal that
-// keeps it up to date. It returns only once that record is durable: no byte may be written to
+// keeps it up to date. With path "" there is no record, only the syncs: a download that
+// cannot be resumed still gets its data written back as it goes, so the sync at the end
+// (Finish) does not wait for the whole file. It returns only once that record is durable: no byte may be written to
 // the data file before the control file exists, or a crash would leave data that no record
 // describes. (The sync covers ranges in rec that an earlier program wrote.)
 func OpenJournal(data *os.File, path string, rec Control) (*Journal, error) {
@@ -151,11 +153,17 @@ func (j *Journal) Finish() error {
 	if err := datasync(j.data); err != nil {
 		return fmt.Errorf("syncing %s: %w", j.data.Name(), err)
 	}
+	if j.path == "" {
+		return nil
+	}
 	if err := os.Remove(j.path); err != nil {
 		return err
 	}
 	return syncDir(filepath.Dir(j.path))
 }
+
+// Records reports whether the Journal keeps a control file (OpenJournal's path was not "").
+func (j *Journal) Records() bool { return j.path != "" }
 
 func (j *Journal) wait() {
 	if j.busy {
@@ -206,6 +214,9 @@ func (j *Journal) sync(rec Control) error {
 // disk block: on a full disk, the moment when recording progress matters most, it still
 // succeeds.
 func (j *Journal) write(rec Control) error {
+	if j.path == "" {
+		return nil
+	}
 	b, err := rec.MarshalText()
 	if err != nil {
 		return err
@@ -265,6 +276,9 @@ const ReserveSuffix = ".reserve"
 
 // removeTemporary removes the temporary and reserve files.
 func (j *Journal) removeTemporary() {
+	if j.path == "" {
+		return
+	}
 	os.Remove(j.path + ".tmp")
 	os.Remove(j.path + ReserveSuffix)
 }
