@@ -147,8 +147,14 @@ func (p *Proxy) tunnel(w http.ResponseWriter, r *http.Request) {
 		up.Close()
 		return
 	}
-	if _, err := rw.WriteString("HTTP/1.1 200 Connection established\r\n\r\n"); err == nil {
+	_, err = rw.WriteString("HTTP/1.1 200 Connection established\r\n\r\n")
+	if err == nil {
 		err = rw.Flush()
+	}
+	if err != nil {
+		down.Close()
+		up.Close()
+		return
 	}
 	// Bytes the client sent after its CONNECT head (none, for a TLS client) are in rw.Reader.
 	go func() {
