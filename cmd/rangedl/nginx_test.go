@@ -24,34 +24,38 @@ func needNginx(t *testing.T) {
 	}
 }
 
-// TestNginx downloads from a real nginx on loopback (make interop). Without nginx it is
-// skipped, unless RANGEDL_INTEROP is set, which makes a missing nginx a failure.
-func TestNginx(t *testing.T) {
-	needNginx(t)
+// nginxSizes are the files nginxFiles writes: empty, one byte, odd, and larger than every buffer.
+var nginxSizes = []int64{0, 1, 5<<20 + 3, 64 << 20}
+
+// nginxLocations serves the files at full speed under / and at 8 MiB/s per request under /slow/.
+var nginxLocations = []nginx.Location{{Prefix: "/"}, {Prefix: "/slow/", LimitRate: "8m"}}
+
+// nginxFiles writes the content of seed 1 in nginxSizes into a new directory, one file per size
+// named by it, and returns the directory.
+func nginxFiles(t *testing.T) string {
+	t.Helper()
 	root := t.TempDir()
-	sizes := []int64{0, 1, 5<<20 + 3, 64 << 20}
-	for _, size := range sizes {
+	for _, size := range nginxSizes {
 		data := make([]byte, size)
 		server.Fill(1, 0, data)
 		if err := os.WriteFile(filepath.Join(root, fmt.Sprint(size)), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ng, err := nginx.Start(nginx.Config{Root: root, Locations: []nginx.Location{
-		{Prefix: "/"}, {Prefix: "/slow/", LimitRate: "8m"},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ng.Close() })
+	return root
+}
+
+// nginxMatrix downloads every file at -n 1, 8 and 32 (and the small ones throttled), with
+// args, and checks each by SHA-256.
+func nginxMatrix(t *testing.T, ng *nginx.Server, args ...string) {
 	for _, n := range []string{"1", "8", "32"} {
-		for _, size := range sizes {
+		for _, size := range nginxSizes {
 			for _, prefix := range []string{"/", "/slow/"} {
 				if prefix == "/slow/" && (size > 8<<20 || n == "32") {
 					continue // keep the throttled runs short
 				}
 				t.Run(fmt.Sprintf("n=%s%s%d", n, prefix, size), func(t *testing.T) {
-					r := rangedl(t, "-n", n, "-o", "f", ng.URL(prefix+fmt.Sprint(size)))
+					r := rangedl(t, append(append([]string(nil), args...), "-n", n, "-o", "f", ng.URL(prefix+fmt.Sprint(size)))...)
 					if r.code != 0 {
 						t.Fatalf("exit %d\n%s", r.code, r.stderr)
 					}
@@ -60,6 +64,18 @@ func TestNginx(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestNginx downloads from a real nginx on loopback (make interop). Without nginx it is
+// skipped, unless RANGEDL_INTEROP is set, which makes a missing nginx a failure.
+func TestNginx(t *testing.T) {
+	needNginx(t)
+	ng, err := nginx.Start(nginx.Config{Root: nginxFiles(t), Locations: nginxLocations})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ng.Close() })
+	nginxMatrix(t, ng)
 	t.Run("not found", func(t *testing.T) {
 		r := rangedl(t, "-o", "f", ng.URL("/missing"))
 		if want := "rangedl: HTTP 404 Not Found from " + ng.URL("/missing") + "\n"; r.code != 4 || r.stderr != want {
@@ -74,33 +90,14 @@ func TestNginx(t *testing.T) {
 // file is made. Same gate as TestNginx.
 func TestNginxHTTPS(t *testing.T) {
 	needNginx(t)
-	ca, err := server.NewTestCA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, ca.PEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ca, caFile := testCA(t)
 	now := time.Now()
 	certPEM, keyPEM, err := ca.Issue([]string{"127.0.0.1"}, now.Add(-time.Hour), now.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := t.TempDir()
-	sizes := []int64{0, 1, 5<<20 + 3, 64 << 20}
-	for _, size := range sizes {
-		data := make([]byte, size)
-		server.Fill(1, 0, data)
-		if err := os.WriteFile(filepath.Join(root, fmt.Sprint(size)), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ng, err := nginx.Start(nginx.Config{
-		Root:      root,
-		Locations: []nginx.Location{{Prefix: "/"}, {Prefix: "/slow/", LimitRate: "8m"}},
-		TLS:       &nginx.TLS{CertPEM: certPEM, KeyPEM: keyPEM},
-	})
+	ng, err := nginx.Start(nginx.Config{Root: nginxFiles(t), Locations: nginxLocations,
+		TLS: &nginx.TLS{CertPEM: certPEM, KeyPEM: keyPEM}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,23 +105,7 @@ func TestNginxHTTPS(t *testing.T) {
 	if !strings.HasPrefix(ng.URL("/"), "https://127.0.0.1:") {
 		t.Fatalf("nginx URL %q; want https://127.0.0.1:PORT/", ng.URL("/"))
 	}
-
-	for _, n := range []string{"1", "8", "32"} {
-		for _, size := range sizes {
-			for _, prefix := range []string{"/", "/slow/"} {
-				if prefix == "/slow/" && (size > 8<<20 || n == "32") {
-					continue // keep the throttled runs short
-				}
-				t.Run(fmt.Sprintf("n=%s%s%d", n, prefix, size), func(t *testing.T) {
-					r := rangedl(t, "--cacert", caFile, "-n", n, "-o", "f", ng.URL(prefix+fmt.Sprint(size)))
-					if r.code != 0 {
-						t.Fatalf("exit %d\n%s", r.code, r.stderr)
-					}
-					checkFile(t, filepath.Join(r.out, "f"), 1, size)
-				})
-			}
-		}
-	}
+	nginxMatrix(t, ng, "--cacert", caFile)
 
 	url := ng.URL(fmt.Sprintf("/%d", 5<<20+3))
 	t.Run("without --cacert", func(t *testing.T) {
