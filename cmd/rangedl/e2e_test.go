@@ -232,7 +232,12 @@ func TestFailures(t *testing.T) {
 		msg  string // a regexp for the whole of stderr
 	}{
 		{"no url", nil, 2, `^rangedl: no URL given\nRun 'rangedl -h' for usage.\n$`},
-		{"two urls", []string{"http://a/x", "http://b/y"}, 2, `^rangedl: one URL at a time \(got 2\)\n`},
+		{"two urls", []string{"http://127.0.0.1:1/x", "http://127.0.0.1:1/y"}, 3,
+			`^rangedl: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n` +
+				`rangedl: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n` +
+				`rangedl: 2 files: 0 saved, 2 failed; 0 B in \S+\n$`},
+		{"-o with two urls", []string{"-o", "f", "http://127.0.0.1:1/x", "http://127.0.0.1:1/y"}, 2,
+			`^rangedl: -o names one file: with several URLs or -i, use -d DIR \(and out= in the list\)\n`},
 		{"bad flag", []string{"--frobnicate", "http://a/x"}, 2, `^rangedl: flag provided but not defined: -frobnicate\n`},
 		{"bad -n", []string{"-n", "0", "http://a/x"}, 2, `^rangedl: -n 0: connections must be 1\.\.256\n`},
 		{"bad -s", []string{"-s", "12Q", "http://a/x"}, 2, `^rangedl: -s "12Q": want a positive size such as 4M\n$`},

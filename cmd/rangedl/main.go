@@ -36,9 +36,10 @@ const (
 )
 
 const usage = `usage: rangedl [flags] URL
+       rangedl [flags] -i LIST | URL URL...
 
 Downloads URL (http:// or https://) over several connections at once, each fetching a byte
-range.
+range. With several URLs or -i, downloads them one after the other.
 
 flags:
   -n, --connections N   connections at once, 1..256 (default 8)
@@ -78,6 +79,11 @@ flags:
   -k, --insecure        do not verify https certificates (anyone on the path can read
                         and change the download)
 
+  -i, --input-file LIST  download the URLs in LIST ("-": standard input), one per line;
+                        tab-separated mirrors; indented out=, dir=, checksum=sha-256=HEX
+  -d, --dir DIR         save under DIR
+      --failed FILE     write the entries that failed to FILE, in -i form
+
       --trace FILE      write the loop's events and decisions to FILE as JSON lines
   -q, --quiet           print nothing but errors
   -p, --no-progress     no progress bar (the summary line stays)
@@ -116,6 +122,9 @@ type options struct {
 	allowDowngrade bool
 	proxy          string
 	resolve        stringList
+	input          string
+	dir            string
+	failed         string
 	quiet          bool
 	noProgress     bool
 	version        bool
@@ -126,7 +135,7 @@ func main() {
 }
 
 func run(args []string, stderr io.Writer) int {
-	opt, rawURL, err := parseArgs(args, stderr)
+	opt, urls, err := parseArgs(args, stderr)
 	if err == flag.ErrHelp {
 		return exitOK
 	}
@@ -138,11 +147,7 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "rangedl", loop.Version)
 		return exitOK
 	}
-	job, origin, err := newJob(opt, rawURL)
-	if err != nil {
-		fmt.Fprintf(stderr, "rangedl: %v\n", err)
-		return exitUsage
-	}
+	raiseFileLimit()
 	say := func(format string, a ...any) {
 		if !opt.quiet {
 			fmt.Fprintf(stderr, "rangedl: "+format+"\n", a...)
@@ -151,13 +156,30 @@ func run(args []string, stderr io.Writer) int {
 	if opt.conns > 16 {
 		say("warning: %d connections to one server is a lot; most servers are happier with 16 or fewer", opt.conns)
 	}
-	job.Notice = func(msg string) { say("%s", msg) }
+	if len(urls) == 1 && opt.input == "" {
+		if opt.dir != "" && opt.output != "-" {
+			opt.output = outputPath(opt.dir, opt.output, urls[0])
+		}
+		code, _, _ := one(opt, urls[0], stderr, say)
+		return code
+	}
+	return batch(opt, urls, stderr, say)
+}
 
+// one downloads rawURL as opt says, prints what happened, and returns the exit code, the
+// result, and the error line (for --failed).
+func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any)) (int, loop.Result, string) {
+	job, origin, err := newJob(opt, rawURL)
+	if err != nil {
+		fmt.Fprintf(stderr, "rangedl: %v\n", err)
+		return exitUsage, loop.Result{}, err.Error()
+	}
+	job.Notice = func(msg string) { say("%s", msg) }
 	if opt.trace != "" {
 		f, err := createTrace(opt.trace, job.Output, opt.overwrite)
 		if err != nil {
 			fmt.Fprintf(stderr, "rangedl: %v\n", err)
-			return exitIO
+			return exitIO, loop.Result{}, err.Error()
 		}
 		defer f.Close()
 		job.Trace = f
@@ -180,7 +202,7 @@ func run(args []string, stderr io.Writer) int {
 		case res.Saved > 0:
 			fmt.Fprintf(stderr, "rangedl: %s is incomplete: %s were written before the error\n", job.Output, formatSize(res.Saved))
 		}
-		return exitCode(err)
+		return exitCode(err), res, err.Error()
 	}
 	verb, mode := "saved", ""
 	if job.Stream != nil {
@@ -192,14 +214,14 @@ func run(args []string, stderr io.Writer) int {
 	switch {
 	case res.Resumed == res.Size && res.Size > 0:
 		say("%s is complete already (%s)", job.Output, formatSize(res.Size))
-		return exitOK
+		return exitOK, res, ""
 	case res.Resumed > 0:
 		mode += ", continued from " + formatSize(res.Resumed)
 	}
 	rate := int64(float64(res.Size-res.Resumed) / max(res.Elapsed.Seconds(), 1e-3))
 	say("%s %s: %s in %s (%s/s), %d connection%s%s", verb, job.Output, formatSize(res.Size),
 		res.Elapsed.Round(time.Millisecond), formatSize(rate), res.Connections, plural(res.Connections), mode)
-	return exitOK
+	return exitOK, res, ""
 }
 
 // download fetches origin, following redirects (each hop runs a loop of its own: another
@@ -341,6 +363,13 @@ func flagSet(opt *options) *flag.FlagSet {
 	fs.BoolVar(&opt.allowDowngrade, "allow-downgrade", false, "")
 	fs.StringVar(&opt.proxy, "proxy", "", "")
 	fs.Var(&opt.resolve, "resolve", "")
+	for _, name := range []string{"i", "input-file"} {
+		fs.StringVar(&opt.input, name, "", "")
+	}
+	for _, name := range []string{"d", "dir"} {
+		fs.StringVar(&opt.dir, name, "", "")
+	}
+	fs.StringVar(&opt.failed, "failed", "", "")
 	for _, name := range []string{"k", "insecure"} {
 		fs.BoolVar(&opt.insecure, name, false, "")
 	}
@@ -348,7 +377,7 @@ func flagSet(opt *options) *flag.FlagSet {
 }
 
 // parseArgs reads flags before and after the URL (people type "rangedl URL -o x" too).
-func parseArgs(args []string, stderr io.Writer) (options, string, error) {
+func parseArgs(args []string, stderr io.Writer) (options, []string, error) {
 	var opt options
 	fs := flagSet(&opt)
 	var urls []string
@@ -357,7 +386,7 @@ func parseArgs(args []string, stderr io.Writer) (options, string, error) {
 			if err == flag.ErrHelp {
 				fmt.Fprint(stderr, usage)
 			}
-			return opt, "", err
+			return opt, nil, err
 		}
 		if fs.NArg() == 0 {
 			break
@@ -367,43 +396,45 @@ func parseArgs(args []string, stderr io.Writer) (options, string, error) {
 	}
 	switch {
 	case opt.version:
-		return opt, "", nil
-	case len(urls) == 0:
-		return opt, "", errors.New("no URL given")
-	case len(urls) > 1:
-		return opt, "", fmt.Errorf("one URL at a time (got %d)", len(urls))
+		return opt, nil, nil
+	case len(urls) == 0 && opt.input == "":
+		return opt, nil, errors.New("no URL given")
+	case (len(urls) > 1 || opt.input != "") && opt.output != "":
+		return opt, nil, errors.New("-o names one file: with several URLs or -i, use -d DIR (and out= in the list)")
+	case (len(urls) > 1 || opt.input != "") && opt.trace != "":
+		return opt, nil, errors.New("--trace follows one download: not with several URLs or -i")
 	case opt.conns < 1 || opt.conns > loop.MaxConnections:
-		return opt, "", fmt.Errorf("-n %d: connections must be 1..%d", opt.conns, loop.MaxConnections)
+		return opt, nil, fmt.Errorf("-n %d: connections must be 1..%d", opt.conns, loop.MaxConnections)
 	case opt.retries < 0:
-		return opt, "", fmt.Errorf("--retries %d: must be 0 or more", opt.retries)
+		return opt, nil, fmt.Errorf("--retries %d: must be 0 or more", opt.retries)
 	case opt.stall <= 0:
-		return opt, "", fmt.Errorf("--stall-timeout %v: must be positive", opt.stall)
+		return opt, nil, fmt.Errorf("--stall-timeout %v: must be positive", opt.stall)
 	case opt.saveEvery <= 0:
-		return opt, "", fmt.Errorf("--save-interval %v: must be positive", opt.saveEvery)
+		return opt, nil, fmt.Errorf("--save-interval %v: must be positive", opt.saveEvery)
 	case opt.resume && opt.overwrite:
-		return opt, "", errors.New("-c and --overwrite contradict each other: continue the file, or replace it")
+		return opt, nil, errors.New("-c and --overwrite contradict each other: continue the file, or replace it")
 	case opt.restart && !opt.resume:
-		return opt, "", errors.New("--restart-if-changed only applies to -c")
+		return opt, nil, errors.New("--restart-if-changed only applies to -c")
 	case opt.ipv4 && opt.ipv6:
-		return opt, "", errors.New("-4 and -6 contradict each other")
+		return opt, nil, errors.New("-4 and -6 contradict each other")
 	case opt.connectTimeout <= 0:
-		return opt, "", fmt.Errorf("--connect-timeout %v: must be positive", opt.connectTimeout)
+		return opt, nil, fmt.Errorf("--connect-timeout %v: must be positive", opt.connectTimeout)
 	case opt.maxRedirects < 0:
-		return opt, "", fmt.Errorf("--max-redirects %d: must be 0 or more", opt.maxRedirects)
+		return opt, nil, fmt.Errorf("--max-redirects %d: must be 0 or more", opt.maxRedirects)
 	case opt.user != "" && !strings.Contains(opt.user, ":"):
-		return opt, "", fmt.Errorf("--user %q: want USER:PASSWORD", opt.user)
+		return opt, nil, fmt.Errorf("--user %q: want USER:PASSWORD", opt.user)
 	case hasControl(opt.userAgent) || hasControl(opt.referer):
-		return opt, "", errors.New("-U and --referer cannot hold control characters")
+		return opt, nil, errors.New("-U and --referer cannot hold control characters")
 	}
 	if err := checkResolve(opt.resolve); err != nil {
-		return opt, "", err
+		return opt, nil, err
 	}
 	for _, h := range opt.headers {
 		if err := checkHeader(h); err != nil {
-			return opt, "", err
+			return opt, nil, err
 		}
 	}
-	return opt, urls[0], nil
+	return opt, urls, nil
 }
 
 // newJob checks the URL and options and turns them into a loop.Job (addresses still unresolved).

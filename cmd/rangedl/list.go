@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// An input list (-i FILE) in the aria2 convention its users know: one download per line,
+// tab-separated mirror URLs of the same file on that line, and indented "key=value" lines after
+// it with options for that download. Blank lines and lines starting with '#' are skipped.
+//
+//	http://a.example/f.iso	http://b.example/f.iso
+//	  out=f.iso
+//	  dir=isos
+//	  checksum=sha-256=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+//
+// The list is read one entry at a time, as downloads start, so memory does not depend on its
+// length.
+
+// entry is one download of a list.
+type entry struct {
+	line     int      // of its URL line, for messages
+	urls     []string // the URL and its mirrors, tried in order
+	out, dir string
+	checksum string // "ALGO=HEX", as written
+}
+
+// maxListLine bounds one line of a list: a URL with a few mirrors fits many times over.
+const maxListLine = 64 << 10
+
+// listReader reads entries from a list.
+type listReader struct {
+	r           *bufio.Reader
+	line        int
+	pending     string // a URL line read ahead while looking for the previous entry's options
+	havePending bool
+}
+
+func newListReader(r io.Reader) *listReader {
+	return &listReader{r: bufio.NewReaderSize(r, 64<<10)}
+}
+
+// next returns the next entry, or io.EOF after the last. A malformed entry is an error that
+// names its line; the caller may go on reading after it.
+func (l *listReader) next() (entry, error) {
+	var e entry
+	for {
+		text, err := l.readLine()
+		if err != nil {
+			if err == io.EOF && len(e.urls) > 0 {
+				return e, nil
+			}
+			return e, err
+		}
+		trimmed := strings.TrimSpace(text)
+		switch {
+		case trimmed == "" || strings.HasPrefix(trimmed, "#"):
+			continue
+		case text[0] == ' ' || text[0] == '\t':
+			if len(e.urls) == 0 {
+				return e, fmt.Errorf("line %d: option %q before any URL", l.line, trimmed)
+			}
+			if err := e.set(trimmed); err != nil {
+				return e, fmt.Errorf("line %d: %v", l.line, err)
+			}
+		case len(e.urls) > 0:
+			l.pending, l.havePending = text, true // the next entry's URL line
+			l.line--
+			return e, nil
+		default:
+			e.line = l.line
+			for _, u := range strings.Split(text, "\t") {
+				if u = strings.TrimSpace(u); u != "" {
+					e.urls = append(e.urls, u)
+				}
+			}
+		}
+	}
+}
+
+// readLine returns the next line without its line ending.
+func (l *listReader) readLine() (string, error) {
+	l.line++
+	if l.havePending {
+		l.havePending = false
+		return l.pending, nil
+	}
+	var b []byte
+	for {
+		chunk, isPrefix, err := l.r.ReadLine()
+		if err != nil {
+			if err == io.EOF && len(b) > 0 {
+				return string(b), nil
+			}
+			return "", err
+		}
+		b = append(b, chunk...)
+		if len(b) > maxListLine {
+			return "", fmt.Errorf("line %d: longer than %d bytes", l.line, maxListLine)
+		}
+		if !isPrefix {
+			return string(b), nil
+		}
+	}
+}
+
+// set applies one "key=value" option line.
+func (e *entry) set(opt string) error {
+	key, value, ok := strings.Cut(opt, "=")
+	if !ok {
+		return fmt.Errorf("%q: want key=value", opt)
+	}
+	switch key {
+	case "out":
+		e.out = value
+	case "dir":
+		e.dir = value
+	case "checksum":
+		algo, hex, ok := strings.Cut(value, "=")
+		if !ok || algo != "sha-256" || len(hex) != 64 || strings.Trim(strings.ToLower(hex), "0123456789abcdef") != "" {
+			return fmt.Errorf("checksum=%q: want sha-256=64 hex digits", value)
+		}
+		e.checksum = "sha-256=" + strings.ToLower(hex)
+	default:
+		return fmt.Errorf("unknown option %q (known: out, dir, checksum)", key)
+	}
+	return nil
+}
+
+// writeEntry writes e in list form, for --failed: a rerun with -i retries exactly these.
+func writeEntry(w io.Writer, e entry, reason string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\n%s\n", strings.ReplaceAll(reason, "\n", " "), strings.Join(e.urls, "\t"))
+	for _, kv := range [][2]string{{"out", e.out}, {"dir", e.dir}, {"checksum", e.checksum}} {
+		if kv[1] != "" {
+			fmt.Fprintf(&b, "  %s=%s\n", kv[0], kv[1])
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+var errNoEntries = errors.New("no URL in the list")
