@@ -117,7 +117,7 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 	var code int
 	var res loop.Result
 	var why string
-	for _, raw := range e.urls {
+	for i, raw := range e.urls {
 		o := opt
 		o.output = outputPath(filepath.Join(opt.dir, e.dir), e.out, raw)
 		if d := filepath.Dir(o.output); d != "." {
@@ -142,6 +142,9 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 		}
 		if code == exitInterrupted || code == exitUsage {
 			return code, res, why
+		}
+		if i+1 < len(e.urls) {
+			say("trying the next mirror, %s", e.urls[i+1])
 		}
 	}
 	return code, res, why
@@ -175,11 +178,22 @@ func fileSHA256(path string) string {
 }
 
 // raiseFileLimit lifts the soft limit on open files to the hard limit: every connection is a
-// descriptor, and the default soft limit (often 1024) is a guess made for other programs.
-func raiseFileLimit() {
+// descriptor, and the default soft limit (often 1024) is a guess made for other programs. It
+// fails when even that leaves no room for conns connections (and a few files of our own).
+func raiseFileLimit(conns int) error {
 	var lim unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) == nil && lim.Cur < lim.Max {
-		lim.Cur = lim.Max
-		unix.Setrlimit(unix.RLIMIT_NOFILE, &lim)
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) != nil {
+		return nil
 	}
+	if lim.Cur < lim.Max {
+		lim.Cur = lim.Max
+		if unix.Setrlimit(unix.RLIMIT_NOFILE, &lim) != nil {
+			unix.Getrlimit(unix.RLIMIT_NOFILE, &lim)
+		}
+	}
+	// Rlimit's fields are uint64 on Linux and int64 on FreeBSD: compare in float64, exact here.
+	if need := conns + 16; float64(lim.Cur) < float64(need) {
+		return fmt.Errorf("-n %d needs %d open files, and the limit is %d (ulimit -n)", conns, need, lim.Cur)
+	}
+	return nil
 }

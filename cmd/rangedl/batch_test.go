@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -97,5 +100,52 @@ func TestBatch(t *testing.T) {
 	}
 	if !strings.Contains(string(failed), "  out=corrupt\n  checksum=sha-256=") {
 		t.Errorf("--failed lost the options:\n%s", failed)
+	}
+}
+
+// TestListReaderStreams reads a list of a million entries from a generator: the heap after the
+// last entry is what it was after the first ten thousand (the list is never held).
+func TestListReaderStreams(t *testing.T) {
+	const entries = 1_000_000
+	pr, pw := io.Pipe()
+	go func() {
+		w := bufio.NewWriter(pw)
+		for i := range entries {
+			fmt.Fprintf(w, "http://127.0.0.1:8080/%d\n  out=f%d\n", i, i)
+		}
+		w.Flush()
+		pw.Close()
+	}()
+	r := newListReader(pr)
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	var early uint64
+	for i := 0; ; i++ {
+		if i == 10_000 {
+			early = heap()
+		}
+		if _, err := r.next(); err == io.EOF {
+			if i != entries {
+				t.Fatalf("read %d entries; want %d", i, entries)
+			}
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if late := heap(); late > early+1<<20 {
+		t.Errorf("heap %d bytes after a million entries, %d after ten thousand: the list is being kept", late, early)
+	}
+}
+
+func TestFileLimit(t *testing.T) {
+	r := runIn(t, t.TempDir(), "sh", "-c", `ulimit -n 64 && exec "$0" "$@"`, binary, "-n", "100", "-o", "f", "http://127.0.0.1:1/x")
+	want := "rangedl: -n 100 needs 116 open files, and the limit is 64 (ulimit -n)\n"
+	if r.code != exitUsage || r.stderr != want {
+		t.Errorf("exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitUsage, want)
 	}
 }

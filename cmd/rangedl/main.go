@@ -147,7 +147,10 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "rangedl", loop.Version)
 		return exitOK
 	}
-	raiseFileLimit()
+	if err := raiseFileLimit(opt.conns); err != nil {
+		fmt.Fprintf(stderr, "rangedl: %v\n", err)
+		return exitUsage
+	}
 	say := func(format string, a ...any) {
 		if !opt.quiet {
 			fmt.Fprintf(stderr, "rangedl: "+format+"\n", a...)
