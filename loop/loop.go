@@ -979,7 +979,7 @@ func (l *Loop) shutdown() {
 		// Made by us, nothing in it: leave no empty file (or record of it) behind. The names
 		// go while the lock is still held, so no other rangedl can open them in between.
 		os.Remove(l.job.Output)
-		removeControl(l.job.Output)
+		reorder.RemoveControl(l.job.Output + ControlSuffix)
 		if l.out != nil {
 			l.out.discard()
 		} else {

@@ -174,7 +174,7 @@ func (l *Loop) prepareFile() *Error {
 		// Nothing here could be resumed; an old record (of an --overwrite, or a -c that
 		// found nothing to keep) must not outlive the truncation below. The file is still
 		// synced as it goes, and at the end: "saved" means on disk, record or not.
-		if err := removeControl(l.job.Output); err != nil {
+		if err := reorder.RemoveControl(l.job.Output + ControlSuffix); err != nil {
 			return errorf(KindIO, err, "cannot remove %s", l.job.Output+ControlSuffix)
 		}
 		if err := l.out.keepJournal("", reorder.Control{}, &l.job, l.now); err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/rangedl/rangedl/httpparse"
 	"github.com/rangedl/rangedl/reorder"
@@ -153,30 +152,6 @@ func openOutput(job *Job) (f *os.File, created bool, from resumePoint, err error
 	}
 	from.ctl = ctl
 	return f, false, from, nil
-}
-
-// removeControl removes output's control file (and its reserve), durably: a record must not
-// outlive the data it describes.
-func removeControl(output string) error {
-	path := output + ControlSuffix
-	err := os.Remove(path)
-	os.Remove(path + ".tmp")
-	os.Remove(path + reorder.ReserveSuffix)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, unix.EINVAL) {
-		return err
-	}
-	return nil
 }
 
 // lock takes an exclusive advisory lock on f without waiting. It is released when f is

@@ -74,8 +74,7 @@ func (s *tlsConn) abandon() {
 
 // memTransport is the net.Conn under a tls.Conn: ciphertext in, ciphertext out.
 type memTransport struct {
-	in  []byte // received, not yet read by crypto/tls; may alias the loop's read buffer (see keep)
-	own []byte // memory for in when it must outlive the read buffer
+	in  []byte // received, not yet read by crypto/tls; aliases the loop's read buffer (see readTLS)
 	out []byte // written by crypto/tls, not yet sent
 
 	// During the handshake: suspends the coroutine until more input arrives.
@@ -112,16 +111,6 @@ func (t *memTransport) Read(p []byte) (int, error) {
 func (t *memTransport) Write(p []byte) (int, error) {
 	t.out = append(t.out, p...)
 	return len(p), nil
-}
-
-// keep copies input that crypto/tls has not read yet out of the loop's read buffer, which the
-// next read overwrites. (Reads go on until "would block", so this is rare: only input that
-// arrived with the end of the handshake.)
-func (t *memTransport) keep() {
-	if len(t.in) > 0 {
-		t.own = append(t.own[:0], t.in...)
-		t.in = t.own
-	}
 }
 
 func (t *memTransport) Close() error                     { return nil }
@@ -250,9 +239,12 @@ func (l *Loop) readTLS(c *conn, b []byte) {
 	} else {
 		l.decrypt(c)
 	}
-	if l.conns[c.fd] == c {
-		c.tls.t.keep()
+	// in aliases the read buffer, which the next read overwrites. Nothing is left in it: the
+	// handshake yields only when it is empty, and decrypt reads until it would block.
+	if l.conns[c.fd] == c && len(c.tls.t.in) > 0 {
+		panic("BUG: loop: TLS input left unread in the shared read buffer")
 	}
+	c.tls.t.in = nil
 }
 
 // decrypt reads plaintext until crypto/tls would block, feeding it to the parser, then sends

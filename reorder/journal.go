@@ -276,11 +276,29 @@ const ReserveSuffix = ".reserve"
 
 // removeTemporary removes the temporary and reserve files.
 func (j *Journal) removeTemporary() {
-	if j.path == "" {
-		return
+	if j.path != "" {
+		removeTemporary(j.path)
 	}
-	os.Remove(j.path + ".tmp")
-	os.Remove(j.path + ReserveSuffix)
+}
+
+func removeTemporary(path string) {
+	os.Remove(path + ".tmp")
+	os.Remove(path + ReserveSuffix)
+}
+
+// RemoveControl removes the control file at path, with its temporary and reserve files, and
+// makes the removal durable: a record must not outlive the data it describes. A missing
+// control file is not an error.
+func RemoveControl(path string) error {
+	err := os.Remove(path)
+	removeTemporary(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
 }
 
 // syncDir makes the entries of a directory (a rename, a removal) durable.
