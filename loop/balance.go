@@ -92,7 +92,7 @@ func (l *Loop) sample() {
 	l.lastSample = l.now
 	for _, c := range l.conns {
 		switch {
-		case c == nil:
+		case c.owner != l:
 		case !c.active():
 			c.tick, c.got = 0, 0
 		case c.state == body:
@@ -115,7 +115,7 @@ func (l *Loop) sample() {
 func (l *Loop) median() (float64, int) {
 	l.rates = l.rates[:0]
 	for _, c := range l.conns {
-		if c != nil && c.active() {
+		if c.owner == l && c.active() {
 			if r := c.rate(judgeTicks); r >= 0 {
 				l.rates = append(l.rates, r)
 			}
@@ -134,7 +134,7 @@ func (l *Loop) median() (float64, int) {
 func (l *Loop) steal(c *conn) bool {
 	var v *conn
 	for _, o := range l.conns {
-		if o != nil && o != c && o.active() && o.dup == nil && (v == nil || o.remaining() > v.remaining()) {
+		if o.owner == l && o != c && o.active() && o.dup == nil && (v == nil || o.remaining() > v.remaining()) {
 			v = o
 		}
 	}
@@ -163,7 +163,7 @@ func (l *Loop) duplicate(c *conn) bool {
 	var v *conn
 	var worst time.Duration
 	for _, o := range l.conns {
-		if o == nil || o == c || !o.active() || o.dup != nil || o.remaining() <= 0 {
+		if o.owner != l || o == c || !o.active() || o.dup != nil || o.remaining() <= 0 {
 			continue
 		}
 		if eta, ok := o.eta(l.now); ok && eta > worst {
@@ -190,7 +190,7 @@ func (l *Loop) evict() {
 		return
 	}
 	for _, c := range l.conns {
-		if c == nil || !c.active() || c.dup != nil {
+		if c.owner != l || !c.active() || c.dup != nil {
 			continue
 		}
 		r := c.rate(judgeTicks)
@@ -212,7 +212,7 @@ func (l *Loop) superseded(c *conn) {
 		return
 	}
 	c.dup, d.dup = nil, nil
-	if l.conns[d.fd] == d && d.remaining() > 0 && l.have.Contains(reorder.Range{Start: d.off, End: d.piece.end}) {
+	if d.owner == l && d.remaining() > 0 && l.have.Contains(reorder.Range{Start: d.off, End: d.piece.end}) {
 		l.trace.event("lost", d, c, piece{start: d.off, end: d.piece.end}, 0)
 		l.close(d)
 	}

@@ -20,14 +20,21 @@ func fakeConn(id int, p piece, off int64, rate float64) *conn {
 }
 
 func loopWith(conns ...*conn) *Loop {
-	l := &Loop{job: Job{Connections: len(conns)}}
-	for _, c := range conns {
-		for c.fd >= len(l.conns) {
-			l.conns = append(l.conns, nil)
-		}
-		l.conns[c.fd] = c
-	}
+	l := &Loop{job: Job{Connections: len(conns)}, r: &Reactor{}, host: &host{}}
+	l.with(conns...)
 	return l
+}
+
+// with makes conns l's connections, entered in its reactor's descriptor table.
+func (l *Loop) with(conns ...*conn) {
+	for _, c := range conns {
+		c.owner, c.host = l, l.host
+		for c.fd >= len(l.r.fds) {
+			l.r.fds = append(l.r.fds, nil)
+		}
+		l.r.fds[c.fd] = c
+		l.conns = append(l.conns, c)
+	}
 }
 
 func TestPartialSlot(t *testing.T) {
@@ -35,9 +42,9 @@ func TestPartialSlot(t *testing.T) {
 	l.now = time.Now()
 	l.lastSample = l.now.Add(-housekeepingEvery)
 	c := &conn{state: body, bodyStart: l.now.Add(-housekeepingEvery * 3 / 4), got: 3 << 20}
-	young := &conn{state: body, bodyStart: l.now.Add(-housekeepingEvery / 4), got: 1 << 20} // a quarter of a slot
-	head := &conn{state: head, tick: 2, ticks: [rateTicks]int64{1 << 20, 1 << 20}}
-	l.conns = []*conn{c, young, head}
+	young := &conn{fd: 1, state: body, bodyStart: l.now.Add(-housekeepingEvery / 4), got: 1 << 20} // a quarter of a slot
+	head := &conn{fd: 2, state: head, tick: 2, ticks: [rateTicks]int64{1 << 20, 1 << 20}}
+	l.with(c, young, head)
 	l.sample()
 	// 3 MiB in three quarters of a slot is 4 MiB per slot.
 	if got, want := c.rate(1), float64(4<<20)/housekeepingEvery.Seconds(); got != want {
@@ -56,7 +63,7 @@ func TestRateWindow(t *testing.T) {
 	l.now = time.Now()
 	l.lastSample = l.now.Add(-housekeepingEvery)
 	c := &conn{state: body, bodyStart: l.now.Add(-time.Second)}
-	l.conns = []*conn{c}
+	l.with(c)
 	perTick := func(n int64) float64 { return float64(n) / housekeepingEvery.Seconds() }
 	for i := range rateTicks {
 		if c.rate(rateTicks) != -1 {
@@ -94,7 +101,7 @@ func TestStealProportional(t *testing.T) {
 		fakeConn(3, piece{start: 9 << 20, end: 10 << 20}, 10<<20-1000, 8<<20)}
 	l := loopWith(peers...)
 	thief := &conn{fd: 4, id: 4, state: idle}
-	l.conns = append(l.conns, thief)
+	l.with(thief)
 	if !l.steal(thief) {
 		t.Fatal("no steal from a 7 MiB straggler")
 	}
@@ -113,7 +120,7 @@ func TestStealProportional(t *testing.T) {
 func TestStealTooSmall(t *testing.T) {
 	l := loopWith(fakeConn(1, piece{start: 0, end: 100 << 10}, 0, -1))
 	thief := &conn{fd: 2, id: 2, state: idle}
-	l.conns = append(l.conns, thief)
+	l.with(thief)
 	if l.steal(thief) {
 		t.Fatalf("stole %+v from a 100 KiB range; want no split below 2×%d", thief.piece, stealMin)
 	}
@@ -121,8 +128,8 @@ func TestStealTooSmall(t *testing.T) {
 	if l.duplicate(thief) {
 		t.Fatal("duplicated a range whose rate is not known yet")
 	}
-	l.conns[1].tick = rateTicks // rate 0: stalled
-	if !l.duplicate(thief) || thief.piece != (piece{start: 0, end: 100 << 10}) || thief.dup != l.conns[1] || l.conns[1].dup != thief {
+	l.conns[0].tick = rateTicks // rate 0: stalled
+	if !l.duplicate(thief) || thief.piece != (piece{start: 0, end: 100 << 10}) || thief.dup != l.conns[0] || l.conns[0].dup != thief {
 		t.Fatalf("duplicate: thief %+v dup %v; want a linked copy of [0,100K)", thief.piece, thief.dup)
 	}
 }
@@ -150,9 +157,9 @@ func TestEvictStraggler(t *testing.T) {
 		realFD(t, p, fakeConn(2, piece{start: 8 << 20, end: 16 << 20}, 9<<20, 8<<20)),
 		realFD(t, p, fakeConn(3, piece{start: 16 << 20, end: 24 << 20}, 17<<20, 8<<20)),
 		realFD(t, p, fakeConn(4, piece{start: 24 << 20, end: 32 << 20}, 25<<20, 8<<20)))
-	l.now, l.poll, l.stats, l.live = now, p, new(Stats), 4
+	l.now, l.r.poll, l.stats, l.live = now, p, new(Stats), 4
 	l.evict()
-	if l.conns[slow.fd] != nil || l.evictions != 1 || l.live != 3 {
+	if slow.owner != nil || l.evictions != 1 || l.live != 3 {
 		t.Fatalf("straggler still open (evictions %d, live %d)", l.evictions, l.live)
 	}
 	got, ok := l.sched.take(now, true)

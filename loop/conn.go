@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -34,8 +35,11 @@ func (s connState) String() string {
 // conn is one HTTP/1.1 connection. Only the loop goroutine touches it.
 type conn struct {
 	fd      int
-	id      int // 1-based, in opening order, for messages
-	addr    int // index in Job.Addrs
+	id      int            // 1-based, in opening order, for messages
+	addr    int            // index in Job.Addrs
+	to      netip.AddrPort // where it is connected (to a parked connection's next owner)
+	owner   *Loop          // the download it works for; nil once closed, or while parked
+	host    *host          // the server it goes to (through the proxy, if one)
 	state   connState
 	armed   events    // interest currently registered with the poller
 	paused  bool      // not reading: the stream writer is behind (back-pressure)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -30,15 +31,17 @@ const housekeepingEvery = 250 * time.Millisecond
 // holdStall is the stall timeout of the connection a full stream buffer waits for.
 const holdStall = 2 * time.Second
 
-// Loop runs one download on the goroutine that calls Run. Nothing in it is safe for use from
-// other goroutines except Stop.
+// Loop is one download, driven by its reactor's goroutine (see Reactor). Nothing in it is safe
+// for use from other goroutines except Run, once, and Stop.
 type Loop struct {
-	job   Job
-	poll  *poller
-	evs   []event
-	conns []*conn // fd table: conns[fd] is the connection on fd, nil when none
-	rbuf  []byte
-	pbuf  []byte // https: decrypted bytes, one TLS record at a time
+	job     Job
+	r       *Reactor
+	own     bool    // r is this download's own reactor, which Run drives
+	host    *host   // the server, shared with the reactor's other downloads from it
+	conns   []*conn // this download's connections; closed ones (owner no longer l) until tidy
+	ended   bool    // finish has run: res and err are final
+	res     Result
+	settled chan struct{} // closed when the download has ended (a shared reactor's)
 
 	live       int // open connections
 	connecting int // of which still connecting (they have no piece yet)
@@ -76,13 +79,19 @@ type Loop struct {
 	connectAfter  time.Time // no new connection before this (after failed connects)
 	noticed       bool      // the single-stream notice was given
 
-	start, now, nextChores time.Time
-	stopping               atomic.Bool
-	stats                  *Stats
+	start, now time.Time
+	stopping   atomic.Bool
+	stats      *Stats
 }
 
-// New prepares a download. It opens the poller but no connection: Run does that.
+// New prepares a download with a reactor of its own. It opens the output and the poller but no
+// connection: Run does that.
 func New(job Job) (*Loop, error) {
+	return newLoop(job, nil, true)
+}
+
+// newLoop prepares a download in r, or in a reactor of its own when own is set.
+func newLoop(job Job, r *Reactor, own bool) (*Loop, error) {
 	if len(job.Addrs) == 0 {
 		return nil, errors.New("loop: no address to connect to")
 	}
@@ -131,25 +140,26 @@ func New(job Job) (*Loop, error) {
 			return nil, err
 		}
 	}
-	p, err := newPoller()
-	if err != nil {
-		if file != nil {
-			file.Close()
-			if created {
-				os.Remove(job.Output)
+	if own {
+		var err error
+		if r, err = NewReactor(0); err != nil {
+			if file != nil {
+				file.Close()
+				if created {
+					os.Remove(job.Output)
+				}
 			}
+			return nil, err
 		}
-		return nil, errorf(KindIO, err, "event loop")
 	}
 	l := &Loop{
 		file:    file,
 		created: created,
 		from:    from,
 		job:     job,
-		poll:    p,
-		evs:     make([]event, 128),
-		rbuf:    make([]byte, readBufSize),
-		pbuf:    make([]byte, tlsRecordSize),
+		r:       r,
+		own:     own,
+		settled: make(chan struct{}),
 		target:  1,
 		sched:   sched{total: -1, maxPiece: job.PieceSize, conns: job.Connections},
 		stats:   job.Stats,
@@ -214,47 +224,42 @@ func interleave(addrs []netip.AddrPort) []netip.AddrPort {
 	return out
 }
 
-// Stop asks a running loop to end: connections are closed, what has arrived is written, and Run
-// returns an error of KindInterrupted. It is safe to call from any goroutine, more than once.
+// Stop asks a running download to end: connections are closed, what has arrived is written,
+// and Run returns an error of KindInterrupted. It is safe to call from any goroutine, more than
+// once.
 func (l *Loop) Stop() {
 	l.stopping.Store(true)
-	l.poll.wake()
+	l.r.poll.wake()
 }
 
-// Run downloads the file and returns when it is complete or has failed.
+// Run downloads the file and returns when it is complete or has failed. A download with a
+// reactor of its own runs it on the calling goroutine; one made by Reactor.New is handed to
+// that reactor's Run, and Run here waits for its result.
 func (l *Loop) Run() (Result, error) {
-	l.start = time.Now()
-	l.now = l.start
-	l.trace = newTracer(l.job.Trace, l.start)
-	l.nextChores = l.now.Add(housekeepingEvery)
-	l.fill()
-	for !l.fin && l.err == nil {
-		n, err := l.poll.wait(l.evs, l.timeout())
-		l.now = time.Now()
-		if err != nil {
-			l.fail(errorf(KindIO, err, "event loop"))
-			break
-		}
-		for _, ev := range l.evs[:n] {
-			if ev.fd == wakeFD {
-				if l.stopping.Load() {
-					l.fail(errorf(KindInterrupted, nil, "interrupted"))
-				}
-			} else {
-				l.dispatch(ev)
-			}
-			if l.fin || l.err != nil {
-				break
-			}
-		}
-		l.throttle()
-		if !l.now.Before(l.nextChores) {
-			l.chores()
-		}
-		l.fill()
+	if l.own {
+		l.r.run(l)
+	} else {
+		l.r.hand(l)
+		<-l.settled
 	}
+	if l.err != nil {
+		return l.res, l.err
+	}
+	return l.res, nil
+}
+
+// begin starts the download's clock; the reactor calls it when the download joins it.
+func (l *Loop) begin() {
+	l.start = l.now
+	l.trace = newTracer(l.job.Trace, l.start)
+}
+
+// finish ends the download: its idle keep-alive connections are parked for the next download
+// from the server and the others closed, the output is completed or left resumable, and the
+// result is made final.
+func (l *Loop) finish() {
 	l.shutdown()
-	res := Result{Size: l.done, Elapsed: time.Since(l.start), Connections: l.peak, Ranged: l.ranged, Resumed: l.from.size()}
+	res := Result{Size: l.done, Elapsed: l.now.Sub(l.start), Connections: l.peak, Ranged: l.ranged, Resumed: l.from.size()}
 	switch {
 	case l.out != nil && l.out.journal != nil && l.out.journal.Records():
 		res.Saved = l.out.journal.Recorded()
@@ -262,31 +267,25 @@ func (l *Loop) Run() (Result, error) {
 		res.Saved = l.out.buf.Written().Size()
 	}
 	res.Resumable = l.err != nil && l.out != nil && l.out.journal != nil && l.out.journal.Records() && (l.done > 0 || !l.created)
-	if l.err != nil {
-		return res, l.err
-	}
-	return res, nil
+	l.res, l.ended = res, true
+	close(l.settled)
 }
 
-// dispatch handles one readiness event. Order matters: for a connecting socket, writable means
-// the connect has settled and SO_ERROR says how. For a connected one, reading comes first: bytes
-// that arrived before a reset or a close are still valid and still ours. kqueue may report the
-// read and write sides of one fd as two events; both land here.
-func (l *Loop) dispatch(ev event) {
-	c := l.conns[ev.fd]
-	if c == nil {
-		return // closed earlier in this batch (new descriptors are made only by fill, after it)
-	}
+// dispatch handles one readiness event on c. Order matters: for a connecting socket, writable
+// means the connect has settled and SO_ERROR says how. For a connected one, reading comes
+// first: bytes that arrived before a reset or a close are still valid and still ours. kqueue
+// may report the read and write sides of one fd as two events; both land here.
+func (l *Loop) dispatch(c *conn, ev events) {
 	if c.state == connecting {
-		if ev.ev&(evWrite|evError) != 0 {
+		if ev&(evWrite|evError) != 0 {
 			l.connected(c)
 		}
 		return
 	}
-	if ev.ev&(evRead|evError) != 0 {
+	if ev&(evRead|evError) != 0 {
 		l.read(c)
 	}
-	if ev.ev&evWrite == 0 || l.conns[ev.fd] != c {
+	if ev&evWrite == 0 || c.owner != l {
 		return
 	}
 	switch {
@@ -303,8 +302,9 @@ func (l *Loop) fill() {
 	if l.fin || l.err != nil {
 		return
 	}
+	l.conns = slices.DeleteFunc(l.conns, func(c *conn) bool { return c.owner != l })
 	for _, c := range l.conns {
-		if c != nil && c.state == idle {
+		if c.owner == l && c.state == idle {
 			l.assign(c)
 		}
 	}
@@ -314,7 +314,7 @@ func (l *Loop) fill() {
 		// piece, back to the queue) so that the missing piece can be fetched.
 		var far *conn
 		for _, c := range l.conns {
-			if c != nil && (far == nil || c.piece.start > far.piece.start) {
+			if c.owner == l && (far == nil || c.piece.start > far.piece.start) {
 				far = c
 			}
 		}
@@ -322,14 +322,45 @@ func (l *Loop) fill() {
 		l.release(far, false, 0)
 	}
 	if !l.everConnected {
-		l.race()
+		if l.live > 0 || !l.adopt() {
+			l.race()
+		}
 		return
 	}
 	for l.live < l.target && l.sched.ready(l.now, l.connecting+1, !l.holding()) && !l.now.Before(l.connectAfter) {
-		if !l.open() {
+		if l.adopt() {
+			continue
+		}
+		if !l.host.room(l.now) || !l.open() {
 			return
 		}
 	}
+}
+
+// adopt puts a keep-alive connection that another download from the server has parked to
+// work for this one: no connect, no handshake. It reports false when none is parked.
+func (l *Loop) adopt() bool {
+	c := l.host.adopt(l)
+	if c == nil {
+		return false
+	}
+	if !l.everConnected {
+		if i := slices.Index(l.job.Addrs, c.to); i >= 0 {
+			l.addr = i // where new connections go too
+		}
+		l.everConnected = true
+	}
+	l.opened++
+	c.id, c.since, c.reused = l.opened, l.now, true
+	c.tick, c.got = 0, 0
+	l.conns = append(l.conns, c)
+	l.live++
+	l.peak = max(l.peak, l.live)
+	l.stats.Conns.Store(int64(l.live))
+	l.trace.open(c, c.to)
+	l.trace.note("adopt", c, 0, 0, "a keep-alive connection another download parked")
+	l.assign(c)
+	return true
 }
 
 // attemptDelay is how long a connect attempt has before the next address is tried beside it
@@ -342,7 +373,7 @@ const attemptDelay = 250 * time.Millisecond
 // the first to connect decides the address every later connection uses. (New interleaves the
 // address families, so a dead IPv6 path costs 250 ms, not a connect timeout.)
 func (l *Loop) race() {
-	for l.nextAddr < len(l.job.Addrs) && (l.connecting == 0 || l.now.Sub(l.lastAttempt) >= attemptDelay) && l.err == nil {
+	for l.nextAddr < len(l.job.Addrs) && (l.connecting == 0 || l.now.Sub(l.lastAttempt) >= attemptDelay) && l.err == nil && l.host.room(l.now) {
 		l.addr, l.lastAttempt = l.nextAddr, l.now
 		l.nextAddr++
 		l.open()
@@ -361,7 +392,7 @@ func (l *Loop) holding() bool {
 // allPaused reports whether every open connection is paused by back-pressure.
 func (l *Loop) allPaused() bool {
 	for _, c := range l.conns {
-		if c != nil && !c.paused {
+		if c.owner == l && !c.paused {
 			return false
 		}
 	}
@@ -370,27 +401,26 @@ func (l *Loop) allPaused() bool {
 
 // open starts one connection; false when it could not even start (the failure is handled).
 func (l *Loop) open() bool {
-	fd, err := dial(l.job.Addrs[l.addr])
+	to := l.job.Addrs[l.addr]
+	fd, err := dial(to)
 	if err != nil {
 		l.connectFailed(l.addr, err)
 		return false
 	}
-	if err := l.poll.add(fd, evWrite); err != nil {
+	c := &conn{fd: fd, id: l.opened + 1, addr: l.addr, to: to, owner: l, host: l.host, state: connecting, since: l.now, started: l.now}
+	if err := l.r.add(c, evWrite); err != nil {
 		unix.Close(fd)
 		l.fail(errorf(KindIO, err, "event loop"))
 		return false
 	}
 	l.opened++
-	c := &conn{fd: fd, id: l.opened, addr: l.addr, state: connecting, armed: evWrite, since: l.now, started: l.now}
-	for fd >= len(l.conns) {
-		l.conns = append(l.conns, nil)
-	}
-	l.conns[fd] = c
+	l.host.open++
+	l.conns = append(l.conns, c)
 	l.live++
 	l.connecting++
 	l.peak = max(l.peak, l.live)
 	l.stats.Conns.Store(int64(l.live))
-	l.trace.open(c, l.job.Addrs[l.addr])
+	l.trace.open(c, to)
 	return true
 }
 
@@ -455,13 +485,14 @@ func (l *Loop) ready(c *conn) {
 		// would only hold a slot, and their timeouts would count against the server).
 		l.addr = c.addr
 		for _, o := range l.conns {
-			if o != nil && o != c && o.settingUp() {
+			if o.owner == l && o != c && o.settingUp() {
 				l.trace.note("close", o, 0, 0, "another address connected first")
 				l.close(o)
 			}
 		}
 	}
 	l.everConnected, l.connectFails = true, 0
+	l.host.worked()
 	c.since = l.now
 	l.trace.event("connected", c, nil, piece{}, 0)
 	l.assign(c)
@@ -473,10 +504,18 @@ func (l *Loop) ready(c *conn) {
 func (l *Loop) connectFailed(addr int, err error) {
 	l.connectFails++
 	if !l.everConnected {
-		if l.nextAddr < len(l.job.Addrs) || l.connecting > 0 {
-			return // race tries the next address, or another attempt may still work
+		switch {
+		case l.nextAddr < len(l.job.Addrs) || l.connecting > 0:
+			// race tries the next address, or another attempt may still work
+		case l.host.ever && l.connectFails <= l.job.MaxRetries:
+			// The server has taken connections (from this download's neighbours): it is
+			// busy, not gone. The race starts again after the server's backoff.
+			l.host.refused(l.now, 0)
+			l.nextAddr = 0
+			l.trace.note("backoff", nil, int64(l.connectFails), 0, "connect failed: "+err.Error())
+		default:
+			l.fail(errorf(KindNetwork, err, "cannot connect to %s", l.dialName()))
 		}
-		l.fail(errorf(KindNetwork, err, "cannot connect to %s", l.dialName()))
 		return
 	}
 	if l.live == 0 && l.connectFails > l.job.MaxRetries {
@@ -486,6 +525,7 @@ func (l *Loop) connectFailed(addr int, err error) {
 	l.target = max(1, l.live)
 	l.connectAfter = l.now.Add(backoff(l.connectFails))
 	l.trouble = l.now
+	l.host.refused(l.now, 0)
 	l.trace.note("target", nil, int64(l.target), 0, "connect failed: "+err.Error())
 }
 
@@ -539,7 +579,7 @@ func (l *Loop) send(c *conn) {
 // read does one read per readiness event (the level-triggered budget) and parses it at once.
 func (l *Loop) read(c *conn) {
 	for {
-		n, err := unix.Read(c.fd, l.rbuf)
+		n, err := unix.Read(c.fd, l.r.rbuf)
 		switch {
 		case err == unix.EINTR:
 			continue
@@ -550,11 +590,11 @@ func (l *Loop) read(c *conn) {
 			l.eof(c)
 		case c.tls != nil:
 			c.since = l.now
-			l.readTLS(c, l.rbuf[:n])
+			l.readTLS(c, l.r.rbuf[:n])
 		default:
 			c.since = l.now
 			c.seen += n
-			l.feed(c, l.rbuf[:n])
+			l.feed(c, l.r.rbuf[:n])
 		}
 		return
 	}
@@ -563,7 +603,7 @@ func (l *Loop) read(c *conn) {
 // feed runs bytes from the socket through the parser: head, then body, then (keep-alive) the
 // next request. A response is validated before one byte of its body is written.
 func (l *Loop) feed(c *conn, b []byte) {
-	for len(b) > 0 && l.conns[c.fd] == c && l.err == nil {
+	for len(b) > 0 && c.owner == l && l.err == nil {
 		switch c.state {
 		case tunneling:
 			n, err := c.p.Head(b)
@@ -707,14 +747,14 @@ func (l *Loop) responseDone(c *conn) {
 	}
 	c.reused = true
 	l.pieceDone(c)
-	if l.fin {
-		return
-	}
-	if !c.p.Resp.KeepAlive {
+	switch {
+	case !c.p.Resp.KeepAlive:
 		l.close(c) // fill opens a fresh one if there is work left
-		return
+	case l.fin:
+		c.state = idle // parked for the next download from the server (finish)
+	default:
+		l.assign(c)
 	}
-	l.assign(c)
 }
 
 // eof handles the server closing the connection.
@@ -739,7 +779,7 @@ func (l *Loop) eof(c *conn) {
 			return
 		}
 		l.responseDone(c)
-		if l.conns[c.fd] == c {
+		if c.owner == l {
 			l.close(c)
 		}
 	default:
@@ -814,7 +854,7 @@ func (c *conn) unfinished() piece {
 // covered reports whether the other copy of a duplicated range will bring what c has not.
 func (l *Loop) covered(c *conn) bool {
 	d := c.dup
-	return d != nil && l.conns[d.fd] == d && d.piece.end >= c.piece.end
+	return d != nil && d.owner == l && d.piece.end >= c.piece.end
 }
 
 // release closes c and gives its unfinished part back to the queue, unless the other copy of a
@@ -842,19 +882,14 @@ func rangeText(p piece) string {
 
 // close forgets a connection and closes its socket.
 func (l *Loop) close(c *conn) {
-	if l.conns[c.fd] != c {
+	if c.owner != l {
 		return
 	}
-	l.poll.del(c.fd)
-	unix.Close(c.fd)
-	l.conns[c.fd] = nil
 	l.live--
 	if c.settingUp() {
 		l.connecting--
 	}
-	if c.tls != nil {
-		c.tls.abandon()
-	}
+	l.r.drop(c)
 	l.stats.Conns.Store(int64(l.live))
 }
 
@@ -863,7 +898,7 @@ func (l *Loop) arm(c *conn, ev events) {
 	if c.armed == ev {
 		return
 	}
-	if err := l.poll.mod(c.fd, ev); err != nil {
+	if err := l.r.poll.mod(c.fd, ev); err != nil {
 		l.fail(errorf(KindIO, err, "event loop"))
 		return
 	}
@@ -889,7 +924,7 @@ func (l *Loop) throttle() {
 	}
 	cur := l.out.buf.Cursor()
 	for _, c := range l.conns {
-		if c == nil || (c.state != head && c.state != body) {
+		if c.owner != l || (c.state != head && c.state != body) {
 			continue
 		}
 		pause := full && c.piece.start > cur
@@ -908,7 +943,6 @@ func (l *Loop) throttle() {
 
 // chores samples throughput, evicts a straggler, and checks timeouts.
 func (l *Loop) chores() {
-	l.nextChores = l.now.Add(housekeepingEvery)
 	if l.out != nil {
 		if err := l.out.checkpoint(l.now); err != nil {
 			l.fail(errorf(KindIO, err, "recording the progress of %s", l.job.Output))
@@ -920,7 +954,7 @@ func (l *Loop) chores() {
 		l.recover()
 	}
 	for _, c := range l.conns {
-		if c == nil || l.err != nil {
+		if c.owner != l || l.err != nil {
 			continue
 		}
 		idleFor := l.now.Sub(c.since)
@@ -943,9 +977,10 @@ func (l *Loop) chores() {
 	}
 }
 
-// timeout is how long the poller may sleep: until the next chores or the next retry.
-func (l *Loop) timeout() time.Duration {
-	next := l.nextChores
+// wakeAt is when the download next has something to do without an event: a retry due, a
+// backoff over, the next attempt of the race. It is at most one housekeeping tick away.
+func (l *Loop) wakeAt() time.Time {
+	next := l.now.Add(housekeepingEvery)
 	if t := l.sched.wake(); t.After(l.now) && t.Before(next) {
 		next = t // a retry already due waits for a free connection, whose freeing wakes us
 	}
@@ -955,7 +990,10 @@ func (l *Loop) timeout() time.Duration {
 	if t := l.lastAttempt.Add(attemptDelay); !l.everConnected && l.nextAddr < len(l.job.Addrs) && t.Before(next) {
 		next = t // the next attempt of the race
 	}
-	return max(time.Until(next), 0)
+	if t := l.host.after; t.After(l.now) && t.Before(next) {
+		next = t // the server's backoff
+	}
+	return next
 }
 
 // fail records the first fatal error; the loop stops after the current event.
@@ -970,10 +1008,17 @@ func (l *Loop) fail(e *Error) {
 // nothing was written to it.
 func (l *Loop) shutdown() {
 	for _, c := range l.conns {
-		if c != nil {
+		switch {
+		case c.owner != l:
+		case l.fin && l.err == nil && c.state == idle && !c.paused:
+			l.arm(c, evRead) // the server closing it is noticed, and it is closed
+			l.live--
+			l.host.park(c, l.now)
+		default:
 			l.close(c)
 		}
 	}
+	l.stats.Conns.Store(0)
 	switch {
 	case l.err != nil && l.done == 0 && l.created:
 		// Made by us, nothing in it: leave no empty file (or record of it) behind. The names
@@ -996,7 +1041,6 @@ func (l *Loop) shutdown() {
 	if err := l.trace.flush(); err != nil {
 		l.job.Notice("writing the trace: " + err.Error())
 	}
-	l.poll.close()
 }
 
 // sameValidator reports whether a validator of a later response agrees with the first one's:

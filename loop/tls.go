@@ -177,7 +177,7 @@ func (l *Loop) handshake(c *conn) {
 		return
 	}
 	l.ready(c)
-	if l.conns[c.fd] == c {
+	if c.owner == l {
 		l.decrypt(c) // input that came with the end of the handshake (a TLS 1.3 session ticket)
 	}
 }
@@ -227,7 +227,7 @@ func (l *Loop) flushTLS(c *conn) bool {
 		ev |= evWrite
 	}
 	l.arm(c, ev)
-	return l.conns[c.fd] == c
+	return c.owner == l
 }
 
 // readTLS takes ciphertext read from c's socket: into the handshake while it runs, else
@@ -241,7 +241,7 @@ func (l *Loop) readTLS(c *conn, b []byte) {
 	}
 	// in aliases the read buffer, which the next read overwrites. Nothing is left in it: the
 	// handshake yields only when it is empty, and decrypt reads until it would block.
-	if l.conns[c.fd] == c && len(c.tls.t.in) > 0 {
+	if c.owner == l && len(c.tls.t.in) > 0 {
 		panic("BUG: loop: TLS input left unread in the shared read buffer")
 	}
 	c.tls.t.in = nil
@@ -250,25 +250,25 @@ func (l *Loop) readTLS(c *conn, b []byte) {
 // decrypt reads plaintext until crypto/tls would block, feeding it to the parser, then sends
 // whatever crypto/tls wrote meanwhile (a KeyUpdate answer).
 func (l *Loop) decrypt(c *conn) {
-	for l.conns[c.fd] == c {
-		n, err := c.tls.tc.Read(l.pbuf)
+	for c.owner == l {
+		n, err := c.tls.tc.Read(l.r.pbuf)
 		if n > 0 {
 			c.seen += n
-			l.feed(c, l.pbuf[:n])
+			l.feed(c, l.r.pbuf[:n])
 		}
 		switch {
 		case err == nil:
 			continue
 		case errors.Is(err, errWouldBlock):
-			if l.conns[c.fd] == c && len(c.tls.t.out) > 0 {
+			if c.owner == l && len(c.tls.t.out) > 0 {
 				l.flushTLS(c)
 			}
 		case errors.Is(err, io.EOF): // close_notify
-			if l.conns[c.fd] == c {
+			if c.owner == l {
 				l.eof(c)
 			}
 		default:
-			if l.conns[c.fd] == c {
+			if c.owner == l {
 				l.lost(c, err)
 			}
 		}

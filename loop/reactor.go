@@ -1,0 +1,369 @@
+package loop
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// A Reactor is the event loop that downloads run in: the poller, the table of descriptors,
+// the read buffers, and the servers they talk to. One goroutine runs it; every download in it
+// (a Loop) is driven from that goroutine, so a list of files shares one loop, and a keep-alive
+// connection one download no longer needs serves the next download from the same server
+// without a new handshake.
+//
+// A Loop made by New has a reactor of its own, which its Run drives on the calling goroutine.
+// Loops made by Reactor.New share the reactor: Reactor.Run drives them all, and each Loop's Run
+// only hands the download over and waits for its result.
+type Reactor struct {
+	poll *poller
+	evs  []event
+	fds  []*conn // fds[fd] is the connection on fd, nil when none
+	rbuf []byte
+	pbuf []byte // https: decrypted bytes, one TLS record at a time
+
+	now        time.Time
+	nextChores time.Time
+	running    []*Loop          // downloads under way, oldest first
+	hosts      map[string]*host // servers in use, by hostKey
+	maxPerHost int              // connections to one server at once, by all downloads; 0: no limit
+
+	mu       sync.Mutex
+	incoming []*Loop // handed over by Run on other goroutines, started by the loop
+	closed   bool    // Close was called: no more downloads will come
+	stopping atomic.Bool
+}
+
+// poolIdle is how long a parked keep-alive connection waits for a download that wants it.
+// Servers close idle connections after a while (nginx: 75 s); ours go well before.
+const poolIdle = 15 * time.Second
+
+// NewReactor opens a reactor whose downloads open at most maxPerHost connections to one server
+// at once (0: no limit beyond each download's Job.Connections).
+func NewReactor(maxPerHost int) (*Reactor, error) {
+	p, err := newPoller()
+	if err != nil {
+		return nil, errorf(KindIO, err, "event loop")
+	}
+	return &Reactor{
+		poll:       p,
+		evs:        make([]event, 128),
+		rbuf:       make([]byte, readBufSize),
+		pbuf:       make([]byte, tlsRecordSize),
+		hosts:      make(map[string]*host),
+		maxPerHost: maxPerHost,
+	}, nil
+}
+
+// New prepares a download that runs in r: its Run hands it to r.Run, which must be running (on
+// another goroutine), and waits for the result.
+func (r *Reactor) New(job Job) (*Loop, error) {
+	return newLoop(job, r, false)
+}
+
+// Run drives the reactor's downloads until Close was called and none is left, and then closes
+// the reactor. Call it once, on a goroutine of its own.
+func (r *Reactor) Run() {
+	r.run(nil)
+}
+
+// Close says that no more downloads will come: Run returns when the last one has ended.
+func (r *Reactor) Close() {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	r.poll.wake()
+}
+
+// Stop interrupts every download of the reactor, and the ones handed to it later: each ends
+// with an error of KindInterrupted. It is safe to call from any goroutine, more than once.
+func (r *Reactor) Stop() {
+	r.stopping.Store(true)
+	r.poll.wake()
+}
+
+// hand gives l to the reactor's goroutine.
+func (r *Reactor) hand(l *Loop) {
+	r.mu.Lock()
+	r.incoming = append(r.incoming, l)
+	r.mu.Unlock()
+	r.poll.wake()
+}
+
+// run is the loop. With only set, it drives that one download and returns when it has ended
+// (the download's own reactor); otherwise it runs until Close.
+func (r *Reactor) run(only *Loop) {
+	r.now = time.Now()
+	r.nextChores = r.now.Add(housekeepingEvery)
+	if only != nil {
+		r.start(only)
+	}
+	for {
+		if only == nil && !r.admit() {
+			break
+		}
+		r.reap()
+		if only != nil && only.ended {
+			break
+		}
+		for _, l := range r.running {
+			l.fill()
+		}
+		n, err := r.poll.wait(r.evs, r.timeout())
+		r.now = time.Now()
+		for _, l := range r.running {
+			l.now = r.now
+			if err != nil {
+				l.fail(errorf(KindIO, err, "event loop"))
+			}
+		}
+		for _, ev := range r.evs[:n] {
+			if ev.fd != wakeFD {
+				r.dispatch(ev)
+			}
+		}
+		r.interrupt()
+		for _, l := range r.running {
+			l.throttle()
+		}
+		if !r.now.Before(r.nextChores) {
+			r.chores()
+		}
+	}
+	for _, h := range r.hosts {
+		for _, c := range h.idle {
+			r.drop(c)
+		}
+	}
+	r.poll.close()
+}
+
+// admit starts the downloads handed over since the last batch. It reports false when the
+// reactor is closed and has nothing left to do.
+func (r *Reactor) admit() bool {
+	r.mu.Lock()
+	in := r.incoming
+	r.incoming = nil
+	closed := r.closed
+	r.mu.Unlock()
+	for _, l := range in {
+		r.start(l)
+	}
+	return !closed || len(r.running) > 0 || len(in) > 0
+}
+
+// start puts l among the running downloads.
+func (r *Reactor) start(l *Loop) {
+	l.now = r.now
+	l.begin()
+	key := hostKey(&l.job)
+	h := r.hosts[key]
+	if h == nil {
+		h = &host{key: key, limit: r.maxPerHost}
+		r.hosts[key] = h
+	}
+	h.users++
+	l.host = h
+	r.running = append(r.running, l)
+	if r.stopping.Load() || l.stopping.Load() {
+		l.fail(errorf(KindInterrupted, nil, "interrupted"))
+	}
+}
+
+// reap ends the downloads that are complete or have failed.
+func (r *Reactor) reap() {
+	r.running = slices.DeleteFunc(r.running, func(l *Loop) bool {
+		if !l.fin && l.err == nil {
+			return false
+		}
+		l.finish()
+		h := l.host
+		if h.users--; h.users == 0 && h.open == 0 && !r.now.Before(h.after) {
+			delete(r.hosts, h.key)
+		}
+		return true
+	})
+}
+
+// interrupt fails the downloads that were asked to stop.
+func (r *Reactor) interrupt() {
+	all := r.stopping.Load()
+	for _, l := range r.running {
+		if all || l.stopping.Load() {
+			l.fail(errorf(KindInterrupted, nil, "interrupted"))
+		}
+	}
+}
+
+// dispatch hands one readiness event to the download that owns the connection. A parked
+// connection has no owner: anything happening on it (the server closing it, mostly) ends it.
+func (r *Reactor) dispatch(ev event) {
+	if ev.fd >= len(r.fds) {
+		return
+	}
+	c := r.fds[ev.fd]
+	switch {
+	case c == nil:
+		// closed earlier in this batch (new descriptors are made only by fill, after it)
+	case c.owner == nil:
+		c.host.unpark(c)
+		r.drop(c)
+	case c.owner.fin || c.owner.err != nil:
+		// the download has ended; reap closes or parks its connections
+	default:
+		c.owner.dispatch(c, ev.ev)
+	}
+}
+
+// chores runs every download's housekeeping and closes parked connections that waited too
+// long.
+func (r *Reactor) chores() {
+	r.nextChores = r.now.Add(housekeepingEvery)
+	for _, l := range r.running {
+		l.chores()
+	}
+	for _, h := range r.hosts {
+		for len(h.idle) > 0 && r.now.Sub(h.idle[0].since) > poolIdle {
+			c := h.idle[0]
+			h.unpark(c)
+			r.drop(c)
+		}
+		h.recover(r.now, r.maxPerHost)
+		if h.users == 0 && h.open == 0 && !r.now.Before(h.after) {
+			delete(r.hosts, h.key)
+		}
+	}
+}
+
+// timeout is how long the poller may sleep: until the earliest thing any download waits for.
+func (r *Reactor) timeout() time.Duration {
+	next := r.nextChores
+	for _, l := range r.running {
+		if l.fin || l.err != nil {
+			return 0
+		}
+		if t := l.wakeAt(); t.Before(next) {
+			next = t
+		}
+	}
+	return max(time.Until(next), 0)
+}
+
+// add registers a new socket for ev.
+func (r *Reactor) add(c *conn, ev events) error {
+	if err := r.poll.add(c.fd, ev); err != nil {
+		return err
+	}
+	for c.fd >= len(r.fds) {
+		r.fds = append(r.fds, nil)
+	}
+	r.fds[c.fd] = c
+	c.armed = ev
+	return nil
+}
+
+// drop closes c's socket. Its owner, if any, has let go of it already.
+func (r *Reactor) drop(c *conn) {
+	if r.fds[c.fd] != c {
+		return
+	}
+	r.poll.del(c.fd)
+	unix.Close(c.fd)
+	r.fds[c.fd] = nil
+	c.owner = nil
+	if c.host != nil {
+		c.host.open--
+	}
+	if c.tls != nil {
+		c.tls.abandon()
+	}
+}
+
+// host is what the downloads from one server share: the connections open to it, the idle
+// keep-alive ones parked for the next download, and how many it takes right now.
+//
+// A server that refuses connections, resets them or answers 503 or 429 gets fewer at once
+// (limit) and none before a backoff (after); after a quiet spell the limit grows again, one
+// connection at a time.
+type host struct {
+	key   string
+	users int       // running downloads from it
+	open  int       // connections to it, set up, working or parked
+	idle  []*conn   // parked keep-alive connections, oldest first
+	limit int       // most connections at once; 0: no limit
+	after time.Time // no new connection before this
+	fails int       // refusals since the last connection that worked
+	ever  bool      // a connection to it has worked
+	quiet time.Time // the last refusal
+}
+
+// hostKey names the server a job's connections go to: a parked connection serves only a job
+// with the same key. TLS settings are taken to be the same for one name (one configuration per
+// server name, given by the caller).
+func hostKey(j *Job) string {
+	tls := "http"
+	if j.TLS != nil {
+		tls = "https " + j.TLS.ServerName
+	}
+	return tls + " " + j.Host + " " + j.Proxy + " " + j.Tunnel
+}
+
+// room reports whether a new connection to h may open now.
+func (h *host) room(now time.Time) bool {
+	return (h.limit == 0 || h.open < h.limit) && !now.Before(h.after)
+}
+
+// park keeps c, a keep-alive connection between requests, for the next download.
+func (h *host) park(c *conn, now time.Time) {
+	c.owner, c.since = nil, now
+	h.idle = append(h.idle, c)
+}
+
+// unpark takes c out of the parked connections.
+func (h *host) unpark(c *conn) {
+	if i := slices.Index(h.idle, c); i >= 0 {
+		h.idle = slices.Delete(h.idle, i, i+1)
+	}
+}
+
+// adopt gives the most recently parked connection to l, or returns nil.
+func (h *host) adopt(l *Loop) *conn {
+	if len(h.idle) == 0 {
+		return nil
+	}
+	c := h.idle[len(h.idle)-1]
+	h.idle = h.idle[:len(h.idle)-1]
+	c.owner = l
+	return c
+}
+
+// refused notes that h refused a connection, or asked for less (503, 429): no more
+// connections than are open now (the caller has closed the one refused), and no new one
+// before the backoff, or the server's own wait, has passed.
+func (h *host) refused(now time.Time, atLeast time.Duration) {
+	h.fails++
+	h.quiet = now
+	if h.limit == 0 || h.open < h.limit {
+		h.limit = max(h.open, 1)
+	}
+	h.after = now.Add(max(backoff(h.fails), atLeast))
+}
+
+// worked notes a connection that worked.
+func (h *host) worked() {
+	h.ever, h.fails = true, 0
+}
+
+// recover raises a lowered limit by one after a quiet spell.
+func (h *host) recover(now time.Time, want int) {
+	if h.limit != want && now.Sub(h.quiet) >= quietSpell {
+		h.limit++
+		if want == 0 || h.limit > want {
+			h.limit = want
+		}
+		h.quiet = now
+	}
+}
