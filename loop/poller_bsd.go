@@ -100,13 +100,14 @@ func (p *poller) wait(out []event, timeout time.Duration) (int, error) {
 	for i := range n {
 		fd := int(raw[i].Ident)
 		if fd == p.rd {
-			p.woken.Store(false) // first: a wake() after it writes again and is not lost
+			// Drain, then clear the flag (see poller_linux.go for why not the other way).
 			var buf [64]byte
 			for {
 				if k, _ := unix.Read(p.rd, buf[:]); k <= 0 {
 					break
 				}
 			}
+			p.woken.Store(false)
 			out[i] = event{fd: wakeFD, ev: evRead}
 			continue
 		}

@@ -72,10 +72,14 @@ func (p *poller) wait(out []event, timeout time.Duration) (int, error) {
 		e := raw[i].Events
 		fd := int(raw[i].Fd)
 		if fd == p.wakefd {
-			// Clear the flag first: a wake() after it writes again and is not lost.
-			p.woken.Store(false)
+			// Drain, then clear the flag. The other order loses wake-ups: a wake() between
+			// the two would write, the read would swallow its write, and with the flag set
+			// every later wake() would skip its write too. In this order a wake() before the
+			// clear sees the flag and skips, which is safe: what it announced was queued
+			// before it, and the loop looks at the queue after this wait.
 			var buf [8]byte
 			unix.Read(p.wakefd, buf[:]) // reset the counter; EAGAIN means another drain won
+			p.woken.Store(false)
 			out[i] = event{fd: wakeFD, ev: evRead}
 			continue
 		}

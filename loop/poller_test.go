@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -123,6 +124,34 @@ func TestPollerWake(t *testing.T) {
 	}
 	if got := waitFor(t, p, 10*time.Millisecond); len(got) != 0 {
 		t.Fatalf("events %v after the wake was drained; want none", got)
+	}
+}
+
+// TestPollerWakeRace: a goroutine queues work and wakes the poller as fast as it can while the
+// loop drains the wake-ups. Every piece of work queued before a wake must be seen after a
+// wait that returns; a wake lost between the loop's drain and its clearing of the flag would
+// leave the last pieces unseen and the wait blocked (the bug that stalled lists of files).
+func TestPollerWakeRace(t *testing.T) {
+	p := newTestPoller(t)
+	const total = 200_000
+	var queued atomic.Int64
+	go func() {
+		for range total {
+			queued.Add(1)
+			p.wake()
+		}
+	}()
+	out := make([]event, 8)
+	for seen := int64(0); seen < total; {
+		n, err := p.wait(out, 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := queued.Load()
+		if n == 0 && now > seen && now == total {
+			t.Fatalf("wait timed out with %d of %d pieces of work unseen: a wake-up was lost", now-seen, total)
+		}
+		seen = now
 	}
 }
 
