@@ -34,9 +34,16 @@ type Job struct {
 	// Continue resumes Output: from its control file (Output + ControlSuffix) when there is
 	// one, else from its length; with neither file it starts afresh.
 	Continue   bool
-	Allocation Allocation    // how Output gets its size before the data arrives
-	SaveEvery  time.Duration // the control file is saved at least this often; 0: DefaultSaveEvery
-	SaveBytes  int64         // and whenever this many more bytes were written; 0: DefaultSaveBytes
+	Allocation Allocation // how Output gets its size before the data arrives
+
+	// Small marks one file of many (a list). A new file of at most SmallFile bytes that
+	// arrives whole in the first response is then written in order, over that one connection,
+	// with no control file, no preallocation and no sync of its own: its length is its
+	// progress, and the caller syncs the files of a list together at the end (SyncFiles), where
+	// a sync and two records per file would cost more than the download itself.
+	Small     bool
+	SaveEvery time.Duration // the control file is saved at least this often; 0: DefaultSaveEvery
+	SaveBytes int64         // and whenever this many more bytes were written; 0: DefaultSaveBytes
 
 	Connections int   // most connections at once (1..MaxConnections)
 	PieceSize   int64 // largest piece requested at once; 0 chooses automatically
@@ -68,6 +75,7 @@ func (j *Job) origin() string {
 const (
 	MaxConnections        = 256
 	MinPieceSize          = 1 << 20
+	SmallFile             = 1 << 20
 	DefaultConnectTimeout = 15 * time.Second
 	DefaultStallTimeout   = 30 * time.Second
 	DefaultMaxRetries     = 5

@@ -340,7 +340,7 @@ func (l *Loop) fill() {
 // adopt puts a keep-alive connection that another download from the server has parked to
 // work for this one: no connect, no handshake. It reports false when none is parked.
 func (l *Loop) adopt() bool {
-	c := l.host.adopt(l)
+	c := l.r.adopt(l)
 	if c == nil {
 		return false
 	}
@@ -352,7 +352,7 @@ func (l *Loop) adopt() bool {
 	}
 	l.opened++
 	c.id, c.since, c.reused = l.opened, l.now, true
-	c.tick, c.got = 0, 0
+	c.tick, c.got, c.dup, c.paused = 0, 0, nil, false
 	l.conns = append(l.conns, c)
 	l.live++
 	l.peak = max(l.peak, l.live)
@@ -746,6 +746,7 @@ func (l *Loop) responseDone(c *conn) {
 		return
 	}
 	c.reused = true
+	l.host.worked()
 	l.pieceDone(c)
 	switch {
 	case !c.p.Resp.KeepAlive:
@@ -773,6 +774,7 @@ func (l *Loop) eof(c *conn) {
 			return
 		}
 		l.pieceFailed(c, KindNetwork, nil, "connection closed before the response")
+		l.shed(c)
 	case body:
 		if err := c.p.EOF(); err != nil {
 			l.pieceFailed(c, KindNetwork, nil, "connection closed early")
@@ -802,6 +804,18 @@ func (l *Loop) lost(c *conn, err error) {
 		return
 	}
 	l.pieceFailed(c, KindNetwork, err, "connection lost")
+	l.shed(c)
+}
+
+// shed notes a server shedding load: a new connection (c, closed now) was closed or reset
+// before a byte of its first answer, as a server does at its connection limit or with a full
+// accept queue. The server gets no more connections than it has, and a backoff, shared by
+// every download from it.
+func (l *Loop) shed(c *conn) {
+	if !c.reused && c.seen == 0 {
+		l.host.refused(l.now, 0)
+		l.trace.note("backoff", c, int64(l.host.limit), 0, "the server closed a new connection before answering")
+	}
 }
 
 // stale handles a reused keep-alive connection that the server closed (or reset) just as we
@@ -1010,10 +1024,8 @@ func (l *Loop) shutdown() {
 	for _, c := range l.conns {
 		switch {
 		case c.owner != l:
-		case l.fin && l.err == nil && c.state == idle && !c.paused:
-			l.arm(c, evRead) // the server closing it is noticed, and it is closed
-			l.live--
-			l.host.park(c, l.now)
+		case l.fin && l.err == nil && c.state == idle && !c.paused && c.armed == evRead && l.r.park(c):
+			l.live-- // parked: the server closing it is noticed, and it is closed
 		default:
 			l.close(c)
 		}

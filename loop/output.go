@@ -55,13 +55,29 @@ func newStream(w io.Writer, conns int) *output {
 // first valid response (Loop.acceptFirst), so a download that fails early leaves it as it was.
 // created reports whether the file is new (only a new file may be removed again).
 func create(path string, overwrite bool) (f *os.File, created bool, err error) {
-	const flags = os.O_WRONLY | os.O_CREATE | unix.O_CLOEXEC
-	f, err = os.OpenFile(path, flags|os.O_EXCL, 0o666)
+	const flags = unix.O_WRONLY | unix.O_CREAT | unix.O_CLOEXEC
+	f, err = openFile(path, flags|unix.O_EXCL)
 	if err == nil || !overwrite || !errors.Is(err, os.ErrExist) {
 		return f, err == nil, err
 	}
-	f, err = os.OpenFile(path, flags, 0o666)
+	f, err = openFile(path, flags)
 	return f, false, err
+}
+
+// openFile is os.OpenFile without its attempt to put the descriptor in Go's network poller,
+// which costs five system calls per file (they fail or are undone for a regular file) and
+// shows in a list of thousands of small files.
+func openFile(path string, flags int) (*os.File, error) {
+	for {
+		fd, err := unix.Open(path, flags, 0o666)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return nil, &os.PathError{Op: "open", Path: path, Err: err}
+		}
+		return os.NewFile(uintptr(fd), path), nil
+	}
 }
 
 // newFile puts a reorder buffer sized for conns connections in front of f, which already
@@ -70,6 +86,14 @@ func newFile(f *os.File, conns int, have []reorder.Range) *output {
 	block, buffered := writeSizes(conns)
 	opt := reorder.Options{BlockSize: block, MaxBuffered: buffered, Written: have}
 	return &output{f: f, buf: reorder.NewFile(f, opt)}
+}
+
+// newSmallFile is newFile for a new file of size bytes that one response brings (Job.Small):
+// a single block of the file's size, rounded up to whole pages, so that a list of small files
+// does not allocate (and clear) a full-size block for each.
+func newSmallFile(f *os.File, size int64) *output {
+	block := int(max(4<<10, (size+4<<10-1)&^(4<<10-1)))
+	return &output{f: f, buf: reorder.NewFile(f, reorder.Options{BlockSize: block, MaxBuffered: block})}
 }
 
 // keepJournal starts recording the durable ranges in a control file at path (or, with path

@@ -29,6 +29,7 @@ type Reactor struct {
 	nextChores time.Time
 	running    []*Loop          // downloads under way, oldest first
 	hosts      map[string]*host // servers in use, by hostKey
+	parked     int              // parked connections, over all hosts
 	maxPerHost int              // connections to one server at once, by all downloads; 0: no limit
 
 	mu       sync.Mutex
@@ -36,6 +37,10 @@ type Reactor struct {
 	closed   bool    // Close was called: no more downloads will come
 	stopping atomic.Bool
 }
+
+// MaxParked bounds the keep-alive connections parked in a reactor, over all servers: each
+// holds a descriptor, and a list of many servers must not run out of them.
+const MaxParked = 64
 
 // poolIdle is how long a parked keep-alive connection waits for a download that wants it.
 // Servers close idle connections after a while (nginx: 75 s); ours go well before.
@@ -209,7 +214,7 @@ func (r *Reactor) dispatch(ev event) {
 	case c == nil:
 		// closed earlier in this batch (new descriptors are made only by fill, after it)
 	case c.owner == nil:
-		c.host.unpark(c)
+		r.unpark(c)
 		r.drop(c)
 	case c.owner.fin || c.owner.err != nil:
 		// the download has ended; reap closes or parks its connections
@@ -228,7 +233,7 @@ func (r *Reactor) chores() {
 	for _, h := range r.hosts {
 		for len(h.idle) > 0 && r.now.Sub(h.idle[0].since) > poolIdle {
 			c := h.idle[0]
-			h.unpark(c)
+			r.unpark(c)
 			r.drop(c)
 		}
 		h.recover(r.now, r.maxPerHost)
@@ -316,26 +321,36 @@ func (h *host) room(now time.Time) bool {
 	return (h.limit == 0 || h.open < h.limit) && !now.Before(h.after)
 }
 
-// park keeps c, a keep-alive connection between requests, for the next download.
-func (h *host) park(c *conn, now time.Time) {
-	c.owner, c.since = nil, now
-	h.idle = append(h.idle, c)
+// park keeps c, a keep-alive connection between requests that its owner has let go of, for
+// the next download from its server. It reports false when MaxParked are parked already.
+func (r *Reactor) park(c *conn) bool {
+	if r.parked >= MaxParked {
+		return false
+	}
+	c.owner, c.since = nil, r.now
+	c.host.idle = append(c.host.idle, c)
+	r.parked++
+	return true
 }
 
 // unpark takes c out of the parked connections.
-func (h *host) unpark(c *conn) {
+func (r *Reactor) unpark(c *conn) {
+	h := c.host
 	if i := slices.Index(h.idle, c); i >= 0 {
 		h.idle = slices.Delete(h.idle, i, i+1)
+		r.parked--
 	}
 }
 
-// adopt gives the most recently parked connection to l, or returns nil.
-func (h *host) adopt(l *Loop) *conn {
+// adopt gives l the most recently parked connection to its server, or returns nil.
+func (r *Reactor) adopt(l *Loop) *conn {
+	h := l.host
 	if len(h.idle) == 0 {
 		return nil
 	}
 	c := h.idle[len(h.idle)-1]
 	h.idle = h.idle[:len(h.idle)-1]
+	r.parked--
 	c.owner = l
 	return c
 }
@@ -352,7 +367,7 @@ func (h *host) refused(now time.Time, atLeast time.Duration) {
 	h.after = now.Add(max(backoff(h.fails), atLeast))
 }
 
-// worked notes a connection that worked.
+// worked notes a connection, or a response, that worked.
 func (h *host) worked() {
 	h.ever, h.fails = true, 0
 }

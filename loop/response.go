@@ -146,6 +146,13 @@ func (l *Loop) acceptFirst(c *conn) bool {
 		l.out = newStream(l.job.Stream, l.target)
 		return true
 	}
+	if total := l.sched.total; l.job.Small && l.created && !resuming && total != unknownEnd && total <= SmallFile && c.piece.start == 0 && c.piece.end == total {
+		// One response brings the whole small file: no other connection, no record (see
+		// Job.Small). The file is new, so no old record or content needs removing.
+		l.target = 1
+		l.out = newSmallFile(l.file, total)
+		return true
+	}
 	if err := l.prepareFile(); err != nil {
 		l.close(c)
 		l.fail(err)
@@ -243,7 +250,9 @@ func (l *Loop) badStatus(c *conn) {
 			l.trace.note("target", c, int64(l.target), 0, what)
 		}
 		l.trouble = l.now
-		l.requeue(c, KindHTTP, nil, what, retryAfter(r.RetryAfter(), l.now))
+		wait := retryAfter(r.RetryAfter(), l.now)
+		l.requeue(c, KindHTTP, nil, what, wait)
+		l.host.refused(l.now, wait) // and the other downloads from it hold back too
 	case r.Status == 408 || r.Status == 500 || r.Status == 502 || r.Status == 504:
 		l.pieceFailed(c, KindHTTP, nil, what)
 	default:

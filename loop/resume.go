@@ -91,7 +91,7 @@ func (r resumePoint) size() int64 {
 func openOutput(job *Job) (f *os.File, created bool, from resumePoint, err error) {
 	ctlPath := job.Output + ControlSuffix
 	if job.Continue {
-		f, err = os.OpenFile(job.Output, os.O_WRONLY|unix.O_CLOEXEC, 0)
+		f, err = openFile(job.Output, unix.O_WRONLY|unix.O_CLOEXEC)
 		if errors.Is(err, fs.ErrNotExist) {
 			if _, serr := os.Lstat(ctlPath); serr == nil {
 				return nil, false, from, errorf(KindIO, nil, "%s records a partial download, but %s is missing; delete %s to start over", ctlPath, job.Output, ctlPath)
@@ -115,16 +115,20 @@ func openOutput(job *Job) (f *os.File, created bool, from resumePoint, err error
 		// Some network filesystems cannot lock; refusing to download there would help nobody.
 		job.Notice(fmt.Sprintf("cannot lock %s (%v): nothing stops another rangedl from writing it at the same time", job.Output, err))
 	}
+	if created {
+		// Ours alone: O_EXCL made it, and only the rangedl that creates a file removes it.
+		return f, created, from, nil
+	}
 	st, err := f.Stat()
 	if err != nil {
 		return fail(errorf(KindIO, err, "cannot open %s", job.Output))
 	}
-	// The name may have been unlinked (by a rangedl that gave up on an empty file) between our
-	// open and our lock: then the lock guards a file nobody will see.
+	// The name may have been unlinked (by a rangedl that gave up on an empty file it made)
+	// between our open and our lock: then the lock guards a file nobody will see.
 	if now, err := os.Stat(job.Output); err != nil || !os.SameFile(st, now) {
 		return fail(errorf(KindIO, err, "%s was removed or replaced while rangedl opened it; try again", job.Output))
 	}
-	if !job.Continue || created {
+	if !job.Continue {
 		return f, created, from, nil
 	}
 	if !st.Mode().IsRegular() {

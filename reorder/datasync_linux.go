@@ -17,3 +17,20 @@ func datasync(f *os.File) error {
 		}
 	}
 }
+
+// SyncFS makes durable everything written to the filesystem that holds dir: the files of a
+// list that were written without syncs of their own, and their directory entries. syncfs(2)
+// does it in one call for the whole filesystem, far cheaper than a sync per small file.
+func SyncFS(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	for {
+		err := unix.Syncfs(int(d.Fd()))
+		if err != unix.EINTR {
+			return os.NewSyscallError("syncfs", err)
+		}
+	}
+}

@@ -2,8 +2,21 @@
 
 package reorder
 
-import "os"
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
 
 // datasync makes f's data durable. os.File.Sync is fsync(2), and on macOS
 // F_FULLFSYNC, which also flushes the drive's own cache.
 func datasync(f *os.File) error { return f.Sync() }
+
+// SyncFS makes durable everything written to the filesystem that holds dir. Without syncfs(2)
+// this is sync(2), for every filesystem; it runs once, at the end of a list.
+func SyncFS(dir string) error {
+	if _, err := os.Stat(dir); err != nil {
+		return err
+	}
+	return os.NewSyscallError("sync", unix.Sync())
+}

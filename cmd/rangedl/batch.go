@@ -2,27 +2,45 @@ package main
 
 import (
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/rangedl/rangedl/loop"
+	"github.com/rangedl/rangedl/reorder"
 	"golang.org/x/sys/unix"
 )
 
-// batch downloads the URLs given on the command line, then the entries of -i, one after the
-// other: each with its own output name (under -d, or out= and dir= in the list), mirrors tried
-// in order, a checksum= checked. A failure is reported and the run goes on; --failed collects
-// the failed entries in list form. The exit code is that of the first failure (0 if none).
+// maxJobs bounds -j: files in flight, each with its own output and reorder buffer.
+const maxJobs = 1024
+
+// batch downloads the URLs given on the command line, then the entries of -i: -j of them at
+// once, all in one reactor (one event loop), so a keep-alive connection that one file is done
+// with fetches the next file from the same server. Each entry gets its own output name (under
+// -d, or out= and dir= in the list), its mirrors tried in order, its checksum= checked. A
+// failure is reported and the run goes on; --failed collects the failed entries in list form.
+// The exit code is that of the first failure in list order (0 if none), or 130 if interrupted.
 //
-// Files are fetched one at a time, each by a loop of its own: running many files in one loop,
-// with keep-alive connections shared between them (-j, --max-per-host), is issue 7's next step.
-func batch(opt options, urls []string, stderr io.Writer, say func(string, ...any)) int {
-	opt.noProgress = true // one line per file instead of a bar per file
+// The list is read only as fast as downloads start (each worker takes the next entry when its
+// file is done), so memory does not depend on the list's length. The workers wait on their
+// downloads, resolve names and check checksums; only the reactor touches sockets.
+func batch(opt options, urls []string, stderr io.Writer) int {
+	out := &lineWriter{w: stderr}
+	say := func(format string, a ...any) {
+		if !opt.quiet {
+			fmt.Fprintf(out, "rangedl: "+format+"\n", a...)
+		}
+	}
 	var failed io.Writer
 	if opt.failed != "" {
 		f, err := os.Create(opt.failed)
@@ -47,11 +65,92 @@ func batch(opt options, urls []string, stderr io.Writer, say func(string, ...any
 		}
 		list = newListReader(in)
 	}
+	r, err := loop.NewReactor(opt.maxPerHost)
+	if err != nil {
+		fmt.Fprintf(stderr, "rangedl: %v\n", err)
+		return exitIO
+	}
+	ran := make(chan struct{})
+	go func() {
+		r.Run()
+		close(ran)
+	}()
+	s := newShared(r)
+	opt.shared = s
+	var stopped atomic.Bool
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		if _, ok := <-sigs; ok {
+			stopped.Store(true)
+			r.Stop()
+		}
+		if _, ok := <-sigs; ok {
+			os.Exit(exitInterrupted)
+		}
+	}()
 	start := time.Now()
+	bar := startBatchProgress(stderr, s.progress, !opt.quiet && !opt.noProgress)
+	out.setBar(bar.bar != nil)
+
+	type outcome struct {
+		i    int // the entry's place in the list: the exit code is the first failure's
+		e    entry
+		code int
+		res  loop.Result
+		why  string
+		path string // where it was saved
+	}
+	work := make(chan outcome)
+	results := make(chan outcome, opt.jobs)
+	var workers sync.WaitGroup
+	for range opt.jobs {
+		workers.Go(func() {
+			for o := range work {
+				o.code, o.res, o.why, o.path = fetchEntry(opt, o.e, out, say)
+				results <- o
+			}
+		})
+	}
 	var saved, failures int
 	var bytes int64
-	code := exitOK
-	for i := 0; ; i++ {
+	code, first := exitOK, -1
+	dirs := map[uint64]string{} // a directory of saved files on each filesystem, to sync
+	seen := map[string]bool{}   // directories whose filesystem is known
+	collected := make(chan struct{})
+	go func() {
+		defer close(collected)
+		for o := range results {
+			s.progress.files.Add(1)
+			if o.code == exitOK {
+				saved++
+				bytes += o.res.Size - o.res.Resumed
+				if dir := filepath.Dir(o.path); !seen[dir] {
+					if dev, ok := deviceOf(dir); ok && dirs[dev] == "" {
+						dirs[dev] = dir
+					}
+					if len(seen) >= maxCached {
+						clear(seen)
+					}
+					seen[dir] = true
+				}
+				continue
+			}
+			failures++
+			s.progress.failed.Add(1)
+			if first < 0 || o.i < first {
+				code, first = o.code, o.i
+			}
+			if failed != nil && len(o.e.urls) > 0 {
+				if err := writeEntry(failed, o.e, o.why); err != nil {
+					fmt.Fprintf(out, "rangedl: --failed: %v\n", err)
+				}
+			}
+		}
+	}()
+	entries := 0
+	for i := 0; !stopped.Load(); i++ {
 		var e entry
 		switch {
 		case i < len(urls):
@@ -65,42 +164,37 @@ func batch(opt options, urls []string, stderr io.Writer, say func(string, ...any
 				break
 			}
 			if err != nil {
-				fmt.Fprintf(stderr, "rangedl: %s: %v\n", opt.input, err)
-				failures++
-				if code == exitOK {
-					code = exitUsage
-				}
-				if len(e.urls) == 0 {
-					continue
-				}
-				if failed != nil {
-					writeEntry(failed, e, err.Error())
-				}
+				fmt.Fprintf(out, "rangedl: %s: %v\n", opt.input, err)
+				results <- outcome{i: entries, e: e, code: exitUsage, why: err.Error()}
+				entries++
 				continue
 			}
 		}
 		if len(e.urls) == 0 {
 			break
 		}
-		c, res, why := fetchEntry(opt, e, stderr, say)
-		if c == exitOK {
-			saved++
-			bytes += res.Size - res.Resumed
-			continue
+		work <- outcome{i: entries, e: e}
+		entries++
+	}
+	s.progress.total.Store(int64(entries))
+	close(work)
+	workers.Wait()
+	close(results)
+	<-collected
+	r.Close()
+	<-ran
+	// The small files were written without syncs of their own (loop.Job.Small): one sync per
+	// filesystem makes them durable before the summary says they are saved.
+	for _, dir := range dirs {
+		if err := reorder.SyncFS(dir); err != nil {
+			fmt.Fprintf(out, "rangedl: cannot sync the files saved under %s: %v\n", dir, err)
+			code = exitIO
 		}
-		failures++
-		if code == exitOK {
-			code = c
-		}
-		if failed != nil {
-			if err := writeEntry(failed, e, why); err != nil {
-				fmt.Fprintf(stderr, "rangedl: --failed: %v\n", err)
-			}
-		}
-		if c == exitInterrupted {
-			code = exitInterrupted
-			break
-		}
+	}
+	bar.stop()
+	out.setBar(false)
+	if stopped.Load() {
+		code = exitInterrupted
 	}
 	if saved+failures == 0 {
 		fmt.Fprintf(stderr, "rangedl: %s: %v\n", opt.input, errNoEntries)
@@ -112,8 +206,8 @@ func batch(opt options, urls []string, stderr io.Writer, say func(string, ...any
 }
 
 // fetchEntry downloads one entry, trying its mirrors in order until one works, and checks its
-// checksum.
-func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)) (int, loop.Result, string) {
+// checksum. It returns the exit code, the result, the error line, and where the file went.
+func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)) (int, loop.Result, string, string) {
 	var code int
 	var res loop.Result
 	var why string
@@ -121,33 +215,35 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 		o := opt
 		o.output = outputPath(filepath.Join(opt.dir, e.dir), e.out, raw)
 		if d := filepath.Dir(o.output); d != "." {
-			if err := os.MkdirAll(d, 0o777); err != nil {
+			if err := opt.shared.mkdir(d); err != nil {
 				why = fmt.Sprintf("cannot make %s: %v", d, err)
 				fmt.Fprintf(stderr, "rangedl: %s\n", why)
-				return exitIO, res, why
+				return exitIO, res, why, ""
 			}
 		}
+		opt.shared.claim(o.output)
 		code, res, why = one(o, raw, stderr, say)
+		opt.shared.release(o.output)
 		if code == exitOK {
 			if e.checksum == "" {
-				return code, res, ""
+				return code, res, "", o.output
 			}
 			if got := fileSHA256(o.output); "sha-256="+got != e.checksum {
 				os.Remove(o.output)
 				why = fmt.Sprintf("%s: checksum mismatch: got sha-256=%s, want %s; the file was removed", o.output, got, e.checksum)
 				fmt.Fprintf(stderr, "rangedl: %s\n", why)
-				return exitIntegrity, res, why
+				return exitIntegrity, res, why, ""
 			}
-			return code, res, ""
+			return code, res, "", o.output
 		}
 		if code == exitInterrupted || code == exitUsage {
-			return code, res, why
+			return code, res, why, ""
 		}
 		if i+1 < len(e.urls) {
 			say("trying the next mirror, %s", e.urls[i+1])
 		}
 	}
-	return code, res, why
+	return code, res, why, ""
 }
 
 // outputPath is where a download of rawURL goes: dir joined with name, or with the name
@@ -179,8 +275,9 @@ func fileSHA256(path string) string {
 
 // raiseFileLimit lifts the soft limit on open files to the hard limit: every connection is a
 // descriptor, and the default soft limit (often 1024) is a guess made for other programs. It
-// fails when even that leaves no room for conns connections (and a few files of our own).
-func raiseFileLimit(conns int) error {
+// fails when even that leaves no room for conns connections (and a few files of our own); what
+// names the flags that asked for them.
+func raiseFileLimit(conns int, what string) error {
 	var lim unix.Rlimit
 	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) != nil {
 		return nil
@@ -193,7 +290,172 @@ func raiseFileLimit(conns int) error {
 	}
 	// Rlimit's fields are uint64 on Linux and int64 on FreeBSD: compare in float64, exact here.
 	if need := conns + 16; float64(lim.Cur) < float64(need) {
-		return fmt.Errorf("-n %d needs %d open files, and the limit is %d (ulimit -n)", conns, need, lim.Cur)
+		return fmt.Errorf("%s needs %d open files, and the limit is %d (ulimit -n)", what, need, lim.Cur)
 	}
 	return nil
+}
+
+// shared is what the downloads of a list have in common: the reactor they run in, the
+// progress, and caches. One TLS configuration per server name makes a parked connection fit
+// the next download from that server (the reactor matches them by name), and lets TLS
+// sessions resume; DNS answers are kept for a while, so a list of one server asks once.
+type shared struct {
+	reactor  *loop.Reactor
+	progress *batchProgress
+
+	mu    sync.Mutex
+	addrs map[string]dnsAnswer
+	tls   map[string]*tls.Config
+	dirs  map[string]bool // directories made (or found) already
+	busy  map[string]bool // output names being written now
+	freed *sync.Cond      // signalled when one is released
+}
+
+type dnsAnswer struct {
+	ips []netip.Addr
+	at  time.Time
+}
+
+// Cache bounds: a list of many servers must not grow the caches without end.
+const (
+	maxCached = 4096
+	dnsKeep   = time.Minute
+)
+
+func newShared(r *loop.Reactor) *shared {
+	s := &shared{reactor: r, progress: newBatchProgress(), addrs: map[string]dnsAnswer{},
+		tls: map[string]*tls.Config{}, dirs: map[string]bool{}, busy: map[string]bool{}}
+	s.freed = sync.NewCond(&s.mu)
+	return s
+}
+
+// lookup is the package's lookup, through the cache. Failures are not kept: the next entry
+// asks again.
+func (s *shared) lookup(host string) ([]netip.Addr, error) {
+	if s == nil {
+		return lookup(host)
+	}
+	s.mu.Lock()
+	a, ok := s.addrs[host]
+	s.mu.Unlock()
+	if ok && time.Since(a.at) < dnsKeep {
+		return a.ips, nil
+	}
+	ips, err := lookup(host)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if len(s.addrs) >= maxCached {
+		clear(s.addrs)
+	}
+	s.addrs[host] = dnsAnswer{ips, time.Now()}
+	s.mu.Unlock()
+	return ips, nil
+}
+
+// tlsConfig is newTLSConfig, one per server name for a list.
+func (s *shared) tlsConfig(host string, opt options) (*tls.Config, error) {
+	if s == nil {
+		return newTLSConfig(host, opt)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.tls[host]; c != nil {
+		return c, nil
+	}
+	c, err := newTLSConfig(host, opt)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.tls) >= maxCached {
+		clear(s.tls)
+	}
+	s.tls[host] = c
+	return c, nil
+}
+
+// mkdir makes dir and its parents, once for a list.
+func (s *shared) mkdir(dir string) error {
+	if s == nil {
+		return os.MkdirAll(dir, 0o777)
+	}
+	s.mu.Lock()
+	done := s.dirs[dir]
+	s.mu.Unlock()
+	if done {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if len(s.dirs) >= maxCached {
+		clear(s.dirs)
+	}
+	s.dirs[dir] = true
+	s.mu.Unlock()
+	return nil
+}
+
+// claim reserves the output name path for one entry, waiting while an earlier entry in flight
+// has it. Two URLs of a list that map to one name then meet as in a run one at a time: the
+// second finds the first's file and fails, never overwriting it.
+func (s *shared) claim(path string) {
+	if s == nil {
+		return
+	}
+	path = filepath.Clean(path)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.busy[path] {
+		s.freed.Wait()
+	}
+	s.busy[path] = true
+}
+
+func (s *shared) release(path string) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	delete(s.busy, filepath.Clean(path))
+	s.mu.Unlock()
+	s.freed.Broadcast()
+}
+
+// deviceOf names the filesystem that holds dir.
+func deviceOf(dir string) (uint64, bool) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return 0, false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return uint64(st.Dev), true
+}
+
+// lineWriter serialises the lines the workers print. While the progress bar is drawn, each
+// line first clears the bar's line; the bar redraws below it on its next tick.
+type lineWriter struct {
+	mu  sync.Mutex
+	w   io.Writer
+	bar bool
+}
+
+func (w *lineWriter) setBar(on bool) {
+	w.mu.Lock()
+	w.bar = on
+	w.mu.Unlock()
+}
+
+func (w *lineWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.bar {
+		io.WriteString(w.w, "\r\x1b[K")
+	}
+	return w.w.Write(b)
 }

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rangedl/rangedl/bench/server"
 )
@@ -36,17 +39,18 @@ func TestListReader(t *testing.T) {
 	}
 }
 
-// TestBatch runs a list through rangedl: small files, a redirect, a mirror that works after
-// one that refuses, a checksum that matches and one that does not, a name used twice, a 404
-// and a host that refuses connections. Every saved file is checked by SHA-256, every failure
-// is reported, --failed lists exactly the failures, and the exit code is the first failure's.
+// TestBatch runs a list of two thousand entries through rangedl: small files, a redirect, a
+// mirror that works after one that refuses, a checksum that matches and one that does not, a
+// name used twice, a 404 and a host that refuses connections. Every saved file is checked by
+// SHA-256, every failure is reported, --failed lists exactly the failures, the exit code is
+// the first failure's, and the files came over a few keep-alive connections, not one each.
 func TestBatch(t *testing.T) {
 	s := startServer(t, server.Config{Seed: 71})
 	moved := startServer(t, server.Config{Faults: []server.Fault{{Kind: server.Redirect, Target: s.URL("/3K.txt")}}})
 	var list strings.Builder
-	const n = 150
+	const n = 2000
 	for i := range n {
-		fmt.Fprintf(&list, "%s\n  out=f%03d\n", s.URL(fmt.Sprintf("/%d", 1000+i)), i)
+		fmt.Fprintf(&list, "%s\n  out=f%03d\n", s.URL(fmt.Sprintf("/%d", 1000+i%700)), i)
 	}
 	good := fmt.Sprintf("%x", server.Sum(71, 2048))
 	fmt.Fprintf(&list, "# special cases\n")
@@ -65,7 +69,7 @@ func TestBatch(t *testing.T) {
 		t.Errorf("exit %d; want %d (the first failure: the checksum)", r.code, exitIntegrity)
 	}
 	for i := range n {
-		checkFile(t, filepath.Join(dir, "out", fmt.Sprintf("f%03d", i)), 71, int64(1000+i))
+		checkFile(t, filepath.Join(dir, "out", fmt.Sprintf("f%03d", i)), 71, int64(1000+i%700))
 	}
 	checkFile(t, filepath.Join(dir, "out", "sub", "moved.txt"), 71, 3<<10)
 	checkFile(t, filepath.Join(dir, "out", "mirrored"), 71, 5<<10)
@@ -78,11 +82,15 @@ func TestBatch(t *testing.T) {
 		`rangedl: out/corrupt: checksum mismatch: got sha-256=` + good + `, want sha-256=0{64}; the file was removed\n`,
 		`rangedl: out/f000 already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name\n`,
 		`rangedl: HTTP 404 Not Found from http://127\.0\.0\.1:\d+/nothing-here\n`,
-		`rangedl: 157 files: 153 saved, 4 failed; \S+ \S+ in \S+\n$`,
+		`rangedl: 2007 files: 2003 saved, 4 failed; \S+ \S+ in \S+\n$`,
 	} {
 		if !regexp.MustCompile(want).MatchString(r.stderr) {
 			t.Errorf("stderr lacks %s", want)
 		}
+	}
+	// -j 16 with the default --max-per-host 16: a connection per file would be 2000 or so.
+	if conns := s.Stats().Conns; conns > 2*16 {
+		t.Errorf("the server accepted %d connections for %d files; want at most %d (keep-alive connections reused across files)", conns, n+5, 2*16)
 	}
 	failed, _ := os.ReadFile(filepath.Join(dir, "failed.txt"))
 	rd := newListReader(bytes.NewReader(failed))
@@ -95,12 +103,125 @@ func TestBatch(t *testing.T) {
 		urls = append(urls, e.urls[0])
 	}
 	want := []string{s.URL("/2K"), s.URL("/7K"), s.URL("/nothing-here"), "http://127.0.0.1:1/refused.bin"}
+	slices.Sort(urls) // in the order they ended
+	slices.Sort(want)
 	if strings.Join(urls, " ") != strings.Join(want, " ") {
 		t.Errorf("--failed lists %v; want %v\n%s", urls, want, failed)
 	}
 	if !strings.Contains(string(failed), "  out=corrupt\n  checksum=sha-256=") {
 		t.Errorf("--failed lost the options:\n%s", failed)
 	}
+}
+
+// TestBatchShedding runs a list against a server that takes at most three connections at once
+// (it closes the others as soon as they connect) and answers some requests with 503 and 429:
+// rangedl holds back for that server and retries, and every file arrives intact.
+func TestBatchShedding(t *testing.T) {
+	var faults []server.Fault
+	for _, n := range []int{20, 21, 22, 60} {
+		faults = append(faults, server.Fault{Kind: server.Status503, Request: n}, server.Fault{Kind: server.Status429, Request: n + 100})
+	}
+	s := startServer(t, server.Config{Seed: 5, MaxConns: 3, Faults: faults})
+	var list strings.Builder
+	const n = 300
+	for i := range n {
+		fmt.Fprintf(&list, "%s\n  out=f%03d\n", s.URL(fmt.Sprintf("/%d", 500+i)), i)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "list"), []byte(list.String()), 0o666)
+	r := runIn(t, dir, plainBinary, "-i", "list", "-d", "out", "-j", "16")
+	if r.code != exitOK {
+		t.Fatalf("exit %d; want 0\n%s", r.code, r.stderr)
+	}
+	for i := range n {
+		checkFile(t, filepath.Join(dir, "out", fmt.Sprintf("f%03d", i)), 5, int64(500+i))
+	}
+	if !strings.HasSuffix(r.stderr, "") || !regexp.MustCompile(`rangedl: 300 files: 300 saved, 0 failed;`).MatchString(r.stderr) {
+		t.Errorf("stderr lacks the summary:\n%s", r.stderr)
+	}
+}
+
+// TestBatchMemory downloads a list of ten thousand tiny files, then one of RANGEDL_BATCH_URLS
+// (default 30,000; the issue's 200,000 with make soak), each list streamed into -i -: the peak
+// RSS of the second run is within a few MiB of the first's, so memory does not grow with the
+// list.
+func TestBatchMemory(t *testing.T) {
+	big := 30_000
+	if v := os.Getenv("RANGEDL_BATCH_URLS"); v != "" {
+		fmt.Sscan(v, &big)
+	}
+	if _, ok := highWater(os.Getpid()); !ok {
+		t.Skip("no /proc/PID/status VmHWM here")
+	}
+	s := startServer(t, server.Config{Seed: 9})
+	peak := func(n int) int64 {
+		dir := t.TempDir()
+		cmd := exec.Command(plainBinary, "-q", "-i", "-", "-d", "out")
+		cmd.Dir = dir
+		pr, pw := io.Pipe()
+		cmd.Stdin = pr
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		go func() {
+			w := bufio.NewWriter(pw)
+			for i := range n {
+				fmt.Fprintf(w, "%s\n  out=f%06d\n  dir=d%03d\n", s.URL("/64"), i, i/1000)
+			}
+			w.Flush()
+			pw.Close()
+		}()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// The kernel's high-water mark of the process's own memory. (Not rusage's maxrss: for a
+		// child started with vfork it includes the parent's memory at the time of the exec.)
+		var hwm int64
+		ended := make(chan error)
+		go func() { ended <- cmd.Wait() }()
+		var err error
+	poll:
+		for {
+			select {
+			case err = <-ended:
+				break poll
+			case <-time.After(20 * time.Millisecond):
+				if kb, ok := highWater(cmd.Process.Pid); ok {
+					hwm = max(hwm, kb)
+				}
+			}
+		}
+		if err != nil {
+			t.Fatalf("%d URLs: %v\n%s", n, err, stderr.String())
+		}
+		for _, i := range []int{0, n / 2, n - 1} {
+			checkFile(t, filepath.Join(dir, "out", fmt.Sprintf("d%03d", i/1000), fmt.Sprintf("f%06d", i)), 9, 64)
+		}
+		if files, _ := filepath.Glob(filepath.Join(dir, "out", fmt.Sprintf("d%03d", (n-1)/1000), "*")); len(files) != (n-1)%1000+1 {
+			t.Fatalf("%d URLs: %d files in the last directory; want %d", n, len(files), (n-1)%1000+1)
+		}
+		return hwm
+	}
+	small, large := peak(10_000), peak(big)
+	t.Logf("peak RSS: %d KiB for 10000 URLs, %d KiB for %d", small, large, big)
+	if large > small+4<<10 {
+		t.Errorf("peak RSS %d KiB for %d URLs, %d KiB for 10000: memory grows with the list", large, big, small)
+	}
+}
+
+// highWater reads the peak resident memory of process pid, in KiB, from /proc.
+func highWater(pid int) (int64, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb int64
+			_, err := fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(v), " kB"), &kb)
+			return kb, err == nil
+		}
+	}
+	return 0, false
 }
 
 // TestListReaderStreams reads a list of a million entries from a generator: the heap after the

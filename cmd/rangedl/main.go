@@ -39,7 +39,7 @@ const usage = `usage: rangedl [flags] URL
        rangedl [flags] -i LIST | URL URL...
 
 Downloads URL (http:// or https://) over several connections at once, each fetching a byte
-range. With several URLs or -i, downloads them one after the other.
+range. With several URLs or -i, downloads -j files at once, in one event loop.
 
 flags:
   -n, --connections N   connections at once, 1..256 (default 8)
@@ -82,6 +82,9 @@ flags:
   -i, --input-file LIST  download the URLs in LIST ("-": standard input), one per line;
                         tab-separated mirrors; indented out=, dir=, checksum=sha-256=HEX
   -d, --dir DIR         save under DIR
+  -j, --jobs N          with several URLs or -i: files at once, 1..1024 (default 16)
+      --max-per-host N  with several URLs or -i: connections to one server at once
+                        (default 16)
       --failed FILE     write the entries that failed to FILE, in -i form
 
       --trace FILE      write the loop's events and decisions to FILE as JSON lines
@@ -125,6 +128,9 @@ type options struct {
 	input          string
 	dir            string
 	failed         string
+	jobs           int
+	maxPerHost     int
+	shared         *shared // a list's downloads: their reactor and caches; nil for one file
 	quiet          bool
 	noProgress     bool
 	version        bool
@@ -147,7 +153,13 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "rangedl", loop.Version)
 		return exitOK
 	}
-	if err := raiseFileLimit(opt.conns); err != nil {
+	need, what := opt.conns, fmt.Sprintf("-n %d", opt.conns)
+	if len(urls) > 1 || opt.input != "" {
+		// Every file in flight may have its connections, and servers keep parked ones.
+		need = opt.jobs*opt.conns + loop.MaxParked
+		what = fmt.Sprintf("-j %d with -n %d", opt.jobs, opt.conns)
+	}
+	if err := raiseFileLimit(need, what); err != nil {
 		fmt.Fprintf(stderr, "rangedl: %v\n", err)
 		return exitUsage
 	}
@@ -166,7 +178,7 @@ func run(args []string, stderr io.Writer) int {
 		code, _, _ := one(opt, urls[0], stderr, say)
 		return code
 	}
-	return batch(opt, urls, stderr, say)
+	return batch(opt, urls, stderr)
 }
 
 // one downloads rawURL as opt says, prints what happened, and returns the exit code, the
@@ -265,8 +277,19 @@ func download(job *loop.Job, origin *url.URL, opt options, stderr io.Writer, say
 }
 
 // fetch runs one attempt at job, with SIGINT and SIGTERM stopping it cleanly and the
-// progress bar on while it runs.
+// progress bar on while it runs. A download of a list runs in the list's reactor, whose
+// signals and progress batch looks after.
 func fetch(job loop.Job, opt options, stderr io.Writer) (loop.Result, error) {
+	if s := opt.shared; s != nil {
+		job.Small = true
+		l, err := s.reactor.New(job)
+		if err != nil {
+			return loop.Result{}, err
+		}
+		s.progress.add(job.Stats)
+		defer s.progress.remove(job.Stats)
+		return l.Run()
+	}
 	l, err := loop.New(job)
 	if err != nil {
 		return loop.Result{}, err
@@ -373,6 +396,10 @@ func flagSet(opt *options) *flag.FlagSet {
 		fs.StringVar(&opt.dir, name, "", "")
 	}
 	fs.StringVar(&opt.failed, "failed", "", "")
+	for _, name := range []string{"j", "jobs"} {
+		fs.IntVar(&opt.jobs, name, 16, "")
+	}
+	fs.IntVar(&opt.maxPerHost, "max-per-host", 16, "")
 	for _, name := range []string{"k", "insecure"} {
 		fs.BoolVar(&opt.insecure, name, false, "")
 	}
@@ -408,6 +435,10 @@ func parseArgs(args []string, stderr io.Writer) (options, []string, error) {
 		return opt, nil, errors.New("--trace follows one download: not with several URLs or -i")
 	case opt.conns < 1 || opt.conns > loop.MaxConnections:
 		return opt, nil, fmt.Errorf("-n %d: connections must be 1..%d", opt.conns, loop.MaxConnections)
+	case opt.jobs < 1 || opt.jobs > maxJobs:
+		return opt, nil, fmt.Errorf("-j %d: files at once must be 1..%d", opt.jobs, maxJobs)
+	case opt.maxPerHost < 1 || opt.maxPerHost > loop.MaxConnections:
+		return opt, nil, fmt.Errorf("--max-per-host %d: must be 1..%d", opt.maxPerHost, loop.MaxConnections)
 	case opt.retries < 0:
 		return opt, nil, fmt.Errorf("--retries %d: must be 0 or more", opt.retries)
 	case opt.stall <= 0:

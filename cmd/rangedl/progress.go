@@ -4,6 +4,8 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cheggaaa/pb/v3"
@@ -36,8 +38,14 @@ func startProgress(stderr io.Writer, stats *loop.Stats, show bool) *progress {
 		bar.SetCurrent(stats.Done.Load())
 		bar.Set("conns", strconv.FormatInt(stats.Conns.Load(), 10)+" conns")
 	}
+	p.run(update)
+	return p
+}
+
+// run starts the bar and copies the counters into it (update) on a ticker until stop.
+func (p *progress) run(update func()) {
 	update()
-	bar.Start()
+	p.bar.Start()
 	go func() {
 		defer close(p.done)
 		t := time.NewTicker(100 * time.Millisecond)
@@ -52,7 +60,6 @@ func startProgress(stderr io.Writer, stats *loop.Stats, show bool) *progress {
 			}
 		}
 	}()
-	return p
 }
 
 func (p *progress) stop() {
@@ -62,4 +69,72 @@ func (p *progress) stop() {
 	close(p.quit)
 	<-p.done
 	p.bar.Finish()
+}
+
+// batchProgress counts a list's progress for its one bar: files ended (and failed) of how
+// many (known once the list has been read to its end), and bytes, those of the downloads in
+// flight included.
+type batchProgress struct {
+	files, failed atomic.Int64
+	total         atomic.Int64 // entries in the list; 0 until its end was read
+	ended         atomic.Int64 // bytes of the downloads that have ended
+
+	mu   sync.Mutex
+	live map[*loop.Stats]bool
+}
+
+func newBatchProgress() *batchProgress {
+	return &batchProgress{live: map[*loop.Stats]bool{}}
+}
+
+// add counts the bytes of a download that starts; remove, when it has ended.
+func (b *batchProgress) add(s *loop.Stats) {
+	b.mu.Lock()
+	b.live[s] = true
+	b.mu.Unlock()
+}
+
+func (b *batchProgress) remove(s *loop.Stats) {
+	b.mu.Lock()
+	delete(b.live, s)
+	b.ended.Add(s.Done.Load())
+	b.mu.Unlock()
+}
+
+// bytes is the bytes received so far.
+func (b *batchProgress) bytes() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := b.ended.Load()
+	for s := range b.live {
+		n += s.Done.Load()
+	}
+	return n
+}
+
+const batchTemplate = `{{string . "files"}} {{counters . }} {{speed . }}`
+
+// startBatchProgress shows the bar of a list on stderr when it is a terminal and show is true.
+func startBatchProgress(stderr io.Writer, b *batchProgress, show bool) *progress {
+	f, ok := stderr.(*os.File)
+	if !show || !ok || !isatty.IsTerminal(f.Fd()) {
+		return &progress{}
+	}
+	bar := pb.New64(0).SetTemplateString(batchTemplate).SetWriter(f).SetRefreshRate(200 * time.Millisecond)
+	bar.Set(pb.Bytes, true)
+	p := &progress{bar: bar, quit: make(chan struct{}), done: make(chan struct{})}
+	update := func() {
+		files := strconv.FormatInt(b.files.Load(), 10)
+		if t := b.total.Load(); t > 0 {
+			files += "/" + strconv.FormatInt(t, 10)
+		}
+		files += " files"
+		if n := b.failed.Load(); n > 0 {
+			files += " (" + strconv.FormatInt(n, 10) + " failed)"
+		}
+		bar.Set("files", files)
+		bar.SetCurrent(b.bytes())
+	}
+	p.run(update)
+	return p
 }

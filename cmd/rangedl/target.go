@@ -62,7 +62,7 @@ func retarget(job *loop.Job, u, origin *url.URL, opt options) error {
 	job.TLS = nil
 	if u.Scheme == "https" {
 		var err error
-		if job.TLS, err = newTLSConfig(u.Hostname(), opt); err != nil {
+		if job.TLS, err = opt.shared.tlsConfig(u.Hostname(), opt); err != nil {
 			return err
 		}
 	}
@@ -421,17 +421,8 @@ func resolve(job *loop.Job, opt options) error {
 		// --resolve: the addresses given, in their order
 	} else if ip, err := netip.ParseAddr(host); err == nil {
 		ips = []netip.Addr{ip}
-	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), loop.DefaultConnectTimeout)
-		defer cancel()
-		ips, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-		if err != nil {
-			var dnsErr *net.DNSError
-			if errors.As(err, &dnsErr) {
-				return fmt.Errorf("cannot resolve %s: %s", host, dnsErr.Err)
-			}
-			return fmt.Errorf("cannot resolve %s: %v", host, err)
-		}
+	} else if ips, err = opt.shared.lookup(host); err != nil {
+		return err
 	}
 	job.Addrs = job.Addrs[:0:0]
 	for _, ip := range ips {
@@ -449,6 +440,21 @@ func resolve(job *loop.Job, opt options) error {
 		return fmt.Errorf("%s has no %s address", host, family)
 	}
 	return nil
+}
+
+// lookup asks DNS for host's addresses.
+func lookup(host string) ([]netip.Addr, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), loop.DefaultConnectTimeout)
+	defer cancel()
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		var dnsErr *net.DNSError
+		if errors.As(err, &dnsErr) {
+			return nil, fmt.Errorf("cannot resolve %s: %s", host, dnsErr.Err)
+		}
+		return nil, fmt.Errorf("cannot resolve %s: %v", host, err)
+	}
+	return ips, nil
 }
 
 // checkResolve checks the syntax of every --resolve entry.
