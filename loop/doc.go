@@ -1,16 +1,22 @@
-// Package loop downloads one file over many HTTP/1.1 connections from a single goroutine.
+// Package loop downloads files over many HTTP/1.1 connections from a single goroutine.
 //
-// A Loop owns every file descriptor it uses: the poller (epoll on Linux, kqueue on the BSDs
-// and macOS), the nonblocking sockets, and the output file. There is no goroutine per
-// connection; Run drives them all:
+// A Reactor owns every file descriptor in use: the poller (epoll on Linux, kqueue on the BSDs
+// and macOS) and the nonblocking sockets. A Loop is one download in it, with its output file
+// and its connections. There is no goroutine per connection; the reactor's goroutine drives
+// them all:
 //
-//	poller.wait ──▶ dispatch(event) ──▶ connect done? send request : read once
+//	poller.wait ──▶ dispatch(event) to the connection's download ──▶ connect done? send request : read once
 //	                                     │
 //	    read buffer (one, shared) ──▶ httpparse (head, then body framing)
 //	                                     │  head checked before any body byte is written
 //	                                     ▼
 //	                    reorder.Buffer.Push(offset, bytes) ──▶ pwrite
 //	after each batch: chores (timeouts) and fill (idle connections get pieces, new ones open)
+//
+// One download (New) has a reactor of its own. The files of a list share one (NewReactor,
+// Reactor.New): when a download ends, its idle keep-alive connections are parked, and the
+// next download from the same server adopts them instead of connecting; the downloads from one
+// server share its connection limit and its backoff.
 //
 // The first request is a ranged GET for the first MiB. A 206 tells the file's size, and the
 // rest is cut into pieces (see sched) for up to Job.Connections keep-alive connections, each
@@ -23,7 +29,8 @@
 // Readiness is level-triggered and each ready connection gets one read per wakeup, so many
 // fast connections share the loop fairly and back-pressure is only a change of interest.
 //
-// Only Stop may be called from another goroutine: it sets a flag and wakes the poller.
+// Only Run (once), Stop and the Reactor's Run, Close and Stop may be called from other
+// goroutines: they hand over work or set a flag, and wake the poller.
 //
 // Example:
 //

@@ -21,18 +21,16 @@ type progress struct {
 	done chan struct{}
 }
 
-const barTemplate = `{{counters . }} {{bar . "[" "=" ">" " " "]"}} {{percent . }} {{speed . }} {{rtime . "ETA %s"}} {{string . "conns"}}`
+const barTemplate = `{{counters . }} {{bar . "[" "=" ">" " " "]"}} {{percent . }} {{speed . "%s/s" "? B/s"}} {{rtime . "ETA %s"}} {{string . "conns"}}`
 
 // startProgress shows a bar on stderr when it is a terminal and show is true; otherwise it
 // returns a progress whose stop does nothing.
 func startProgress(stderr io.Writer, stats *loop.Stats, show bool) *progress {
-	f, ok := stderr.(*os.File)
-	if !show || !ok || !isatty.IsTerminal(f.Fd()) {
-		return &progress{}
+	p := newProgress(stderr, barTemplate, show)
+	if p.bar == nil {
+		return p
 	}
-	bar := pb.New64(0).SetTemplateString(barTemplate).SetWriter(f).SetRefreshRate(200 * time.Millisecond)
-	bar.Set(pb.Bytes, true)
-	p := &progress{bar: bar, quit: make(chan struct{}), done: make(chan struct{})}
+	bar := p.bar
 	update := func() {
 		bar.SetTotal(max(stats.Total.Load(), 0))
 		bar.SetCurrent(stats.Done.Load())
@@ -40,6 +38,18 @@ func startProgress(stderr io.Writer, stats *loop.Stats, show bool) *progress {
 	}
 	p.run(update)
 	return p
+}
+
+// newProgress makes a bar of template on stderr when it is a terminal and show is true; else
+// a progress with no bar, whose stop does nothing.
+func newProgress(stderr io.Writer, template string, show bool) *progress {
+	f, ok := stderr.(*os.File)
+	if !show || !ok || !isatty.IsTerminal(f.Fd()) {
+		return &progress{}
+	}
+	bar := pb.New64(0).SetTemplateString(template).SetWriter(f).SetRefreshRate(200 * time.Millisecond)
+	bar.Set(pb.Bytes, true)
+	return &progress{bar: bar, quit: make(chan struct{}), done: make(chan struct{})}
 }
 
 // run starts the bar and copies the counters into it (update) on a ticker until stop.
@@ -112,17 +122,15 @@ func (b *batchProgress) bytes() int64 {
 	return n
 }
 
-const batchTemplate = `{{string . "files"}} {{counters . }} {{speed . }}`
+const batchTemplate = `{{string . "files"}} {{counters . }} {{speed . "%s/s" "? B/s"}}`
 
 // startBatchProgress shows the bar of a list on stderr when it is a terminal and show is true.
 func startBatchProgress(stderr io.Writer, b *batchProgress, show bool) *progress {
-	f, ok := stderr.(*os.File)
-	if !show || !ok || !isatty.IsTerminal(f.Fd()) {
-		return &progress{}
+	p := newProgress(stderr, batchTemplate, show)
+	if p.bar == nil {
+		return p
 	}
-	bar := pb.New64(0).SetTemplateString(batchTemplate).SetWriter(f).SetRefreshRate(200 * time.Millisecond)
-	bar.Set(pb.Bytes, true)
-	p := &progress{bar: bar, quit: make(chan struct{}), done: make(chan struct{})}
+	bar := p.bar
 	update := func() {
 		files := strconv.FormatInt(b.files.Load(), 10)
 		if t := b.total.Load(); t > 0 {
