@@ -32,7 +32,7 @@ func (s connState) String() string {
 	return [...]string{"connecting", "tunneling", "handshaking", "sending", "head", "body", "idle"}[s]
 }
 
-// conn is one HTTP/1.1 connection. Only the loop goroutine touches it.
+// conn is one HTTP/1.1 connection. Only the reactor's goroutine touches it.
 type conn struct {
 	fd      int
 	id      int            // 1-based, in opening order, for messages
@@ -46,6 +46,7 @@ type conn struct {
 	since   time.Time // last progress: connect started, bytes arrived, request sent
 	started time.Time // when the connect started (the connect timeout counts from here)
 	reused  bool      // served a response before: a close before any byte is a stale keep-alive
+	stray   bool      // an event came after its download had ended: it is closed, not parked
 
 	tls    *tlsConn // nil for plain HTTP
 	p      httpparse.Parser

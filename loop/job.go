@@ -37,11 +37,13 @@ type Job struct {
 	Allocation Allocation // how Output gets its size before the data arrives
 
 	// Small marks one file of many (a list). A new file of at most SmallFile bytes that
-	// arrives whole in the first response is then written in order, over that one connection,
-	// with no control file, no preallocation and no sync of its own: its length is its
-	// progress, and the caller syncs the files of a list together at the end (SyncFiles), where
-	// a sync and two records per file would cost more than the download itself.
-	Small     bool
+	// arrives whole in the first response then goes over that one connection, with no control
+	// file, no preallocation and no sync of its own, and is written in one piece once all of
+	// it is in: a download that fails or is interrupted removes it, and one killed leaves it
+	// empty. The caller syncs the files of a list together at the end (reorder.SyncFS), where a
+	// sync and two records per file would cost more than the download itself.
+	Small bool
+
 	SaveEvery time.Duration // the control file is saved at least this often; 0: DefaultSaveEvery
 	SaveBytes int64         // and whenever this many more bytes were written; 0: DefaultSaveBytes
 

@@ -16,7 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// readBufSize is the size of the loop's one read buffer. Every read lands there and is parsed
+// readBufSize is the size of the reactor's one read buffer. Every read lands there and is parsed
 // and copied into the reorder buffer before the next read, so no connection owns a read buffer
 // of its own and memory does not grow with the number of connections.
 const readBufSize = 256 << 10
@@ -38,7 +38,7 @@ type Loop struct {
 	r       *Reactor
 	own     bool    // r is this download's own reactor, which Run drives
 	host    *host   // the server, shared with the reactor's other downloads from it
-	conns   []*conn // this download's connections; closed ones (owner no longer l) until tidy
+	conns   []*conn // this download's connections; closed ones (owner no longer l) until fill drops them
 	ended   bool    // finish has run: res and err are final
 	res     Result
 	settled chan struct{} // closed when the download has ended (a shared reactor's)
@@ -56,6 +56,7 @@ type Loop struct {
 	sched  sched
 	out    *output
 	ranged bool             // the file is fetched in ranges over many connections
+	small  bool             // a small file of a list, written whole at the end (Job.Small)
 	have   reorder.RangeSet // body bytes accepted (a duplicated range arrives twice, counts once)
 	done   int64            // have.Size(), or the bytes of a stream of unknown length
 	fin    bool             // every byte is in
@@ -1001,7 +1002,7 @@ func (l *Loop) wakeAt() time.Time {
 	if !l.connectAfter.IsZero() && l.connectAfter.After(l.now) && l.connectAfter.Before(next) {
 		next = l.connectAfter
 	}
-	if t := l.lastAttempt.Add(attemptDelay); !l.everConnected && l.nextAddr < len(l.job.Addrs) && t.Before(next) {
+	if t := l.lastAttempt.Add(attemptDelay); !l.everConnected && l.nextAddr < len(l.job.Addrs) && t.After(l.now) && t.Before(next) {
 		next = t // the next attempt of the race
 	}
 	if t := l.host.after; t.After(l.now) && t.Before(next) {
@@ -1024,7 +1025,7 @@ func (l *Loop) shutdown() {
 	for _, c := range l.conns {
 		switch {
 		case c.owner != l:
-		case l.fin && l.err == nil && c.state == idle && !c.paused && c.armed == evRead && l.r.park(c):
+		case l.fin && l.err == nil && c.state == idle && !c.paused && !c.stray && c.armed == evRead && l.r.park(c):
 			l.live-- // parked: the server closing it is noticed, and it is closed
 		default:
 			l.close(c)
@@ -1032,9 +1033,10 @@ func (l *Loop) shutdown() {
 	}
 	l.stats.Conns.Store(0)
 	switch {
-	case l.err != nil && l.done == 0 && l.created:
-		// Made by us, nothing in it: leave no empty file (or record of it) behind. The names
-		// go while the lock is still held, so no other rangedl can open them in between.
+	case l.err != nil && l.created && (l.done == 0 || l.small):
+		// Made by us, nothing in it (a small file's one block is written only once it is
+		// whole): leave no empty file (or record of it) behind. The names go while the lock
+		// is still held, so no other rangedl can open them in between.
 		os.Remove(l.job.Output)
 		reorder.RemoveControl(l.job.Output + ControlSuffix)
 		if l.out != nil {

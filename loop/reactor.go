@@ -107,11 +107,11 @@ func (r *Reactor) run(only *Loop) {
 		r.start(only)
 	}
 	for {
-		if only == nil && !r.admit() {
-			break
-		}
 		r.reap()
 		if only != nil && only.ended {
+			break
+		}
+		if only == nil && !r.admit() {
 			break
 		}
 		for _, l := range r.running {
@@ -130,6 +130,7 @@ func (r *Reactor) run(only *Loop) {
 				r.dispatch(ev)
 			}
 		}
+		r.reap() // a download that has just ended is neither interrupted nor timed out
 		r.interrupt()
 		for _, l := range r.running {
 			l.throttle()
@@ -139,7 +140,9 @@ func (r *Reactor) run(only *Loop) {
 		}
 	}
 	for _, h := range r.hosts {
-		for _, c := range h.idle {
+		for len(h.idle) > 0 {
+			c := h.idle[0]
+			r.unpark(c)
 			r.drop(c)
 		}
 	}
@@ -185,9 +188,8 @@ func (r *Reactor) reap() {
 			return false
 		}
 		l.finish()
-		h := l.host
-		if h.users--; h.users == 0 && h.open == 0 && !r.now.Before(h.after) {
-			delete(r.hosts, h.key)
+		if l.host.users--; l.host.unused(r.now) {
+			delete(r.hosts, l.host.key)
 		}
 		return true
 	})
@@ -217,7 +219,9 @@ func (r *Reactor) dispatch(ev event) {
 		r.unpark(c)
 		r.drop(c)
 	case c.owner.fin || c.owner.err != nil:
-		// the download has ended; reap closes or parks its connections
+		// The download has ended, and reap closes or parks its connections: not this one,
+		// which has something to say (the server closing it, or bytes nobody asked for).
+		c.stray = true
 	default:
 		c.owner.dispatch(c, ev.ev)
 	}
@@ -237,7 +241,7 @@ func (r *Reactor) chores() {
 			r.drop(c)
 		}
 		h.recover(r.now, r.maxPerHost)
-		if h.users == 0 && h.open == 0 && !r.now.Before(h.after) {
+		if h.unused(r.now) {
 			delete(r.hosts, h.key)
 		}
 	}
@@ -314,6 +318,12 @@ func hostKey(j *Job) string {
 		tls = "https " + j.TLS.ServerName
 	}
 	return tls + " " + j.Host + " " + j.Proxy + " " + j.Tunnel
+}
+
+// unused reports whether nothing refers to h any more: no download, no connection, no
+// backoff to remember.
+func (h *host) unused(now time.Time) bool {
+	return h.users == 0 && h.open == 0 && !now.Before(h.after)
 }
 
 // room reports whether a new connection to h may open now.

@@ -149,7 +149,7 @@ func (l *Loop) acceptFirst(c *conn) bool {
 	if total := l.sched.total; l.job.Small && l.created && !resuming && total != unknownEnd && total <= SmallFile && c.piece.start == 0 && c.piece.end == total {
 		// One response brings the whole small file: no other connection, no record (see
 		// Job.Small). The file is new, so no old record or content needs removing.
-		l.target = 1
+		l.target, l.small = 1, true
 		l.out = newSmallFile(l.file, total)
 		return true
 	}

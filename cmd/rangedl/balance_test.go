@@ -132,6 +132,28 @@ func TestRetryAfter503(t *testing.T) {
 	}
 }
 
+// TestConnectionLimit: a server that closes every connection beyond its third as soon as it
+// is accepted. rangedl takes the early closes as the server shedding load: it stops at the
+// connections the server keeps, instead of reconnecting over and over.
+func TestConnectionLimit(t *testing.T) {
+	const size = 32 << 20
+	s := startServer(t, server.Config{Seed: 26, MaxConns: 3, Rate: 8 << 20})
+	evs := tracedDownload(t, s, 26, size, "/32M", "-n", "8")
+	opened, backoffs := 0, 0
+	for _, e := range evs {
+		switch e.Event {
+		case "open":
+			opened++
+		case "backoff":
+			backoffs++
+		}
+	}
+	t.Logf("%d connections opened, %d backoffs", opened, backoffs)
+	if opened > 2*8 || backoffs == 0 {
+		t.Errorf("%d connections opened, %d backoffs; want at most %d (the -n 8 tried once, then the server's 3), and a backoff", opened, backoffs, 2*8)
+	}
+}
+
 // TestStdoutRetry: writing to standard output, the piece the writer needs next fails. The
 // other connections fill the buffer and pause; the failed piece must still be fetched again.
 func TestStdoutRetry(t *testing.T) {

@@ -9,10 +9,9 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
-	"os/signal"
 	"path/filepath"
+	"slices"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -36,11 +35,7 @@ const maxJobs = 1024
 // downloads, resolve names and check checksums; only the reactor touches sockets.
 func batch(opt options, urls []string, stderr io.Writer) int {
 	out := &lineWriter{w: stderr}
-	say := func(format string, a ...any) {
-		if !opt.quiet {
-			fmt.Fprintf(out, "rangedl: "+format+"\n", a...)
-		}
-	}
+	say := sayer(out, opt.quiet)
 	var failed io.Writer
 	if opt.failed != "" {
 		f, err := os.Create(opt.failed)
@@ -77,30 +72,23 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 	}()
 	s := newShared(r)
 	opt.shared = s
-	var stopped atomic.Bool
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		if _, ok := <-sigs; ok {
-			stopped.Store(true)
-			r.Stop()
-		}
-		if _, ok := <-sigs; ok {
-			os.Exit(exitInterrupted)
-		}
-	}()
+	stop := make(chan struct{}) // closed at the first SIGINT or SIGTERM
+	defer onSignals(func() {
+		close(stop)
+		r.Stop()
+	})()
 	start := time.Now()
 	bar := startBatchProgress(stderr, s.progress, !opt.quiet && !opt.noProgress)
 	out.setBar(bar.bar != nil)
 
 	type outcome struct {
-		i    int // the entry's place in the list: the exit code is the first failure's
-		e    entry
-		code int
-		res  loop.Result
-		why  string
-		path string // where it was saved
+		i     int // the entry's place in the list: the exit code is the first failure's
+		e     entry
+		names []string // the output names it holds (see shared.claim)
+		code  int
+		res   loop.Result
+		why   string
+		path  string // where it was saved
 	}
 	work := make(chan outcome)
 	results := make(chan outcome, opt.jobs)
@@ -109,6 +97,7 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 		workers.Go(func() {
 			for o := range work {
 				o.code, o.res, o.why, o.path = fetchEntry(opt, o.e, out, say)
+				s.release(o.names)
 				results <- o
 			}
 		})
@@ -130,10 +119,7 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 					if dev, ok := deviceOf(dir); ok && dirs[dev] == "" {
 						dirs[dev] = dir
 					}
-					if len(seen) >= maxCached {
-						clear(seen)
-					}
-					seen[dir] = true
+					remember(seen, dir, true)
 				}
 				continue
 			}
@@ -149,34 +135,40 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 			}
 		}
 	}()
-	entries := 0
-	for i := 0; !stopped.Load(); i++ {
-		var e entry
-		switch {
-		case i < len(urls):
-			e = entry{urls: []string{urls[i]}}
-		case list == nil:
-		default:
-			var err error
-			e, err = list.next()
-			if err == io.EOF {
-				list = nil
-				break
-			}
-			if err != nil {
-				fmt.Fprintf(out, "rangedl: %s: %v\n", opt.input, err)
-				results <- outcome{i: entries, e: e, code: exitUsage, why: err.Error()}
-				entries++
-				continue
+	entries := readList(list, stop)
+	n := 0
+feed:
+	for ; ; n++ {
+		o := outcome{i: n}
+		if n < len(urls) {
+			o.e = entry{urls: []string{urls[n]}}
+		} else {
+			select {
+			case <-stop:
+				break feed
+			case item, ok := <-entries:
+				if !ok {
+					break feed
+				}
+				if o.e = item.e; item.err != nil {
+					fmt.Fprintf(out, "rangedl: %s: %v\n", opt.input, item.err)
+					o.code, o.why = exitUsage, item.err.Error()
+					results <- o
+					continue
+				}
 			}
 		}
-		if len(e.urls) == 0 {
-			break
+		// Names are claimed here, in list order: of two entries with one name, the first
+		// writes it and the second finds it there.
+		o.names = s.claim(opt, o.e)
+		select {
+		case <-stop:
+			s.release(o.names)
+			break feed
+		case work <- o:
 		}
-		work <- outcome{i: entries, e: e}
-		entries++
 	}
-	s.progress.total.Store(int64(entries))
+	s.progress.total.Store(int64(n))
 	close(work)
 	workers.Wait()
 	close(results)
@@ -193,16 +185,48 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 	}
 	bar.stop()
 	out.setBar(false)
-	if stopped.Load() {
+	select {
+	case <-stop:
 		code = exitInterrupted
+	default:
 	}
 	if saved+failures == 0 {
+		if code == exitInterrupted {
+			return code
+		}
 		fmt.Fprintf(stderr, "rangedl: %s: %v\n", opt.input, errNoEntries)
 		return exitUsage
 	}
 	say("%d file%s: %d saved, %d failed; %s in %s", saved+failures, plural(saved+failures), saved, failures,
 		formatSize(bytes), time.Since(start).Round(time.Millisecond))
 	return code
+}
+
+// listItem is an entry of a list, or the error that made it unreadable.
+type listItem struct {
+	e   entry
+	err error
+}
+
+// readList reads list (nil: none) on a goroutine of its own, so that a signal is acted on
+// while the list waits for input (a pipe), and hands over one entry at a time until stop.
+func readList(list *listReader, stop <-chan struct{}) <-chan listItem {
+	items := make(chan listItem)
+	go func() {
+		defer close(items)
+		for list != nil {
+			e, err := list.next()
+			if err == io.EOF {
+				return
+			}
+			select {
+			case items <- listItem{e, err}:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	return items
 }
 
 // fetchEntry downloads one entry, trying its mirrors in order until one works, and checks its
@@ -221,9 +245,7 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 				return exitIO, res, why, ""
 			}
 		}
-		opt.shared.claim(o.output)
 		code, res, why = one(o, raw, stderr, say)
-		opt.shared.release(o.output)
 		if code == exitOK {
 			if e.checksum == "" {
 				return code, res, "", o.output
@@ -307,8 +329,8 @@ type shared struct {
 	addrs map[string]dnsAnswer
 	tls   map[string]*tls.Config
 	dirs  map[string]bool // directories made (or found) already
-	busy  map[string]bool // output names being written now
-	freed *sync.Cond      // signalled when one is released
+	busy  map[string]bool // output names held by entries in flight
+	freed *sync.Cond      // signalled when some are released
 }
 
 type dnsAnswer struct {
@@ -346,10 +368,7 @@ func (s *shared) lookup(host string) ([]netip.Addr, error) {
 		return nil, err
 	}
 	s.mu.Lock()
-	if len(s.addrs) >= maxCached {
-		clear(s.addrs)
-	}
-	s.addrs[host] = dnsAnswer{ips, time.Now()}
+	remember(s.addrs, host, dnsAnswer{ips, time.Now()})
 	s.mu.Unlock()
 	return ips, nil
 }
@@ -368,10 +387,7 @@ func (s *shared) tlsConfig(host string, opt options) (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(s.tls) >= maxCached {
-		clear(s.tls)
-	}
-	s.tls[host] = c
+	remember(s.tls, host, c)
 	return c, nil
 }
 
@@ -390,38 +406,51 @@ func (s *shared) mkdir(dir string) error {
 		return err
 	}
 	s.mu.Lock()
-	if len(s.dirs) >= maxCached {
-		clear(s.dirs)
-	}
-	s.dirs[dir] = true
+	remember(s.dirs, dir, true)
 	s.mu.Unlock()
 	return nil
 }
 
-// claim reserves the output name path for one entry, waiting while an earlier entry in flight
-// has it. Two URLs of a list that map to one name then meet as in a run one at a time: the
-// second finds the first's file and fails, never overwriting it.
-func (s *shared) claim(path string) {
-	if s == nil {
-		return
+// claim reserves the output names entry e may write (one per mirror), waiting while an
+// entry in flight holds one of them; release gives them back once the entry is over, its
+// checksum checked. The list's reader claims in list order, so two entries with one name
+// meet as in a run one at a time: the second finds the first's file and fails, never
+// overwriting it.
+func (s *shared) claim(opt options, e entry) []string {
+	var names []string
+	for _, raw := range e.urls {
+		name := filepath.Clean(outputPath(filepath.Join(opt.dir, e.dir), e.out, raw))
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
 	}
-	path = filepath.Clean(path)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for s.busy[path] {
+	for slices.ContainsFunc(names, func(n string) bool { return s.busy[n] }) {
 		s.freed.Wait()
 	}
-	s.busy[path] = true
+	for _, n := range names {
+		s.busy[n] = true
+	}
+	return names
 }
 
-func (s *shared) release(path string) {
-	if s == nil {
-		return
-	}
+func (s *shared) release(names []string) {
 	s.mu.Lock()
-	delete(s.busy, filepath.Clean(path))
+	for _, n := range names {
+		delete(s.busy, n)
+	}
 	s.mu.Unlock()
 	s.freed.Broadcast()
+}
+
+// remember puts k in m, a cache: a list of many servers or directories must not grow it
+// without end, so a full one starts over.
+func remember[K comparable, V any](m map[K]V, k K, v V) {
+	if len(m) >= maxCached {
+		clear(m)
+	}
+	m[k] = v
 }
 
 // deviceOf names the filesystem that holds dir.

@@ -270,3 +270,109 @@ func TestFileLimit(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitUsage, want)
 	}
 }
+
+// TestBatchInterrupt: SIGINT in the middle of a list of small files ends it at once (exit
+// 130), leaves no partial file (a small file is written whole or not at all), and lists the
+// interrupted entries in --failed; a rerun of those with -c saves them intact. Also while the
+// list itself waits for input (a pipe that stays open): the signal is not held up by the read.
+func TestBatchInterrupt(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 12, Rate: 64 << 10})
+	dir := t.TempDir()
+	cmd := exec.Command(plainBinary, "-i", "-", "-d", "out", "--failed", "failed.txt")
+	cmd.Dir = dir
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close() // the list stays open: rangedl must not wait for its end
+	// c's URL line ends b's entry; c itself waits for more of the list (options may follow).
+	fmt.Fprintf(in, "%s\n  out=a\n%s\n  out=b\n%s\n", s.URL("/160K"), s.URL("/200K"), s.URL("/1K"))
+	for deadline := time.Now().Add(runTimeout); s.Stats().BodyBytes < 32<<10; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no 32 KiB downloaded")
+		}
+	}
+	signalled := time.Now()
+	cmd.Process.Signal(os.Interrupt)
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("err %v; want exit %d\n%s", err, exitInterrupted, stderr.String())
+	}
+	if d := time.Since(signalled); d > 2*time.Second {
+		t.Errorf("exit %v after SIGINT; want it at once", d)
+	}
+	for _, name := range []string{"a", "b", "1K"} {
+		if _, err := os.Stat(filepath.Join(dir, "out", name)); err == nil {
+			t.Errorf("out/%s is there after the interrupt; want it removed (small files are written whole)", name)
+		}
+	}
+	if failed, _ := os.ReadFile(filepath.Join(dir, "failed.txt")); strings.Count(string(failed), "  out=") != 2 {
+		t.Errorf("--failed after the interrupt:\n%s\nwant a and b, which were under way", failed)
+	}
+	r := runIn(t, dir, plainBinary, "-c", "-i", "failed.txt", "-d", "out")
+	if r.code != exitOK {
+		t.Fatalf("rerun of --failed: exit %d\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "out", "a"), 12, 160<<10)
+	checkFile(t, filepath.Join(dir, "out", "b"), 12, 200<<10)
+}
+
+// TestBatchSameName: two entries with one output name, in both orders of failure. The first
+// entry always decides: when it is saved, the second fails and the file is the first's; when
+// its checksum fails (the file is removed), the second writes the name.
+func TestBatchSameName(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 13})
+	good := fmt.Sprintf("%x", server.Sum(13, 3000))
+	for _, tc := range []struct {
+		name, list string
+		size       int64 // of the file kept
+		code       int
+	}{
+		{"first saved", fmt.Sprintf("%s\n  out=x\n%s\n  out=x\n", s.URL("/3000"), s.URL("/2000")), 3000, exitUsage},
+		{"first removed", fmt.Sprintf("%s\n  out=x\n  checksum=sha-256=%s\n%s\n  out=x\n", s.URL("/4000"), good, s.URL("/2000")), 2000, exitIntegrity},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for range 5 { // the order must not depend on which worker runs first
+				dir := t.TempDir()
+				os.WriteFile(filepath.Join(dir, "list"), []byte(tc.list), 0o666)
+				r := runIn(t, dir, plainBinary, "-i", "list")
+				if r.code != tc.code {
+					t.Fatalf("exit %d; want %d\n%s", r.code, tc.code, r.stderr)
+				}
+				checkFile(t, filepath.Join(dir, "x"), 13, tc.size)
+			}
+		})
+	}
+}
+
+// TestBatchWaitsIdle: files queued behind --max-per-host 1 wait without spinning: the CPU time
+// of a run that takes seconds of waiting stays a small part of it.
+func TestBatchWaitsIdle(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 14, Rate: 256 << 10})
+	dir := t.TempDir()
+	var list strings.Builder
+	for i := range 3 {
+		fmt.Fprintf(&list, "%s\n  out=f%d\n", s.URL("/300K"), i)
+	}
+	os.WriteFile(filepath.Join(dir, "list"), []byte(list.String()), 0o666)
+	cmd := exec.Command(plainBinary, "-q", "-i", "list", "-j", "3", "--max-per-host", "1")
+	cmd.Dir = dir
+	start := time.Now()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	wall := time.Since(start)
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	if cpu > wall/4 {
+		t.Errorf("CPU %v in %v: the loop spins while files wait for the server", cpu, wall)
+	}
+	if conns := s.Stats().Conns; conns != 1 {
+		t.Errorf("%d connections with --max-per-host 1; want 1, reused", conns)
+	}
+}

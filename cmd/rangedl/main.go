@@ -163,11 +163,7 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "rangedl: %v\n", err)
 		return exitUsage
 	}
-	say := func(format string, a ...any) {
-		if !opt.quiet {
-			fmt.Fprintf(stderr, "rangedl: "+format+"\n", a...)
-		}
-	}
+	say := sayer(stderr, opt.quiet)
 	if opt.conns > 16 {
 		say("warning: %d connections to one server is a lot; most servers are happier with 16 or fewer", opt.conns)
 	}
@@ -294,23 +290,40 @@ func fetch(job loop.Job, opt options, stderr io.Writer) (loop.Result, error) {
 	if err != nil {
 		return loop.Result{}, err
 	}
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		if _, ok := <-sigs; ok {
-			l.Stop()
-		}
-		// A second signal while the loop cannot see the first (blocked writing to a stalled
-		// pipe, say) ends the program at once.
-		if _, ok := <-sigs; ok {
-			os.Exit(exitInterrupted)
-		}
-	}()
+	defer onSignals(l.Stop)()
 	bar := startProgress(stderr, job.Stats, !opt.quiet && !opt.noProgress)
 	res, err := l.Run()
 	bar.stop()
 	return res, err
+}
+
+// onSignals calls first at the first SIGINT or SIGTERM. A second one, while the loop cannot
+// see the first (blocked writing to a stalled pipe, say), ends the program at once. The
+// function returned stops watching.
+func onSignals(first func()) func() {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		if _, ok := <-sigs; ok {
+			first()
+		}
+		if _, ok := <-sigs; ok {
+			os.Exit(exitInterrupted)
+		}
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(sigs) // no signal comes after Stop: this ends the goroutine
+	}
+}
+
+// sayer returns the function that prints a remark line to w, unless quiet.
+func sayer(w io.Writer, quiet bool) func(string, ...any) {
+	return func(format string, a ...any) {
+		if !quiet {
+			fmt.Fprintf(w, "rangedl: "+format+"\n", a...)
+		}
+	}
 }
 
 // usageError is a mistake in the flags found only once the download runs (the proxy
