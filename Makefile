@@ -67,10 +67,11 @@ interop: nginx
 	RANGEDL_INTEROP=1 $(GO) test -count=1 -run Nginx -v ./cmd/rangedl/
 
 # The kill-and-resume test at length: SIGKILL at random moments, -c after each, SHA-256 at
-# the end of every file. make test runs it with 24 kills; KILLS sets how many here.
+# the end of every file. make test runs it with 24 kills; KILLS sets how many here. Also the
+# memory test of lists at the size the issue names: 200,000 URLs against 10,000.
 KILLS ?= 300
 soak:
-	RANGEDL_KILLS=$(KILLS) $(GO) test -count=1 -timeout 60m -run 'TestKillResume' -v ./cmd/rangedl/
+	RANGEDL_KILLS=$(KILLS) RANGEDL_BATCH_URLS=200000 $(GO) test -count=1 -timeout 60m -run 'TestKillResume|TestBatchMemory' -v ./cmd/rangedl/
 
 # Side-by-side comparison with aria2c, axel, curl, wget, wget2 (installs what is missing).
 bench: nginx
@@ -82,6 +83,20 @@ bench: nginx
 
 bench-smoke:
 	$(GO) run ./bench/cmd/compare -smoke
+
+# Many small files. bench-batch: 5000 files of 16 KiB from nginx with rangedl, wget2, curl and
+# aria2c (installs what is missing), 3 rounds. bench-million: a million 1 KiB URLs from the Go
+# test server through rangedl alone (needs about 8 GiB free under $TMPDIR; takes minutes).
+# Both check every file and write their report to bench/results.
+.PHONY: bench-batch bench-million
+bench-batch: nginx
+	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); for p in aria2:aria2c wget2:wget2 curl:curl; do \
+		command -v $${p#*:} >/dev/null || { $$SUDO apt-get update -qq; DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $${p%%:*} >/dev/null || echo "$${p%%:*}: not installable, reported absent"; }; \
+	done
+	$(GO) run ./bench/cmd/batchbench -out bench/results/$$(date +%F)-batch.md
+
+bench-million:
+	$(GO) run ./bench/cmd/batchbench -million -out bench/results/$$(date +%F)-million.md
 
 # Builds rangedl, serves a 1 GiB synthetic file on loopback, downloads it with the progress
 # bar, and checks its SHA-256.

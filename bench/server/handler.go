@@ -239,6 +239,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // record counts the request, numbers it if it is a GET and appends it to
 // the log; all under one lock so the log order is the numbering order.
 func (s *Server) record(r *http.Request, c *conn) (seq int) {
+	if s.cfg.NoLog {
+		s.requests.Add(1)
+		if r.Method == http.MethodGet {
+			seq = int(s.gets.Add(1))
+		}
+		return seq
+	}
 	h := r.Header.Clone()
 	if r.Host != "" {
 		h.Set("Host", r.Host) // net/http moves Host out of the header map

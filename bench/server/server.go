@@ -42,6 +42,7 @@ type Config struct {
 	MaxConns       int           // refuse (close at once) connections beyond this many open (0 = no cap)
 	TLS            *tls.Config   // serve https with this configuration (see TestCA); nil: http
 	Faults         []Fault       // scheduled misbehaviour, matched against the GET number
+	NoLog          bool          // keep no request log (Requests returns nothing): for millions of requests
 }
 
 // defaultStragglerRate is the straggler's cap when Config.StragglerRate is 0:
