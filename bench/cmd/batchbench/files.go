@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rangedl/rangedl/bench/internal/measure"
+	"github.com/rangedl/rangedl/bench/internal/shell"
 	"github.com/rangedl/rangedl/bench/nginx"
 	"github.com/rangedl/rangedl/bench/server"
 )
@@ -164,7 +166,7 @@ func (p *problems) String() string {
 type filesRun struct {
 	round, pos int // pos: 1-based place in the round's order
 	tool       string
-	usage      usage
+	usage      measure.Usage
 	fail       string // why the run does not count; "" if it does
 }
 
@@ -244,15 +246,15 @@ func runFiles(ctx context.Context, o options, bins binaries, work string, found 
 			r := filesRun{round: round, pos: pos + 1, tool: t.name}
 			tag := fmt.Sprintf("[round %d/%d] %-7s", round, o.rounds, t.name)
 			argv := t.command(in)
-			logf("%s $ %s", tag, shellJoin(argv))
+			logf("%s $ %s", tag, shell.Join(argv))
 			r.usage, r.fail = runFilesOnce(ctx, bins.spawn, argv, in.dir, home, o.files)
 			if r.fail == "" {
 				r.fail = verifyDir(in.dir, names, o.size, sums)
 			}
 			rep.runs = append(rep.runs, r)
 			if r.ok() {
-				logf("%s %.3f s  %.0f files/s  cpu %.2f s  rss %.1f MiB  ok", tag, r.usage.wall.Seconds(),
-					float64(o.files)/r.usage.wall.Seconds(), r.usage.cpu.Seconds(), float64(r.usage.maxRSS)/mib)
+				logf("%s %.3f s  %.0f files/s  cpu %.2f s  rss %.1f MiB  ok", tag, r.usage.Wall.Seconds(),
+					float64(o.files)/r.usage.Wall.Seconds(), r.usage.CPU.Seconds(), float64(r.usage.MaxRSS)/mib)
 			} else {
 				logf("%s FAILED: %s", tag, r.fail)
 			}
@@ -271,10 +273,10 @@ func runFiles(ctx context.Context, o options, bins binaries, work string, found 
 // runFilesOnce runs one tool with a fresh dir and home and returns spawn's
 // measurement, or the reason the run failed before its files could be
 // checked.
-func runFilesOnce(ctx context.Context, spawn string, argv []string, dir, home string, n int) (usage, string) {
+func runFilesOnce(ctx context.Context, spawn string, argv []string, dir, home string, n int) (measure.Usage, string) {
 	for _, d := range []string{dir, home} {
 		if err := os.Mkdir(d, 0o755); err != nil {
-			return usage{}, err.Error()
+			return measure.Usage{}, err.Error()
 		}
 	}
 	// The previous run's files are still dirty in the page cache: flush
@@ -284,12 +286,12 @@ func runFilesOnce(ctx context.Context, spawn string, argv []string, dir, home st
 
 	ctx, cancel := context.WithTimeout(ctx, filesTimeout(n))
 	defer cancel()
-	var out tailWriter
-	m, err := startMeasured(ctx, spawn, spec{argv: argv, dir: dir, home: home, stdout: &out, stderr: &out})
+	var out measure.TailWriter
+	p, err := measure.Start(ctx, spawn, measure.Spec{Argv: argv, Dir: dir, Home: home, Stdout: &out, Stderr: &out})
 	if err != nil {
-		return usage{}, err.Error()
+		return measure.Usage{}, err.Error()
 	}
-	u, err := m.wait()
+	u, err := p.Wait()
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return u, fmt.Sprintf("timeout after %v", filesTimeout(n))
@@ -297,9 +299,9 @@ func runFilesOnce(ctx context.Context, spawn string, argv []string, dir, home st
 		return u, "interrupted"
 	case err != nil:
 		return u, err.Error()
-	case u.status != 0:
-		why := statusString(u.status)
-		if last := out.lastLine(); last != "" {
+	case u.Status != 0:
+		why := measure.StatusString(u.Status)
+		if last := clip(out.LastLine(), 200); last != "" {
 			why += ": " + last
 		}
 		return u, why

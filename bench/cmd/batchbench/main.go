@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"syscall"
 	"time"
 
+	"github.com/rangedl/rangedl/bench/internal/harness"
+	"github.com/rangedl/rangedl/bench/internal/measure"
 	"github.com/rangedl/rangedl/bench/server"
 )
 
@@ -27,6 +28,9 @@ const (
 // rangedlPkg is built when -rangedl is not given: an import path, not a
 // directory, so that it resolves from anywhere inside the module.
 const rangedlPkg = "github.com/rangedl/rangedl/cmd/rangedl"
+
+// pkgDir is this command's directory, as the report shows a "go run" of it.
+const pkgDir = "./bench/cmd/batchbench"
 
 // Bounds on the flags: beyond these a run says nothing more, it only takes
 // longer (or more disk than anyone has).
@@ -124,7 +128,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 
 // binaries are the programs the harness built or was given.
 type binaries struct {
-	spawn   string // see spawnPkg
+	spawn   string // see measure.SpawnPkg
 	rangedl string
 }
 
@@ -138,7 +142,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
-	h := header{date: time.Now(), command: commandLine(args), sys: machine()}
+	h := header{date: time.Now(), command: harness.CommandLine(args, pkgDir), sys: machine()}
 
 	work, err := os.MkdirTemp(o.work, "rangedl-batchbench-")
 	if err == nil {
@@ -170,36 +174,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		found = append(found, in)
 	}
 
-	var text string
-	failed := false
-	if o.million {
-		rep, err := runMillion(ctx, o, bins, work, found[0], logf)
-		if err != nil {
-			logf("batchbench: %v", err)
-			if ctx.Err() != nil {
-				return exitInterrupted
-			}
-			return exitFail
+	text, failed, err := runScenario(ctx, o, bins, work, found, h, logf)
+	if err != nil {
+		logf("batchbench: %v", err)
+		if ctx.Err() != nil {
+			return exitInterrupted
 		}
-		h.loadEnd = loadAverage()
-		rep.header = h
-		text = rep.markdown()
-		failed = len(rep.failures()) > 0
-	} else {
-		rep, err := runFiles(ctx, o, bins, work, found, logf)
-		if err != nil {
-			logf("batchbench: %v", err)
-			if ctx.Err() != nil {
-				return exitInterrupted
-			}
-			return exitFail
-		}
-		h.loadEnd = loadAverage()
-		rep.header = h
-		text = rep.markdown()
-		for _, r := range rep.runs {
-			failed = failed || !r.ok()
-		}
+		return exitFail
 	}
 
 	fmt.Fprint(stdout, text)
@@ -217,34 +198,48 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// runScenario runs the scenario o selects and returns its report, headed
+// by h with the load averages at the end, and whether any run failed.
+func runScenario(ctx context.Context, o options, bins binaries, work string, found []installed, h header, logf func(string, ...any)) (text string, failed bool, err error) {
+	if o.million {
+		rep, err := runMillion(ctx, o, bins, work, found[0], logf)
+		if err != nil {
+			return "", false, err
+		}
+		h.loadEnd = loadAverage()
+		rep.header = h
+		return rep.markdown(), len(rep.failures()) > 0, nil
+	}
+	rep, err := runFiles(ctx, o, bins, work, found, logf)
+	if err != nil {
+		return "", false, err
+	}
+	h.loadEnd = loadAverage()
+	rep.header = h
+	for _, r := range rep.runs {
+		failed = failed || !r.ok()
+	}
+	return rep.markdown(), failed, nil
+}
+
 // build returns the binaries, building with "go build" into work those not
 // given.
 func build(ctx context.Context, o options, work string, logf func(string, ...any)) (binaries, error) {
 	b := binaries{spawn: filepath.Join(work, "bin", "spawn"), rangedl: o.rangedl}
-	if err := goBuild(ctx, b.spawn, spawnPkg); err != nil {
+	if err := harness.GoBuild(ctx, b.spawn, measure.SpawnPkg); err != nil {
 		return b, fmt.Errorf("%w (run from inside the rangedl module)", err)
 	}
 	if b.rangedl == "" {
 		b.rangedl = filepath.Join(work, "bin", "rangedl")
 		logf("building %s", rangedlPkg)
 		// -buildvcs=auto records the commit, and whether the tree had
-		// changes, in the binary (see vcsVersion) even when GOFLAGS turns
+		// changes, in the binary (see harness.VCSVersion) even when GOFLAGS turns
 		// it off, and builds without it outside a repository.
-		if err := goBuild(ctx, b.rangedl, rangedlPkg, "-buildvcs=auto"); err != nil {
+		if err := harness.GoBuild(ctx, b.rangedl, rangedlPkg, "-buildvcs=auto"); err != nil {
 			return b, fmt.Errorf("%w (run from inside the rangedl module, or pass -rangedl)", err)
 		}
 	}
 	return b, nil
-}
-
-// goBuild runs "go build [flags] -o out pkg".
-func goBuild(ctx context.Context, out, pkg string, flags ...string) error {
-	args := append(append([]string{"build"}, flags...), "-o", out, pkg)
-	cmd := exec.CommandContext(ctx, "go", args...)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %v\n%s", pkg, err, msg)
-	}
-	return nil
 }
 
 // writeFile writes text to path, making its directory.

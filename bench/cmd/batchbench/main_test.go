@@ -51,19 +51,3 @@ func TestParseFlags(t *testing.T) {
 		}
 	}
 }
-
-func TestCommandLine(t *testing.T) {
-	tests := []struct {
-		args []string
-		want string
-	}{
-		{[]string{"/tmp/go-build123/b001/exe/batchbench", "-rounds", "1"}, "go run ./bench/cmd/batchbench -rounds 1"},
-		{[]string{"./batchbench"}, "./batchbench"},
-		{[]string{"bb", "-out", "a b.md"}, "bb -out 'a b.md'"},
-	}
-	for _, tt := range tests {
-		if got := commandLine(tt.args); got != tt.want {
-			t.Errorf("commandLine(%q): got %q; want %q", tt.args, got, tt.want)
-		}
-	}
-}

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rangedl/rangedl/bench/internal/measure"
+	"github.com/rangedl/rangedl/bench/internal/shell"
 	"github.com/rangedl/rangedl/bench/server"
 )
 
@@ -99,7 +101,7 @@ func runMillion(ctx context.Context, o options, bins binaries, work string, rl i
 		}
 	}
 	argv := []string{rl.path, "-j", strconv.Itoa(o.jobs), "-i", "-", "-d", out}
-	rep.command = shellJoin(argv)
+	rep.command = shell.Join(argv)
 	listR, listW, err := os.Pipe()
 	if err != nil {
 		return rep, err
@@ -119,7 +121,7 @@ func runMillion(ctx context.Context, o options, bins binaries, work string, rl i
 	logf("$ %s  (list of %d entries for %s on stdin)", rep.command, o.murls, url)
 	cpu0 := selfCPU()
 	start := time.Now()
-	m, err := startMeasured(ctx, bins.spawn, spec{argv: argv, dir: work, home: home, stdin: listR, stderr: errW})
+	m, err := measure.Start(ctx, bins.spawn, measure.Spec{Argv: argv, Dir: work, Home: home, Stdin: listR, Stderr: errW})
 	listR.Close() // the tool has them now
 	errW.Close()
 	if err != nil {
@@ -139,7 +141,7 @@ func runMillion(ctx context.Context, o options, bins binaries, work string, rl i
 	stop, polled := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(polled)
-		rep.mem = pollMemory(m.spawnPID(), start, &saved, stop)
+		rep.mem = pollMemory(m.SpawnPID(), start, &saved, stop)
 	}()
 
 	ts := make([]time.Duration, 0, o.murls)
@@ -171,7 +173,7 @@ func runMillion(ctx context.Context, o options, bins binaries, work string, rl i
 		drain(errR)
 	}
 	errR.Close()
-	u, werr := m.wait()
+	u, werr := m.Wait()
 	close(stop)
 	<-polled
 	rep.usage = u
@@ -183,8 +185,8 @@ func runMillion(ctx context.Context, o options, bins binaries, work string, rl i
 		rep.runFail = "interrupted"
 	case werr != nil:
 		rep.runFail = werr.Error()
-	case u.status != 0:
-		rep.runFail = statusString(u.status)
+	case u.Status != 0:
+		rep.runFail = measure.StatusString(u.Status)
 	}
 	if err := <-listDone; err != nil && !errors.Is(err, syscall.EPIPE) {
 		rep.listFail = err.Error()
@@ -194,7 +196,7 @@ func runMillion(ctx context.Context, o options, bins binaries, work string, rl i
 	rep.saved = len(ts)
 	rep.first, rep.last, rep.edgesOK = edges(ts)
 	rep.tenths = tenths(ts)
-	logf("rangedl: %s after %.1f s, %d saved lines", statusString(u.status), u.wall.Seconds(), len(ts))
+	logf("rangedl: %s after %.1f s, %d saved lines", measure.StatusString(u.Status), u.Wall.Seconds(), len(ts))
 
 	logf("checking the files on disk (all names, the content of every %dth and the last)", sampleEvery)
 	rep.onDisk, rep.sampled, rep.problems = verifyTree(out, o.murls, o.msize, want)

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rangedl/rangedl/bench/internal/harness"
+	"github.com/rangedl/rangedl/bench/internal/measure"
+	"github.com/rangedl/rangedl/bench/internal/stats"
 	"github.com/rangedl/rangedl/bench/server"
 )
 
@@ -126,14 +129,14 @@ func (r filesReport) summarize(tool string) toolSummary {
 		s.total++
 		if x.ok() {
 			s.ok++
-			walls = append(walls, x.usage.wall)
-			cpus = append(cpus, x.usage.cpu)
-			rss = append(rss, x.usage.maxRSS)
+			walls = append(walls, x.usage.Wall)
+			cpus = append(cpus, x.usage.CPU)
+			rss = append(rss, x.usage.MaxRSS)
 		}
 	}
-	s.wall, _ = median(walls)
-	s.cpu, _ = median(cpus)
-	s.rss, _ = median(rss)
+	s.wall, _ = stats.Median(walls)
+	s.cpu, _ = stats.Median(cpus)
+	s.rss, _ = stats.Median(rss)
 	if s.wall > 0 {
 		s.rate = float64(r.n) / s.wall.Seconds()
 	}
@@ -157,7 +160,7 @@ func (r filesReport) markdown() string {
 		if t.absent != "" {
 			v = "absent: " + t.absent
 		}
-		fmt.Fprintf(&b, "| %s | %s | `%s` |\n", t.name, cell(v), t.placeholders(r.jobs))
+		fmt.Fprintf(&b, "| %s | %s | `%s` |\n", t.name, harness.Cell(v), t.placeholders(r.jobs))
 	}
 
 	base := r.summarize("rangedl")
@@ -186,14 +189,14 @@ func (r filesReport) markdown() string {
 	for _, x := range r.runs {
 		result := "ok"
 		if !x.ok() {
-			result = "FAILED: " + cell(x.fail)
+			result = "FAILED: " + harness.Cell(x.fail)
 		}
-		if x.usage.wall == 0 {
+		if x.usage.Wall == 0 {
 			fmt.Fprintf(&b, "| %d | %d | %s | – | – | – | – | %s |\n", x.round, x.pos, x.tool, result)
 			continue
 		}
 		fmt.Fprintf(&b, "| %d | %d | %s | %s | %.0f | %s | %s | %s |\n", x.round, x.pos, x.tool,
-			seconds(x.usage.wall), float64(r.n)/x.usage.wall.Seconds(), seconds(x.usage.cpu), mibString(x.usage.maxRSS), result)
+			seconds(x.usage.Wall), float64(r.n)/x.usage.Wall.Seconds(), seconds(x.usage.CPU), mibString(x.usage.MaxRSS), result)
 	}
 
 	b.WriteString("\n## Notes\n\n")
@@ -221,7 +224,7 @@ type millionReport struct {
 	command string // the exact command line
 	free    int64  // free bytes under the work directory before the run; 0 if unknown
 
-	usage    usage
+	usage    measure.Usage
 	runFail  string // timeout, interruption, spawn error or a non-zero exit; "" if none
 	listFail string // the list writer's error; "" if the whole list was read
 
@@ -292,14 +295,14 @@ func (r millionReport) markdown() string {
 
 	result := "ok"
 	if f := r.failures(); len(f) > 0 {
-		result = "FAILED: " + cell(strings.Join(f, "; "))
+		result = "FAILED: " + harness.Cell(strings.Join(f, "; "))
 	}
 	b.WriteString("\n## Result\n\n| | |\n|---|---|\n")
 	fmt.Fprintf(&b, "| result | %s |\n", result)
-	fmt.Fprintf(&b, "| exit | %s |\n", statusString(r.usage.status))
-	if r.usage.wall > 0 {
-		fmt.Fprintf(&b, "| wall time | %s |\n", seconds(r.usage.wall))
-		fmt.Fprintf(&b, "| files/s overall | %.0f |\n", float64(r.saved)/r.usage.wall.Seconds())
+	fmt.Fprintf(&b, "| exit | %s |\n", measure.StatusString(r.usage.Status))
+	if r.usage.Wall > 0 {
+		fmt.Fprintf(&b, "| wall time | %s |\n", seconds(r.usage.Wall))
+		fmt.Fprintf(&b, "| files/s overall | %.0f |\n", float64(r.saved)/r.usage.Wall.Seconds())
 	}
 	if r.edgesOK {
 		verdict := "met"
@@ -312,8 +315,8 @@ func (r millionReport) markdown() string {
 	} else {
 		b.WriteString("| files/s, first and last 10% | too few saved lines to tell |\n")
 	}
-	fmt.Fprintf(&b, "| CPU (user+system) | %s |\n", seconds(r.usage.cpu))
-	fmt.Fprintf(&b, "| peak RSS (ru_maxrss) | %s |\n", mibString(r.usage.maxRSS))
+	fmt.Fprintf(&b, "| CPU (user+system) | %s |\n", seconds(r.usage.CPU))
+	fmt.Fprintf(&b, "| peak RSS (ru_maxrss) | %s |\n", mibString(r.usage.MaxRSS))
 	if hwm, rss := r.maxPolled(); len(r.mem) > 0 {
 		fmt.Fprintf(&b, "| peak RSS (VmHWM, polled every %v) | %s |\n", pollInterval, mibString(hwm))
 		fmt.Fprintf(&b, "| largest VmRSS polled | %s |\n", mibString(rss))
@@ -327,11 +330,11 @@ func (r millionReport) markdown() string {
 	fmt.Fprintf(&b, "| content checked (SHA-256) | %d files: every %dth and the last |\n", r.sampled, sampleEvery)
 	problems := "none"
 	if r.problems.total() > 0 {
-		problems = cell(r.problems.String())
+		problems = harness.Cell(r.problems.String())
 	}
 	fmt.Fprintf(&b, "| missing, unexpected or wrong files | %s |\n", problems)
 	if r.listFail != "" {
-		fmt.Fprintf(&b, "| list | %s |\n", cell(r.listFail))
+		fmt.Fprintf(&b, "| list | %s |\n", harness.Cell(r.listFail))
 	}
 	fmt.Fprintf(&b, "| server: connections, requests | %d, %d |\n", r.stats.Conns, r.stats.Requests)
 	fmt.Fprintf(&b, "| harness CPU during the run (test server, list writer, stderr reader) | %s |\n", seconds(r.harnessCPU))
@@ -380,21 +383,6 @@ func thinSamples(xs []memSample, k int) []memSample {
 	return append(out, xs[len(xs)-1])
 }
 
-// commandLine is the harness's own command line, as someone would type
-// it: "go run ./bench/cmd/batchbench ..." when run that way.
-func commandLine(args []string) string {
-	prog := args[0]
-	if strings.Contains(prog, "go-build") || strings.Contains(prog, string(os.PathSeparator)+"exe"+string(os.PathSeparator)) {
-		prog = "go run ./bench/cmd/batchbench"
-	} else {
-		prog = shellQuote(prog)
-	}
-	if len(args) == 1 {
-		return prog
-	}
-	return prog + " " + shellJoin(args[1:])
-}
-
 // seconds formats d as seconds with three decimals.
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3f s", d.Seconds()) }
 
@@ -417,9 +405,4 @@ func sizeString(n int64) string {
 		return fmt.Sprintf("%d KiB", n/kib)
 	}
 	return fmt.Sprintf("%d B", n)
-}
-
-// cell makes s safe inside a markdown table cell.
-func cell(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
 }

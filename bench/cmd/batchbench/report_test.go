@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rangedl/rangedl/bench/internal/measure"
 	"github.com/rangedl/rangedl/bench/server"
 )
 
@@ -18,7 +19,7 @@ func testHeader() header {
 }
 
 func run1(round, pos int, tool string, wall, cpu time.Duration, rss int64, fail string) filesRun {
-	return filesRun{round: round, pos: pos, tool: tool, usage: usage{wall: wall, cpu: cpu, maxRSS: rss}, fail: fail}
+	return filesRun{round: round, pos: pos, tool: tool, usage: measure.Usage{Wall: wall, CPU: cpu, MaxRSS: rss}, fail: fail}
 }
 
 func testFilesReport() filesReport {
@@ -106,7 +107,7 @@ func TestMillionMarkdown(t *testing.T) {
 		tool:    installed{tool: tools[0], version: "rangedl 0.1.0 (abc, modified)"},
 		server:  "bench/server on 127.0.0.1:1",
 		command: "rangedl -j 16 -i - -d OUT",
-		usage:   usage{wall: 1100 * time.Millisecond, cpu: 900 * time.Millisecond, maxRSS: 20 << 20},
+		usage:   measure.Usage{Wall: 1100 * time.Millisecond, CPU: 900 * time.Millisecond, MaxRSS: 20 << 20},
 		saved:   1000,
 		summary: "rangedl: 1000 files: 1000 saved, 0 failed; 1000 KiB in 1.1s",
 		first:   first, last: last, edgesOK: ok,
@@ -137,8 +138,8 @@ func TestMillionMarkdown(t *testing.T) {
 	}
 
 	// Everything that makes a run not count is said.
-	r.usage.status = 6
-	r.runFail = statusString(6)
+	r.usage.Status = 6
+	r.runFail = measure.StatusString(6)
 	r.saved, r.onDisk = 998, 997
 	r.summary = "rangedl: 1000 files: 998 saved, 2 failed; 998 KiB in 1.1s"
 	r.problems.add("missing", "d000/f0000004")

@@ -1,24 +1,6 @@
 package main
 
-import (
-	"slices"
-	"time"
-)
-
-// median returns the median of xs (the mean of the middle two for an even
-// count), and false for an empty slice. xs is not modified.
-func median[T ~int64 | ~float64](xs []T) (T, bool) {
-	if len(xs) == 0 {
-		return 0, false
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	m := len(s) / 2
-	if len(s)%2 == 1 {
-		return s[m], true
-	}
-	return s[m-1] + (s[m]-s[m-1])/2, true
-}
+import "time"
 
 // windowRate returns the files per second of the lines ts[from:to], where
 // ts[i] is when the i-th "saved" line arrived, measured from the start of

@@ -6,35 +6,6 @@ import (
 	"time"
 )
 
-func TestMedian(t *testing.T) {
-	tests := []struct {
-		in   []int64
-		want int64
-		ok   bool
-	}{
-		{nil, 0, false},
-		{[]int64{5}, 5, true},
-		{[]int64{3, 1, 2}, 2, true},
-		{[]int64{4, 1, 3, 2}, 2, true}, // (2+3)/2 in integers
-		{[]int64{10, 20}, 15, true},
-	}
-	for _, tt := range tests {
-		in := append([]int64(nil), tt.in...)
-		got, ok := median(in)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("median(%v): got %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
-		}
-		for i := range in {
-			if in[i] != tt.in[i] {
-				t.Errorf("median(%v) modified its input", tt.in)
-			}
-		}
-	}
-	if got, _ := median([]time.Duration{3 * time.Second, time.Second, 2 * time.Second}); got != 2*time.Second {
-		t.Errorf("median of durations: got %v; want 2s", got)
-	}
-}
-
 // steady returns n arrival times, one every step.
 func steady(n int, step time.Duration) []time.Duration {
 	ts := make([]time.Duration, n)

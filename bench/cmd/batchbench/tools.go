@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"debug/buildinfo"
-	"fmt"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/rangedl/rangedl/bench/internal/harness"
+	"github.com/rangedl/rangedl/bench/internal/shell"
 )
 
 // runInput is what a tool's command line is built from for one run of the
@@ -82,38 +80,12 @@ var tools = []tool{
 // selectTools returns the named tools in catalogue order, or all of them
 // for "" or "all".
 func selectTools(list string) ([]tool, error) {
-	if list == "" || list == "all" {
-		return append([]tool(nil), tools...), nil
-	}
-	want := make(map[string]bool)
-	for _, name := range strings.Split(list, ",") {
-		if name = strings.TrimSpace(name); name != "" {
-			want[name] = true
-		}
-	}
-	var out []tool
-	for _, t := range tools {
-		if want[t.name] {
-			out = append(out, t)
-			delete(want, t.name)
-		}
-	}
-	for name := range want {
-		return nil, fmt.Errorf("unknown tool %q (have %s)", name, toolNames())
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no tool selected (have %s)", toolNames())
-	}
-	return out, nil
+	return harness.SelectTools(tools, toolName, list)
 }
 
-func toolNames() string {
-	names := make([]string, len(tools))
-	for i, t := range tools {
-		names[i] = t.name
-	}
-	return strings.Join(names, ", ")
-}
+func toolNames() string { return harness.ToolNames(tools, toolName) }
+
+func toolName(t tool) string { return t.name }
 
 // installed is a tool as found on this machine, or absent with the reason.
 type installed struct {
@@ -131,76 +103,18 @@ func (in installed) command(r runInput) []string {
 // placeholders is the command line with LIST, CONFIG and DIR for the
 // paths, as the report shows it.
 func (t tool) placeholders(jobs int) string {
-	return shellJoin(append([]string{t.name}, t.args(runInput{jobs: jobs, list: "LIST", config: "CONFIG", dir: "DIR"})...))
+	return shell.Join(append([]string{t.name}, t.args(runInput{jobs: jobs, list: "LIST", config: "CONFIG", dir: "DIR"})...))
 }
 
-// detect finds t: rangedl at rangedlPath, the others on PATH. A tool that
-// is not found comes back with absent set, never dropped: the report must
-// say it was not measured. home is an empty directory for HOME.
+// detect finds t: rangedl at rangedlPath, the others on PATH, and asks it
+// for --version (see harness.Detect). home is an empty directory for HOME.
 func detect(ctx context.Context, t tool, rangedlPath, home string) installed {
 	in := installed{tool: t}
-	var err error
-	if t.name == "rangedl" {
-		in.path, err = filepath.Abs(rangedlPath)
-	} else if in.path, err = exec.LookPath(t.name); err == nil {
-		in.path, err = filepath.Abs(in.path)
-	}
-	if err != nil {
-		in.path, in.absent = "", "not found: "+err.Error()
-		return in
-	}
-	in.version = version(ctx, in.path, home)
-	if t.name == "rangedl" {
-		// The version number changes rarely; the commit (and whether the
-		// tree had changes) identifies the code that was measured.
-		if v := vcsVersion(in.path); v != "" {
-			in.version += " (" + v + ")"
-		}
-	}
+	// curl goes on to list every library it links; the first words
+	// identify the build.
+	short := func(line string) string { return clip(line, 100) }
+	in.path, in.version, in.absent = harness.Detect(ctx, t.name, rangedlPath, home, []string{"--version"}, short)
 	return in
-}
-
-// version returns the first non-empty line path prints for --version, or
-// "unknown".
-func version(ctx context.Context, path, home string) string {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, "--version")
-	cmd.Dir = home
-	cmd.Env = cleanEnv(home)
-	out, _ := cmd.CombinedOutput()
-	for line := range strings.Lines(string(out)) {
-		if line = strings.TrimSpace(line); line != "" {
-			// curl goes on to list every library it links; the first
-			// words identify the build.
-			return clip(line, 100)
-		}
-	}
-	return "unknown"
-}
-
-// vcsVersion returns the commit a Go binary was built from, as "go build"
-// records it (e.g. "a1b2c3d4e5f6, modified"), or "".
-func vcsVersion(path string) string {
-	bi, err := buildinfo.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	var rev, modified string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value[:min(len(s.Value), 12)]
-		case "vcs.modified":
-			if s.Value == "true" {
-				modified = ", modified"
-			}
-		}
-	}
-	if rev == "" {
-		return ""
-	}
-	return rev + modified
 }
 
 // curlConfig returns a curl config file (curl(1), -K) that names each URL
@@ -231,29 +145,6 @@ func rotate[T any](xs []T, k int) []T {
 	}
 	k %= len(xs)
 	return append(append([]T(nil), xs[k:]...), xs[:k]...)
-}
-
-// shellJoin quotes args so that the line can be pasted into a POSIX shell.
-func shellJoin(args []string) string {
-	q := make([]string, len(args))
-	for i, a := range args {
-		q[i] = shellQuote(a)
-	}
-	return strings.Join(q, " ")
-}
-
-// shellQuote returns s unchanged if it has no shell metacharacters, else
-// single-quoted.
-func shellQuote(s string) string {
-	if s == "" {
-		return "''"
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=,+@%", r)) {
-			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-		}
-	}
-	return s
 }
 
 // clip shortens s to at most n bytes, marking the cut.

@@ -109,19 +109,3 @@ func TestCurlConfig(t *testing.T) {
 		t.Errorf("urlList: got %q; want %q", got, want)
 	}
 }
-
-func TestShellQuote(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"", "''"},
-		{"-j", "-j"},
-		{"--max-threads=16", "--max-threads=16"},
-		{"/tmp/a b", "'/tmp/a b'"},
-		{"it's", `'it'\''s'`},
-		{"http://h/x?a=1&b=2", "'http://h/x?a=1&b=2'"},
-	}
-	for _, tt := range tests {
-		if got := shellQuote(tt.in); got != tt.want {
-			t.Errorf("shellQuote(%q): got %s; want %s", tt.in, got, tt.want)
-		}
-	}
-}

@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/rangedl/rangedl/bench/internal/harness"
+	"github.com/rangedl/rangedl/bench/internal/measure"
 	"github.com/rangedl/rangedl/bench/nginx"
 )
 
@@ -31,8 +32,10 @@ const (
 const (
 	rangedlPkg    = "github.com/rangedl/rangedl/cmd/rangedl"
 	testserverPkg = "github.com/rangedl/rangedl/bench/cmd/testserver"
-	spawnPkg      = "github.com/rangedl/rangedl/bench/cmd/compare/internal/spawn"
 )
+
+// pkgDir is this command's directory, as the report shows a "go run" of it.
+const pkgDir = "./bench/cmd/compare"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -133,7 +136,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 
 // binaries are the programs the harness built or was given.
 type binaries struct {
-	spawn      string // see internal/spawn
+	spawn      string // see measure.SpawnPkg
 	rangedl    string
 	testserver string // "" if no scenario needs it
 }
@@ -195,7 +198,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rep := report{
 		set:     o.set,
 		date:    time.Now(),
-		command: commandLine(args),
+		command: harness.CommandLine(args, pkgDir),
 		sys:     machine(),
 		rounds:  o.rounds,
 		tools:   found,
@@ -241,13 +244,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // not given with "go build" into work.
 func build(ctx context.Context, o options, work string, logf func(string, ...any)) (binaries, error) {
 	b := binaries{spawn: filepath.Join(work, "bin", "spawn")}
-	if err := goBuild(ctx, b.spawn, spawnPkg); err != nil {
+	if err := harness.GoBuild(ctx, b.spawn, measure.SpawnPkg); err != nil {
 		return b, fmt.Errorf("%w (run from inside the rangedl module)", err)
 	}
 	if b.rangedl = o.rangedl; b.rangedl == "" {
 		b.rangedl = filepath.Join(work, "bin", "rangedl")
 		logf("building %s", rangedlPkg)
-		if err := goBuild(ctx, b.rangedl, rangedlPkg); err != nil {
+		if err := harness.GoBuild(ctx, b.rangedl, rangedlPkg); err != nil {
 			return b, fmt.Errorf("%w (run from inside the rangedl module, or pass -rangedl)", err)
 		}
 	}
@@ -255,22 +258,13 @@ func build(ctx context.Context, o options, work string, logf func(string, ...any
 		if sc.kind == testServer {
 			b.testserver = filepath.Join(work, "bin", "testserver")
 			logf("building %s", testserverPkg)
-			if err := goBuild(ctx, b.testserver, testserverPkg); err != nil {
+			if err := harness.GoBuild(ctx, b.testserver, testserverPkg); err != nil {
 				return b, fmt.Errorf("%w (run from inside the rangedl module)", err)
 			}
 			break
 		}
 	}
 	return b, nil
-}
-
-// goBuild runs "go build -o out pkg".
-func goBuild(ctx context.Context, out, pkg string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %v\n%s", pkg, err, msg)
-	}
-	return nil
 }
 
 // runScenario runs every present tool rounds times against sc's server,

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rangedl/rangedl/bench/internal/measure"
+	"github.com/rangedl/rangedl/bench/internal/shell"
 	"github.com/rangedl/rangedl/bench/nginx"
 	"github.com/rangedl/rangedl/bench/server"
 )
@@ -217,7 +219,7 @@ func (o *testOrigin) sum() [32]byte { return o.want }
 func (o *testOrigin) caFile() string { return "" }
 
 func (o *testOrigin) describe() string {
-	return strings.TrimSpace("testserver " + shellJoin(o.flags))
+	return strings.TrimSpace("testserver " + shell.Join(o.flags))
 }
 
 func (o *testOrigin) close() error { return nil }
@@ -232,8 +234,8 @@ type testserverProc struct {
 // "listening on http://127.0.0.1:PORT", with that base URL.
 func startTestserver(ctx context.Context, bin string, flags []string) (*testserverProc, string, error) {
 	cmd := exec.Command(bin, flags...)
-	cmd.Env = cleanEnv(os.TempDir())
-	var errOut tailWriter
+	cmd.Env = measure.CleanEnv(os.TempDir())
+	var errOut measure.TailWriter
 	cmd.Stderr = &errOut
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -261,7 +263,7 @@ func startTestserver(ctx context.Context, bin string, flags []string) (*testserv
 			return p, url, nil
 		}
 		p.stop()
-		return nil, "", fmt.Errorf("testserver: unexpected first line %q %s", s, errOut.lastLine())
+		return nil, "", fmt.Errorf("testserver: unexpected first line %q %s", s, clip(errOut.LastLine(), 200))
 	case <-time.After(10 * time.Second):
 		p.stop()
 		return nil, "", errors.New("testserver: no \"listening on\" line within 10s")

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/rangedl/rangedl/bench/internal/harness"
 )
 
 // report is everything written to the results file.
@@ -67,14 +69,14 @@ func (r report) markdown() string {
 	b.WriteString("\n| tool | version | path |\n|---|---|---|\n")
 	for _, t := range r.tools {
 		if t.absent != "" {
-			fmt.Fprintf(&b, "| %s | absent | %s |\n", t.name, cell(t.absent))
+			fmt.Fprintf(&b, "| %s | absent | %s |\n", t.name, harness.Cell(t.absent))
 			continue
 		}
-		path := "`" + cell(t.path) + "`"
+		path := "`" + harness.Cell(t.path) + "`"
 		if t.note != "" {
-			path += " (" + cell(t.note) + ")"
+			path += " (" + harness.Cell(t.note) + ")"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", t.name, cell(t.version), path)
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", t.name, harness.Cell(t.version), path)
 	}
 	if r.chart != "" {
 		fmt.Fprintf(&b, "\n![median wall time per tool and scenario](%s)\n", r.chart)
@@ -128,10 +130,10 @@ func table(rows []row, size int64) string {
 	for _, r := range rows {
 		flags := none
 		if r.flags != "" {
-			flags = "`" + cell(r.flags) + "`"
+			flags = "`" + harness.Cell(r.flags) + "`"
 		}
 		if r.note != "" {
-			flags += " (" + cell(r.note) + ")"
+			flags += " (" + harness.Cell(r.note) + ")"
 		}
 		if r.absent != "" {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | absent |\n", r.tool, flags, none, none, none, none, none, none)
@@ -151,15 +153,9 @@ func table(rows []row, size int64) string {
 				ratio = fmt.Sprintf("%.2f", s.wall.Seconds()/ref.Seconds())
 			}
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.tool, flags, wall, spread, rate, cpu, rss, ratio, cell(s.result()))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.tool, flags, wall, spread, rate, cpu, rss, ratio, harness.Cell(s.result()))
 	}
 	return b.String()
-}
-
-// cell makes s safe inside a markdown table cell.
-func cell(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
-	return strings.ReplaceAll(s, "\n", " ")
 }
 
 // sizeString is a byte count for people: "1 GiB", "256 MiB", "1000 B".
@@ -214,20 +210,4 @@ func cpuModel() string {
 		}
 	}
 	return "unknown CPU"
-}
-
-// commandLine reconstructs how the harness was invoked. Under "go run"
-// os.Args[0] is a temporary binary, which nobody could rerun; say
-// "go run ./bench/cmd/compare" instead.
-func commandLine(args []string) string {
-	prog := args[0]
-	if strings.Contains(prog, "go-build") || strings.Contains(prog, string(os.PathSeparator)+"exe"+string(os.PathSeparator)) {
-		prog = "go run ./bench/cmd/compare"
-	} else {
-		prog = shellQuote(prog)
-	}
-	if len(args) == 1 {
-		return prog
-	}
-	return prog + " " + shellJoin(args[1:])
 }

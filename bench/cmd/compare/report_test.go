@@ -52,19 +52,6 @@ func TestTableNote(t *testing.T) {
 	}
 }
 
-func TestCell(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"plain", "plain"},
-		{"a|b", `a\|b`},
-		{"two\nlines", "two lines"},
-	}
-	for _, tt := range tests {
-		if got := cell(tt.in); got != tt.want {
-			t.Errorf("cell(%q): got %q; want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestSizeString(t *testing.T) {
 	tests := []struct {
 		n    int64
@@ -78,22 +65,6 @@ func TestSizeString(t *testing.T) {
 	for _, tt := range tests {
 		if got := sizeString(tt.n); got != tt.want {
 			t.Errorf("sizeString(%d): got %v; want %v", tt.n, got, tt.want)
-		}
-	}
-}
-
-func TestCommandLine(t *testing.T) {
-	tests := []struct {
-		args []string
-		want string
-	}{
-		{[]string{"/tmp/go-build123/b001/exe/compare", "-smoke"}, "go run ./bench/cmd/compare -smoke"},
-		{[]string{"/tmp/go-build123/b001/exe/compare"}, "go run ./bench/cmd/compare"},
-		{[]string{"./compare", "-tools", "curl,wget", "-out", "my dir"}, "./compare -tools curl,wget -out 'my dir'"},
-	}
-	for _, tt := range tests {
-		if got := commandLine(tt.args); got != tt.want {
-			t.Errorf("commandLine(%q): got %v; want %v", tt.args, got, tt.want)
 		}
 	}
 }

@@ -5,38 +5,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
-)
 
-func TestParseReport(t *testing.T) {
-	tests := []struct {
-		line    string
-		want    spawnReport
-		wantErr string
-	}{
-		{"1500000000 200000000 300000000 4096 0\n", spawnReport{wall: 1500 * time.Millisecond, cpu: 500 * time.Millisecond, maxRSS: rssBytes(4096)}, ""},
-		{"1 0 0 1 3", spawnReport{wall: 1, maxRSS: rssBytes(1), status: 3}, ""},
-		{"1 0 0 1 -9", spawnReport{wall: 1, maxRSS: rssBytes(1), status: -9}, ""},
-		{"exec-error: /x: no such file or directory\n", spawnReport{}, "/x: no such file or directory"},
-		{"", spawnReport{}, "no measurement from spawn"},
-		{"1 2 3", spawnReport{}, "no measurement from spawn"},
-	}
-	for _, tt := range tests {
-		got, err := parseReport(tt.line)
-		if tt.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("parseReport(%q): got error %v; want one containing %q", tt.line, err, tt.wantErr)
-			}
-			continue
-		}
-		if err != nil || got != tt.want {
-			t.Errorf("parseReport(%q): got %+v, %v; want %+v", tt.line, got, err, tt.want)
-		}
-	}
-}
+	"github.com/rangedl/rangedl/bench/internal/harness"
+	"github.com/rangedl/rangedl/bench/internal/measure"
+)
 
 func TestVerify(t *testing.T) {
 	dir := t.TempDir()
@@ -74,7 +49,7 @@ var (
 	spawnErr  error
 )
 
-// buildSpawn builds internal/spawn once for the tests that run tools.
+// buildSpawn builds internal/spawn (measure.SpawnPkg) once for the tests that run tools.
 func buildSpawn(t *testing.T) string {
 	t.Helper()
 	if _, err := exec.LookPath("go"); err != nil {
@@ -87,7 +62,7 @@ func buildSpawn(t *testing.T) string {
 			return
 		}
 		spawnBin = filepath.Join(dir, "spawn")
-		spawnErr = goBuild(t.Context(), spawnBin, spawnPkg)
+		spawnErr = harness.GoBuild(t.Context(), spawnBin, measure.SpawnPkg)
 	})
 	if spawnErr != nil {
 		t.Fatal(spawnErr)
@@ -153,17 +128,5 @@ func TestRunOne(t *testing.T) {
 				t.Errorf("measurement: got wall %v, RSS %d; want both positive", r.wall, r.maxRSS)
 			}
 		})
-	}
-}
-
-func TestCleanEnv(t *testing.T) {
-	t.Setenv("http_proxy", "http://proxy:3128")
-	t.Setenv("CURL_HOME", "/somewhere")
-	env := strings.Join(cleanEnv("/run/1"), "\n")
-	if strings.Contains(env, "proxy") || strings.Contains(env, "CURL_HOME") {
-		t.Errorf("cleanEnv passes the caller's variables on:\n%s", env)
-	}
-	if !strings.Contains(env, "HOME=/run/1") {
-		t.Errorf("cleanEnv: HOME is not the run directory:\n%s", env)
 	}
 }

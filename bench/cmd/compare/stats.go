@@ -5,22 +5,9 @@ import (
 	"slices"
 	"strings"
 	"time"
-)
 
-// median returns the median of xs (the mean of the middle two for an even
-// count) and false for an empty slice. xs is not modified.
-func median[T ~int64 | ~float64](xs []T) (T, bool) {
-	if len(xs) == 0 {
-		return 0, false
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	m := len(s) / 2
-	if len(s)%2 == 1 {
-		return s[m], true
-	}
-	return s[m-1] + (s[m]-s[m-1])/2, true
-}
+	"github.com/rangedl/rangedl/bench/internal/stats"
+)
 
 // row is one tool's runs in one scenario.
 type row struct {
@@ -61,12 +48,12 @@ func (r row) summarize() summary {
 		cpus = append(cpus, x.cpu)
 		rss = append(rss, x.maxRSS)
 	}
-	s.wall, _ = median(walls)
+	s.wall, _ = stats.Median(walls)
 	if len(walls) > 0 {
 		s.minWall, s.maxWall = slices.Min(walls), slices.Max(walls)
 	}
-	s.cpu, _ = median(cpus)
-	s.rss, _ = median(rss)
+	s.cpu, _ = stats.Median(cpus)
+	s.rss, _ = stats.Median(rss)
 	return s
 }
 

@@ -1,43 +1,9 @@
 package main
 
 import (
-	"slices"
 	"testing"
 	"time"
 )
-
-func TestMedian(t *testing.T) {
-	tests := []struct {
-		in     []float64
-		want   float64
-		wantOK bool
-	}{
-		{nil, 0, false},
-		{[]float64{}, 0, false},
-		{[]float64{3}, 3, true},
-		{[]float64{3, 1}, 2, true},
-		{[]float64{5, 1, 3}, 3, true},
-		{[]float64{4, 1, 3, 2}, 2.5, true},
-		{[]float64{1, 100, 2, 2, 1000}, 2, true},
-	}
-	for _, tt := range tests {
-		in := slices.Clone(tt.in)
-		got, ok := median(in)
-		if got != tt.want || ok != tt.wantOK {
-			t.Errorf("median(%v): got %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.wantOK)
-		}
-		if !slices.Equal(in, tt.in) {
-			t.Errorf("median(%v) modified its input to %v", tt.in, in)
-		}
-	}
-}
-
-func TestMedianDuration(t *testing.T) {
-	got, ok := median([]time.Duration{3 * time.Second, time.Second, 2 * time.Second, 4 * time.Second})
-	if want := 2500 * time.Millisecond; got != want || !ok {
-		t.Errorf("median: got %v, %v; want %v, true", got, ok, want)
-	}
-}
 
 func TestSummarize(t *testing.T) {
 	r := row{runs: []sample{

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/rangedl/rangedl/bench/internal/harness"
 	"github.com/rangedl/rangedl/bench/timeline"
 )
 
@@ -52,7 +53,7 @@ func drawTimeline(ctx context.Context, scs []scenario, found []installed, bins b
 	args = append(args, "-q", "-n", strconv.Itoa(sc.connsFor(rangedl.tool)),
 		"-o", filepath.Join(dir, "out.bin"), "--trace", trace, url)
 	cmd := exec.CommandContext(ctx, rangedl.path, args...)
-	logf("[%s timeline] $ %s", sc.name, commandLine(cmd.Args))
+	logf("[%s timeline] $ %s", sc.name, harness.CommandLine(cmd.Args, pkgDir))
 	start := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("rangedl --trace: %v: %s", err, out)

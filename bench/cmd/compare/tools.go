@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"debug/buildinfo"
-	"fmt"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/rangedl/rangedl/bench/internal/harness"
+	"github.com/rangedl/rangedl/bench/internal/shell"
 )
 
 // tool is one downloader and how to ask it for a download.
@@ -133,44 +130,18 @@ func (t tool) flags(n int, https bool) string {
 	if https {
 		ca = "CA"
 	}
-	return shellJoin(t.args(t.conns(n), "DIR", "OUT", "URL", ca))
+	return shell.Join(t.args(t.conns(n), "DIR", "OUT", "URL", ca))
 }
 
 // selectTools returns the named tools in catalogue order, or all of them
 // for an empty list.
 func selectTools(list string) ([]tool, error) {
-	if list == "" || list == "all" {
-		return append([]tool(nil), tools...), nil
-	}
-	want := make(map[string]bool)
-	for _, name := range strings.Split(list, ",") {
-		if name = strings.TrimSpace(name); name != "" {
-			want[name] = true
-		}
-	}
-	var out []tool
-	for _, t := range tools {
-		if want[t.name] {
-			out = append(out, t)
-			delete(want, t.name)
-		}
-	}
-	for name := range want {
-		return nil, fmt.Errorf("unknown tool %q (have %s)", name, toolNames())
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no tool selected (have %s)", toolNames())
-	}
-	return out, nil
+	return harness.SelectTools(tools, toolName, list)
 }
 
-func toolNames() string {
-	names := make([]string, len(tools))
-	for i, t := range tools {
-		names[i] = t.name
-	}
-	return strings.Join(names, ", ")
-}
+func toolNames() string { return harness.ToolNames(tools, toolName) }
+
+func toolName(t tool) string { return t.name }
 
 // installed is a tool found on this machine (or absent, with the reason).
 type installed struct {
@@ -181,107 +152,14 @@ type installed struct {
 	note    string // how it got there, if the harness built it
 }
 
-// detect finds t: rangedl at rangedlPath, every other tool on PATH. A tool
-// that is not found is returned with absent set, never dropped: the report
-// must say it was not measured. home is an empty directory to run the
-// version query in (see cleanEnv).
+// detect finds t: rangedl at rangedlPath, every other tool on PATH, and
+// asks it for its version with t.versionArgs (see harness.Detect). home is
+// an empty directory to run the version query in.
 func detect(ctx context.Context, t tool, rangedlPath, home string) installed {
 	in := installed{tool: t}
-	var err error
-	if t.name == "rangedl" {
-		in.path, err = filepath.Abs(rangedlPath)
-	} else {
-		in.path, err = exec.LookPath(t.name)
-		if err == nil {
-			in.path, err = filepath.Abs(in.path)
-		}
-	}
-	if err != nil {
-		in.path, in.absent = "", "not found: "+err.Error()
-		return in
-	}
-	in.version = version(ctx, in.path, t.versionArgs, home)
-	if t.name == "rangedl" {
-		// rangedl's version number changes rarely; its commit is what
-		// identifies the code that was measured.
-		if v := vcsVersion(in.path); v != "" {
-			in.version += " (" + v + ")"
-		}
-	}
+	// curl lists every library it links; the first few words identify
+	// the build well enough.
+	short := func(line string) string { return clip(line, 80) }
+	in.path, in.version, in.absent = harness.Detect(ctx, t.name, rangedlPath, home, t.versionArgs, short)
 	return in
-}
-
-// version returns the first non-empty line the program prints for args,
-// or "unknown".
-func version(ctx context.Context, path string, args []string, home string) string {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, args...)
-	cmd.Dir = home
-	cmd.Env = cleanEnv(home)
-	out, _ := cmd.CombinedOutput() // axel exits 1 after printing its version
-	for line := range strings.Lines(string(out)) {
-		if line = strings.TrimSpace(line); line != "" {
-			// curl lists every library it links; the first few
-			// words identify the build well enough.
-			return clip(line, 80)
-		}
-	}
-	return "unknown"
-}
-
-// vcsVersion returns the commit a Go binary was built from, as recorded
-// by "go build" (e.g. "a1b2c3d4e5f6, modified"), or "" if it has none.
-func vcsVersion(path string) string {
-	bi, err := buildinfo.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	var rev, modified string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value[:min(len(s.Value), 12)]
-		case "vcs.modified":
-			if s.Value == "true" {
-				modified = ", modified"
-			}
-		}
-	}
-	if rev == "" {
-		return ""
-	}
-	return rev + modified
-}
-
-// shellJoin quotes args so that the line can be pasted into a POSIX
-// shell: URLs with '?' and '&' would otherwise be mangled.
-func shellJoin(args []string) string {
-	var b bytes.Buffer
-	for i, a := range args {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(shellQuote(a))
-	}
-	return b.String()
-}
-
-// shellQuote returns s unchanged if it has no shell metacharacters, else
-// single-quoted.
-func shellQuote(s string) string {
-	if s == "" {
-		return "''"
-	}
-	safe := true
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=,+@%", r)) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -139,20 +139,3 @@ func TestSelectTools(t *testing.T) {
 		}
 	}
 }
-
-func TestShellQuote(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"", "''"},
-		{"-x16", "-x16"},
-		{"--max-threads=16", "--max-threads=16"},
-		{"http://127.0.0.1:80/1G.bin", "http://127.0.0.1:80/1G.bin"},
-		{"http://h/x?rate=10M&latency=50ms", "'http://h/x?rate=10M&latency=50ms'"},
-		{"a b", "'a b'"},
-		{"it's", `'it'\''s'`},
-	}
-	for _, tt := range tests {
-		if got := shellQuote(tt.in); got != tt.want {
-			t.Errorf("shellQuote(%q): got %v; want %v", tt.in, got, tt.want)
-		}
-	}
-}
