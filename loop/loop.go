@@ -260,7 +260,7 @@ func (l *Loop) begin() {
 // result is made final.
 func (l *Loop) finish() {
 	l.shutdown()
-	res := Result{Size: l.done, Elapsed: l.now.Sub(l.start), Connections: l.peak, Ranged: l.ranged, Resumed: l.from.size()}
+	res := Result{Size: l.done, Elapsed: time.Since(l.start), Connections: l.peak, Ranged: l.ranged, Resumed: l.from.size()}
 	switch {
 	case l.out != nil && l.out.journal != nil && l.out.journal.Records():
 		res.Saved = l.out.journal.Recorded()
