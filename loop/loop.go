@@ -190,7 +190,7 @@ func (l *Loop) resume() {
 	missing := l.have.Missing(ctl.Size)
 	if len(missing) == 0 {
 		// Every byte was durable already (the last run ended before it could remove the
-		// control file): nothing to fetch; shutdown finishes the file.
+		// control file): nothing to fetch; closeOutput finishes the file.
 		l.sched.learn(ctl.Size, &l.have, piece{})
 		l.out = newFile(l.file, 1, l.from.have())
 		if err := l.out.keepJournal(l.job.Output+ControlSuffix, *ctl, &l.job, time.Now()); err != nil {
@@ -242,6 +242,7 @@ func (l *Loop) Run() (Result, error) {
 	} else {
 		l.r.hand(l)
 		<-l.settled
+		l.settle()
 	}
 	if l.err != nil {
 		return l.res, l.err
@@ -255,11 +256,22 @@ func (l *Loop) begin() {
 	l.trace = newTracer(l.job.Trace, l.start)
 }
 
-// finish ends the download: its idle keep-alive connections are parked for the next download
-// from the server and the others closed, the output is completed or left resumable, and the
-// result is made final.
+// finish ends the download on the reactor's goroutine: its idle keep-alive connections are
+// parked for the next download from the server, and the others closed. The output is left to
+// settle: here for a download with a reactor of its own, and in a shared reactor on the
+// goroutine waiting in Run, so that the final sync of one file holds up no other download.
 func (l *Loop) finish() {
-	l.shutdown()
+	l.closeConns()
+	l.ended = true
+	if l.own {
+		l.settle()
+	}
+	close(l.settled)
+}
+
+// settle completes the output, or leaves it resumable, and makes the result final.
+func (l *Loop) settle() {
+	l.closeOutput()
 	res := Result{Size: l.done, Elapsed: time.Since(l.start), Connections: l.peak, Ranged: l.ranged, Resumed: l.from.size()}
 	switch {
 	case l.out != nil && l.out.journal != nil && l.out.journal.Records():
@@ -268,8 +280,7 @@ func (l *Loop) finish() {
 		res.Saved = l.out.buf.Written().Size()
 	}
 	res.Resumable = l.err != nil && l.out != nil && l.out.journal != nil && l.out.journal.Records() && (l.done > 0 || !l.created)
-	l.res, l.ended = res, true
-	close(l.settled)
+	l.res = res
 }
 
 // dispatch handles one readiness event on c. Order matters: for a connecting socket, writable
@@ -1018,10 +1029,9 @@ func (l *Loop) fail(e *Error) {
 	}
 }
 
-// shutdown closes every connection, writes out what has arrived, and closes the file.
-// After a failure the partial file is kept (the caller reports how much it holds), unless
-// nothing was written to it.
-func (l *Loop) shutdown() {
+// closeConns parks the idle keep-alive connections of a download that is complete, and closes
+// every other.
+func (l *Loop) closeConns() {
 	for _, c := range l.conns {
 		switch {
 		case c.owner != l:
@@ -1032,6 +1042,11 @@ func (l *Loop) shutdown() {
 		}
 	}
 	l.stats.Conns.Store(0)
+}
+
+// closeOutput writes out what has arrived and closes the file. After a failure the partial
+// file is kept (the caller reports how much it holds), unless nothing was written to it.
+func (l *Loop) closeOutput() {
 	switch {
 	case l.err != nil && l.created && (l.done == 0 || l.small):
 		// Made by us, nothing in it (a small file's one block is written only once it is

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rangedl/rangedl/bench/server"
+	"github.com/rangedl/rangedl/loop"
 )
 
 func TestListReader(t *testing.T) {
@@ -54,6 +55,7 @@ func TestBatch(t *testing.T) {
 	}
 	good := fmt.Sprintf("%x", server.Sum(71, 2048))
 	fmt.Fprintf(&list, "# special cases\n")
+	fmt.Fprintf(&list, "%s\n  out=big\n", s.URL("/5M")) // ranged over -n 2, with a control file until done
 	fmt.Fprintf(&list, "%s\n  dir=sub\n", moved.URL("/x/moved.txt"))
 	fmt.Fprintf(&list, "http://127.0.0.1:1/a.bin\t%s\n  out=mirrored\n", s.URL("/5K"))
 	fmt.Fprintf(&list, "%s\n  out=checked\n  checksum=sha-256=%s\n", s.URL("/2K"), good)
@@ -72,6 +74,10 @@ func TestBatch(t *testing.T) {
 		checkFile(t, filepath.Join(dir, "out", fmt.Sprintf("f%03d", i)), 71, int64(1000+i%700))
 	}
 	checkFile(t, filepath.Join(dir, "out", "sub", "moved.txt"), 71, 3<<10)
+	checkFile(t, filepath.Join(dir, "out", "big"), 71, 5<<20)
+	if _, err := os.Stat(filepath.Join(dir, "out", "big"+loop.ControlSuffix)); err == nil {
+		t.Error("the big file's control file is still there after it was saved")
+	}
 	checkFile(t, filepath.Join(dir, "out", "mirrored"), 71, 5<<10)
 	checkFile(t, filepath.Join(dir, "out", "checked"), 71, 2<<10)
 	if _, err := os.Stat(filepath.Join(dir, "out", "corrupt")); err == nil {
@@ -82,7 +88,7 @@ func TestBatch(t *testing.T) {
 		`rangedl: out/corrupt: checksum mismatch: got sha-256=` + good + `, want sha-256=0{64}; the file was removed\n`,
 		`rangedl: out/f000 already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name\n`,
 		`rangedl: HTTP 404 Not Found from http://127\.0\.0\.1:\d+/nothing-here\n`,
-		`rangedl: 2007 files: 2003 saved, 4 failed; \S+ \S+ in \S+\n$`,
+		`rangedl: 2008 files: 2004 saved, 4 failed; \S+ \S+ in \S+\n$`,
 	} {
 		if !regexp.MustCompile(want).MatchString(r.stderr) {
 			t.Errorf("stderr lacks %s", want)
@@ -90,7 +96,7 @@ func TestBatch(t *testing.T) {
 	}
 	// -j 16 with the default --max-per-host 16: a connection per file would be 2000 or so.
 	if conns := s.Stats().Conns; conns > 2*16 {
-		t.Errorf("the server accepted %d connections for %d files; want at most %d (keep-alive connections reused across files)", conns, n+5, 2*16)
+		t.Errorf("the server accepted %d connections for %d files; want at most %d (keep-alive connections reused across files)", conns, n+6, 2*16)
 	}
 	failed, _ := os.ReadFile(filepath.Join(dir, "failed.txt"))
 	rd := newListReader(bytes.NewReader(failed))
