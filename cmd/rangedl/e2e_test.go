@@ -240,6 +240,8 @@ func TestFailures(t *testing.T) {
 			`^rangedl: -o names one file: with several URLs or -i, use -d DIR \(and out= in the list\)\n`},
 		{"bad flag", []string{"--frobnicate", "http://a/x"}, 2, `^rangedl: flag provided but not defined: -frobnicate\n`},
 		{"bad -n", []string{"-n", "0", "http://a/x"}, 2, `^rangedl: -n 0: connections must be 1\.\.256\n`},
+		{"bad -j", []string{"-j", "0", "http://a/x", "http://a/y"}, 2, `^rangedl: -j 0: files at once must be 1\.\.1024\n`},
+		{"bad --max-per-host", []string{"--max-per-host", "300", "-i", "list"}, 2, `^rangedl: --max-per-host 300: must be 1\.\.256\n`},
 		{"bad -s", []string{"-s", "12Q", "http://a/x"}, 2, `^rangedl: -s "12Q": want a positive size such as 4M\n$`},
 		{"small -s", []string{"-s", "100K", "http://a/x"}, 2, `^rangedl: -s "100K": the smallest piece is 1M\n$`},
 		{"scheme", []string{"ftp://a/x"}, 2, `^rangedl: bad URL "ftp://a/x": only http:// and https:// URLs are supported\n$`},
