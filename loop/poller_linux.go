@@ -3,19 +3,33 @@
 package loop
 
 import (
+	"errors"
 	"os"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 // poller is epoll(7) plus an eventfd(2) for wake-ups from other goroutines.
+//
+// wait never blocks a thread in epoll_wait. It asks epoll without waiting, and when nothing is
+// ready it parks the goroutine in Go's own poller on the epoll descriptor, which becomes
+// readable when something in our set is ready (epoll descriptors nest). A thread blocked in a
+// system call keeps its processor until the runtime's monitor takes it away, and every wake-up
+// then costs a thread switch; a parked goroutine costs neither, which shows on lists of small
+// files, where the loop and the workers hand each file to each other.
 type poller struct {
 	epfd   int
 	wakefd int
 	woken  atomic.Bool // coalesces wake() calls until the loop drains the eventfd
 	raw    []unix.EpollEvent
+	file   *os.File           // epfd, registered with Go's poller
+	conn   syscall.RawConn    // of file: Read parks until epfd is readable
+	look   func(uintptr) bool // p.lookNow, made once (a method value allocates)
+	n      int                // what the last lookNow found
+	err    error
 }
 
 func newPoller() (*poller, error) {
@@ -23,12 +37,23 @@ func newPoller() (*poller, error) {
 	if err != nil {
 		return nil, os.NewSyscallError("epoll_create1", err)
 	}
+	if err := unix.SetNonblock(epfd, true); err != nil { // so that os.NewFile registers it
+		unix.Close(epfd)
+		return nil, os.NewSyscallError("fcntl", err)
+	}
+	file := os.NewFile(uintptr(epfd), "epoll")
+	conn, err := file.SyscallConn()
+	if err != nil {
+		file.Close()
+		return nil, err
+	}
 	wakefd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
 	if err != nil {
-		unix.Close(epfd)
+		file.Close()
 		return nil, os.NewSyscallError("eventfd", err)
 	}
-	p := &poller{epfd: epfd, wakefd: wakefd}
+	p := &poller{epfd: epfd, wakefd: wakefd, file: file, conn: conn}
+	p.look = p.lookNow
 	if err := p.ctl(unix.EPOLL_CTL_ADD, wakefd, evRead); err != nil {
 		p.close()
 		return nil, err
@@ -60,8 +85,22 @@ func (p *poller) wait(out []event, timeout time.Duration) (int, error) {
 	if cap(p.raw) < len(out) {
 		p.raw = make([]unix.EpollEvent, len(out))
 	}
-	raw := p.raw[:len(out)]
-	n, err := unix.EpollWait(p.epfd, raw, millis(timeout))
+	p.raw = p.raw[:len(out)]
+	raw := p.raw
+	if !p.lookNow(0) && timeout != 0 {
+		var deadline time.Time // none: wait for an event or a wake
+		if timeout > 0 {
+			deadline = time.Now().Add(timeout)
+		}
+		p.file.SetReadDeadline(deadline)
+		switch err := p.conn.Read(p.look); {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return 0, nil
+		case err != nil:
+			return 0, err
+		}
+	}
+	n, err := p.n, p.err
 	if err == unix.EINTR {
 		return 0, nil
 	}
@@ -98,6 +137,13 @@ func (p *poller) wait(out []event, timeout time.Duration) (int, error) {
 	return n, nil
 }
 
+// lookNow asks epoll for what is ready, without waiting, into p.raw; it reports whether there
+// is something to hand out (events, or an error).
+func (p *poller) lookNow(uintptr) bool {
+	p.n, p.err = unix.EpollWait(p.epfd, p.raw, 0)
+	return p.n > 0 || (p.err != nil && p.err != unix.EINTR)
+}
+
 func (p *poller) wake() error {
 	if p.woken.Swap(true) {
 		return nil // a wake-up is already pending
@@ -112,5 +158,5 @@ func (p *poller) wake() error {
 
 func (p *poller) close() error {
 	unix.Close(p.wakefd)
-	return os.NewSyscallError("close epoll", unix.Close(p.epfd))
+	return p.file.Close()
 }
