@@ -160,8 +160,11 @@ func TestSteadyStateAllocations(t *testing.T) {
 	allocs := after.Mallocs - before.Mallocs
 	perMiB := float64(allocs) / float64(res.Size>>20)
 	t.Logf("%d allocations for %d MiB (%.2f per MiB; the read buffer is %d KiB)", allocs, res.Size>>20, perMiB, readBufSize>>10)
-	if perMiB > 2 {
-		t.Errorf("%.2f allocations per MiB; want at most 2 (nothing per read)", perMiB)
+	// One allocation per read would be 4 per MiB (256 KiB reads), on top of what the setup,
+	// the journal's saves and the in-process server allocate (1.8 to 2.0 per MiB, also with
+	// the race detector, which put 2 just inside the noise).
+	if perMiB > 3 {
+		t.Errorf("%.2f allocations per MiB; want at most 3 (nothing per read)", perMiB)
 	}
 }
 
