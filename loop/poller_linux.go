@@ -30,6 +30,8 @@ type poller struct {
 	look   func(uintptr) bool // p.lookNow, made once (a method value allocates)
 	n      int                // what the last lookNow found
 	err    error
+	// blocking: Go's poller did not take epfd, so wait blocks a thread in epoll_wait.
+	blocking bool
 }
 
 func newPoller() (*poller, error) {
@@ -54,6 +56,9 @@ func newPoller() (*poller, error) {
 	}
 	p := &poller{epfd: epfd, wakefd: wakefd, file: file, conn: conn}
 	p.look = p.lookNow
+	// os.NewFile does not say when Go's poller refused the descriptor (max_user_watches, say);
+	// a deadline is refused then, and wait blocks in epoll_wait as it used to.
+	p.blocking = file.SetReadDeadline(time.Time{}) != nil
 	if err := p.ctl(unix.EPOLL_CTL_ADD, wakefd, evRead); err != nil {
 		p.close()
 		return nil, err
@@ -87,7 +92,9 @@ func (p *poller) wait(out []event, timeout time.Duration) (int, error) {
 	}
 	p.raw = p.raw[:len(out)]
 	raw := p.raw
-	if !p.lookNow(0) && timeout != 0 {
+	if p.blocking {
+		p.n, p.err = unix.EpollWait(p.epfd, raw, millis(timeout))
+	} else if !p.lookNow(0) && timeout != 0 {
 		var deadline time.Time // none: wait for an event or a wake
 		if timeout > 0 {
 			deadline = time.Now().Add(timeout)
