@@ -275,6 +275,12 @@ func TestFileLimit(t *testing.T) {
 	if r.code != exitUsage || r.stderr != want {
 		t.Errorf("exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitUsage, want)
 	}
+	// A list: every file in flight may have -n connections, and up to loop.MaxParked wait parked.
+	r = runIn(t, t.TempDir(), "sh", "-c", `ulimit -n 64 && exec "$0" "$@"`, binary, "-i", "/dev/null")
+	want = "rangedl: -j 16 with -n 8 needs 208 open files, and the limit is 64 (ulimit -n)\n"
+	if r.code != exitUsage || r.stderr != want {
+		t.Errorf("list: exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitUsage, want)
+	}
 }
 
 // TestBatchInterrupt: SIGINT in the middle of a list of small files ends it at once (exit
