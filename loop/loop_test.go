@@ -211,3 +211,39 @@ func TestStopInterrupts(t *testing.T) {
 		t.Fatalf("err %v (kind %v); want interrupted", err, KindOf(err))
 	}
 }
+
+// TestSmallFileWrittenOffLoop: in a shared reactor, a small file of a list is written by the
+// goroutine waiting in Run, not by the loop, which would otherwise wait for the filesystem
+// with every other download's sockets. When the loop is done with it the file is still empty;
+// settling writes it whole.
+func TestSmallFileWrittenOffLoop(t *testing.T) {
+	data := content(16 << 10) // whole pages: a block of the file's size would fill on the loop
+	s := startRaw(t, &rawServer{content: data})
+	r, err := NewReactor(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan struct{})
+	go func() { r.Run(); close(ran) }()
+	defer func() { r.Close(); <-ran }()
+	j := s.job(t, 4)
+	j.Small = true
+	l, err := r.New(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.hand(l)
+	<-l.settled
+	if !l.small || l.err != nil {
+		t.Fatalf("small %v, err %v; want a small file, downloaded", l.small, l.err)
+	}
+	st, err := os.Stat(j.Output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size() != 0 {
+		t.Fatalf("after the loop the file holds %d bytes; want none, written only when settled", st.Size())
+	}
+	l.settle()
+	checkOutput(t, j.Output, data)
+}

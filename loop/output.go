@@ -89,10 +89,14 @@ func newFile(f *os.File, conns int, have []reorder.Range) *output {
 }
 
 // newSmallFile is newFile for a new file of size bytes that one response brings (Job.Small):
-// a single block of the file's size, rounded up to whole pages, so that a list of small files
-// does not allocate (and clear) a full-size block for each.
+// a single block, so that a list of small files does not allocate (and clear) a full-size
+// block for each. The block is larger than the file, rounded up to whole pages, so it never
+// fills: the file is written in one pwrite by close, which in a list runs on the goroutine
+// waiting for the download (Loop.settle), not on the loop's. The copy into the page cache is
+// most of a small file's cost on ext4, and so it is spread over the list's workers.
 func newSmallFile(f *os.File, size int64) *output {
-	block := int(max(4<<10, (size+4<<10-1)&^(4<<10-1)))
+	const page = 4 << 10
+	block := int((size + page) &^ (page - 1))
 	return &output{f: f, buf: reorder.NewFile(f, reorder.Options{BlockSize: block, MaxBuffered: block})}
 }
 

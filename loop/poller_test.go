@@ -119,8 +119,13 @@ func TestPollerWake(t *testing.T) {
 	}
 	p.wake()
 	p.wake() // coalesced with the first: one event, then none
-	if got := waitFor(t, p, time.Second); got[wakeFD] == 0 {
+	// Both came before the wait, which must still return at once.
+	start := time.Now()
+	if got := waitFor(t, p, 10*time.Second); got[wakeFD] == 0 {
 		t.Fatalf("events %v; want a second wake-up", got)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("a wake before the wait was seen after %v; want at once", d)
 	}
 	if got := waitFor(t, p, 10*time.Millisecond); len(got) != 0 {
 		t.Fatalf("events %v after the wake was drained; want none", got)
