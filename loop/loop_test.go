@@ -247,3 +247,15 @@ func TestSmallFileWrittenOffLoop(t *testing.T) {
 	l.settle()
 	checkOutput(t, j.Output, data)
 }
+
+// TestSmallFileBlock: a small file's one block is larger than the file at every size up to
+// SmallFile, so that it never fills on the loop (see newSmallFile).
+func TestSmallFileBlock(t *testing.T) {
+	for _, size := range []int64{0, 1, 4<<10 - 1, 4 << 10, 16 << 10, SmallFile - 1, SmallFile} {
+		o := newSmallFile(nil, size)
+		if room := int64(o.buf.Room()); room <= size || room > max(2*size, 4<<10) {
+			t.Errorf("a file of %d bytes gets a block of %d; want more than the file, at most twice it", size, room)
+		}
+		o.buf.Close()
+	}
+}

@@ -33,6 +33,9 @@ type Options struct {
 	// whole number of blocks. File mode never exceeds it; stream mode
 	// relies on the caller watching Room. Default 8 MiB.
 	MaxBuffered int
+	// Blocks, if set, supplies the blocks, which go back to it at Close;
+	// BlockSize is then Blocks.Size().
+	Blocks *Blocks
 	// Written lists ranges already in the sink before the Buffer was made
 	// (a resumed download's durable ranges). Pushes there are ignored, and
 	// Written() starts with them.
@@ -120,6 +123,9 @@ func NewStream(w io.Writer, start int64, opt Options) *Buffer {
 
 func newBuffer(opt Options) *Buffer {
 	bs := opt.BlockSize
+	if opt.Blocks != nil {
+		bs = opt.Blocks.Size()
+	}
 	if bs <= 0 {
 		bs = defaultBlockSize
 	}
@@ -136,7 +142,7 @@ func newBuffer(opt Options) *Buffer {
 		bs:          bs,
 		maxBlocks:   blocks,
 		maxBuffered: blocks * bs,
-		pool:        blockPool{size: bs},
+		pool:        blockPool{size: bs, shared: opt.Blocks},
 	}
 	// Size the bookkeeping slices for the bound up front so the steady
 	// state never grows them (stream mode may still exceed the bound).
@@ -252,7 +258,8 @@ func (b *Buffer) Cursor() int64 { return b.cursor }
 // not modify it.
 func (b *Buffer) Written() *RangeSet { return &b.written }
 
-// Close flushes the Buffer, then returns every block to its free list.
+// Close flushes the Buffer, then returns every block to its free list, or to
+// Options.Blocks.
 // In stream mode, bytes still waiting behind a gap are dropped (they are not
 // in Written). Close is idempotent: later calls return what the first one
 // returned, and every other method except the accessors returns ErrClosed.
@@ -264,6 +271,7 @@ func (b *Buffer) Close() error {
 	for i := len(b.chunks) - 1; i >= 0; i-- {
 		b.release(i)
 	}
+	b.pool.giveBack()
 	b.closed, b.closeErr = true, err
 	return err
 }

@@ -10,7 +10,9 @@ import (
 //
 // Layout: four configuration bytes, then three bytes per operation.
 //
-//	in[0]  bit 0: stream mode; bits 1-7: BlockSize 1..32
+//	in[0]  bit 0: stream mode; bits 1-5: BlockSize 1..32; bit 6: blocks from
+//	       a Blocks shared with every other input (they come back holding
+//	       old bytes)
 //	in[1]  MaxBuffered 1..256 (rounded up to blocks)
 //	in[2]  file size 1..511
 //	in[3]  bits 0-3: stream start; bits 4-7: 12..15 make the sink fail at
@@ -22,12 +24,16 @@ func FuzzBuffer(f *testing.F) {
 	f.Add([]byte{0x21, 64, 100, 3, 0, 60, 40, 0, 0, 60, 0, 30, 255, 7 << 5, 0, 0})
 	f.Add([]byte{0x08, 8, 200, 0xd0, 0, 0, 255, 0, 100, 10, 6 << 5, 1, 2})
 	f.Add([]byte{0x09, 2, 255, 0xe5, 0, 200, 40, 0, 100, 100, 0, 7, 99, 6<<5 | 1, 0, 3, 7 << 5, 0, 0})
+	f.Add([]byte{0x48, 8, 200, 0, 0, 0, 255, 0, 100, 10, 0, 50, 30, 7 << 5, 0, 0})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		if len(in) < 4 {
 			return
 		}
 		stream := in[0]&1 == 1
 		opt := Options{BlockSize: 1 + int(in[0]>>1)%32, MaxBuffered: 1 + int(in[1])}
+		if in[0]&0x40 != 0 {
+			opt.Blocks = fuzzBlocks[opt.BlockSize-1]
+		}
 		size := 1 + int(in[2])<<1
 		start := int64(0)
 		if stream {
@@ -115,3 +121,11 @@ func FuzzBuffer(f *testing.F) {
 		}
 	})
 }
+
+// fuzzBlocks are the shared Blocks of FuzzBuffer, one per BlockSize.
+var fuzzBlocks = func() (s [32]*Blocks) {
+	for i := range s {
+		s[i] = NewBlocks(i + 1)
+	}
+	return s
+}()
