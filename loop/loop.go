@@ -975,7 +975,7 @@ func (l *Loop) chores() {
 		}
 	}
 	l.sample()
-	if l.ranged {
+	if l.ranged && !l.small { // a small file has its one connection (Job.Small)
 		l.evict()
 		l.recover()
 	}

@@ -249,13 +249,17 @@ func TestSmallFileWrittenOffLoop(t *testing.T) {
 }
 
 // TestSmallFileBlock: a small file's one block is larger than the file at every size up to
-// SmallFile, so that it never fills on the loop (see newSmallFile).
+// SmallFile, so that it never fills on the loop (see newSmallFile), and larger by at most a
+// quarter (or 4 KiB).
 func TestSmallFileBlock(t *testing.T) {
-	for _, size := range []int64{0, 1, 4<<10 - 1, 4 << 10, 16 << 10, SmallFile - 1, SmallFile} {
-		o := newSmallFile(nil, size)
-		if room := int64(o.buf.Room()); room <= size || room > max(2*size, 4<<10) {
-			t.Errorf("a file of %d bytes gets a block of %d; want more than the file, at most twice it", size, room)
+	for n := int64(0); ; n = min(n+1+n/1000, SmallFile) {
+		o := newSmallFile(nil, n)
+		if room := int64(o.buf.Room()); room <= n || room > max(n+n/4, 4<<10) {
+			t.Fatalf("a file of %d bytes gets a block of %d; want more than the file, and at most a quarter more", n, room)
 		}
 		o.buf.Close()
+		if n == SmallFile {
+			break
+		}
 	}
 }

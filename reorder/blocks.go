@@ -4,8 +4,8 @@ import "sync"
 
 // blockPool is the free list of blocks owned by one Buffer.
 //
-// A plain slice is enough: the Buffer is used by the event loop's single
-// goroutine, so there is nothing to lock, and unlike sync.Pool the blocks
+// A plain slice is enough: the Buffer is used by one goroutine at a time,
+// so there is nothing to lock, and unlike sync.Pool the blocks
 // survive garbage collections, so a steady download allocates nothing.
 // Blocks are allocated lazily, the first time they are needed, so a small
 // download never pays for the whole bound. BenchmarkBlockSource compares
@@ -74,6 +74,8 @@ func (s *Blocks) get() []byte {
 	return make([]byte, 0, s.size)
 }
 
+// put costs an allocation (the *[]byte), which is small beside the block a
+// Buffer would otherwise allocate.
 func (s *Blocks) put(blk []byte) {
 	blk = blk[:0]
 	s.pool.Put(&blk)

@@ -11,14 +11,20 @@ type image []byte
 
 func (f image) WriteAt(p []byte, off int64) (int, error) { return copy(f[off:], p), nil }
 
-// TestSharedBlocks: Buffers made one after another over one Blocks write what they were given,
-// and take the blocks the earlier ones gave back instead of allocating their own.
+// TestSharedBlocks: Buffers made one after another over one Blocks write what they were given
+// (each other bytes), and take the blocks the earlier ones gave back instead of allocating
+// their own.
 func TestSharedBlocks(t *testing.T) {
 	const size, cycles = 64 << 10, 200
 	blocks := NewBlocks(size)
-	want := testFile(48 << 10) // less than a block: Close writes it
+	want := make([]byte, 48<<10) // less than a block: Close writes it
 	img := make(image, len(want))
+	n := 0
 	cycle := func() {
+		n++
+		for i := range want {
+			want[i] = byte(i*7 + n)
+		}
 		clear(img)
 		b := NewFile(img, Options{Blocks: blocks, MaxBuffered: size})
 		if err := b.Push(0, want[:1000]); err != nil {

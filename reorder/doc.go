@@ -31,7 +31,8 @@
 //
 // # Contract
 //
-//   - One goroutine: the event loop. There are no locks.
+//   - One goroutine at a time: the event loop, and then whoever closes the
+//     Buffer. There are no locks, except in a Blocks shared by Buffers.
 //   - Push copies: the caller's slice may be reused once Push returns.
 //   - The first copy wins: bytes already pushed are ignored. The caller
 //     must only push bytes it has validated (a 206 whose Content-Range,
@@ -48,7 +49,8 @@
 // Memory is bounded by MaxBuffered in file mode. In stream mode, if the
 // caller honours Room, it is bounded by MaxBuffered plus the caller's last
 // read plus one partial block per run held ahead of the cursor. Blocks come from a free list owned by the Buffer, so a
-// steady download allocates nothing per Push.
+// steady download allocates nothing per Push; many short-lived Buffers (one
+// per small file of a list) can share a Blocks instead.
 //
 // # Example
 //

@@ -11,8 +11,7 @@ import (
 // Layout: four configuration bytes, then three bytes per operation.
 //
 //	in[0]  bit 0: stream mode; bits 1-5: BlockSize 1..32; bit 6: blocks from
-//	       a Blocks shared with every other input (they come back holding
-//	       old bytes)
+//	       a Blocks that already holds blocks full of stale bytes
 //	in[1]  MaxBuffered 1..256 (rounded up to blocks)
 //	in[2]  file size 1..511
 //	in[3]  bits 0-3: stream start; bits 4-7: 12..15 make the sink fail at
@@ -32,7 +31,7 @@ func FuzzBuffer(f *testing.F) {
 		stream := in[0]&1 == 1
 		opt := Options{BlockSize: 1 + int(in[0]>>1)%32, MaxBuffered: 1 + int(in[1])}
 		if in[0]&0x40 != 0 {
-			opt.Blocks = fuzzBlocks[opt.BlockSize-1]
+			opt.Blocks = staleBlocks(opt.BlockSize, 3)
 		}
 		size := 1 + int(in[2])<<1
 		start := int64(0)
@@ -122,10 +121,17 @@ func FuzzBuffer(f *testing.F) {
 	})
 }
 
-// fuzzBlocks are the shared Blocks of FuzzBuffer, one per BlockSize.
-var fuzzBlocks = func() (s [32]*Blocks) {
-	for i := range s {
-		s[i] = NewBlocks(i + 1)
+// staleBlocks returns a Blocks of blocks of size bytes that holds n blocks
+// full of bytes no test file has in that order, as blocks given back by
+// another Buffer would be.
+func staleBlocks(size, n int) *Blocks {
+	s := NewBlocks(size)
+	for range n {
+		blk := make([]byte, size)
+		for i := range blk {
+			blk[i] = 0xAA
+		}
+		s.put(blk)
 	}
 	return s
-}()
+}
