@@ -182,7 +182,7 @@ func (o *output) close(complete bool) error {
 // discard drops what is buffered and closes the file without recording anything: the caller
 // has removed it.
 func (o *output) discard() {
-	o.buf.Close()
+	o.buf.Discard()
 	if o.journal != nil {
 		o.journal.Abandon()
 	}

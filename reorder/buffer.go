@@ -268,12 +268,23 @@ func (b *Buffer) Close() error {
 		return b.closeErr
 	}
 	err := b.Flush()
+	b.Discard() // nothing is left to write
+	b.closeErr = err
+	return err
+}
+
+// Discard closes the Buffer without writing what it holds, for a caller
+// that has removed the file: nothing more reaches the sink, and the blocks
+// go back as at Close. Close then returns nil.
+func (b *Buffer) Discard() {
+	if b.closed {
+		return
+	}
 	for i := len(b.chunks) - 1; i >= 0; i-- {
 		b.release(i)
 	}
 	b.pool.giveBack()
-	b.closed, b.closeErr = true, err
-	return err
+	b.closed = true
 }
 
 // pushedAt reports whether the byte at off was already pushed (written or

@@ -323,6 +323,32 @@ func TestShortWrite(t *testing.T) {
 	}
 }
 
+// TestDiscard: a discarded Buffer writes nothing more and gives its blocks back.
+func TestDiscard(t *testing.T) {
+	want := testFile(256)
+	s := newSink(t, want, false, 0)
+	s.b = NewFile(s, small)
+	b := s.b
+	for _, r := range []Range{{0, 5}, {40, 50}, {64, 90}} { // [64,80) is a whole block: written
+		if err := b.Push(r.Start, want[r.Start:r.End]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.Discard()
+	if err := b.Close(); err != nil {
+		t.Fatalf("Close() after Discard() = %v; want nil", err)
+	}
+	if got := b.Written().String(); got != "[64,80)" {
+		t.Errorf("Written() = %q; want only the full block written before, [64,80)", got)
+	}
+	if b.Buffered() != 0 || len(b.chunks) != 0 || len(b.pool.free) != 3 {
+		t.Errorf("after Discard: Buffered() = %d, %d chunks, %d free blocks; want 0, 0, 3", b.Buffered(), len(b.chunks), len(b.pool.free))
+	}
+	if err := b.Push(100, want[100:101]); !errors.Is(err, ErrClosed) {
+		t.Errorf("Push after Discard = %v; want %v", err, ErrClosed)
+	}
+}
+
 func TestClose(t *testing.T) {
 	for _, stream := range []bool{false, true} {
 		t.Run(fmt.Sprint("stream=", stream), func(t *testing.T) {
