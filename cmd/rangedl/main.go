@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"os/signal"
@@ -280,7 +281,7 @@ func fetch(job loop.Job, opt options, stderr io.Writer) (loop.Result, error) {
 		job.Small = true
 		l, err := s.reactor.New(job)
 		if err != nil {
-			return loop.Result{}, err
+			return loop.Result{}, existing(job, err)
 		}
 		s.progress.add(job.Stats)
 		defer s.progress.remove(job.Stats)
@@ -288,13 +289,23 @@ func fetch(job loop.Job, opt options, stderr io.Writer) (loop.Result, error) {
 	}
 	l, err := loop.New(job)
 	if err != nil {
-		return loop.Result{}, err
+		return loop.Result{}, existing(job, err)
 	}
 	defer onSignals(l.Stop)()
 	bar := startProgress(stderr, job.Stats, !opt.quiet && !opt.noProgress)
 	res, err := l.Run()
 	bar.stop()
 	return res, err
+}
+
+// existing explains the error of a loop that could not create its output because a file of
+// that name is there. The loop creates it with O_EXCL, which makes the check and the creation
+// one step (a stat before it cost ~5% of the CPU of a list of small files).
+func existing(job loop.Job, err error) error {
+	if errors.Is(err, fs.ErrExist) && !job.Overwrite && !job.Continue {
+		return usageError{fmt.Errorf("%s already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name", job.Output)}
+	}
+	return err
 }
 
 // onSignals calls first at the first SIGINT or SIGTERM. A second one, while the loop cannot
@@ -520,9 +531,6 @@ func newJob(opt options, rawURL string) (loop.Job, *url.URL, error) {
 	case !opt.overwrite && !opt.resume:
 		if _, err := os.Lstat(output + loop.ControlSuffix); err == nil {
 			return loop.Job{}, nil, fmt.Errorf("%s is a partial download (see %s); use -c to continue it, or --overwrite to start over", output, output+loop.ControlSuffix)
-		}
-		if _, err := os.Lstat(output); err == nil {
-			return loop.Job{}, nil, fmt.Errorf("%s already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name", output)
 		}
 	}
 	retries := opt.retries
