@@ -263,3 +263,36 @@ func TestSmallFileBlock(t *testing.T) {
 		}
 	}
 }
+
+func TestFileBlocks(t *testing.T) {
+	for n := 1; n <= 1024; n++ {
+		block, _ := writeSizes(n)
+		if got := fileBlocksOf(block).Size(); got != block {
+			t.Fatalf("%d connections: blocks of %d bytes, want %d", n, got, block)
+		}
+	}
+	// One file after another, as in a list: each holds a partial block until it closes,
+	// and the next takes that block again rather than a new one.
+	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	data := make([]byte, 100<<10)
+	const files = 100
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range files {
+		o := newFile(f, 1, nil)
+		if err := o.buf.Push(0, data); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.buf.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > files*maxBlock/4 {
+		t.Errorf("%d files allocated %d KiB; a block each would be %d KiB", files, n>>10, files*maxBlock>>10)
+	}
+}
