@@ -299,13 +299,19 @@ func fetch(job loop.Job, opt options, stderr io.Writer) (loop.Result, error) {
 }
 
 // existing explains the error of a loop that could not create its output because a file of
-// that name is there. The loop creates it with O_EXCL, which makes the check and the creation
-// one step (a stat before it cost ~5% of the CPU of a list of small files).
+// that name is there: a partial download, if its control file is there too. The loop creates
+// the output with O_EXCL, which makes the check and the creation one step; neither name is
+// looked up before (a stat of each cost ~5% of the CPU of a list of small files). A control
+// file alone, whose data file is gone, describes nothing: a new download replaces it.
 func existing(job loop.Job, err error) error {
-	if errors.Is(err, fs.ErrExist) && !job.Overwrite && !job.Continue {
-		return usageError{fmt.Errorf("%s already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name", job.Output)}
+	if !errors.Is(err, fs.ErrExist) || job.Overwrite || job.Continue {
+		return err
 	}
-	return err
+	switch _, serr := os.Lstat(job.Output + loop.ControlSuffix); {
+	case serr == nil:
+		return usageError{fmt.Errorf("%s is a partial download (see %s); use -c to continue it, or --overwrite to start over", job.Output, job.Output+loop.ControlSuffix)}
+	}
+	return usageError{fmt.Errorf("%s already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name", job.Output)}
 }
 
 // onSignals calls first at the first SIGINT or SIGTERM. A second one, while the loop cannot
@@ -528,10 +534,6 @@ func newJob(opt options, rawURL string) (loop.Job, *url.URL, error) {
 		return loop.Job{}, nil, errors.New("-c needs a file: standard output cannot be continued")
 	case output == "-":
 		stream, output = os.Stdout, "standard output"
-	case !opt.overwrite && !opt.resume:
-		if _, err := os.Lstat(output + loop.ControlSuffix); err == nil {
-			return loop.Job{}, nil, fmt.Errorf("%s is a partial download (see %s); use -c to continue it, or --overwrite to start over", output, output+loop.ControlSuffix)
-		}
 	}
 	retries := opt.retries
 	if retries == 0 {

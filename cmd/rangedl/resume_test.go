@@ -278,6 +278,24 @@ func TestPartialNeedsContinue(t *testing.T) {
 	noControlFile(t, dir)
 }
 
+// TestControlFileAlone: a control file whose data file is gone describes nothing; without -c
+// a new download goes ahead, and its own record replaces the old one (and goes at the end).
+func TestControlFileAlone(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 19})
+	url := s.URL("/2M")
+	dir := t.TempDir()
+	partial(t, dir, url, 19, 2<<20, []reorder.Range{{Start: 0, End: 1 << 20}})
+	if err := os.Remove(filepath.Join(dir, "f")); err != nil {
+		t.Fatal(err)
+	}
+	r := rangedlIn(t, dir, "-q", "-o", "f", url)
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q; want 0 and nothing", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "f"), 19, 2<<20)
+	noControlFile(t, dir)
+}
+
 // TestOneWriterPerFile: a second rangedl on the same output waits for nobody: it exits at once.
 func TestOneWriterPerFile(t *testing.T) {
 	s := startServer(t, server.Config{Seed: 18, Rate: 1 << 20})
