@@ -55,9 +55,11 @@ func (e *syncError) Unwrap() error { return e.err }
 // OpenJournal syncs data, writes the first record (rec) at path and returns the Journal that
 // keeps it up to date. With path "" there is no record, only the syncs: a download that
 // cannot be resumed still gets its data written back as it goes, so the sync at the end
-// (Finish) does not wait for the whole file. It returns only once that record is durable: no byte may be written to
-// the data file before the control file exists, or a crash would leave data that no record
-// describes. (The sync covers ranges in rec that an earlier program wrote.)
+// (Finish) does not wait for the whole file. It returns only once that record is durable: no
+// byte may be written to the data file before the control file exists, or a crash would leave
+// data that no record describes. (The sync covers ranges in rec that an earlier program wrote;
+// the first record of a new file claims none, and skips it: 200 files of 2 MiB in a list on
+// ext4 took 0.76-0.86 s against 0.92-0.97 s.)
 func OpenJournal(data *os.File, path string, rec Control) (*Journal, error) {
 	j := &Journal{data: data, path: path, rec: rec, work: make(chan Control, 1), done: make(chan error, 1)}
 	if err := j.sync(rec); err != nil {
@@ -201,8 +203,13 @@ func (j *Journal) helper() {
 	}
 }
 
-// sync makes the data durable, then records it.
+// sync makes the data durable, then records it. A record of nothing claims no data, so
+// there is nothing to sync first (the first record of a new file, written before its first
+// byte).
 func (j *Journal) sync(rec Control) error {
+	if len(rec.Durable) == 0 {
+		return j.write(rec)
+	}
 	if err := datasync(j.data); err != nil {
 		return &syncError{fmt.Errorf("syncing %s: %w", j.data.Name(), err)}
 	}

@@ -60,6 +60,36 @@ func TestJournalRecords(t *testing.T) {
 	}
 }
 
+// TestRecordOfNothing: a record that claims no bytes is written without a sync of the data
+// first; one that claims some is not written unless that sync works. The data file is a pipe,
+// which cannot be synced (EINVAL), so the sync shows as an error.
+func TestRecordOfNothing(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	path := filepath.Join(t.TempDir(), "f.rangedl")
+	rec := sampleControl()
+	rec.Durable = nil
+	j, err := OpenJournal(w, path, rec)
+	if err != nil {
+		t.Fatalf("a record of nothing: %v", err)
+	}
+	j.Abandon()
+	if got := readBack(t, path); len(got) != 0 {
+		t.Fatalf("got %v; want no ranges", got)
+	}
+	rec.Durable = []Range{{0, 100}}
+	if _, err := OpenJournal(w, path, rec); err == nil {
+		t.Fatal("bytes 0-99 were recorded although they could not be synced")
+	}
+	if got := readBack(t, path); len(got) != 0 {
+		t.Fatalf("after the failed sync the record says %v; want no ranges", got)
+	}
+}
+
 func TestJournalSaveLands(t *testing.T) {
 	_, path, j := openTestJournal(t)
 	j.Save([]Range{{0, 100}})
