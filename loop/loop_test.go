@@ -292,7 +292,8 @@ func TestFileBlocks(t *testing.T) {
 		}
 	}
 	runtime.ReadMemStats(&after)
-	if n := after.TotalAlloc - before.TotalAlloc; n > files*maxBlock/4 {
+	// Half, not none: under the race detector sync.Pool drops a share of what it is given.
+	if n := after.TotalAlloc - before.TotalAlloc; n > files*maxBlock/2 {
 		t.Errorf("%d files allocated %d KiB; a block each would be %d KiB", files, n>>10, files*maxBlock>>10)
 	}
 }
