@@ -302,13 +302,12 @@ func fetch(job loop.Job, opt options, stderr io.Writer) (loop.Result, error) {
 // that name is there: a partial download, if its control file is there too. The loop creates
 // the output with O_EXCL, which makes the check and the creation one step; neither name is
 // looked up before (a stat of each cost ~5% of the CPU of a list of small files). A control
-// file alone, whose data file is gone, describes nothing: a new download replaces it.
+// file alone, whose data file is gone, describes nothing, and the download goes ahead.
 func existing(job loop.Job, err error) error {
 	if !errors.Is(err, fs.ErrExist) || job.Overwrite || job.Continue {
 		return err
 	}
-	switch _, serr := os.Lstat(job.Output + loop.ControlSuffix); {
-	case serr == nil:
+	if _, serr := os.Lstat(job.Output + loop.ControlSuffix); serr == nil {
 		return usageError{fmt.Errorf("%s is a partial download (see %s); use -c to continue it, or --overwrite to start over", job.Output, job.Output+loop.ControlSuffix)}
 	}
 	return usageError{fmt.Errorf("%s already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name", job.Output)}
