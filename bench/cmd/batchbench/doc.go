@@ -79,6 +79,11 @@
 // LC_ALL=C and HOME set to an empty directory (no rc files, and nothing a
 // tool keeps in HOME lands among its outputs).
 //
+// Before every run (and its sync) the harness times its own creation of
+// 200 empty files in a fresh directory beside the run's: the "create probe"
+// column. It shows which runs met the filesystem's slow state after a large
+// deletion (README), in which every tool creates files slowly.
+//
 // Per run the harness records the wall time from fork to exit, the
 // user+system CPU time and the peak RSS (ru_maxrss) of the tool's process,
 // and its exit status. Tools are started through the compare harness's

@@ -166,6 +166,7 @@ func (p *problems) String() string {
 type filesRun struct {
 	round, pos int // pos: 1-based place in the round's order
 	tool       string
+	probe      time.Duration // createProbe just before the run; 0 if it failed
 	usage      measure.Usage
 	fail       string // why the run does not count; "" if it does
 }
@@ -242,8 +243,8 @@ func runFiles(ctx context.Context, o options, bins binaries, work string, found 
 			name := fmt.Sprintf("round%d-%s", round, t.name)
 			in.dir = filepath.Join(work, name)
 			home := filepath.Join(work, name+".home")
-			outputs = append(outputs, in.dir, home)
-			r := filesRun{round: round, pos: pos + 1, tool: t.name}
+			outputs = append(outputs, in.dir, home, in.dir+".probe")
+			r := filesRun{round: round, pos: pos + 1, tool: t.name, probe: createProbe(in.dir + ".probe")}
 			tag := fmt.Sprintf("[round %d/%d] %-7s", round, o.rounds, t.name)
 			argv := t.command(in)
 			logf("%s $ %s", tag, shell.Join(argv))
@@ -268,6 +269,30 @@ func runFiles(ctx context.Context, o options, bins binaries, work string, found 
 		os.RemoveAll(d)
 	}
 	return rep, nil
+}
+
+// probeFiles is how many empty files createProbe creates.
+const probeFiles = 200
+
+// createProbe returns how long creating an empty file took, on average over probeFiles new
+// files in a fresh directory dir (kept until the outputs go), or 0 if one could not be made.
+// It shows the state of the filesystem before a run: on the ext4 of the README's benchmarks,
+// 12 µs per file normally, 110-230 µs for minutes after a large deletion, when every tool is
+// slow (README, "The filesystem's slow state"). It runs before runFilesOnce's sync, which
+// cleans up after it.
+func createProbe(dir string) time.Duration {
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return 0
+	}
+	start := time.Now()
+	for i := range probeFiles {
+		f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(i)), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return 0
+		}
+		f.Close()
+	}
+	return time.Since(start) / probeFiles
 }
 
 // runFilesOnce runs one tool with a fresh dir and home and returns spawn's

@@ -154,3 +154,16 @@ func TestVerifyTree(t *testing.T) {
 		t.Errorf("damaged: got %d problems; want 6", p.total())
 	}
 }
+
+func TestCreateProbe(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "probe")
+	if d := createProbe(dir); d <= 0 {
+		t.Fatalf("createProbe: %v; want a time per file", d)
+	}
+	if ents, err := os.ReadDir(dir); err != nil || len(ents) != probeFiles {
+		t.Fatalf("%d files in the probe's directory (%v); want %d", len(ents), err, probeFiles)
+	}
+	if d := createProbe(dir); d != 0 {
+		t.Errorf("createProbe into an existing directory: %v; want 0 (a fresh directory only)", d)
+	}
+}

@@ -185,17 +185,21 @@ func (r filesReport) markdown() string {
 			seconds(s.wall), s.rate, ratio, seconds(s.cpu), mibString(s.rss))
 	}
 
-	b.WriteString("\n## Every run\n\n| round | order | tool | wall | files/s | CPU | peak RSS | result |\n|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("\n## Every run\n\n| round | order | tool | create probe | wall | files/s | CPU | peak RSS | result |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, x := range r.runs {
 		result := "ok"
 		if !x.ok() {
 			result = "FAILED: " + harness.Cell(x.fail)
 		}
+		probe := "–"
+		if x.probe > 0 {
+			probe = fmt.Sprintf("%.0f µs", float64(x.probe)/float64(time.Microsecond))
+		}
 		if x.usage.Wall == 0 {
-			fmt.Fprintf(&b, "| %d | %d | %s | – | – | – | – | %s |\n", x.round, x.pos, x.tool, result)
+			fmt.Fprintf(&b, "| %d | %d | %s | %s | – | – | – | – | %s |\n", x.round, x.pos, x.tool, probe, result)
 			continue
 		}
-		fmt.Fprintf(&b, "| %d | %d | %s | %s | %.0f | %s | %s | %s |\n", x.round, x.pos, x.tool,
+		fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %.0f | %s | %s | %s |\n", x.round, x.pos, x.tool, probe,
 			seconds(x.usage.Wall), float64(r.n)/x.usage.Wall.Seconds(), seconds(x.usage.CPU), mibString(x.usage.MaxRSS), result)
 	}
 
@@ -205,6 +209,9 @@ func (r filesReport) markdown() string {
 		"The tool, nginx and the harness share the machine's CPUs.\n")
 	b.WriteString("- Peak RSS is measured through bench/cmd/compare's spawn helper, not by the harness itself: " +
 		"a child started from Go inherits the harness's peak RSS in its ru_maxrss (vfork; Linux fs/exec.c, exec_mmap).\n")
+	fmt.Fprintf(&b, "- create probe: the harness's own time to create one empty file, averaged over %d in a fresh directory "+
+		"beside the run's, just before it. On the ext4 of the README's benchmarks it is about 12 µs normally and 100 µs or more "+
+		"for minutes after a large deletion, when every tool creates files slowly (README, \"The filesystem's slow state\").\n", probeFiles)
 	for _, t := range r.tools {
 		if t.note != "" {
 			fmt.Fprintf(&b, "- %s: %s.\n", t.name, t.note)

@@ -22,6 +22,11 @@ func run1(round, pos int, tool string, wall, cpu time.Duration, rss int64, fail 
 	return filesRun{round: round, pos: pos, tool: tool, usage: measure.Usage{Wall: wall, CPU: cpu, MaxRSS: rss}, fail: fail}
 }
 
+func withProbe(r filesRun, probe time.Duration) filesRun {
+	r.probe = probe
+	return r
+}
+
 func testFilesReport() filesReport {
 	found := make([]installed, len(tools))
 	for i, t := range tools {
@@ -37,12 +42,12 @@ func testFilesReport() filesReport {
 			run1(1, 1, "rangedl", 1*time.Second, 500*time.Millisecond, 10<<20, ""),
 			run1(1, 2, "curl", 4*time.Second, 3*time.Second, 8<<20, ""),
 			run1(1, 3, "aria2c", 5*time.Second, 4*time.Second, 30<<20, "exit status 3: boom"),
-			run1(2, 1, "curl", 100*time.Millisecond, time.Second, 8<<20, "1 missing (f00001)"), // fast and wrong
+			withProbe(run1(2, 1, "curl", 100*time.Millisecond, time.Second, 8<<20, "1 missing (f00001)"), 230*time.Microsecond), // fast and wrong
 			run1(2, 2, "aria2c", 0, 0, 0, "timeout after 2m0s"),
 			run1(2, 3, "rangedl", 3*time.Second, 700*time.Millisecond, 14<<20, ""),
 			run1(3, 1, "aria2c", 6*time.Second, 4*time.Second, 30<<20, "1 wrong SHA-256 (f00002)"),
 			run1(3, 2, "rangedl", 2*time.Second, 600*time.Millisecond, 12<<20, ""),
-			run1(3, 3, "curl", 5*time.Second, 3*time.Second, 9<<20, ""),
+			withProbe(run1(3, 3, "curl", 5*time.Second, 3*time.Second, 9<<20, ""), 12400*time.Nanosecond),
 		},
 	}
 }
@@ -76,9 +81,11 @@ func TestFilesMarkdown(t *testing.T) {
 		"| wget2 | absent | – | – | – | – | – |\n",
 		"| curl | 2/3 | 4.500 s | 1111 | 0.44 | 3.000 s | 8.5 MiB |\n",
 		"| aria2c | 0/3 | – | – | – | – | – |\n",
-		"| 2 | 1 | curl | 0.100 s | 50000 | 1.000 s | 8.0 MiB | FAILED: 1 missing (f00001) |\n",
-		"| 2 | 2 | aria2c | – | – | – | – | FAILED: timeout after 2m0s |\n",
-		"| 3 | 3 | curl | 5.000 s | 1000 | 3.000 s | 9.0 MiB | ok |\n",
+		"| round | order | tool | create probe | wall | files/s | CPU | peak RSS | result |\n",
+		"| 2 | 1 | curl | 230 µs | 0.100 s | 50000 | 1.000 s | 8.0 MiB | FAILED: 1 missing (f00001) |\n",
+		"| 2 | 2 | aria2c | – | – | – | – | – | FAILED: timeout after 2m0s |\n",
+		"| 3 | 3 | curl | 12 µs | 5.000 s | 1000 | 3.000 s | 9.0 MiB | ok |\n",
+		"- create probe: the harness's own time to create one empty file, averaged over 200",
 		"- curl: --no-progress-meter",
 	} {
 		if !strings.Contains(md, want) {
