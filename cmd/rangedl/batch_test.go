@@ -388,3 +388,21 @@ func TestBatchWaitsIdle(t *testing.T) {
 		t.Errorf("%d connections with --max-per-host 1; want 1, reused", conns)
 	}
 }
+
+func TestListProcs(t *testing.T) {
+	for _, tc := range []struct {
+		cpus int
+		env  string
+		want int
+	}{
+		{1, "", 1},
+		{2, "", 1},
+		{2, "2", 0}, // the user's GOMAXPROCS stands
+		{4, "", 0},
+		{64, "", 0},
+	} {
+		if got := listProcs(tc.cpus, tc.env); got != tc.want {
+			t.Errorf("listProcs(%d, %q) = %d; want %d", tc.cpus, tc.env, got, tc.want)
+		}
+	}
+}
