@@ -267,7 +267,7 @@ func TestSmallFileBlock(t *testing.T) {
 func TestFileBlocks(t *testing.T) {
 	for n := 1; n <= 1024; n++ {
 		block, _ := writeSizes(n)
-		if got := fileBlocksOf(block).Size(); got != block {
+		if got := blocksFor(int64(block)).Size(); got != block {
 			t.Fatalf("%d connections: blocks of %d bytes, want %d", n, got, block)
 		}
 	}

@@ -82,55 +82,47 @@ func openFile(path string, flags int) (*os.File, error) {
 }
 
 // newFile puts a reorder buffer sized for conns connections in front of f, which already
-// holds the ranges in have. Its blocks come from fileBlocks.
+// holds the ranges in have. Its blocks come from sharedBlocks: the next file of a list reuses
+// the blocks of the last. With blocks of its own, each file of a list of 200 files of 2 MiB
+// took fresh memory, which the garbage collector returned to the system after it, and the
+// pwrite's copy out of freshly mapped pages was up to 43% of rangedl's CPU (perf; twice the
+// page faults).
 func newFile(f *os.File, conns int, have []reorder.Range) *output {
 	block, buffered := writeSizes(conns)
-	opt := reorder.Options{Blocks: fileBlocksOf(block), MaxBuffered: buffered, Written: have}
+	opt := reorder.Options{Blocks: blocksFor(int64(block)), MaxBuffered: buffered, Written: have}
 	return &output{f: f, buf: reorder.NewFile(f, opt)}
-}
-
-// fileBlocks supply the blocks of files' reorder buffers, one Blocks for each size writeSizes
-// chooses (64, 128 and 256 KiB): the next file of a list reuses the blocks of the last. With
-// blocks of its own, each file of a list of 200 files of 2 MiB took fresh memory, which the
-// garbage collector returned to the system after it, and the pwrite's copy out of freshly
-// mapped pages was up to 43% of rangedl's CPU (perf; twice the page faults).
-var fileBlocks = func() []*reorder.Blocks {
-	s := make([]*reorder.Blocks, bits.Len(maxBlock/minBlock))
-	for i := range s {
-		s[i] = reorder.NewBlocks(minBlock << i)
-	}
-	return s
-}()
-
-// fileBlocksOf returns the one of fileBlocks of size bytes, a size writeSizes chose.
-func fileBlocksOf(size int) *reorder.Blocks {
-	return fileBlocks[bits.Len(uint(size/minBlock))-1]
 }
 
 // newSmallFile is newFile for a new file of size bytes that one response brings (Job.Small):
 // a single block, larger than the file, so that it never fills: the file is written in one
 // pwrite by close, which in a list runs on the goroutine waiting for the download
 // (Loop.settle), not on the loop's (the copy into the page cache was a quarter of rangedl's
-// CPU on a list of 5000 files of 16 KiB on ext4). The block comes from smallBlocks.
+// CPU on a list of 5000 files of 16 KiB on ext4).
 func newSmallFile(f *os.File, size int64) *output {
-	blocks := smallBlocks[smallClass(size)]
+	blocks := blocksFor(size + 1)
 	return &output{f: f, buf: reorder.NewFile(f, reorder.Options{Blocks: blocks, MaxBuffered: blocks.Size()})}
 }
 
-// smallBlocks supply the blocks of small files to every download, in four sizes per power of
-// two from 4 KiB (4, 5, 6, 7, 8, 10 KiB...): a block is at most a quarter larger than its file,
-// or 4 KiB. A block allocated per file was 82% of all the bytes a list of 5000 files of 16 KiB
+// sharedBlocks supply the blocks of every download to a file, in four sizes per power of two
+// from 4 KiB (4, 5, 6, 7, 8, 10 KiB...) to beyond SmallFile: a small file's block is at most a
+// quarter larger than the file, or 4 KiB, and the block sizes of writeSizes are among them. A
+// block allocated per small file was 82% of all the bytes a list of 5000 files of 16 KiB
 // allocated, and cost a garbage collection every ~100 files.
-var smallBlocks = func() []*reorder.Blocks {
-	s := make([]*reorder.Blocks, smallClass(SmallFile)+1)
+var sharedBlocks = func() []*reorder.Blocks {
+	s := make([]*reorder.Blocks, sizeClass(SmallFile)+1)
 	for i := range s {
 		s[i] = reorder.NewBlocks(4 << 10 << (i / 4) * (4 + i%4) / 4)
 	}
 	return s
 }()
 
-// smallClass returns the index of the smallest of smallBlocks larger than size bytes.
-func smallClass(size int64) int {
+// blocksFor returns the smallest of sharedBlocks whose blocks hold at least n bytes.
+func blocksFor(n int64) *reorder.Blocks {
+	return sharedBlocks[sizeClass(n-1)]
+}
+
+// sizeClass returns the index of the smallest of sharedBlocks larger than size bytes.
+func sizeClass(size int64) int {
 	if size < 4<<10 {
 		return 0
 	}
