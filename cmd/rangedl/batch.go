@@ -231,7 +231,8 @@ type listItem struct {
 }
 
 // readList reads list (nil: none) on a goroutine of its own, so that a signal is acted on
-// while the list waits for input (a pipe), and hands over one entry at a time until stop.
+// while the list waits for input (a pipe), and hands over one entry at a time until stop. An
+// error reading the list (not a malformed entry) is handed over, and ends it.
 func readList(list *listReader, stop <-chan struct{}) <-chan listItem {
 	items := make(chan listItem)
 	go func() {
@@ -244,6 +245,9 @@ func readList(list *listReader, stop <-chan struct{}) <-chan listItem {
 			select {
 			case items <- listItem{e, err}:
 			case <-stop:
+				return
+			}
+			if _, bad := err.(*badEntry); err != nil && !bad {
 				return
 			}
 		}

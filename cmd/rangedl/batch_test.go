@@ -25,18 +25,74 @@ func TestListReader(t *testing.T) {
 		"  bogus=1\nhttp://a/3"
 	r := newListReader(strings.NewReader(in))
 	e, err := r.next()
-	if err != nil || e.line != 3 || strings.Join(e.urls, " ") != "http://a/1 http://b/1" || e.out != "x" || e.dir != "d" {
+	if err != nil || strings.Join(e.urls, " ") != "http://a/1 http://b/1" || e.out != "x" || e.dir != "d" {
 		t.Fatalf("entry 1: %+v, %v", e, err)
 	}
 	if _, err := r.next(); err == nil || err.Error() != `line 8: unknown option "bogus" (known: out, dir, checksum)` {
 		t.Fatalf("entry 2: got %v; want the unknown option named with its line", err)
 	}
 	e, err = r.next()
-	if err != nil || e.line != 9 || e.urls[0] != "http://a/3" {
+	if err != nil || e.urls[0] != "http://a/3" {
 		t.Fatalf("entry 3 (no newline at the end): %+v, %v", e, err)
 	}
 	if _, err := r.next(); err.Error() != "EOF" {
 		t.Fatalf("after the last: %v; want EOF", err)
+	}
+}
+
+// TestListReaderRecovers: a malformed entry is one error, whatever follows it in the entry,
+// and reading goes on with the next entry as written. The error comes with the entry's URLs
+// and its valid options (for --failed); an over-long line is read to its end.
+func TestListReaderRecovers(t *testing.T) {
+	long := "http://a/" + strings.Repeat("x", maxListLine)
+	in := "  out=orphan\n  dir=orphan\n" + // options before any URL: one error
+		"http://a/1\n  bogus=1\n  out=x\n  checksum=no\n  dir=d\n" + // a bad option, then good ones
+		long + "\n  out=y\n" + // a URL line too long, with its option
+		"http://a/2\n  out=" + strings.Repeat("z", maxListLine) + "\n" + // an option too long
+		"http://a/3\n  out=-\n" + // standard output is for one download
+		"http://a/4\n"
+	r := newListReader(strings.NewReader(in))
+	type got struct {
+		urls, out, dir, err string
+	}
+	var all []got
+	for {
+		e, err := r.next()
+		if err == io.EOF {
+			break
+		}
+		g := got{urls: strings.Join(e.urls, " "), out: e.out, dir: e.dir}
+		if err != nil {
+			g.err = err.Error()
+		}
+		all = append(all, g)
+		if len(all) > 10 {
+			t.Fatalf("more than 10 entries: %q", all)
+		}
+	}
+	want := []got{
+		{err: `line 1: option "out=orphan" before any URL`},
+		{urls: "http://a/1", out: "x", dir: "d", err: `line 4: unknown option "bogus" (known: out, dir, checksum)`},
+		{err: fmt.Sprintf("line 8: longer than %d bytes", maxListLine)},
+		{urls: "http://a/2", err: fmt.Sprintf("line 11: longer than %d bytes", maxListLine)},
+		{urls: "http://a/3", err: `line 13: out=-: standard output takes one download, not an entry of a list`},
+		{urls: "http://a/4"},
+	}
+	if !slices.Equal(all, want) {
+		t.Errorf("entries:\n%q\nwant\n%q", all, want)
+	}
+}
+
+// TestListUnreadable: a list that cannot be read (a directory) is one error, exit 2, not an
+// endless stream of them.
+func TestListUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := rangedlIn(t, dir, "-q", "-i", "d")
+	if want := "rangedl: d: read d: is a directory\n"; r.code != exitUsage || r.stderr != want {
+		t.Fatalf("exit %d, stderr %q; want exit %d, %q", r.code, r.stderr, exitUsage, want)
 	}
 }
 

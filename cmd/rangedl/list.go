@@ -22,7 +22,6 @@ import (
 
 // entry is one download of a list.
 type entry struct {
-	line     int      // of its URL line, for messages
 	urls     []string // the URL and its mirrors, tried in order
 	out, dir string
 	checksum string // "ALGO=HEX", as written
@@ -36,6 +35,7 @@ type listReader struct {
 	r           *bufio.Reader
 	line        int
 	pending     string // a URL line read ahead while looking for the previous entry's options
+	pendingErr  error  // and the *badEntry that came with it, if it was too long
 	havePending bool
 }
 
@@ -43,15 +43,19 @@ func newListReader(r io.Reader) *listReader {
 	return &listReader{r: bufio.NewReaderSize(r, 64<<10)}
 }
 
-// next returns the next entry, or io.EOF after the last. A malformed entry is an error that
-// names its line; the caller may go on reading after it.
+// next returns the next entry, or io.EOF after the last. A malformed entry is an error of type
+// *badEntry that names its first bad line and comes with what was read of the entry (its URLs
+// and its valid options); the caller may go on reading after it. Any other error is the
+// list's reader failing, and ends the list.
 func (l *listReader) next() (entry, error) {
 	var e entry
+	var bad error // the entry's first bad line
 	for {
 		text, err := l.readLine()
-		if err != nil {
-			if err == io.EOF && len(e.urls) > 0 {
-				return e, nil
+		long, isLong := err.(*badEntry)
+		if err != nil && !isLong {
+			if err == io.EOF && (len(e.urls) > 0 || bad != nil) {
+				return e, bad
 			}
 			return e, err
 		}
@@ -60,18 +64,27 @@ func (l *listReader) next() (entry, error) {
 		case trimmed == "" || strings.HasPrefix(trimmed, "#"):
 			continue
 		case text[0] == ' ' || text[0] == '\t':
-			if len(e.urls) == 0 {
-				return e, fmt.Errorf("line %d: option %q before any URL", l.line, trimmed)
+			var why error
+			switch {
+			case isLong:
+				why = long
+			case len(e.urls) == 0:
+				why = &badEntry{fmt.Sprintf("line %d: option %q before any URL", l.line, trimmed)}
+			default:
+				if err := e.set(trimmed); err != nil {
+					why = &badEntry{fmt.Sprintf("line %d: %v", l.line, err)}
+				}
 			}
-			if err := e.set(trimmed); err != nil {
-				return e, fmt.Errorf("line %d: %v", l.line, err)
+			if bad == nil {
+				bad = why
 			}
-		case len(e.urls) > 0:
-			l.pending, l.havePending = text, true // the next entry's URL line
+		case len(e.urls) > 0 || bad != nil:
+			l.pending, l.pendingErr, l.havePending = text, err, true // the next entry's URL line
 			l.line--
-			return e, nil
+			return e, bad
+		case isLong:
+			bad = long
 		default:
-			e.line = l.line
 			for _, u := range strings.Split(text, "\t") {
 				if u = strings.TrimSpace(u); u != "" {
 					e.urls = append(e.urls, u)
@@ -81,30 +94,42 @@ func (l *listReader) next() (entry, error) {
 	}
 }
 
-// readLine returns the next line without its line ending.
+// badEntry is a malformed entry of a list.
+type badEntry struct{ msg string }
+
+func (b *badEntry) Error() string { return b.msg }
+
+// readLine returns the next line without its line ending. A line longer than maxListLine is
+// read to its end, and its first maxListLine bytes come with a *badEntry.
 func (l *listReader) readLine() (string, error) {
 	l.line++
 	if l.havePending {
 		l.havePending = false
-		return l.pending, nil
+		return l.pending, l.pendingErr
 	}
 	var b []byte
+	long := false
 	for {
 		chunk, isPrefix, err := l.r.ReadLine()
 		if err != nil {
-			if err == io.EOF && len(b) > 0 {
-				return string(b), nil
+			if err == io.EOF && (len(b) > 0 || long) {
+				break
 			}
 			return "", err
 		}
-		b = append(b, chunk...)
-		if len(b) > maxListLine {
-			return "", fmt.Errorf("line %d: longer than %d bytes", l.line, maxListLine)
+		if n := min(len(chunk), maxListLine-len(b)); n < len(chunk) {
+			long = true
+			chunk = chunk[:n]
 		}
+		b = append(b, chunk...)
 		if !isPrefix {
-			return string(b), nil
+			break
 		}
 	}
+	if long {
+		return string(b), &badEntry{fmt.Sprintf("line %d: longer than %d bytes", l.line, maxListLine)}
+	}
+	return string(b), nil
 }
 
 // set applies one "key=value" option line.
@@ -115,6 +140,9 @@ func (e *entry) set(opt string) error {
 	}
 	switch key {
 	case "out":
+		if value == "-" {
+			return errors.New("out=-: standard output takes one download, not an entry of a list")
+		}
 		e.out = value
 	case "dir":
 		e.dir = value
