@@ -613,7 +613,7 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 // parseSize reads "1048576", "512K", "4M", "1G" (binary multiples).
 func parseSize(s string) (int64, error) {
 	mult := int64(1)
-	switch strings.ToUpper(s[len(s)-1:]) {
+	switch strings.ToUpper(s[max(len(s)-1, 0):]) {
 	case "K":
 		mult = 1 << 10
 	case "M":

@@ -43,7 +43,7 @@ func TestParseSize(t *testing.T) {
 		ok   bool
 	}{
 		{"1", 1, true}, {"512K", 512 << 10, true}, {"4m", 4 << 20, true}, {"1G", 1 << 30, true},
-		{"0", 0, false}, {"-1M", 0, false}, {"M", 0, false}, {"1.5M", 0, false}, {"9999999999G", 0, false},
+		{"0", 0, false}, {"-1M", 0, false}, {"M", 0, false}, {"", 0, false}, {"1.5M", 0, false}, {"9999999999G", 0, false},
 	} {
 		got, err := parseSize(tc.s)
 		if (err == nil) != tc.ok || got != tc.want {
