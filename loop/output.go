@@ -35,7 +35,7 @@ func writeSizes(n int) (block, buffered int) {
 type output struct {
 	f       *os.File // nil for a stream
 	buf     *reorder.Buffer
-	journal *reorder.Journal // nil for a stream, or a file of unknown length
+	journal *reorder.Journal // nil for a stream, or a small file (newSmallFile)
 
 	saved     int64     // Written().Size() at the last save started
 	nextSave  time.Time // a save is due at this time, or when saveBytes more were written
@@ -167,7 +167,8 @@ func (o *output) checkpoint(now time.Time) error {
 }
 
 // close writes out what is buffered, records what is durable (or, when the file is complete,
-// syncs it and removes the control file), and closes the file. It reports the first error.
+// syncs it and removes the control file: not a small file, which has no journal), and closes
+// the file. It reports the first error.
 func (o *output) close(complete bool) error {
 	err := o.buf.Close()
 	if o.f == nil {

@@ -14,9 +14,10 @@ import (
 
 // poller is epoll(7) plus an eventfd(2) for wake-ups from other goroutines.
 //
-// wait never blocks a thread in epoll_wait. It asks epoll without waiting, and when nothing is
-// ready it parks the goroutine in Go's own poller on the epoll descriptor, which becomes
-// readable when something in our set is ready (epoll descriptors nest). A thread blocked in a
+// wait does not block a thread in epoll_wait (unless Go's poller refused the epoll descriptor;
+// see blocking). It asks epoll without waiting, and when nothing is ready it parks the
+// goroutine in Go's own poller on the epoll descriptor, which becomes readable when something
+// in our set is ready (epoll descriptors nest). A thread blocked in a
 // system call keeps its processor until the runtime's monitor takes it away, and every wake-up
 // then costs a thread switch; a parked goroutine costs neither, which shows on lists of small
 // files, where the loop and the workers hand each file to each other.
@@ -124,7 +125,7 @@ func (p *poller) wait(out []event, timeout time.Duration) (int, error) {
 			// clear sees the flag and skips, which is safe: what it announced was queued
 			// before it, and the loop looks at the queue after this wait.
 			var buf [8]byte
-			unix.Read(p.wakefd, buf[:]) // reset the counter; EAGAIN means another drain won
+			unix.Read(p.wakefd, buf[:]) // reset the counter
 			p.woken.Store(false)
 			out[i] = event{fd: wakeFD, ev: evRead}
 			continue

@@ -160,7 +160,7 @@ func (r *Reactor) admit() bool {
 	for _, l := range in {
 		r.start(l)
 	}
-	return !closed || len(r.running) > 0 || len(in) > 0
+	return !closed || len(r.running) > 0
 }
 
 // start puts l among the running downloads.
@@ -382,7 +382,8 @@ func (h *host) worked() {
 	h.ever, h.fails = true, 0
 }
 
-// recover raises a lowered limit by one after a quiet spell.
+// recover raises a lowered limit by one after a quiet spell, up to want; with want 0 (no
+// limit of the reactor's own) the limit goes at once.
 func (h *host) recover(now time.Time, want int) {
 	if h.limit != want && now.Sub(h.quiet) >= quietSpell {
 		h.limit++

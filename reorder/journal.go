@@ -18,7 +18,7 @@ import (
 // it, rename it over the control file, fsync the directory (so the rename
 // itself survives a power cut). The old record stays valid until the
 // rename, so a save that fails or is cut short loses only its own progress.
-// While a download runs, FILE.reserve exists between saves: it holds the
+// While a download runs, FILE.rangedl.reserve exists between saves: it holds the
 // disk space of the next record (see reserve).
 //
 // Syncing can take long (it waits for the disk), so Save hands the work to
@@ -43,7 +43,6 @@ type Journal struct {
 	pending  int64        // bytes the save in flight records
 	recorded int64        // bytes the control file records now
 	err      error        // the first failed sync: final
-	last     error        // the last save's failure to write the record, if it failed
 }
 
 // syncError marks a failed fdatasync, after which nothing may be recorded.
@@ -179,11 +178,11 @@ func (j *Journal) finished(err error) {
 		if j.err == nil {
 			j.err = err
 		}
-	case err != nil:
-		j.last = err
-	case j.err == nil:
-		j.last, j.recorded = nil, j.pending
+	case err == nil && j.err == nil:
+		j.recorded = j.pending
 	}
+	// Any other error failed to write the record alone: the old one stands, and the next
+	// save tries again.
 }
 
 func size(rs []Range) int64 {

@@ -346,7 +346,8 @@ func raiseFileLimit(conns int, what string) error {
 // shared is what the downloads of a list have in common: the reactor they run in, the
 // progress, and caches. One TLS configuration per server name makes a parked connection fit
 // the next download from that server (the reactor matches them by name), and lets TLS
-// sessions resume; DNS answers are kept for a while, so a list of one server asks once.
+// sessions resume; DNS answers are kept for a minute, so a list of one server asks about once
+// a minute (the first files, started together, may each ask before the first answer is in).
 type shared struct {
 	reactor  *loop.Reactor
 	progress *batchProgress
