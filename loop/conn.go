@@ -58,6 +58,7 @@ type conn struct {
 	off    int64  // file offset of the next body byte
 	seen   int    // response bytes received for the current request
 	drain  bool   // the body is not file content (416): read and drop it
+	early  bool   // the server answered before all of the request was sent: not reused
 	dup    *conn  // in the end game, the other connection fetching the same range (both ways)
 
 	// Throughput over a moving window (see balance.go): body bytes since the last sample, and
@@ -124,6 +125,6 @@ func (c *conn) request(j *Job, ifRange []byte) {
 	}
 	b = append(b, "\r\n"...)
 	c.req, c.sent, c.reqEnd = b, 0, c.piece.end
-	c.off, c.seen, c.drain = c.piece.start, 0, false
+	c.off, c.seen, c.drain, c.early = c.piece.start, 0, false, false
 	c.p.Reset()
 }

@@ -576,7 +576,12 @@ func (l *Loop) send(c *conn) {
 			l.arm(c, evWrite)
 			return
 		case err != nil:
-			l.lost(c, os.NewSyscallError("write", err))
+			// A server that answers before it has read all of the request (a 431 for a
+			// header too big, say) and closes makes the write fail. What it sent is read
+			// first: its answer is the better error (see feed).
+			if l.read(c); c.owner == l && c.state == sending {
+				l.lost(c, os.NewSyscallError("write", err))
+			}
 			return
 		}
 		c.sent += n
@@ -649,6 +654,12 @@ func (l *Loop) feed(c *conn, b []byte) {
 		case body:
 			l.body(c, b)
 			return
+		case sending:
+			// The server answered before it read all of the request (a 431 for a header
+			// too big, say). The answer is to this request and is read as one; the rest
+			// of the request is not sent, and the connection is not used again.
+			c.state, c.early = head, true
+			l.arm(c, evRead)
 		default:
 			// Bytes on an idle connection (a server's 408 before it closes, say): nothing of
 			// ours is at stake; the connection is simply not used again.
@@ -761,7 +772,7 @@ func (l *Loop) responseDone(c *conn) {
 	l.host.worked()
 	l.pieceDone(c)
 	switch {
-	case !c.p.Resp.KeepAlive:
+	case !c.p.Resp.KeepAlive || c.early:
 		l.close(c) // fill opens a fresh one if there is work left
 	case l.fin:
 		c.state = idle // parked for the next download from the server (finish)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // rawServer is a minimal HTTP/1.1 range server for loop tests. It allocates almost nothing per
@@ -295,5 +297,79 @@ func TestFileBlocks(t *testing.T) {
 	// Half, not none: under the race detector sync.Pool drops a share of what it is given.
 	if n := after.TotalAlloc - before.TotalAlloc; n > files*maxBlock/2 {
 		t.Errorf("%d files allocated %d KiB; a block each would be %d KiB", files, n>>10, files*maxBlock>>10)
+	}
+}
+
+// scripted accepts connections on loopback and hands each to serve, which speaks for the
+// server byte by byte. It returns the job for a download from it.
+func scripted(t *testing.T, serve func(c *net.TCPConn)) Job {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() { defer c.Close(); serve(c.(*net.TCPConn)) })
+		}
+	})
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	addr := netip.MustParseAddrPort(ln.Addr().String())
+	return Job{
+		URL: "http://" + addr.String() + "/f", Host: addr.String(), Target: "/f",
+		Addrs: []netip.AddrPort{addr}, Output: filepath.Join(t.TempDir(), "f"), Connections: 1,
+		StallTimeout: 10 * time.Second,
+	}
+}
+
+// runBounded is Run, failing the test if the download has not ended within a minute.
+func runBounded(t *testing.T, j Job) (Result, error) {
+	t.Helper()
+	l, err := New(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type outcome struct {
+		res Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := l.Run()
+		done <- outcome{res, err}
+	}()
+	select {
+	case o := <-done:
+		return o.res, o.err
+	case <-time.After(time.Minute):
+		l.Stop()
+		<-done
+		t.Fatal("the download was still running after a minute")
+		return Result{}, nil
+	}
+}
+
+// TestEarlyAnswer: a server that answers before it has read the whole request (a request
+// header too big for it) is heard: its 431 is the error, where the answer used to be dropped
+// with the connection and the download to wait for nothing, forever.
+func TestEarlyAnswer(t *testing.T) {
+	j := scripted(t, func(c *net.TCPConn) {
+		var first [1024]byte
+		if _, err := io.ReadFull(c, first[:]); err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+		// The close with the request unread sends a reset, which wakes the client's socket
+		// while it waits to write.
+	})
+	j.Header = []string{"X-Big: " + strings.Repeat("a", 8<<20)}
+	_, err := runBounded(t, j)
+	if KindOf(err) != KindHTTP || !strings.Contains(err.Error(), "HTTP 431 Request Header Fields Too Large") {
+		t.Fatalf("err %v (kind %v); want the server's 431, kind http", err, KindOf(err))
 	}
 }
