@@ -863,6 +863,12 @@ func (l *Loop) pieceFailed(c *conn, k Kind, cause error, what string) {
 func (l *Loop) requeue(c *conn, k Kind, cause error, what string, atLeast time.Duration) {
 	rest := c.unfinished()
 	switch {
+	case c.drain:
+		// The 416's error page broke off, but the 416 said all there was to say: the file
+		// is complete (see Loop.accept). Its range is past the end; asking again would fail.
+		l.trace.note("close", c, 0, 0, what)
+		l.close(c)
+		l.fin = true
 	case rest.len() <= 0 || l.covered(c):
 		l.trace.note("close", c, 0, 0, what)
 		l.release(c, false, 0) // nothing is lost: only the connection goes

@@ -373,3 +373,34 @@ func TestEarlyAnswer(t *testing.T) {
 		t.Fatalf("err %v (kind %v); want the server's 431, kind http", err, KindOf(err))
 	}
 }
+
+// TestCutShort416: the 416 that says an empty file is complete has an error page, and the
+// page breaks off. The file is still complete: asking for its first MiB again (no longer as
+// the probe) would get a 416 that fails the download.
+func TestCutShort416(t *testing.T) {
+	var asked atomic.Int64
+	j := scripted(t, func(c *net.TCPConn) {
+		r := bufio.NewReader(c)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if line == "\r\n" {
+				break
+			}
+		}
+		asked.Add(1)
+		io.WriteString(c, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */0\r\nContent-Length: 100\r\n\r\nnot all o")
+	})
+	res, err := runBounded(t, j)
+	if err != nil || res.Size != 0 {
+		t.Fatalf("size %d, err %v; want an empty file, saved", res.Size, err)
+	}
+	if st, err := os.Stat(j.Output); err != nil || st.Size() != 0 {
+		t.Fatalf("output: %v, %v; want an empty file", st, err)
+	}
+	if n := asked.Load(); n != 1 {
+		t.Fatalf("%d requests; want 1", n)
+	}
+}
