@@ -246,6 +246,9 @@ func TestFailures(t *testing.T) {
 		{"small -s", []string{"-s", "100K", "http://a/x"}, 2, `^rangedl: -s "100K": the smallest piece is 1M\n$`},
 		{"scheme", []string{"ftp://a/x"}, 2, `^rangedl: bad URL "ftp://a/x": only http:// and https:// URLs are supported\n$`},
 		{"bad port", []string{"http://a:99999/x"}, 2, `^rangedl: bad URL "http://a:99999/x": bad port "99999"\n$`},
+		{"IPv6 zone", []string{"http://[fe80::1%25eth0]/x"}, 2, // was a nil-pointer panic
+			`^rangedl: bad URL "http://\[fe80::1%25eth0\]/x": host "fe80::1%eth0": a % in a host \(an IPv6 zone\) is not supported\n$`},
+		{"empty --save-bytes", []string{"--save-bytes=", "http://a/x"}, 2, `^rangedl: --save-bytes "": want a positive size such as 4M\n$`},
 		{"not found", []string{"-o", "x", s.URL("/nothing-here")}, 4, `^rangedl: HTTP 404 Not Found from http://127\.0\.0\.1:\d+/nothing-here\n$`},
 		{"refused", []string{"-o", "x", "http://127.0.0.1:1/x"}, 3, `^rangedl: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n$`},
 		{"wrong range", []string{"-o", "x", "--retries", "2", wrong.URL("/3M")}, 5,

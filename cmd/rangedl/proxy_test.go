@@ -86,6 +86,10 @@ func TestProxyRefusals(t *testing.T) {
 	if r.code != exitUsage || r.stderr != "rangedl: --proxy \"socks5://127.0.0.1:1\": only http:// proxies are supported\n" {
 		t.Errorf("socks5: exit %d, stderr %q", r.code, r.stderr)
 	}
+	r = rangedl(t, "--proxy", "http://127.0.0.1:", "-o", "f", s.URL("/1M")) // was a panic
+	if r.code != exitNetwork || r.stderr != "rangedl: cannot connect to proxy 127.0.0.1:1080: connect: connection refused\n" {
+		t.Errorf("proxy URL with an empty port: exit %d, stderr %q", r.code, r.stderr)
+	}
 	r = rangedl(t, "--proxy", "127.0.0.1:1", "-o", "f", s.URL("/1M"))
 	if r.code != exitNetwork || r.stderr != "rangedl: cannot connect to proxy 127.0.0.1:1: connect: connection refused\n" {
 		t.Errorf("proxy down: exit %d, stderr %q", r.code, r.stderr)

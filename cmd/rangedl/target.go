@@ -40,6 +40,10 @@ func checkURL(u *url.URL) error {
 		return errors.New("only http:// and https:// URLs are supported")
 	case u.Hostname() == "":
 		return errors.New("no host")
+	case strings.Contains(u.Hostname(), "%"):
+		// An IPv6 zone (fe80::1%25eth0) needs the interface's index in the socket address,
+		// which the loop does not set; and no name has a '%' in it.
+		return fmt.Errorf("host %q: a %% in a host (an IPv6 zone) is not supported", u.Hostname())
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
@@ -72,10 +76,11 @@ func retarget(job *loop.Job, u, origin *url.URL, opt options) error {
 		return err
 	}
 	if proxy != nil {
-		job.Proxy = proxy.Host
-		if proxy.Port() == "" {
-			job.Proxy += ":1080"
+		port := proxy.Port()
+		if port == "" {
+			port = "1080"
 		}
+		job.Proxy = net.JoinHostPort(proxy.Hostname(), port)
 		if proxy.User != nil {
 			pass, _ := proxy.User.Password()
 			job.ProxyAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(proxy.User.Username()+":"+pass))
@@ -404,8 +409,12 @@ func resolve(job *loop.Job, opt options) error {
 	if job.Proxy != "" {
 		dial = job.Proxy
 	}
-	u, _ := url.Parse("http://" + dial)
-	host, port := u.Hostname(), u.Port()
+	// dial is a URL's host as url.URL.Host holds it (percent-decoded: an IPv6 zone or a '%'
+	// in a name would not parse as a URL again): "name", "name:port", "[v6]" or "[v6]:port".
+	host, port, err := net.SplitHostPort(dial)
+	if err != nil {
+		host, port = strings.TrimSuffix(strings.TrimPrefix(dial, "["), "]"), ""
+	}
 	if port == "" {
 		port = "80"
 		if job.TLS != nil && job.Proxy == "" {
