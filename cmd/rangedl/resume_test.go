@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -598,4 +599,15 @@ func TestOverwriteDropsOldRecord(t *testing.T) {
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Errorf("%d files; want only f", len(ents))
 	}
+}
+
+// TestDirSingle: -d makes its directory for a single download too, as for a list.
+func TestDirSingle(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 15})
+	dir := t.TempDir()
+	r := rangedlIn(t, dir, "-q", "-d", "new/sub", s.URL("/70000"))
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q; want 0 and nothing", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "new", "sub", "70000"), 15, 70000)
 }
