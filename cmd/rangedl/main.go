@@ -199,7 +199,7 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 			fmt.Fprintf(stderr, "rangedl: %v\n", err)
 			return exitIO, loop.Result{}, err.Error()
 		}
-		defer f.Close()
+		defer closeTrace(f)
 		job.Trace = f
 	}
 	res, err := download(&job, origin, opt, stderr, say)
@@ -608,6 +608,17 @@ func createTrace(name, output string, overwrite bool) (*os.File, error) {
 		return nil, fmt.Errorf("cannot write the trace: %v", err)
 	}
 	return f, nil
+}
+
+// closeTrace closes the --trace file, and removes it if nothing was traced (a download refused
+// before it started): an empty trace would only stand in the way of the command that follows,
+// such as the same one with -c.
+func closeTrace(f *os.File) {
+	st, err := f.Stat()
+	f.Close()
+	if err == nil && st.Size() == 0 {
+		os.Remove(f.Name())
+	}
 }
 
 // stringList is a repeatable string flag (-H).

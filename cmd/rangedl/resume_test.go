@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -598,6 +598,33 @@ func TestOverwriteDropsOldRecord(t *testing.T) {
 	checkFile(t, filepath.Join(dir, "f"), 24, 2<<20)
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Errorf("%d files; want only f", len(ents))
+	}
+}
+
+// TestRefusedLeavesNoTrace: a download refused before it starts (its output exists) leaves no
+// --trace file behind, so the same command with -c, which the refusal suggests, can make it.
+func TestRefusedLeavesNoTrace(t *testing.T) {
+	const size = 1<<20 + 3
+	s := startServer(t, server.Config{Seed: 14})
+	url := s.URL(fmt.Sprintf("/%d", size))
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "f"), content(14, 0, 1000), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	r := rangedlIn(t, dir, "-q", "--trace", "t.jsonl", "-o", "f", url)
+	if r.code != exitUsage {
+		t.Fatalf("exit %d; want %d (f exists)\n%s", r.code, exitUsage, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "t.jsonl")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("after the refusal, t.jsonl: %v; want it not there", err)
+	}
+	r = rangedlIn(t, dir, "-q", "-c", "--trace", "t.jsonl", "-o", "f", url)
+	if r.code != 0 {
+		t.Fatalf("-c: exit %d\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "f"), 14, size)
+	if st, err := os.Stat(filepath.Join(dir, "t.jsonl")); err != nil || st.Size() == 0 {
+		t.Fatalf("the trace of the -c run: %v, %v; want it written", st, err)
 	}
 }
 
