@@ -48,6 +48,10 @@ func TestJournalRecords(t *testing.T) {
 	if j.Save([]Range{{0, 200}}) {
 		t.Error("a second Save started while the first was in flight")
 	}
+	j.wait()
+	if got := readBack(t, path); !reflect.DeepEqual(got, []Range{{0, 100}}) {
+		t.Fatalf("after the first Save: got %v; want [{0 100}], the ranges as they were when Save was called", got)
+	}
 	final := []Range{{0, 300}, {400, 500}}
 	if err := j.Close(final); err != nil {
 		t.Fatal(err)
