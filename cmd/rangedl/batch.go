@@ -38,14 +38,21 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 	runtime.GOMAXPROCS(listProcs(runtime.NumCPU(), os.Getenv("GOMAXPROCS")))
 	out := &lineWriter{w: stderr}
 	say := sayer(out, opt.quiet)
-	var failed io.Writer
+	var failed *os.File
 	if opt.failed != "" {
-		f, err := os.Create(opt.failed)
+		// Written beside its name and renamed over it at the end: the list being read may be
+		// that very file (the failures rerun in place), and must not be emptied before it
+		// has been read.
+		f, err := os.OpenFile(fmt.Sprintf("%s.%d.tmp", opt.failed, os.Getpid()), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 		if err != nil {
 			fmt.Fprintf(stderr, "rangedl: --failed: %v\n", err)
 			return exitIO
 		}
-		defer f.Close()
+		defer func() {
+			if f.Close() == nil { // not closed and renamed below
+				os.Remove(f.Name())
+			}
+		}()
 		failed = f
 	}
 	var list *listReader
@@ -138,6 +145,7 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 		}
 	}()
 	entries := readList(list, stop)
+	unreadable := false // the list could not be read to its end (the error is printed)
 	n := 0
 feed:
 	for ; ; n++ {
@@ -154,6 +162,10 @@ feed:
 				}
 				if o.e = item.e; item.err != nil {
 					fmt.Fprintf(out, "rangedl: %s: %v\n", opt.input, item.err)
+					if _, bad := item.err.(*badEntry); !bad {
+						unreadable = true // not an entry: the list ends here
+						break feed
+					}
 					o.code, o.why = exitUsage, item.err.Error()
 					results <- o
 					continue
@@ -185,15 +197,29 @@ feed:
 			code = exitIO
 		}
 	}
+	if failed != nil {
+		err := failed.Close()
+		if err == nil {
+			err = os.Rename(failed.Name(), opt.failed)
+		}
+		if err != nil {
+			os.Remove(failed.Name())
+			fmt.Fprintf(out, "rangedl: --failed: %v\n", err)
+			code = exitIO
+		}
+	}
 	bar.stop()
 	out.setBar(false)
+	if unreadable && first < 0 {
+		code = exitUsage // after every entry read, which all went well
+	}
 	select {
 	case <-stop:
 		code = exitInterrupted
 	default:
 	}
 	if saved+failures == 0 {
-		if code == exitInterrupted {
+		if code == exitInterrupted || unreadable {
 			return code
 		}
 		fmt.Fprintf(stderr, "rangedl: %s: %v\n", opt.input, errNoEntries)
@@ -261,9 +287,24 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 	var code int
 	var res loop.Result
 	var why string
+	tried := "" // the output of the last mirror that got as far as the file
 	for i, raw := range e.urls {
 		o := opt
 		o.output = outputPath(filepath.Join(opt.dir, e.dir), e.out, raw)
+		if _, err := parseURL(raw); err != nil {
+			code, why = exitUsage, err.Error()
+			fmt.Fprintf(stderr, "rangedl: %s\n", why)
+			if i+1 < len(e.urls) {
+				say("trying the next mirror, %s", e.urls[i+1])
+			}
+			continue
+		}
+		if o.output == tried {
+			// What the mirror before left there (a partial download, or nothing) is its
+			// own, and its record names its URL: this mirror starts the file over.
+			o.resume, o.overwrite = false, true
+		}
+		tried = o.output
 		if d := filepath.Dir(o.output); d != "." {
 			if err := opt.shared.mkdir(d); err != nil {
 				why = fmt.Sprintf("cannot make %s: %v", d, err)

@@ -50,7 +50,9 @@ func TestListReaderRecovers(t *testing.T) {
 		long + "\n  out=y\n" + // a URL line too long, with its option
 		"http://a/2\n  out=" + strings.Repeat("z", maxListLine) + "\n" + // an option too long
 		"http://a/3\n  out=-\n" + // standard output is for one download
-		"http://a/4\n"
+		"http://a/4\n" +
+		"http://a/5\n  dir=a/../../up\n  out=/abs\n" // outside -d
+
 	r := newListReader(strings.NewReader(in))
 	type got struct {
 		urls, out, dir, err string
@@ -77,6 +79,7 @@ func TestListReaderRecovers(t *testing.T) {
 		{urls: "http://a/2", err: fmt.Sprintf("line 11: longer than %d bytes", maxListLine)},
 		{urls: "http://a/3", err: `line 13: out=-: standard output takes one download, not an entry of a list`},
 		{urls: "http://a/4"},
+		{urls: "http://a/5", err: `line 16: dir=a/../../up: must stay under -d (no absolute path, no ..)`},
 	}
 	if !slices.Equal(all, want) {
 		t.Errorf("entries:\n%q\nwant\n%q", all, want)
@@ -84,16 +87,58 @@ func TestListReaderRecovers(t *testing.T) {
 }
 
 // TestListUnreadable: a list that cannot be read (a directory) is one error, exit 2, not an
-// endless stream of them.
+// endless stream of them, nor a failed file in a summary.
 func TestListUnreadable(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "d"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := rangedlIn(t, dir, "-q", "-i", "d")
+	r := rangedlIn(t, dir, "-p", "-i", "d")
 	if want := "rangedl: d: read d: is a directory\n"; r.code != exitUsage || r.stderr != want {
 		t.Fatalf("exit %d, stderr %q; want exit %d, %q", r.code, r.stderr, exitUsage, want)
 	}
+}
+
+// TestFailedInPlace: --failed may name the list itself (the failures rerun in place): the
+// list is read whole before the file is replaced by the failed entries.
+func TestFailedInPlace(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 16})
+	dir := t.TempDir()
+	list := s.URL("/nothing-here") + "\n" + s.URL("/3000") + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "list"), []byte(list), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	r := rangedlIn(t, dir, "-q", "-i", "list", "-d", "out", "--failed", "list")
+	if r.code != exitHTTP {
+		t.Fatalf("exit %d; want %d (the 404)\n%s", r.code, exitHTTP, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "out", "3000"), 16, 3000)
+	got, _ := os.ReadFile(filepath.Join(dir, "list"))
+	if want := "# HTTP 404 Not Found from " + s.URL("/nothing-here") + "\n" + s.URL("/nothing-here") + "\n"; string(got) != want {
+		t.Fatalf("list after the run: %q; want %q", got, want)
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(dir, "list.*")); len(tmp) != 0 {
+		t.Fatalf("left behind: %v", tmp)
+	}
+}
+
+// TestMirrorAfterPartial: a mirror that breaks off leaves a partial file; the next mirror of
+// the entry, which has the same name, starts it over instead of refusing it as a partial
+// download (exit 2, its mirror never tried). A mirror whose URL is bad is skipped too.
+func TestMirrorAfterPartial(t *testing.T) {
+	good := startServer(t, server.Config{Seed: 17})
+	short := startServer(t, server.Config{Seed: 17, Faults: []server.Fault{{Kind: server.ShortBody, Bytes: 100 << 10}}})
+	dir := t.TempDir()
+	list := "ftp://127.0.0.1/f\t" + short.URL("/4M") + "\t" + good.URL("/4M") + "\n  out=f\n"
+	if err := os.WriteFile(filepath.Join(dir, "list"), []byte(list), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	r := rangedlIn(t, dir, "-q", "--retries", "0", "-i", "list", "-d", "out")
+	if r.code != exitOK {
+		t.Fatalf("exit %d; want 0 (the third mirror works)\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "out", "f"), 17, 4<<20)
+	noControlFile(t, filepath.Join(dir, "out"))
 }
 
 // TestBatch runs a list of two thousand entries through rangedl: small files, a redirect, a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 )
 
@@ -137,6 +138,12 @@ func (e *entry) set(opt string) error {
 	key, value, ok := strings.Cut(opt, "=")
 	if !ok {
 		return fmt.Errorf("%q: want key=value", opt)
+	}
+	if key == "out" || key == "dir" {
+		// A list may come from anywhere: what it names stays under -d.
+		if c := filepath.Clean(value); filepath.IsAbs(c) || c == ".." || strings.HasPrefix(c, ".."+string(filepath.Separator)) {
+			return fmt.Errorf("%s=%s: must stay under -d (no absolute path, no ..)", key, value)
+		}
 	}
 	switch key {
 	case "out":
