@@ -94,7 +94,7 @@ func openOutput(job *Job) (f *os.File, created bool, from resumePoint, err error
 		f, err = openFile(job.Output, unix.O_WRONLY|unix.O_CLOEXEC)
 		if errors.Is(err, fs.ErrNotExist) {
 			if _, serr := os.Lstat(ctlPath); serr == nil {
-				return nil, false, from, errorf(KindIO, nil, "%s records a partial download, but %s is missing; delete %s to start over", ctlPath, job.Output, ctlPath)
+				return nil, false, from, errorf(KindIO, nil, "%s records a partial download, but %s is missing; use --overwrite to start over", ctlPath, job.Output)
 			}
 			f, created, err = create(job.Output, false)
 		}
@@ -153,6 +153,10 @@ func openOutput(job *Job) (f *os.File, created bool, from resumePoint, err error
 	}
 	if n := len(ctl.Durable); n > 0 && ctl.Durable[n-1].End > st.Size() {
 		return fail(errorf(KindIO, nil, "%s is shorter (%d bytes) than %s says was written; use --overwrite to start over", job.Output, st.Size(), ctlPath))
+	}
+	if st.Size() > ctl.Size {
+		// Something else wrote past the end: nothing here would cut those bytes off again.
+		return fail(errorf(KindIO, nil, "%s is longer (%d bytes) than the file %s records (%d); use --overwrite to start over", job.Output, st.Size(), ctlPath, ctl.Size))
 	}
 	from.ctl = ctl
 	return f, false, from, nil

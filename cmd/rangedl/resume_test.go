@@ -238,11 +238,15 @@ func TestBadControlFiles(t *testing.T) {
 		{"no data file", func(dir string) {
 			good(dir)
 			os.Remove(filepath.Join(dir, "f"))
-		}, `rangedl: f.rangedl records a partial download, but f is missing; delete f.rangedl to start over`},
+		}, `rangedl: f.rangedl records a partial download, but f is missing; use --overwrite to start over`},
 		{"data file cut short", func(dir string) {
 			good(dir)
 			os.Truncate(filepath.Join(dir, "f"), 1000)
 		}, `rangedl: f is shorter (1000 bytes) than f.rangedl says was written; use --overwrite to start over`},
+		{"data file lengthened", func(dir string) { // its end would have stayed in the file
+			good(dir)
+			os.Truncate(filepath.Join(dir, "f"), 2<<20+1000)
+		}, `rangedl: f is longer (2098152 bytes) than the file f.rangedl records (2097152); use --overwrite to start over`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
