@@ -76,6 +76,11 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 	}
 	ran := make(chan struct{})
 	go func() {
+		defer func() {
+			if p := recover(); p != nil { // nothing can go on without the loop
+				os.Exit(internalError(stderr, p))
+			}
+		}()
 		r.Run()
 		close(ran)
 	}()
@@ -105,7 +110,9 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 	for range opt.jobs {
 		workers.Go(func() {
 			for o := range work {
-				o.code, o.res, o.why, o.path = fetchEntry(opt, o.e, out, say)
+				o.code, o.res, o.why, o.path = guarded(out, func() (int, loop.Result, string, string) {
+					return fetchEntry(opt, o.e, out, say)
+				})
 				s.release(o.names)
 				results <- o
 			}
@@ -333,6 +340,17 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 		}
 	}
 	return code, res, why, ""
+}
+
+// guarded runs fetch, and turns a panic in it (a bug) into a failure of that entry alone, exit
+// 1, so that the list goes on. A panic on the loop's goroutine still ends the run.
+func guarded(stderr io.Writer, fetch func() (int, loop.Result, string, string)) (code int, res loop.Result, why, path string) {
+	defer func() {
+		if p := recover(); p != nil {
+			code, why = internalError(stderr, p), fmt.Sprintf("internal error (a bug): %v", p)
+		}
+	}()
+	return fetch()
 }
 
 // outputPath is where a download of rawURL goes: dir joined with name, or with the name

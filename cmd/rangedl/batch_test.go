@@ -141,6 +141,23 @@ func TestMirrorAfterPartial(t *testing.T) {
 	noControlFile(t, filepath.Join(dir, "out"))
 }
 
+// TestGuarded: a panic while an entry is fetched (a bug) fails that entry alone, with exit 1
+// and the bug's own line; the list goes on.
+func TestGuarded(t *testing.T) {
+	var stderr bytes.Buffer
+	code, _, why, path := guarded(&stderr, func() (int, loop.Result, string, string) { panic("boom") })
+	if code != exitInternal || why != "internal error (a bug): boom" || path != "" {
+		t.Fatalf("after a panic: code %d, why %q, path %q; want %d, the panic, no path", code, why, path, exitInternal)
+	}
+	if !strings.HasPrefix(stderr.String(), "rangedl: internal error (a bug): boom\ngoroutine ") {
+		t.Fatalf("stderr %q; want the bug's line, then its stack", stderr.String())
+	}
+	code, _, why, path = guarded(&stderr, func() (int, loop.Result, string, string) { return exitHTTP, loop.Result{}, "404", "" })
+	if code != exitHTTP || why != "404" {
+		t.Fatalf("without a panic: code %d, why %q; want what fetch returned", code, why)
+	}
+}
+
 // TestBatch runs a list of two thousand entries through rangedl: small files, a redirect, a
 // mirror that works after one that refuses, a checksum that matches and one that does not, a
 // name used twice, a 404 and a host that refuses connections. Every saved file is checked by

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -141,7 +142,12 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stderr))
 }
 
-func run(args []string, stderr io.Writer) int {
+func run(args []string, stderr io.Writer) (code int) {
+	defer func() {
+		if p := recover(); p != nil {
+			code = internalError(stderr, p)
+		}
+	}()
 	opt, urls, err := parseArgs(args, stderr)
 	if err == flag.ErrHelp {
 		return exitOK
@@ -608,6 +614,13 @@ func createTrace(name, output string, overwrite bool) (*os.File, error) {
 		return nil, fmt.Errorf("cannot write the trace: %v", err)
 	}
 	return f, nil
+}
+
+// internalError reports a panic, a bug of rangedl's own, with its stack for the bug report, and
+// returns the exit code README gives bugs (Go's own would be 2, which means a usage error).
+func internalError(stderr io.Writer, p any) int {
+	fmt.Fprintf(stderr, "rangedl: internal error (a bug): %v\n%s", p, debug.Stack())
+	return exitInternal
 }
 
 // closeTrace closes the --trace file, and removes it if nothing was traced (a download refused
