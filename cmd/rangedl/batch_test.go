@@ -152,7 +152,7 @@ func TestGuarded(t *testing.T) {
 	if !strings.HasPrefix(stderr.String(), "rangedl: internal error (a bug): boom\ngoroutine ") {
 		t.Fatalf("stderr %q; want the bug's line, then its stack", stderr.String())
 	}
-	code, _, why, path = guarded(&stderr, func() (int, loop.Result, string, string) { return exitHTTP, loop.Result{}, "404", "" })
+	code, _, why, _ = guarded(&stderr, func() (int, loop.Result, string, string) { return exitHTTP, loop.Result{}, "404", "" })
 	if code != exitHTTP || why != "404" {
 		t.Fatalf("without a panic: code %d, why %q; want what fetch returned", code, why)
 	}
