@@ -294,24 +294,15 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 	var code int
 	var res loop.Result
 	var why string
-	tried := "" // the output of the last mirror that got as far as the file
+	failedAt := "" // the output of the last mirror that failed after it created its file
 	for i, raw := range e.urls {
 		o := opt
 		o.output = outputPath(filepath.Join(opt.dir, e.dir), e.out, raw)
-		if _, err := parseURL(raw); err != nil {
-			code, why = exitUsage, err.Error()
-			fmt.Fprintf(stderr, "rangedl: %s\n", why)
-			if i+1 < len(e.urls) {
-				say("trying the next mirror, %s", e.urls[i+1])
-			}
-			continue
-		}
-		if o.output == tried {
+		if o.output == failedAt {
 			// What the mirror before left there (a partial download, or nothing) is its
 			// own, and its record names its URL: this mirror starts the file over.
-			o.resume, o.overwrite = false, true
+			o.overwrite = true
 		}
-		tried = o.output
 		if d := filepath.Dir(o.output); d != "." {
 			if err := opt.shared.mkdir(d); err != nil {
 				why = fmt.Sprintf("cannot make %s: %v", d, err)
@@ -332,8 +323,18 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 			}
 			return code, res, "", o.output
 		}
-		if code == exitInterrupted || code == exitUsage {
+		switch {
+		case code == exitInterrupted:
 			return code, res, why, ""
+		case code == exitUsage:
+			if _, err := parseURL(raw); err == nil {
+				return code, res, why, "" // the output is in the way: no mirror can write it
+			}
+			// A bad URL: the next mirror may be a good one.
+		case !opt.resume:
+			// Without -c the file there is this mirror's own (its create was O_EXCL), or one
+			// that --overwrite lets any mirror replace: the next may start it over.
+			failedAt = o.output
 		}
 		if i+1 < len(e.urls) {
 			say("trying the next mirror, %s", e.urls[i+1])
