@@ -158,6 +158,29 @@ func TestGuarded(t *testing.T) {
 	}
 }
 
+// TestSameNameContinue: two entries with one name, and a rerun with -c. The first run saves
+// the first and refuses the second (its name exists); the rerun finds the first complete and
+// refuses to continue the second from the first's file, which would join two files into one.
+func TestSameNameContinue(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 18})
+	dir := t.TempDir()
+	list := s.URL("/1000") + "\n  out=data\n" + s.URL("/3000") + "\n  out=data\n"
+	if err := os.WriteFile(filepath.Join(dir, "list"), []byte(list), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	r := rangedlIn(t, dir, "-q", "-i", "list", "-d", "out")
+	if want := "rangedl: out/data already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name\n"; r.code != exitUsage || r.stderr != want {
+		t.Fatalf("first run: exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitUsage, want)
+	}
+	r = rangedlIn(t, dir, "-q", "-c", "-i", "list", "-d", "out")
+	want := "rangedl: out/data has 1000 bytes and no record (out/data.rangedl) that says they are the start of " + s.URL("/3000") +
+		": in a list, -c continues only what rangedl recorded; continue it alone with -c, or use --overwrite\n"
+	if r.code != exitIO || r.stderr != want {
+		t.Fatalf("rerun with -c: exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitIO, want)
+	}
+	checkFile(t, filepath.Join(dir, "out", "data"), 18, 1000)
+}
+
 // TestBatch runs a list of two thousand entries through rangedl: small files, a redirect, a
 // mirror that works after one that refuses, a checksum that matches and one that does not, a
 // name used twice, a 404 and a host that refuses connections. Every saved file is checked by
