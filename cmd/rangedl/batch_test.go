@@ -99,15 +99,21 @@ func TestListUnreadable(t *testing.T) {
 	}
 }
 
+// writeList writes text into dir as the file "list".
+func writeList(t *testing.T, dir, text string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "list"), []byte(text), 0o666); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestFailedInPlace: --failed may name the list itself (the failures rerun in place): the
 // list is read whole before the file is replaced by the failed entries.
 func TestFailedInPlace(t *testing.T) {
 	s := startServer(t, server.Config{Seed: 16})
 	dir := t.TempDir()
 	list := s.URL("/nothing-here") + "\n" + s.URL("/3000") + "\n"
-	if err := os.WriteFile(filepath.Join(dir, "list"), []byte(list), 0o666); err != nil {
-		t.Fatal(err)
-	}
+	writeList(t, dir, list)
 	r := rangedlIn(t, dir, "-q", "-i", "list", "-d", "out", "--failed", "list")
 	if r.code != exitHTTP {
 		t.Fatalf("exit %d; want %d (the 404)\n%s", r.code, exitHTTP, r.stderr)
@@ -130,9 +136,7 @@ func TestMirrorAfterPartial(t *testing.T) {
 	short := startServer(t, server.Config{Seed: 17, Faults: []server.Fault{{Kind: server.ShortBody, Bytes: 100 << 10}}})
 	dir := t.TempDir()
 	list := "ftp://127.0.0.1/f\t" + short.URL("/4M") + "\t" + good.URL("/4M") + "\n  out=f\n"
-	if err := os.WriteFile(filepath.Join(dir, "list"), []byte(list), 0o666); err != nil {
-		t.Fatal(err)
-	}
+	writeList(t, dir, list)
 	r := rangedlIn(t, dir, "-q", "--retries", "0", "-i", "list", "-d", "out")
 	if r.code != exitOK {
 		t.Fatalf("exit %d; want 0 (the third mirror works)\n%s", r.code, r.stderr)
@@ -165,9 +169,7 @@ func TestSameNameContinue(t *testing.T) {
 	s := startServer(t, server.Config{Seed: 18})
 	dir := t.TempDir()
 	list := s.URL("/1000") + "\n  out=data\n" + s.URL("/3000") + "\n  out=data\n"
-	if err := os.WriteFile(filepath.Join(dir, "list"), []byte(list), 0o666); err != nil {
-		t.Fatal(err)
-	}
+	writeList(t, dir, list)
 	r := rangedlIn(t, dir, "-q", "-i", "list", "-d", "out")
 	if want := "rangedl: out/data already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name\n"; r.code != exitUsage || r.stderr != want {
 		t.Fatalf("first run: exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitUsage, want)
