@@ -722,6 +722,9 @@ func (l *Loop) deliver(c *conn, data []byte) bool {
 		l.fail(errorf(KindIO, err, "writing %s", l.job.Output))
 		return false
 	}
+	if l.job.Stream != nil {
+		l.writerHeld()
+	}
 	if err := l.out.checkpoint(l.now); err != nil {
 		l.fail(errorf(KindIO, err, "recording the progress of %s", l.job.Output))
 		return false
@@ -737,6 +740,27 @@ func (l *Loop) deliver(c *conn, data []byte) bool {
 	c.got += n
 	l.stats.Done.Store(l.done)
 	return true
+}
+
+// writerHeld makes up for a write to the stream that blocked (a reader that pauses): no
+// connection was read while the loop waited, so that time does not count against them. The
+// clock moves on, and every connection's timers (stall, connect, rate) by as much; without this,
+// a piece requested just after a pause of the reader looked as old as the pause, and failed
+// as stalled at the next chores.
+func (l *Loop) writerHeld() {
+	now := time.Now()
+	held := now.Sub(l.now)
+	if held < time.Second {
+		return
+	}
+	l.now = now
+	for _, c := range l.conns {
+		if c.owner == l {
+			c.since = c.since.Add(held)
+			c.started = c.started.Add(held)
+			c.bodyStart = c.bodyStart.Add(held)
+		}
+	}
 }
 
 // pieceDone records that c's piece is complete, and closes the other copy of a duplicated range.

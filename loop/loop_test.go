@@ -404,3 +404,37 @@ func TestCutShort416(t *testing.T) {
 		t.Fatalf("%d requests; want 1", n)
 	}
 }
+
+// pausingWriter is a stream's reader that stops reading for pause once, after the first
+// after bytes, as a pipe's reader that is busy elsewhere does.
+type pausingWriter struct {
+	bytes.Buffer
+	after  int
+	pause  time.Duration
+	paused bool
+}
+
+func (w *pausingWriter) Write(p []byte) (int, error) {
+	if !w.paused && w.Len()+len(p) > w.after {
+		w.paused = true
+		time.Sleep(w.pause)
+	}
+	return w.Buffer.Write(p)
+}
+
+// TestStreamReaderPauses: a reader that pauses for longer than the stall timeout holds the
+// loop in its write, and no connection is to blame: none fails as stalled (no retries here, so
+// one that did would fail the download), and the stream is whole.
+func TestStreamReaderPauses(t *testing.T) {
+	data := content(12 << 20)
+	s := startRaw(t, &rawServer{content: data})
+	j := s.job(t, 4)
+	w := &pausingWriter{after: 3 << 20, pause: 1500 * time.Millisecond}
+	j.Stream, j.StallTimeout, j.MaxRetries = w, time.Second, -1
+	if _, err := runBounded(t, j); err != nil {
+		t.Fatal(err)
+	}
+	if !w.paused || sha256.Sum256(w.Bytes()) != sha256.Sum256(data) {
+		t.Fatalf("paused %v, %d bytes streamed; want a pause and the %d served bytes", w.paused, w.Len(), len(data))
+	}
+}
