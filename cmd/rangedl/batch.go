@@ -90,7 +90,7 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 	defer onSignals(func() {
 		close(stop)
 		r.Stop()
-	})()
+	}, 0, stderr)()
 	start := time.Now()
 	bar := startBatchProgress(stderr, s.progress, !opt.quiet && !opt.noProgress)
 	out.setBar(bar.bar != nil)

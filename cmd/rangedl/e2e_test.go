@@ -369,6 +369,46 @@ func TestNoGoroutinePerConnection(t *testing.T) {
 	t.Logf("goroutines: %d at -n 1 and at -n 64", one)
 }
 
+// TestInterruptUnreadStdout: SIGTERM ends a stream whose reader has stopped reading, with exit
+// 130, though the loop is blocked in its write and cannot see the signal: before, only a
+// second signal (or the reader's end) did.
+func TestInterruptUnreadStdout(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 9})
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close() // open and never read: the pipe fills, and the write blocks
+	cmd := exec.Command(binary, "-q", "-o", "-", s.URL("/64M"))
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = w, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	for deadline := time.Now().Add(runTimeout); s.Stats().BodyBytes < 1<<20; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no 1 MiB downloaded")
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+			t.Fatalf("err %v; want exit 130\n%s", err, stderr.String())
+		}
+		if want := "rangedl: interrupted (standard output was not being read)\n"; stderr.String() != want {
+			t.Fatalf("stderr %q; want %q", stderr.String(), want)
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("still running 30 s after SIGTERM")
+	}
+}
+
 func TestInterrupt(t *testing.T) {
 	s := startServer(t, server.Config{Seed: 8, Rate: 2 << 20})
 	cmd := exec.Command(binary, "-n", "4", "-o", "x", s.URL("/64M"))

@@ -303,7 +303,11 @@ func fetch(job loop.Job, opt options, stderr io.Writer) (loop.Result, error) {
 	if err != nil {
 		return loop.Result{}, existing(job, err)
 	}
-	defer onSignals(l.Stop)()
+	grace := time.Duration(0)
+	if job.Stream != nil {
+		grace = streamGrace
+	}
+	defer onSignals(l.Stop, grace, stderr)()
 	bar := startProgress(stderr, job.Stats, !opt.quiet && !opt.noProgress)
 	res, err := l.Run()
 	bar.stop()
@@ -325,19 +329,35 @@ func existing(job loop.Job, err error) error {
 	return usageError{fmt.Errorf("%s already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name", job.Output)}
 }
 
+// streamGrace is how long a stream to standard output has to end after SIGINT or SIGTERM.
+const streamGrace = 2 * time.Second
+
 // onSignals calls first at the first SIGINT or SIGTERM. A second one, while the loop cannot
-// see the first (blocked writing to a stalled pipe, say), ends the program at once. The
-// function returned stops watching.
-func onSignals(first func()) func() {
+// see the first (blocked writing to a stalled pipe, say), ends the program at once, and so
+// does the end of grace after the first when grace is not 0: a stream to a reader that has
+// stopped reading cannot end cleanly, and has nothing to record. The function returned stops
+// watching.
+func onSignals(first func(), grace time.Duration, stderr io.Writer) func() {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		if _, ok := <-sigs; ok {
-			first()
+		if _, ok := <-sigs; !ok {
+			return
 		}
-		if _, ok := <-sigs; ok {
-			os.Exit(exitInterrupted)
+		first()
+		var expired <-chan time.Time
+		if grace > 0 {
+			expired = time.After(grace)
 		}
+		select {
+		case _, ok := <-sigs:
+			if !ok {
+				return
+			}
+		case <-expired:
+			fmt.Fprintln(stderr, "rangedl: interrupted (standard output was not being read)")
+		}
+		os.Exit(exitInterrupted)
 	}()
 	return func() {
 		signal.Stop(sigs)
