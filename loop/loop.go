@@ -603,6 +603,11 @@ func (l *Loop) read(c *conn) {
 		case err == unix.EAGAIN:
 		case err != nil:
 			l.lost(c, os.NewSyscallError("read", err))
+		case n == 0 && c.tls != nil && c.state == body && c.p.Resp.Body == httpparse.BodyClose:
+			// Over TLS a body that ends when the connection does ends at the server's
+			// close_notify (decrypt). A bare FIN is not authenticated: anyone on the path
+			// can send one, and cut the file short (RFC 8446 §6.1).
+			l.pieceFailed(c, KindNetwork, nil, "connection closed without a TLS close_notify: the end of the body cannot be trusted")
 		case n == 0:
 			l.eof(c)
 		case c.tls != nil:

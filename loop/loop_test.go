@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"net"
 	"net/netip"
@@ -16,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rangedl/rangedl/bench/server"
 )
 
 // rawServer is a minimal HTTP/1.1 range server for loop tests. It allocates almost nothing per
@@ -436,5 +440,54 @@ func TestStreamReaderPauses(t *testing.T) {
 	}
 	if !w.paused || sha256.Sum256(w.Bytes()) != sha256.Sum256(data) {
 		t.Fatalf("paused %v, %d bytes streamed; want a pause and the %d served bytes", w.paused, w.Len(), len(data))
+	}
+}
+
+// TestTLSTruncation: over TLS, a body that ends when the connection closes ends at the
+// server's close_notify. A bare FIN (which anyone on the path can send) fails the download as
+// a network error, where it used to be taken for the end and the cut file saved.
+func TestTLSTruncation(t *testing.T) {
+	ca, err := server.NewTestCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	scfg, err := ca.ServerConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.PEM)
+	body := content(1 << 20)
+	for _, notify := range []bool{true, false} {
+		j := scripted(t, func(c *net.TCPConn) {
+			tc := tls.Server(c, scfg)
+			r := bufio.NewReader(tc)
+			for {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if line == "\r\n" {
+					break
+				}
+			}
+			io.WriteString(tc, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
+			tc.Write(body)
+			if notify {
+				tc.Close() // close_notify, then the close
+				return
+			}
+			c.CloseWrite() // a FIN under the TLS layer
+			io.Copy(io.Discard, c)
+		})
+		j.URL = strings.Replace(j.URL, "http://", "https://", 1)
+		j.TLS = &tls.Config{ServerName: "127.0.0.1", RootCAs: roots, NextProtos: []string{"http/1.1"}}
+		res, err := runBounded(t, j)
+		switch {
+		case notify && (err != nil || res.Size != int64(len(body))):
+			t.Errorf("with close_notify: size %d, err %v; want the %d bytes, saved", res.Size, err, len(body))
+		case !notify && (KindOf(err) != KindNetwork || !strings.Contains(err.Error(), "connection closed without a TLS close_notify")):
+			t.Errorf("with a bare FIN: size %d, err %v (kind %v); want a network error naming the close_notify", res.Size, err, KindOf(err))
+		}
 	}
 }
