@@ -135,6 +135,7 @@ func TestVerifyTree(t *testing.T) {
 	os.Remove(filepath.Join(root, "d001", "f0001500"))
 	os.WriteFile(filepath.Join(root, "d000", "f0000997"), make([]byte, size), 0o644) // sampled: caught
 	os.WriteFile(filepath.Join(root, "d000", "f0000998"), make([]byte, size), 0o644) // not sampled: unseen
+	os.WriteFile(filepath.Join(root, "d000", "f0000999"), nil, 0o644)                // not sampled, but empty
 	os.WriteFile(filepath.Join(root, "d002", "f0002099"), content[:size-1], 0o644)   // the last one
 	os.WriteFile(filepath.Join(root, "d002", "f0002099.rangedl"), nil, 0o644)        // leftover
 	os.WriteFile(filepath.Join(root, "d001", "f0000005"), content, 0o644)            // in the wrong directory
@@ -144,14 +145,14 @@ func TestVerifyTree(t *testing.T) {
 		t.Errorf("damaged: got %d on disk, %d sampled; want %d, 4", onDisk, sampled, n-1)
 	}
 	got := p.String()
-	for _, s := range []string{"1 wrong SHA-256 (d000/f0000997)", "1 missing (d001/f0001500)", "1 wrong size (d002/f0002099)",
+	for _, s := range []string{"1 wrong SHA-256 (d000/f0000997)", "1 missing (d001/f0001500)", "2 wrong size (d000/f0000999, d002/f0002099)",
 		"3 unexpected (d003, d001/f0000005, d002/f0002099.rangedl)"} {
 		if !strings.Contains(got, s) {
 			t.Errorf("damaged: got %q; want it to contain %q", got, s)
 		}
 	}
-	if p.total() != 6 {
-		t.Errorf("damaged: got %d problems; want 6", p.total())
+	if p.total() != 7 {
+		t.Errorf("damaged: got %d problems; want 7", p.total())
 	}
 }
 

@@ -287,6 +287,8 @@ func verifyTree(root string, n int, size int64, want [32]byte) (onDisk, sampled 
 				if why := checkFile(filepath.Join(root, dir, e.Name()), size, want, buf); why != "" {
 					p.add(why, dir+"/"+e.Name())
 				}
+			} else if fi, err := e.Info(); err != nil || fi.Size() != size {
+				p.add("wrong size", dir+"/"+e.Name()) // every file's size; the sample's content
 			}
 		}
 		for j, ok := range seen {

@@ -250,7 +250,9 @@ func build(ctx context.Context, o options, work string, logf func(string, ...any
 	if b.rangedl = o.rangedl; b.rangedl == "" {
 		b.rangedl = filepath.Join(work, "bin", "rangedl")
 		logf("building %s", rangedlPkg)
-		if err := harness.GoBuild(ctx, b.rangedl, rangedlPkg); err != nil {
+		// -buildvcs=auto records the commit in the binary (the report names it) even when
+		// GOFLAGS turns it off, as batchbench does.
+		if err := harness.GoBuild(ctx, b.rangedl, rangedlPkg, "-buildvcs=auto"); err != nil {
 			return b, fmt.Errorf("%w (run from inside the rangedl module, or pass -rangedl)", err)
 		}
 	}
