@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
 	"io"
 	"net"
 	"net/netip"
@@ -18,8 +17,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/rangedl/rangedl/bench/server"
 )
 
 // rawServer is a minimal HTTP/1.1 range server for loop tests. It allocates almost nothing per
@@ -358,6 +355,19 @@ func runBounded(t *testing.T, j Job) (Result, error) {
 	}
 }
 
+// readHead reads a request's head from r, and reports whether all of it came.
+func readHead(r *bufio.Reader) bool {
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return false
+		}
+		if line == "\r\n" {
+			return true
+		}
+	}
+}
+
 // TestEarlyAnswer: a server that answers before it has read the whole request (a request
 // header too big for it) is heard: its 431 is the error, where the answer used to be dropped
 // with the connection and the download to wait for nothing, forever.
@@ -385,14 +395,8 @@ func TestCutShort416(t *testing.T) {
 	var asked atomic.Int64
 	j := scripted(t, func(c *net.TCPConn) {
 		r := bufio.NewReader(c)
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			if line == "\r\n" {
-				break
-			}
+		if !readHead(r) {
+			return
 		}
 		asked.Add(1)
 		io.WriteString(c, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */0\r\nContent-Length: 100\r\n\r\nnot all o")
@@ -447,29 +451,13 @@ func TestStreamReaderPauses(t *testing.T) {
 // server's close_notify. A bare FIN (which anyone on the path can send) fails the download as
 // a network error, where it used to be taken for the end and the cut file saved.
 func TestTLSTruncation(t *testing.T) {
-	ca, err := server.NewTestCA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	scfg, err := ca.ServerConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(ca.PEM)
+	scfg, client := testTLS(t)
 	body := content(1 << 20)
 	for _, notify := range []bool{true, false} {
 		j := scripted(t, func(c *net.TCPConn) {
 			tc := tls.Server(c, scfg)
-			r := bufio.NewReader(tc)
-			for {
-				line, err := r.ReadString('\n')
-				if err != nil {
-					return
-				}
-				if line == "\r\n" {
-					break
-				}
+			if !readHead(bufio.NewReader(tc)) {
+				return
 			}
 			io.WriteString(tc, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
 			tc.Write(body)
@@ -481,7 +469,7 @@ func TestTLSTruncation(t *testing.T) {
 			io.Copy(io.Discard, c)
 		})
 		j.URL = strings.Replace(j.URL, "http://", "https://", 1)
-		j.TLS = &tls.Config{ServerName: "127.0.0.1", RootCAs: roots, NextProtos: []string{"http/1.1"}}
+		j.TLS = client
 		res, err := runBounded(t, j)
 		switch {
 		case notify && (err != nil || res.Size != int64(len(body))):

@@ -17,14 +17,7 @@ import (
 // back; the test decides when the client sees it.
 func tlsPair(t *testing.T) (c *tlsConn, srv *tls.Conn, nc net.Conn) {
 	t.Helper()
-	ca, err := server.NewTestCA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	scfg, err := ca.ServerConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
+	scfg, client := testTLS(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -49,9 +42,24 @@ func tlsPair(t *testing.T) (c *tlsConn, srv *tls.Conn, nc net.Conn) {
 		t.Fatal("accept failed")
 	}
 	t.Cleanup(func() { srv.Close() })
+	return newTLSConn(client), srv, nc
+}
+
+// testTLS returns a server configuration with a certificate for 127.0.0.1 from a test CA, and
+// a client configuration that trusts that CA, as a download's Job.TLS would.
+func testTLS(t *testing.T) (srv, client *tls.Config) {
+	t.Helper()
+	ca, err := server.NewTestCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err = ca.ServerConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(ca.PEM)
-	return newTLSConn(&tls.Config{ServerName: "127.0.0.1", RootCAs: roots, NextProtos: []string{"http/1.1"}}), srv, nc
+	return srv, &tls.Config{ServerName: "127.0.0.1", RootCAs: roots, NextProtos: []string{"http/1.1"}}
 }
 
 // exchange sends what the client wrote and returns what the server sent within wait.
