@@ -303,12 +303,9 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 			// own, and its record names its URL: this mirror starts the file over.
 			o.overwrite = true
 		}
-		if d := filepath.Dir(o.output); d != "." {
-			if err := opt.shared.mkdir(d); err != nil {
-				why = fmt.Sprintf("cannot make %s: %v", d, err)
-				fmt.Fprintf(stderr, "rangedl: %s\n", why)
-				return exitIO, res, why, ""
-			}
+		if err := opt.shared.makeDirOf(o.output); err != nil {
+			fmt.Fprintf(stderr, "rangedl: %v\n", err)
+			return exitIO, res, err.Error(), ""
 		}
 		code, res, why = one(o, raw, stderr, say)
 		if code == exitOK {
@@ -495,6 +492,18 @@ func (s *shared) mkdir(dir string) error {
 	s.mu.Lock()
 	remember(s.dirs, dir, true)
 	s.mu.Unlock()
+	return nil
+}
+
+// makeDirOf makes the directory that output goes in, if it is not the current one.
+func (s *shared) makeDirOf(output string) error {
+	d := filepath.Dir(output)
+	if d == "." {
+		return nil
+	}
+	if err := s.mkdir(d); err != nil {
+		return fmt.Errorf("cannot make %s: %v", d, err)
+	}
 	return nil
 }
 

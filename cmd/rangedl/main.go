@@ -177,11 +177,9 @@ func run(args []string, stderr io.Writer) (code int) {
 	if len(urls) == 1 && opt.input == "" {
 		if opt.dir != "" && opt.output != "-" {
 			opt.output = outputPath(opt.dir, opt.output, urls[0])
-			if d := filepath.Dir(opt.output); d != "." {
-				if err := os.MkdirAll(d, 0o777); err != nil {
-					fmt.Fprintf(stderr, "rangedl: cannot make %s: %v\n", d, err)
-					return exitIO
-				}
+			if err := opt.shared.makeDirOf(opt.output); err != nil { // no list: shared is nil
+				fmt.Fprintf(stderr, "rangedl: %v\n", err)
+				return exitIO
 			}
 		}
 		code, _, _ := one(opt, urls[0], stderr, say)
