@@ -32,8 +32,9 @@ const maxJobs = 1024
 // The exit code is that of the first failure in list order (0 if none), or 130 if interrupted.
 //
 // The list is read only as fast as downloads start (each worker takes the next entry when its
-// file is done), so memory does not depend on the list's length. The workers wait on their
-// downloads, resolve names and check checksums; only the reactor touches sockets.
+// file is done), or at most maxWaiting entries ahead of them (see waitQueue), so memory does
+// not depend on the list's length. The workers wait on their downloads, resolve names and
+// check checksums; only the reactor touches sockets.
 func batch(opt options, urls []string, stderr io.Writer) int {
 	runtime.GOMAXPROCS(listProcs(runtime.NumCPU(), os.Getenv("GOMAXPROCS")))
 	out := &lineWriter{w: stderr}
@@ -95,15 +96,6 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 	bar := startBatchProgress(stderr, s.progress, !opt.quiet && !opt.noProgress)
 	out.setBar(bar.bar != nil)
 
-	type outcome struct {
-		i     int // the entry's place in the list: the exit code is the first failure's
-		e     entry
-		names []string // the output names it holds (see shared.claim)
-		code  int
-		res   loop.Result
-		why   string
-		path  string // where it was saved
-	}
 	work := make(chan outcome)
 	results := make(chan outcome, opt.jobs)
 	var workers sync.WaitGroup
@@ -151,37 +143,56 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 			}
 		}
 	}()
-	entries := readList(list, stop)
+	entries := readList(urls, list, stop)
 	unreadable := false // the list could not be read to its end (the error is printed)
-	n := 0
+	var waiting waitQueue
+	n := 0        // entries read
+	look := false // names were freed since the waiting entries were last looked at
 feed:
-	for ; ; n++ {
-		o := outcome{i: n}
-		if n < len(urls) {
-			o.e = entry{urls: []string{urls[n]}}
-		} else {
+	for {
+		var o outcome
+		ok := false
+		if look {
+			o, ok = waiting.next(s)
+			look = ok // another may be free too
+		}
+		if !ok {
+			in := entries
+			if waiting.full() {
+				in = nil // until a name is freed
+			}
+			if in == nil && waiting.empty() {
+				break
+			}
 			select {
 			case <-stop:
 				break feed
-			case item, ok := <-entries:
-				if !ok {
-					break feed
+			case <-s.freed:
+				look = true
+				continue
+			case item, open := <-in:
+				if !open {
+					entries = nil
+					continue
 				}
-				if o.e = item.e; item.err != nil {
+				if item.err != nil {
 					fmt.Fprintf(out, "rangedl: %s: %v\n", opt.input, item.err)
 					if _, bad := item.err.(*badEntry); !bad {
 						unreadable = true // not an entry: the list ends here
-						break feed
+						entries = nil
+						continue
 					}
-					o.code, o.why = exitUsage, item.err.Error()
-					results <- o
+					results <- outcome{i: n, e: item.e, code: exitUsage, why: item.err.Error()}
+					n++
+					continue
+				}
+				o = outcome{i: n, e: item.e, names: outputNames(opt, item.e)}
+				n++
+				if !waiting.claimOrAdd(s, o) {
 					continue
 				}
 			}
 		}
-		// Names are claimed here, in list order: of two entries with one name, the first
-		// writes it and the second finds it there.
-		o.names = s.claim(opt, o.e)
 		select {
 		case <-stop:
 			s.release(o.names)
@@ -189,6 +200,7 @@ feed:
 		case work <- o:
 		}
 	}
+	n -= waiting.len() // not started: interrupted
 	s.progress.total.Store(int64(n))
 	close(work)
 	workers.Wait()
@@ -257,19 +269,38 @@ func listProcs(cpus int, env string) int {
 	return 0
 }
 
+// outcome is an entry of a list on its way through the workers.
+type outcome struct {
+	i     int // the entry's place in the list: the exit code is the first failure's
+	e     entry
+	names []string // the output names it holds (see shared.claim)
+	code  int
+	res   loop.Result
+	why   string
+	path  string // where it was saved
+}
+
 // listItem is an entry of a list, or the error that made it unreadable.
 type listItem struct {
 	e   entry
 	err error
 }
 
-// readList reads list (nil: none) on a goroutine of its own, so that a signal is acted on
-// while the list waits for input (a pipe), and hands over one entry at a time until stop. An
-// error reading the list (not a malformed entry) is handed over, and ends it.
-func readList(list *listReader, stop <-chan struct{}) <-chan listItem {
+// readList hands over the URLs given on the command line, one entry each, then the entries
+// of list (nil: none), one at a time until stop. It reads on a goroutine of its own, so that a
+// signal is acted on while the list waits for input (a pipe). An error reading the list (not a
+// malformed entry) is handed over, and ends it.
+func readList(urls []string, list *listReader, stop <-chan struct{}) <-chan listItem {
 	items := make(chan listItem)
 	go func() {
 		defer close(items)
+		for _, u := range urls {
+			select {
+			case items <- listItem{e: entry{urls: []string{u}}}:
+			case <-stop:
+				return
+			}
+		}
 		for list != nil {
 			e, err := list.next()
 			if err == io.EOF {
@@ -414,7 +445,7 @@ type shared struct {
 	tls   map[string]*tls.Config
 	dirs  map[string]bool // directories made (or found) already
 	busy  map[string]bool // output names held by entries in flight
-	freed *sync.Cond      // signalled when some are released
+	freed chan struct{}   // a value when some were released since the list's reader last looked
 }
 
 type dnsAnswer struct {
@@ -430,8 +461,7 @@ const (
 
 func newShared(r *loop.Reactor) *shared {
 	s := &shared{reactor: r, progress: newBatchProgress(), addrs: map[string]dnsAnswer{},
-		tls: map[string]*tls.Config{}, dirs: map[string]bool{}, busy: map[string]bool{}}
-	s.freed = sync.NewCond(&s.mu)
+		tls: map[string]*tls.Config{}, dirs: map[string]bool{}, busy: map[string]bool{}, freed: make(chan struct{}, 1)}
 	return s
 }
 
@@ -507,12 +537,8 @@ func (s *shared) makeDirOf(output string) error {
 	return nil
 }
 
-// claim reserves the output names entry e may write (one per mirror), waiting while an
-// entry in flight holds one of them; release gives them back once the entry is over, its
-// checksum checked. The list's reader claims in list order, so two entries with one name
-// meet as in a run one at a time: the second finds the first's file and fails, never
-// overwriting it.
-func (s *shared) claim(opt options, e entry) []string {
+// outputNames returns the names entry e may write, one per mirror.
+func outputNames(opt options, e entry) []string {
 	var names []string
 	for _, raw := range e.urls {
 		name := filepath.Clean(outputPath(filepath.Join(opt.dir, e.dir), e.out, raw))
@@ -520,15 +546,22 @@ func (s *shared) claim(opt options, e entry) []string {
 			names = append(names, name)
 		}
 	}
+	return names
+}
+
+// claim reserves names for an entry about to start, unless an entry in flight holds one of
+// them; release gives them back once the entry is over, its checksum checked, and tells the
+// list's reader (freed).
+func (s *shared) claim(names []string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for slices.ContainsFunc(names, func(n string) bool { return s.busy[n] }) {
-		s.freed.Wait()
+	if slices.ContainsFunc(names, func(n string) bool { return s.busy[n] }) {
+		return false
 	}
 	for _, n := range names {
 		s.busy[n] = true
 	}
-	return names
+	return true
 }
 
 func (s *shared) release(names []string) {
@@ -537,7 +570,65 @@ func (s *shared) release(names []string) {
 		delete(s.busy, n)
 	}
 	s.mu.Unlock()
-	s.freed.Broadcast()
+	select {
+	case s.freed <- struct{}{}:
+	default: // told already
+	}
+}
+
+// A waitQueue holds, in list order, the entries whose names are held by entries in flight,
+// while the entries after them go ahead: a slow file does not hold up the list behind it.
+// Entries of one name still start in list order, one at a time, as in a run of one entry at
+// a time: the second finds the first's file and fails, never overwriting it. At most
+// maxWaiting entries wait; then the list waits too.
+type waitQueue struct {
+	entries []outcome
+	wanted  map[string]int // how many waiting entries name each name
+}
+
+const maxWaiting = 256
+
+func (q *waitQueue) len() int    { return len(q.entries) }
+func (q *waitQueue) empty() bool { return len(q.entries) == 0 }
+func (q *waitQueue) full() bool  { return len(q.entries) >= maxWaiting }
+
+// claimOrAdd claims o's names and returns true, or queues o if an entry in flight or one
+// waiting before it wants one of them.
+func (q *waitQueue) claimOrAdd(s *shared, o outcome) bool {
+	if !slices.ContainsFunc(o.names, func(n string) bool { return q.wanted[n] > 0 }) && s.claim(o.names) {
+		return true
+	}
+	if q.wanted == nil {
+		q.wanted = map[string]int{}
+	}
+	q.entries = append(q.entries, o)
+	for _, n := range o.names {
+		q.wanted[n]++
+	}
+	return false
+}
+
+// next takes out the first waiting entry whose names are free, with its names claimed.
+func (q *waitQueue) next(s *shared) (outcome, bool) {
+	if q.empty() {
+		return outcome{}, false
+	}
+	ahead := map[string]bool{} // names of the entries before: theirs first
+	for i, o := range q.entries {
+		if !slices.ContainsFunc(o.names, func(n string) bool { return ahead[n] }) && s.claim(o.names) {
+			q.entries = slices.Delete(q.entries, i, i+1)
+			for _, n := range o.names {
+				if q.wanted[n]--; q.wanted[n] == 0 {
+					delete(q.wanted, n)
+				}
+			}
+			return o, true
+		}
+		for _, n := range o.names {
+			ahead[n] = true
+		}
+	}
+	return outcome{}, false
 }
 
 // remember puts k in m, a cache: a list of many servers or directories must not grow it

@@ -506,6 +506,98 @@ func TestBatchSameName(t *testing.T) {
 	}
 }
 
+// TestBatchWaitingName: an entry whose name a slow entry in flight holds waits, and the entries
+// after it go ahead instead of waiting behind it; entries of that name still run in list
+// order, after the slow one, and find its file there.
+func TestBatchWaitingName(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 15})
+	var list strings.Builder
+	fmt.Fprintf(&list, "%s\n  out=x\n", s.URL("/300K?rate=200K")) // about 1.5 s
+	fmt.Fprintf(&list, "%s\n  out=x\n%s\n  out=x\n", s.URL("/1000"), s.URL("/2000"))
+	for i := range 6 {
+		fmt.Fprintf(&list, "%s\n  out=f%d\n", s.URL(fmt.Sprintf("/%d", 3000+i)), i)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "list"), []byte(list.String()), 0o666)
+	r := runIn(t, dir, plainBinary, "-p", "-i", "list", "-j", "4")
+	if r.code != exitUsage {
+		t.Fatalf("exit %d; want %d (x exists)\n%s", r.code, exitUsage, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "x"), 15, 300<<10)
+	for i := range 6 {
+		checkFile(t, filepath.Join(dir, fmt.Sprintf("f%d", i)), 15, int64(3000+i))
+	}
+	lines := strings.Split(r.stderr, "\n")
+	slow := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "rangedl: saved x:") })
+	if slow < 0 {
+		t.Fatalf("no line for x:\n%s", r.stderr)
+	}
+	for i, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "rangedl: saved f") && i > slow:
+			t.Errorf("%q came after x was saved: the list waited behind x\n%s", l, r.stderr)
+		case l == "rangedl: x already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name" && i < slow:
+			t.Errorf("an entry named x ended before the first one was saved\n%s", r.stderr)
+		}
+	}
+	if n := strings.Count(r.stderr, "rangedl: x already exists;"); n != 2 {
+		t.Errorf("%d entries of x refused; want 2\n%s", n, r.stderr)
+	}
+}
+
+// TestWaitQueue: entries of one name leave the queue in list order, one at a time, and an
+// entry of a free name does not pass one of that name already waiting.
+func TestWaitQueue(t *testing.T) {
+	s := newShared(nil)
+	var q waitQueue
+	entry := func(i int, names ...string) outcome { return outcome{i: i, names: names} }
+	if !q.claimOrAdd(s, entry(0, "a")) {
+		t.Fatal("a free name was not claimed")
+	}
+	for i, names := range [][]string{{"a"}, {"b", "a"}, {"a"}} {
+		if q.claimOrAdd(s, entry(i+1, names...)) {
+			t.Fatalf("entry %d (%v) claimed a name held by entry 0", i+1, names)
+		}
+	}
+	if q.claimOrAdd(s, entry(4, "b")) {
+		t.Fatal("entry 4 (b) went ahead of entry 2 (b, a), which waits")
+	}
+	if !q.claimOrAdd(s, entry(5, "c")) || q.len() != 4 {
+		t.Fatalf("entry 5 (c) was not claimed, or the queue holds %d; want 4", q.len())
+	}
+	// Each step: release what the last entry out holds, then take out what can start.
+	for _, step := range []struct {
+		release []string
+		out     []int
+	}{
+		{[]string{"a"}, []int{1}}, // 2 wants a, 3 and 4 are behind 2
+		{[]string{"a"}, []int{2}}, // 3 wants a, held by 2; 4 wants b, held by 2
+		{[]string{"a", "b"}, []int{3, 4}},
+	} {
+		s.release(step.release)
+		var out []int
+		for {
+			o, ok := q.next(s)
+			if !ok {
+				break
+			}
+			out = append(out, o.i)
+		}
+		if !slices.Equal(out, step.out) {
+			t.Fatalf("after releasing %v: %v left the queue; want %v", step.release, out, step.out)
+		}
+	}
+	if !q.empty() {
+		t.Fatalf("%d still waiting", q.len())
+	}
+	for i := range maxWaiting + 1 { // the first holds d, the others wait
+		q.claimOrAdd(s, entry(i, "d"))
+	}
+	if !q.full() {
+		t.Errorf("%d waiting; want the queue full at %d", q.len(), maxWaiting)
+	}
+}
+
 // TestBatchWaitsIdle: files queued behind --max-per-host 1 wait without spinning: the CPU time
 // of a run that takes seconds of waiting stays a small part of it.
 func TestBatchWaitsIdle(t *testing.T) {
