@@ -595,8 +595,13 @@ func (l *Loop) send(c *conn) {
 
 // read does one read per readiness event (the level-triggered budget) and parses it at once.
 func (l *Loop) read(c *conn) {
+	limit := l.readLimit(c)
+	if limit == 0 {
+		l.pause(c)
+		return
+	}
 	for {
-		n, err := unix.Read(c.fd, l.r.rbuf)
+		n, err := unix.Read(c.fd, l.r.rbuf[:limit])
 		switch {
 		case err == unix.EINTR:
 			continue
@@ -977,6 +982,17 @@ func (l *Loop) arm(c *conn, ev events) {
 	c.armed = ev
 }
 
+// readLimit is how many bytes c may read now. Writing a stream, a connection whose piece lies
+// ahead of the writer reads no more than the room left in the buffer: throttle pauses such
+// connections once the buffer is full, but only after a round of events, in which each of
+// -n connections could otherwise have read a whole read buffer.
+func (l *Loop) readLimit(c *conn) int {
+	if l.job.Stream == nil || l.out == nil || c.piece.start <= l.out.buf.Cursor() {
+		return len(l.r.rbuf)
+	}
+	return min(len(l.r.rbuf), l.out.buf.Room())
+}
+
 // throttle applies back-pressure when writing a stream. The writer needs bytes in offset order;
 // while the reorder buffer is full, connections whose pieces lie wholly ahead of the writer's
 // cursor stop reading (their read interest is removed), their kernel buffers fill, and TCP
@@ -999,18 +1015,21 @@ func (l *Loop) throttle() {
 		if c.owner != l || (c.state != head && c.state != body) {
 			continue
 		}
-		pause := full && c.piece.start > cur
-		if pause == c.paused {
-			continue
-		}
-		c.paused = pause
-		if pause {
-			l.arm(c, 0)
-		} else {
+		switch pause := full && c.piece.start > cur; {
+		case pause && !c.paused:
+			l.pause(c)
+		case !pause && c.paused:
+			c.paused = false
 			c.since = l.now // the pause was ours, not a stall
 			l.arm(c, evRead)
 		}
 	}
+}
+
+// pause stops reading from c (back-pressure) until throttle resumes it.
+func (l *Loop) pause(c *conn) {
+	c.paused = true
+	l.arm(c, 0)
 }
 
 // chores samples throughput, evicts a straggler, and checks timeouts.
