@@ -108,7 +108,7 @@ func (c *conn) request(j *Job, ifRange []byte) {
 	b = append(b, j.Host...)
 	b = append(b, "\r\nUser-Agent: "...)
 	b = append(b, j.UserAgent...)
-	b = append(b, "\r\nAccept: */*\r\nAccept-Encoding: identity\r\n"...)
+	b = append(b, "\r\nAccept-Encoding: identity\r\n"...)
 	for _, h := range j.Header {
 		b = append(b, h...)
 		b = append(b, "\r\n"...)

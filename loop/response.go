@@ -249,7 +249,7 @@ func (l *Loop) badStatus(c *conn) {
 	case (r.Status == 403 || r.Status == 410) && !c.probe && l.job.Origin != "":
 		l.close(c)
 		l.fail(&Error{Kind: KindHTTP, Msg: what + " from " + l.job.URL, Err: ErrExpired})
-	case r.Status == 407 && l.job.Proxy != "":
+	case r.Status == 407 && l.job.Proxy != "" && l.job.Tunnel == "": // through a tunnel, the origin's
 		l.close(c)
 		l.fail(l.proxyAuthError())
 	case r.Status == 429 || r.Status == 503:
@@ -265,9 +265,16 @@ func (l *Loop) badStatus(c *conn) {
 		l.host.refused(l.now, wait) // and the other downloads from it hold back too
 	case r.Status == 408 || r.Status == 500 || r.Status == 502 || r.Status == 504:
 		l.pieceFailed(c, KindHTTP, nil, what)
-	default:
+	case c.probe:
 		l.close(c)
 		l.fail(errorf(KindHTTP, nil, "%s from %s", what, l.job.URL))
+	default:
+		msg := fmt.Sprintf("%s (bytes %d-%d of %s)", what, c.piece.start, c.piece.end-1, l.job.URL)
+		if isRedirect(r.Status) {
+			msg += ": a redirect in the middle of a download is not followed"
+		}
+		l.close(c)
+		l.fail(&Error{Kind: KindHTTP, Msg: msg})
 	}
 }
 

@@ -82,8 +82,9 @@
 // the GET request (HEAD requests are not numbered and never faulted);
 // Fault.Request 0 fires on every GET. When several faults fire on one
 // request, ChangeContent applies first; then the first of Status503,
-// Status429, NotFound, Forbidden, Redirect and RedirectLoop replaces the response;
-// otherwise HugeHeaders, IgnoreRange and WrongContentRange shape the file
+// Status429, NotFound, Forbidden, AuthRequired407, Redirect and RedirectLoop
+// replaces the response; otherwise HugeHeaders, IgnoreRange and
+// WrongContentRange shape the file
 // response and the first of ResetAfter, ShortBody and Stall cuts it short
 // after Fault.Bytes body bytes (negative: before the status line). See
 // FaultKind for each kind and ParseFault for the command-line syntax.

@@ -49,6 +49,8 @@ const (
 	NotFound
 	// Forbidden answers 403 Forbidden, as a CDN does once a signed URL has expired.
 	Forbidden
+	// AuthRequired407 answers 407 Proxy Authentication Required, as no origin server should.
+	AuthRequired407
 
 	faultKindEnd // one past the last kind; keep last
 )
@@ -68,6 +70,7 @@ var faultNames = [faultKindEnd]string{
 	RedirectLoop:      "redirectloop",
 	NotFound:          "404",
 	Forbidden:         "403",
+	AuthRequired407:   "407",
 }
 
 func (k FaultKind) valid() bool { return k > 0 && k < faultKindEnd }

@@ -118,7 +118,7 @@ func (s *Server) parseOptions(rawQuery string) (options, error) {
 // faultPlan is what the faults matching one GET request ask for.
 type faultPlan struct {
 	change      bool   // ChangeContent
-	status      *Fault // first of Status503, Status429, NotFound, Forbidden, Redirect, RedirectLoop
+	status      *Fault // first of Status503, Status429, NotFound, Forbidden, AuthRequired407, Redirect, RedirectLoop
 	huge        bool   // HugeHeaders
 	ignoreRange bool   // IgnoreRange
 	wrongRange  bool   // WrongContentRange
@@ -144,7 +144,7 @@ func (s *Server) planFaults(seq int) faultPlan {
 			p.ignoreRange = true
 		case WrongContentRange:
 			p.wrongRange = true
-		case Status503, Status429, NotFound, Forbidden, Redirect, RedirectLoop:
+		case Status503, Status429, NotFound, Forbidden, AuthRequired407, Redirect, RedirectLoop:
 			if p.status == nil {
 				p.status = f
 			}
@@ -216,6 +216,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			http.NotFound(w, r)
 		case Forbidden:
 			http.Error(w, "403 forbidden: the signature has expired", http.StatusForbidden)
+		case AuthRequired407:
+			http.Error(w, "407 from the origin", http.StatusProxyAuthRequired)
 		case Redirect:
 			target := f.Target
 			if target == "" {

@@ -225,6 +225,7 @@ func TestFailures(t *testing.T) {
 	ignores := always(server.Fault{Kind: server.IgnoreRange, Request: 3})
 	unavailable := always(server.Fault{Kind: server.Status503, RetryAfter: 0})
 	moved := always(server.Fault{Kind: server.Redirect, Target: "/elsewhere"})
+	laterMoved := startServer(t, server.Config{Faults: []server.Fault{{Kind: server.Redirect, Request: 3, Target: "/elsewhere"}}})
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -248,6 +249,11 @@ func TestFailures(t *testing.T) {
 		{"bad port", []string{"http://a:99999/x"}, 2, `^rangedl: bad URL "http://a:99999/x": bad port "99999"\n$`},
 		{"IPv6 zone", []string{"http://[fe80::1%25eth0]/x"}, 2, // was a nil-pointer panic
 			`^rangedl: bad URL "http://\[fe80::1%25eth0\]/x": host "fe80::1%eth0": a % in a host \(an IPv6 zone\) is not supported\n$`},
+		{"non-ASCII host", []string{"http://bücher.example/x"}, 2,
+			`^rangedl: bad URL "http://bücher\.example/x": host "bücher\.example": a host name must be ASCII; give its xn-- form\n$`},
+		{"password in a bad URL", []string{"http://u:secret@a:99999/x"}, 2, `^rangedl: bad URL "http://u:xxxxx@a:99999/x": bad port "99999"\n$`},
+		{"password in an unparsable URL", []string{"http://u:secret@a b/x"}, 2,
+			`^rangedl: bad URL "http://u:xxxxx@a b/x": invalid character " " in host name\n$`},
 		{"empty --save-bytes", []string{"--save-bytes=", "http://a/x"}, 2, `^rangedl: --save-bytes "": want a positive size such as 4M\n$`},
 		{"not found", []string{"-o", "x", s.URL("/nothing-here")}, 4, `^rangedl: HTTP 404 Not Found from http://127\.0\.0\.1:\d+/nothing-here\n$`},
 		{"refused", []string{"-o", "x", "http://127.0.0.1:1/x"}, 3, `^rangedl: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n$`},
@@ -257,6 +263,8 @@ func TestFailures(t *testing.T) {
 			`^rangedl: http://127\.0\.0\.1:\d+/8M answered a range request with the whole file \(HTTP 200\): the remote file changed, or the server stopped honouring ranges\nrangedl: x is incomplete \(.* of it is saved\); use -c --restart-if-changed to download the new version\n$`},
 		{"200 to a range", []string{"-n", "2", "-o", "x", ignores.URL("/8M")}, 5,
 			`^rangedl: http://127\.0\.0\.1:\d+/8M answered a range request with the whole file \(HTTP 200\): the remote file changed, or the server stopped honouring ranges\nrangedl: x is incomplete \(.* of it is saved\); use -c --restart-if-changed to download the new version\n$`},
+		{"redirect of a later piece", []string{"-n", "2", "-o", "x", laterMoved.URL("/8M")}, 4,
+			`^rangedl: HTTP 302 Found \(bytes \d+-\d+ of http://127\.0\.0\.1:\d+/8M\): a redirect in the middle of a download is not followed\nrangedl: x is incomplete \(.* of it is saved\); run the same command with -c to continue\n$`},
 		{"503 forever", []string{"-o", "x", "--retries", "1", unavailable.URL("/1M")}, 4,
 			`^rangedl: HTTP 503 Service Unavailable \(bytes 0-1048575 of http://127\.0\.0\.1:\d+/1M\), 2 attempts\n$`},
 		{"redirect to itself", []string{"-o", "x", moved.URL("/1M")}, 4,

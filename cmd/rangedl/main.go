@@ -22,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rangedl/rangedl/loop"
+	"github.com/rangedl/rangedl/reorder"
 )
 
 // Exit codes (documented in README.md).
@@ -119,7 +120,8 @@ type options struct {
 	headers        stringList
 	userAgent      string
 	user           string
-	netrc          bool
+	useNetrc       bool
+	netrc          *netrc // read at start with --netrc
 	referer        string
 	ipv4, ipv6     bool
 	connectTimeout time.Duration
@@ -439,7 +441,7 @@ func flagSet(opt *options) *flag.FlagSet {
 		fs.StringVar(&opt.userAgent, name, "", "")
 	}
 	fs.StringVar(&opt.user, "user", "", "")
-	fs.BoolVar(&opt.netrc, "netrc", false, "")
+	fs.BoolVar(&opt.useNetrc, "netrc", false, "")
 	fs.StringVar(&opt.referer, "referer", "", "")
 	fs.BoolVar(&opt.ipv4, "4", false, "")
 	fs.BoolVar(&opt.ipv6, "6", false, "")
@@ -522,6 +524,13 @@ func parseArgs(args []string, stderr io.Writer) (options, []string, error) {
 	if err := checkResolve(opt.resolve); err != nil {
 		return opt, nil, err
 	}
+	if opt.useNetrc {
+		n, err := readNetrc(netrcPath())
+		if err != nil {
+			return opt, nil, fmt.Errorf("--netrc: %v", err)
+		}
+		opt.netrc = n
+	}
 	for _, h := range opt.headers {
 		if err := checkHeader(h); err != nil {
 			return opt, nil, err
@@ -599,12 +608,14 @@ func outputName(u *url.URL) string {
 	}
 	name := path.Base(u.Path) // u.Path is already percent-decoded
 	name = strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || unicode.IsControl(r) || r == utf8.RuneError {
+		// Format characters (Cf) include the bidirectional overrides, which make a
+		// terminal show "\u202egpj.exe" as "exe.jpg".
+		if r == '/' || r == '\\' || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError {
 			return '_'
 		}
 		return r
 	}, name)
-	for len(name) > 255 { // the usual limit of a file name, cut on a character boundary
+	for len(name) > maxName { // cut on a character boundary
 		_, size := utf8.DecodeLastRuneInString(name)
 		name = name[:len(name)-size]
 	}
@@ -613,8 +624,24 @@ func outputName(u *url.URL) string {
 		return "_" // "-" means standard output to -o, and to most tools
 	case name == "" || name == "." || name == ".." || strings.Trim(name, "_") == "":
 		return "index.html"
+	case isControlName(name):
+		return name + "_" // a download of the name without the suffix would take it for its record
 	}
 	return name
+}
+
+// maxName bounds a name derived from a URL: the usual limit of a file name (255 bytes), less
+// the longest suffix of the files kept beside it (FILE.rangedl.reserve).
+const maxName = 255 - len(loop.ControlSuffix+reorder.ReserveSuffix)
+
+// isControlName reports whether name is that of a control file or of its temporary files.
+func isControlName(name string) bool {
+	for _, suffix := range []string{loop.ControlSuffix, loop.ControlSuffix + ".tmp", loop.ControlSuffix + reorder.ReserveSuffix} {
+		if strings.HasSuffix(name, suffix) {
+			return true
+		}
+	}
+	return false
 }
 
 // createTrace opens the --trace file: never the output itself, and an existing file only

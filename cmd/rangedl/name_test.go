@@ -24,7 +24,13 @@ func TestOutputName(t *testing.T) {
 		{"http://h/x%FFy", "x_y"},    // not UTF-8
 		{"http://h/a%5Cb", "a_b"},
 		{"http://h/-", "_"},
-		{"http://h/" + url.PathEscape(long), strings.Repeat("é", 127)},
+		{"http://h/" + url.PathEscape(long), strings.Repeat("é", 119)}, // 238 bytes: FILE.rangedl.reserve fits in 255
+		{"http://h/%E2%80%AEgpj.exe", "_gpj.exe"},                      // U+202E, right-to-left override
+		{"http://h/x%E2%80%8By", "x_y"},                                // U+200B, zero width space
+		{"http://h/f.rangedl", "f.rangedl_"},                           // the record of a download of f
+		{"http://h/f.rangedl.tmp", "f.rangedl.tmp_"},
+		{"http://h/f.rangedl.reserve", "f.rangedl.reserve_"},
+		{"http://h/f.rangedl.txt", "f.rangedl.txt"},
 	} {
 		u, err := url.Parse(tc.url)
 		if err != nil {

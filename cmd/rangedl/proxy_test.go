@@ -82,6 +82,12 @@ func TestProxyRefusals(t *testing.T) {
 	if r.code != exitHTTP || r.stderr != want {
 		t.Errorf("GET without credentials: exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitHTTP, want)
 	}
+	// A 407 through a tunnel is the origin's, not the proxy's (whose credentials worked).
+	origin407 := startTLSServer(t, ca, server.Config{Seed: 53, Faults: []server.Fault{{Kind: server.AuthRequired407}}})
+	r = rangedl(t, "--cacert", caFile, "--proxy", p.URL("u", "pw"), "-o", "f", origin407.URL("/1M"))
+	if want := "rangedl: HTTP 407 Proxy Authentication Required from " + origin407.URL("/1M") + "\n"; r.code != exitHTTP || r.stderr != want {
+		t.Errorf("407 from the origin: exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitHTTP, want)
+	}
 	r = rangedl(t, "--proxy", "socks5://127.0.0.1:1", "-o", "f", s.URL("/1M"))
 	if r.code != exitUsage || r.stderr != "rangedl: --proxy \"socks5://127.0.0.1:1\": only http:// proxies are supported\n" {
 		t.Errorf("socks5: exit %d, stderr %q", r.code, r.stderr)
@@ -89,6 +95,15 @@ func TestProxyRefusals(t *testing.T) {
 	r = rangedl(t, "--proxy", "http://127.0.0.1:", "-o", "f", s.URL("/1M")) // was a panic
 	if r.code != exitNetwork || r.stderr != "rangedl: cannot connect to proxy 127.0.0.1:1080: connect: connection refused\n" {
 		t.Errorf("proxy URL with an empty port: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = rangedl(t, "--proxy", "http://u:secret@127.0.0.1:84838", "-o", "f", s.URL("/1M")) // was port 19302
+	if r.code != exitUsage || r.stderr != "rangedl: --proxy \"http://u:xxxxx@127.0.0.1:84838\": bad port \"84838\"\n" {
+		t.Errorf("proxy port out of range: exit %d, stderr %q", r.code, r.stderr)
+	}
+	t.Setenv("http_proxy", "http://u:secret@127.0.0.1:1:2")
+	r = rangedl(t, "-o", "f", "http://example.com/x")
+	if r.code != exitUsage || r.stderr != "rangedl: http_proxy \"http://u:xxxxx@127.0.0.1:1:2\": invalid port \":1:2\" after host\n" {
+		t.Errorf("a proxy URL that does not parse: exit %d, stderr %q", r.code, r.stderr)
 	}
 	r = rangedl(t, "--proxy", "127.0.0.1:1", "-o", "f", s.URL("/1M"))
 	if r.code != exitNetwork || r.stderr != "rangedl: cannot connect to proxy 127.0.0.1:1: connect: connection refused\n" {
@@ -112,7 +127,13 @@ func TestProxyEnvironment(t *testing.T) {
 		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "example.com:8080"}, "example.com", true},
 		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "*"}, "example.com", false},
 		{map[string]string{"http_proxy": "http://p:1"}, "127.0.0.1", false},
-		{map[string]string{"https_proxy": "http://p:1"}, "example.com", false}, // http URL
+		{map[string]string{"https_proxy": "http://p:1"}, "example.com", false},               // http URL
+		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "2.3"}, "10.1.2.3", true}, // was a suffix match
+		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "10.1.2.3"}, "10.1.2.3", false},
+		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "[::2]"}, "[::2]", false},
+		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "example.com"}, "10.1.2.3", true},
+		{map[string]string{"http_proxy": "http://p:1"}, "LOCALHOST", false},
+		{map[string]string{"http_proxy": "http://p:1"}, "localhost.", false},
 	} {
 		for _, k := range []string{"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY"} {
 			t.Setenv(k, tc.env[k])

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -145,6 +146,30 @@ func TestHeaderChecks(t *testing.T) {
 	}
 }
 
+// TestHeaderReplaces: -H Accept and -H Authorization replace rangedl's own field instead of
+// adding a second one (two Authorization fields are invalid; before, --user added its own).
+func TestHeaderReplaces(t *testing.T) {
+	for _, tc := range []struct {
+		args         []string
+		accept, auth []string
+	}{
+		{nil, []string{"*/*"}, nil},
+		{[]string{"--user", "u:p"}, []string{"*/*"}, []string{"Basic dTpw"}},
+		{[]string{"--user", "u:p", "-H", "Authorization: Bearer tok", "-H", "accept: text/html"}, []string{"text/html"}, []string{"Bearer tok"}},
+	} {
+		s := startServer(t, server.Config{Seed: 47})
+		r := rangedl(t, append(tc.args, "-q", "-o", "f", s.URL("/2M"))...)
+		if r.code != 0 {
+			t.Fatalf("%v: exit %d\n%s", tc.args, r.code, r.stderr)
+		}
+		for _, req := range s.Requests() {
+			if a, b := req.Header.Values("Accept"), req.Header.Values("Authorization"); !slices.Equal(a, tc.accept) || !slices.Equal(b, tc.auth) {
+				t.Errorf("%v: Accept %q, Authorization %q; want %q, %q", tc.args, a, b, tc.accept, tc.auth)
+			}
+		}
+	}
+}
+
 func TestNetrc(t *testing.T) {
 	s := startServer(t, server.Config{Seed: 45})
 	netrc := filepath.Join(t.TempDir(), "netrc")
@@ -161,8 +186,45 @@ func TestNetrc(t *testing.T) {
 			t.Errorf("Authorization %q; want %q", got, want)
 		}
 	}
-	if u, p, ok := netrcLookup(netrc, "other.example"); !ok || u != "anon" || p != "anon" {
-		t.Errorf("default entry: %q %q %v; want anon anon true", u, p, ok)
+	n, err := readNetrc(netrc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, ok := n.lookup("other.example"); !ok || l != (netrcLogin{"anon", "anon"}) {
+		t.Errorf("default entry: %+v %v; want anon anon true", l, ok)
+	}
+}
+
+// TestNetrcTokens: comments (a token that starts with '#', to the end of its line) and quoted
+// tokens, as curl reads them. Before, the words of a commented-out entry were read, and sent
+// one host's password to another.
+func TestNetrcTokens(t *testing.T) {
+	for _, tc := range []struct {
+		text, host string
+		want       netrcLogin
+	}{
+		{"machine a login alice password apw\n#machine b login bob password bpw\nmachine b login carol password cpw\n", "a", netrcLogin{"alice", "apw"}},
+		{"machine a login alice password apw # login mallory password mpw\n", "a", netrcLogin{"alice", "apw"}},
+		{"machine a login alice password \"two words\"\n", "a", netrcLogin{"alice", "two words"}},
+		{`machine a login "q\"uote" password "back\\slash#\t"` + "\n", "a", netrcLogin{`q"uote`, "back\\slash#\t"}},
+		{"machine a login alice password pw#notacomment\r\n", "a", netrcLogin{"alice", "pw#notacomment"}},
+		{"machine a login first password 1\nmachine a login second password 2\n", "a", netrcLogin{"first", "1"}},
+		{"macdef init\nmachine a login no password no\n\nmachine a login yes password yes\n", "a", netrcLogin{"yes", "yes"}},
+	} {
+		path := filepath.Join(t.TempDir(), "netrc")
+		os.WriteFile(path, []byte(tc.text), 0o600)
+		n, err := readNetrc(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := n.lookup(tc.host); !ok || got != tc.want {
+			t.Errorf("%q: %s has %+v, %v; want %+v", tc.text, tc.host, got, ok, tc.want)
+		}
+	}
+	t.Setenv("NETRC", filepath.Join(t.TempDir(), "missing"))
+	r := rangedl(t, "--netrc", "http://127.0.0.1:1/x")
+	if want := "rangedl: --netrc: open " + os.Getenv("NETRC") + ": no such file or directory\n"; r.code != exitUsage || !strings.HasPrefix(r.stderr, want) {
+		t.Errorf("a missing netrc: exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitUsage, want)
 	}
 }
 

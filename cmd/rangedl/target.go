@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -26,10 +25,10 @@ import (
 func parseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("bad URL %q: %v", raw, errors.Unwrap(err))
+		return nil, fmt.Errorf("bad URL %q: %v", redactRaw(raw), errors.Unwrap(err))
 	}
 	if err := checkURL(u); err != nil {
-		return nil, fmt.Errorf("bad URL %q: %v", raw, err)
+		return nil, fmt.Errorf("bad URL %q: %v", redactRaw(raw), err)
 	}
 	return u, nil
 }
@@ -40,17 +39,55 @@ func checkURL(u *url.URL) error {
 		return errors.New("only http:// and https:// URLs are supported")
 	case u.Hostname() == "":
 		return errors.New("no host")
+	case !isASCII(u.Hostname()):
+		// An internationalised name goes to DNS, TLS and the Host field in its ASCII form
+		// (RFC 5891), which takes IDNA tables this program does not carry.
+		return fmt.Errorf("host %q: a host name must be ASCII; give its xn-- form", u.Hostname())
 	case strings.Contains(u.Hostname(), "%"):
 		// An IPv6 zone (fe80::1%25eth0) needs the interface's index in the socket address,
 		// which the loop does not set; and no name has a '%' in it.
 		return fmt.Errorf("host %q: a %% in a host (an IPv6 zone) is not supported", u.Hostname())
 	}
-	if p := u.Port(); p != "" {
+	return checkPort(u.Port())
+}
+
+// checkPort checks a URL's port: none, or 1..65535.
+func checkPort(p string) error {
+	if p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
 			return fmt.Errorf("bad port %q", p)
 		}
 	}
 	return nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// redactRaw hides the password of a URL that did not parse, for an error message: what
+// url.URL.Redacted does for one that did.
+func redactRaw(raw string) string {
+	_, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		rest = raw
+	}
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
+	}
+	at := strings.LastIndexByte(authority, '@')
+	colon := strings.IndexByte(authority[:max(at, 0)], ':')
+	if at < 0 || colon < 0 {
+		return raw
+	}
+	off := len(raw) - len(rest)
+	return raw[:off+colon+1] + "xxxxx" + raw[off+at:]
 }
 
 // retarget points job at u, which origin (the URL the user gave) led to. Credentials go only
@@ -97,17 +134,27 @@ func retarget(job *loop.Job, u, origin *url.URL, opt options) error {
 	}
 	sameOrigin := u.Scheme == origin.Scheme && u.Host == origin.Host
 	job.Header = job.Header[:0:0]
+	accept, auth := true, sameOrigin // ours, unless -H gives its own
 	for _, h := range opt.headers {
 		name, _, _ := strings.Cut(h, ":")
 		if !sameOrigin && isCredential(name) {
 			continue
 		}
+		switch {
+		case strings.EqualFold(name, "accept"):
+			accept = false
+		case strings.EqualFold(name, "authorization"):
+			auth = false
+		}
 		job.Header = append(job.Header, h)
+	}
+	if accept {
+		job.Header = append(job.Header, "Accept: */*")
 	}
 	if opt.referer != "" {
 		job.Header = append(job.Header, "Referer: "+opt.referer)
 	}
-	if sameOrigin {
+	if auth {
 		if user, pass, ok := credentials(origin, opt); ok {
 			job.Header = append(job.Header, "Authorization: Basic "+base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
 		}
@@ -142,11 +189,14 @@ func proxyFor(u *url.URL, opt options) (*url.URL, error) {
 	p, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("%s %q: %v", from, raw, errors.Unwrap(err))
+		return nil, fmt.Errorf("%s %q: %v", from, redactRaw(raw), errors.Unwrap(err))
 	case p.Scheme != "http":
 		return nil, fmt.Errorf("%s %q: only http:// proxies are supported", from, p.Redacted())
 	case p.Hostname() == "":
 		return nil, fmt.Errorf("%s %q: no host", from, p.Redacted())
+	}
+	if err := checkPort(p.Port()); err != nil {
+		return nil, fmt.Errorf("%s %q: %v", from, p.Redacted(), err)
 	}
 	return p, nil
 }
@@ -178,13 +228,20 @@ func noProxy(u *url.URL) bool {
 			}
 			e = h
 		}
-		if pfx, err := netip.ParsePrefix(e); err == nil && ipErr == nil {
-			if pfx.Contains(ip) {
+		e = strings.Trim(e, "[]")
+		if pfx, err := netip.ParsePrefix(e); err == nil {
+			if ipErr == nil && pfx.Contains(ip) {
 				return true
 			}
 			continue
 		}
-		e = strings.TrimPrefix(strings.Trim(e, "[]"), ".")
+		if a, err := netip.ParseAddr(e); err == nil || ipErr == nil {
+			if err == nil && ipErr == nil && a == ip {
+				return true
+			}
+			continue // an address matches only itself: 2.3 is no suffix of 10.1.2.3
+		}
+		e = strings.TrimPrefix(e, ".")
 		if host == e || strings.HasSuffix(host, "."+e) {
 			return true
 		}
@@ -193,7 +250,7 @@ func noProxy(u *url.URL) bool {
 }
 
 func isLoopback(host string) bool {
-	if host == "localhost" {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
 		return true
 	}
 	ip, err := netip.ParseAddr(host)
@@ -219,8 +276,9 @@ func credentials(u *url.URL, opt options) (user, pass string, ok bool) {
 	case u.User != nil:
 		pass, _ = u.User.Password()
 		return u.User.Username(), pass, true
-	case opt.netrc:
-		return netrcLookup(netrcPath(), u.Hostname())
+	case opt.netrc != nil:
+		l, ok := opt.netrc.lookup(u.Hostname())
+		return l.user, l.pass, ok
 	}
 	return "", "", false
 }
@@ -233,37 +291,34 @@ func netrcPath() string {
 	return filepath.Join(home, ".netrc")
 }
 
-// netrcLookup finds host's login and password in a netrc file: "machine HOST login L
-// password P" entries, or a "default" entry; tokens separated by any white space; "macdef"
-// bodies (up to a blank line) skipped. A missing or unreadable file has no entries.
-func netrcLookup(path, host string) (user, pass string, ok bool) {
-	f, err := os.Open(path)
+// A netrc holds the logins of a netrc file, read once: "machine HOST login L password P"
+// entries, and a "default" entry for every other host.
+type netrc struct {
+	machines map[string]*netrcLogin // the first entry of each host
+	def      *netrcLogin
+}
+
+type netrcLogin struct{ user, pass string }
+
+func (n *netrc) lookup(host string) (netrcLogin, bool) {
+	if l := n.machines[host]; l != nil {
+		return *l, true
+	}
+	if n.def != nil {
+		return *n.def, true
+	}
+	return netrcLogin{}, false
+}
+
+// readNetrc reads a netrc file (see netrcTokens).
+func readNetrc(path string) (*netrc, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", "", false
+		return nil, err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	var tokens []string
-	inMacro := false
-	for sc.Scan() {
-		line := sc.Text()
-		if inMacro {
-			inMacro = strings.TrimSpace(line) != ""
-			continue
-		}
-		fields := strings.Fields(line)
-		for i, tok := range fields {
-			if tok == "macdef" {
-				inMacro = true
-				fields = fields[:i]
-				break
-			}
-		}
-		tokens = append(tokens, fields...)
-	}
-	var matched, isDefault bool
-	var dUser, dPass string
-	var dOK bool
+	n := &netrc{machines: map[string]*netrcLogin{}}
+	var cur *netrcLogin // the entry being read; nil before the first, or in a repeated one
+	tokens := netrcTokens(string(data))
 	for i := 0; i < len(tokens); i++ {
 		next := func() string {
 			if i+1 < len(tokens) {
@@ -274,37 +329,96 @@ func netrcLookup(path, host string) (user, pass string, ok bool) {
 		}
 		switch tokens[i] {
 		case "machine":
-			if matched {
-				return user, pass, ok
+			cur = nil
+			if host := next(); n.machines[host] == nil {
+				cur = new(netrcLogin)
+				n.machines[host] = cur
 			}
-			matched, isDefault = next() == host, false
 		case "default":
-			if matched {
-				return user, pass, ok
+			cur = nil
+			if n.def == nil {
+				cur = new(netrcLogin)
+				n.def = cur
 			}
-			isDefault = true
 		case "login":
-			v := next()
-			if matched {
-				user, ok = v, true
-			} else if isDefault {
-				dUser, dOK = v, true
+			if v := next(); cur != nil {
+				cur.user = v
 			}
 		case "password":
-			v := next()
-			if matched {
-				pass, ok = v, true
-			} else if isDefault {
-				dPass, dOK = v, true
+			if v := next(); cur != nil {
+				cur.pass = v
 			}
 		case "account":
 			next()
 		}
 	}
-	if matched {
-		return user, pass, ok
+	return n, nil
+}
+
+// netrcTokens splits a netrc file into its tokens, as curl reads them: tokens are separated by
+// white space; one that starts with '#' starts a comment, to the end of its line; one in
+// double quotes may hold white space and the escapes \" \\ \n \r \t. "macdef NAME" and the
+// macro's body, up to a blank line, are skipped.
+func netrcTokens(text string) []string {
+	var tokens []string
+	inMacro := false
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSuffix(line, "\r")
+		if inMacro {
+			inMacro = strings.TrimSpace(line) != ""
+			continue
+		}
+		for rest := line; ; {
+			rest = strings.TrimLeft(rest, " \t\f\v")
+			if rest == "" || rest[0] == '#' {
+				break
+			}
+			if rest[0] == '"' {
+				var tok string
+				tok, rest = unquoteNetrc(rest[1:])
+				tokens = append(tokens, tok)
+				continue
+			}
+			end := strings.IndexAny(rest, " \t\f\v")
+			if end < 0 {
+				end = len(rest)
+			}
+			if rest[:end] == "macdef" {
+				inMacro = true
+				break
+			}
+			tokens = append(tokens, rest[:end])
+			rest = rest[end:]
+		}
 	}
-	return dUser, dPass, dOK
+	return tokens
+}
+
+// unquoteNetrc reads a quoted token from s, which follows its opening quote, up to its closing
+// quote (or the end of the line), and returns it and what follows.
+func unquoteNetrc(s string) (string, string) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"':
+			return b.String(), s[i+1:]
+		case c == '\\' && i+1 < len(s):
+			i++
+			switch s[i] {
+			case 'n':
+				b.WriteByte('\n')
+			case 'r':
+				b.WriteByte('\r')
+			case 't':
+				b.WriteByte('\t')
+			default:
+				b.WriteByte(s[i])
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), ""
 }
 
 // checkHeader validates one -H value: "Name: value", with a token name and no line break. The
