@@ -1112,6 +1112,13 @@ func (l *Loop) closeConns() {
 // closeOutput writes out what has arrived and closes the file. After a failure the partial
 // file is kept (the caller reports how much it holds), unless nothing was written to it.
 func (l *Loop) closeOutput() {
+	if l.err == nil && l.created && l.small && l.out != nil {
+		// A small file is written here, in one piece: one that cannot be written (a full
+		// disk, a file size limit) goes as if nothing had arrived, not left short.
+		if err := l.out.buf.Flush(); err != nil {
+			l.fail(errorf(KindIO, err, "writing %s", l.job.Output))
+		}
+	}
 	switch {
 	case l.err != nil && l.created && (l.done == 0 || l.small):
 		// Made by us, nothing in it (a small file's one block is written only once it is

@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -430,6 +432,24 @@ func TestFileLimit(t *testing.T) {
 // 130), leaves no partial file (a small file is written whole or not at all), and lists the
 // interrupted entries in --failed; a rerun of those with -c saves them intact. Also while the
 // list itself waits for input (a pipe that stays open): the signal is not held up by the read.
+// TestSmallFileWriteFails: a small file of a list that cannot be written (here a file size
+// limit of 128 KiB, as a full disk would do) is removed, not left short; the others are saved.
+func TestSmallFileWriteFails(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 16})
+	dir := t.TempDir()
+	// dash's ulimit -f counts blocks of 512 bytes; the Go runtime ignores SIGXFSZ, so the
+	// write fails with EFBIG instead of killing rangedl.
+	r := runIn(t, dir, "sh", "-c", `ulimit -f 256 && exec "$@"`, "sh", plainBinary, "-q", "-d", "out",
+		s.URL("/a/512K.bin"), s.URL("/b/1K.bin"))
+	if want := regexp.MustCompile(`^rangedl: writing out/512K\.bin: .*file too large\n$`); r.code != exitIO || !want.MatchString(r.stderr) {
+		t.Fatalf("exit %d, stderr %q; want %d, %s", r.code, r.stderr, exitIO, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "512K.bin")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the file that could not be written is still there (%v)", err)
+	}
+	checkFile(t, filepath.Join(dir, "out", "1K.bin"), 16, 1<<10)
+}
+
 func TestBatchInterrupt(t *testing.T) {
 	s := startServer(t, server.Config{Seed: 12, Rate: 64 << 10})
 	dir := t.TempDir()
