@@ -5,7 +5,10 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/tls"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/netip"
 	"os"
@@ -410,6 +413,52 @@ func TestCutShort416(t *testing.T) {
 	}
 	if n := asked.Load(); n != 1 {
 		t.Fatalf("%d requests; want 1", n)
+	}
+}
+
+// TestLyingLengths: answers to the first request whose lengths cannot be right fail the
+// download with kind integrity, at once or after the retries, and leave no file behind. A total
+// of MaxInt64 is the loop's own "length unknown": taken as that, the download waited forever
+// with every connection idle. A 200 whose Content-Range names part of a larger file was saved
+// as the whole file, short, and reported done.
+func TestLyingLengths(t *testing.T) {
+	for _, tc := range []struct{ name, head string }{
+		// %d-%d: the range asked for, answered exactly
+		{"total of MaxInt64", "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/9223372036854775807\r\nContent-Length: %d\r\n\r\n"},
+		{"Content-Length of MaxInt64", "HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775807\r\n\r\n"},
+		{"200 with a part", "HTTP/1.1 200 OK\r\nContent-Range: bytes 0-1023/4096\r\nContent-Length: 1024\r\n\r\n"},
+		{"200 with another length", "HTTP/1.1 200 OK\r\nContent-Range: bytes 0-4095/4096\r\nContent-Length: 1024\r\n\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j := scripted(t, func(c *net.TCPConn) {
+				r := bufio.NewReader(c)
+				for {
+					var start, end int64
+					for line := ""; line != "\r\n"; {
+						var err error
+						if line, err = r.ReadString('\n'); err != nil {
+							return
+						}
+						fmt.Sscanf(line, "Range: bytes=%d-%d", &start, &end)
+					}
+					head, n := tc.head, int64(1024)
+					if strings.Contains(head, "%d") {
+						head, n = fmt.Sprintf(head, start, end, end+1-start), end+1-start
+					}
+					io.WriteString(c, head)
+					c.Write(make([]byte, n))
+				}
+			})
+			j.Connections, j.MaxRetries = 4, 1
+			_, err := runBounded(t, j)
+			var e *Error
+			if !errors.As(err, &e) || e.Kind != KindIntegrity {
+				t.Fatalf("err %v; want kind integrity", err)
+			}
+			if _, err := os.Stat(j.Output); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("output left behind: %v", err)
+			}
+		})
 	}
 }
 

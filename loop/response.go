@@ -63,7 +63,8 @@ func (l *Loop) acceptFirst(c *conn) bool {
 	switch {
 	case r.Status == 206:
 		total, from := r.Range.Total, c.piece.start
-		if !r.HasRange || r.Range.Start != from || total < 0 || r.Range.End != min(c.piece.end, total)-1 {
+		// A total of MaxInt64 would be taken for "length unknown" (unknownEnd).
+		if !r.HasRange || r.Range.Start != from || total < 0 || total == unknownEnd || r.Range.End != min(c.piece.end, total)-1 {
 			l.pieceFailed(c, KindIntegrity, nil, fmt.Sprintf("asked for bytes %d-%d, server sent %s", from, c.piece.end-1, rangeString(r)))
 			return false
 		}
@@ -92,6 +93,23 @@ func (l *Loop) acceptFirst(c *conn) bool {
 		end := r.ContentLength
 		if r.Body != httpparse.BodyLength {
 			end = unknownEnd
+		}
+		if r.HasRange {
+			// No range was applied (RFC 9110 §14.4 gives Content-Range to 206 and 416): one
+			// that names less than the whole body, or another length, contradicts the 200.
+			cr := r.Range
+			if cr.Start != 0 || cr.End+1 != cr.Total || end != unknownEnd && end != cr.Total {
+				l.close(c)
+				l.fail(errorf(KindIntegrity, nil, "%s answered HTTP 200 (the whole file) with Content-Range %s and %s: the server contradicts itself",
+					l.job.URL, rangeString(r), lengthString(r)))
+				return false
+			}
+			end = cr.Total // a body without a length must have this one
+		}
+		if end == unknownEnd && r.Body == httpparse.BodyLength {
+			l.close(c)
+			l.fail(errorf(KindIntegrity, nil, "%s answered with Content-Length %d, more than any file can hold", l.job.URL, r.ContentLength))
+			return false
 		}
 		c.piece = piece{start: 0, end: end}
 		c.reqEnd = end
@@ -290,6 +308,19 @@ func isRedirect(status int) bool {
 		return true
 	}
 	return false
+}
+
+// lengthString describes how a response's body is delimited, for messages.
+func lengthString(r *httpparse.Response) string {
+	switch r.Body {
+	case httpparse.BodyLength:
+		return fmt.Sprintf("Content-Length %d", r.ContentLength)
+	case httpparse.BodyChunked:
+		return "a chunked body"
+	case httpparse.BodyNone:
+		return "no body"
+	}
+	return "a body that ends at the close"
 }
 
 // rangeString describes a response's Content-Range for messages.
