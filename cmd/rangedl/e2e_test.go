@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -458,6 +459,31 @@ func TestInterrupt(t *testing.T) {
 	}
 	if s.Stats().Conns == 0 {
 		t.Error("no connection")
+	}
+}
+
+// TestStdoutClosed: a reader of -o - that goes away early (| head -c 100) gets rangedl one line
+// and exit 6, not a silent death by SIGPIPE (exit 141, as the Go runtime does by default).
+func TestStdoutClosed(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 17})
+	cmd := exec.Command(plainBinary, "-q", "-o", "-", s.URL("/8M"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(out, make([]byte, 100)); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+	cmd.Wait()
+	want := regexp.MustCompile(`^rangedl: writing standard output: .*broken pipe\n$`)
+	if code := cmd.ProcessState.ExitCode(); code != exitIO || !want.MatchString(stderr.String()) {
+		t.Errorf("exit %d (%v), stderr %q; want %d, %s", code, cmd.ProcessState, stderr.String(), exitIO, want)
 	}
 }
 

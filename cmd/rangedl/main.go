@@ -141,6 +141,9 @@ type options struct {
 }
 
 func main() {
+	// A reader of -o - that goes away (| head) makes the next write fail with EPIPE, which is
+	// reported (exit 6), instead of the Go runtime's silent death by SIGPIPE (exit 141).
+	signal.Ignore(syscall.SIGPIPE)
 	os.Exit(run(os.Args[1:], os.Stderr))
 }
 
