@@ -39,22 +39,14 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 	runtime.GOMAXPROCS(listProcs(runtime.NumCPU(), os.Getenv("GOMAXPROCS")))
 	out := &lineWriter{w: stderr}
 	say := sayer(out, opt.quiet)
-	var failed *os.File
+	var failed *failedList
 	if opt.failed != "" {
-		// Written beside its name and renamed over it at the end: the list being read may be
-		// that very file (the failures rerun in place), and must not be emptied before it
-		// has been read.
-		f, err := os.OpenFile(fmt.Sprintf("%s.%d.tmp", opt.failed, os.Getpid()), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
-		if err != nil {
+		var err error
+		if failed, err = openFailed(opt.failed); err != nil {
 			fmt.Fprintf(stderr, "rangedl: --failed: %v\n", err)
 			return exitIO
 		}
-		defer func() {
-			if f.Close() == nil { // not closed and renamed below
-				os.Remove(f.Name())
-			}
-		}()
-		failed = f
+		defer failed.abandon()
 	}
 	var list *listReader
 	if opt.input != "" {
@@ -137,9 +129,7 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 				code, first = o.code, o.i
 			}
 			if failed != nil && len(o.e.urls) > 0 {
-				if err := writeEntry(failed, o.e, o.why); err != nil {
-					fmt.Fprintf(out, "rangedl: --failed: %v\n", err)
-				}
+				failed.add(o.e, o.why)
 			}
 		}
 	}()
@@ -217,12 +207,7 @@ feed:
 		}
 	}
 	if failed != nil {
-		err := failed.Close()
-		if err == nil {
-			err = os.Rename(failed.Name(), opt.failed)
-		}
-		if err != nil {
-			os.Remove(failed.Name())
+		if err := failed.finish(); err != nil {
 			fmt.Fprintf(out, "rangedl: --failed: %v\n", err)
 			code = exitIO
 		}
@@ -247,6 +232,76 @@ feed:
 	say("%d file%s: %d saved, %d failed; %s in %s", saved+failures, plural(saved+failures), saved, failures,
 		formatSize(bytes), time.Since(start).Round(time.Millisecond))
 	return code
+}
+
+// A failedList is --failed: the failed entries of a list, in list form. A regular file (or a
+// name not there yet) is written beside its name, and renamed over it only once complete and
+// synced: the list being read may be that very file (the failures rerun in place), and must
+// be neither emptied before it has been read nor replaced by a list cut short (a full disk).
+// A symbolic link stays, and what it names is replaced. Anything else (a terminal,
+// /dev/stderr, a pipe) is written to directly.
+type failedList struct {
+	f     *os.File
+	final string // the name f is renamed to at the end; "" when written directly
+	err   error  // the first write that failed: nothing more is written, nothing renamed
+	done  bool
+}
+
+func openFailed(name string) (*failedList, error) {
+	if target, err := filepath.EvalSymlinks(name); err == nil {
+		name = target
+	}
+	if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			return nil, err
+		}
+		return &failedList{f: f}, nil
+	}
+	f, err := os.OpenFile(fmt.Sprintf("%s.%d.tmp", name, os.Getpid()), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	if err != nil {
+		return nil, err
+	}
+	return &failedList{f: f, final: name}, nil
+}
+
+func (l *failedList) add(e entry, why string) {
+	if l.err == nil {
+		l.err = writeEntry(l.f, e, why)
+	}
+}
+
+// finish puts the list in its place, or says why it did not.
+func (l *failedList) finish() error {
+	l.done = true
+	err := l.err
+	if err == nil && l.final != "" {
+		err = l.f.Sync()
+	}
+	if cerr := l.f.Close(); err == nil {
+		err = cerr
+	}
+	if l.final == "" {
+		return err
+	}
+	if err == nil {
+		err = os.Rename(l.f.Name(), l.final)
+	}
+	if err != nil {
+		os.Remove(l.f.Name())
+		return fmt.Errorf("%v; %s was left as it was", err, l.final)
+	}
+	return nil
+}
+
+// abandon removes what was written if finish was not reached.
+func (l *failedList) abandon() {
+	if !l.done {
+		l.f.Close()
+		if l.final != "" {
+			os.Remove(l.f.Name())
+		}
+	}
 }
 
 // listProcs returns how many goroutines of a list may run Go code at once (GOMAXPROCS) on a

@@ -130,6 +130,53 @@ func TestFailedInPlace(t *testing.T) {
 	}
 }
 
+// TestFailedCutShort: a --failed list that cannot be written whole (a file size limit here, a
+// full disk in life) is not renamed over the list it was to replace, which stays as it was;
+// before, the part written replaced it, and one line per failed entry said so.
+func TestFailedCutShort(t *testing.T) {
+	dir := t.TempDir()
+	var list strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&list, "http://127.0.0.1:1/refused-%d\n", i)
+	}
+	writeList(t, dir, list.String())
+	r := runIn(t, dir, "sh", "-c", `ulimit -f 2 && exec "$@"`, "sh", plainBinary, "-q", "-i", "list", "-d", "out", "--failed", "list")
+	want := regexp.MustCompile(`^(rangedl: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n){40}` +
+		`rangedl: --failed: write list\.\d+\.tmp: file too large; list was left as it was\n$`)
+	if r.code != exitIO || !want.MatchString(r.stderr) {
+		t.Fatalf("exit %d, stderr %q; want %d, %s", r.code, r.stderr, exitIO, want)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "list")); string(got) != list.String() {
+		t.Errorf("the list was changed:\n%s", got)
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(dir, "list.*")); len(tmp) != 0 {
+		t.Errorf("left behind: %v", tmp)
+	}
+}
+
+// TestFailedNotAFile: --failed naming a symbolic link replaces the file it names and keeps the
+// link; naming a pipe (here /dev/stdout) writes into it, where a rename used to replace it.
+func TestFailedNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	writeList(t, dir, "http://127.0.0.1:1/x\n")
+	os.WriteFile(filepath.Join(dir, "real"), []byte("old\n"), 0o666)
+	os.Symlink("real", filepath.Join(dir, "link"))
+	r := rangedlIn(t, dir, "-q", "-i", "list", "--failed", "link")
+	want := "# cannot connect to 127.0.0.1:1: connect: connection refused\nhttp://127.0.0.1:1/x\n"
+	if got, _ := os.ReadFile(filepath.Join(dir, "real")); r.code != exitNetwork || string(got) != want {
+		t.Errorf("exit %d, the link's file holds %q; want %d, %q", r.code, got, exitNetwork, want)
+	}
+	if target, err := os.Readlink(filepath.Join(dir, "link")); err != nil || target != "real" {
+		t.Errorf("the link is now %q, %v", target, err)
+	}
+	cmd := exec.Command(plainBinary, "-q", "-i", "list", "--failed", "/dev/stdout")
+	cmd.Dir = dir
+	out, _ := cmd.Output()
+	if string(out) != want || cmd.ProcessState.ExitCode() != exitNetwork {
+		t.Errorf("--failed /dev/stdout: exit %d, stdout %q; want %d, %q", cmd.ProcessState.ExitCode(), out, exitNetwork, want)
+	}
+}
+
 // TestMirrorAfterPartial: a mirror that breaks off leaves a partial file; the next mirror of
 // the entry, which has the same name, starts it over instead of refusing it as a partial
 // download (exit 2, its mirror never tried). A mirror whose URL is bad is skipped too.
