@@ -462,6 +462,40 @@ func TestLyingLengths(t *testing.T) {
 	}
 }
 
+// TestValidatorAppears: validators that the first response lacked are compared from their
+// first appearance on: pieces served alternately under two ETags (two versions of the file)
+// fail the download, where they used to be joined into one file, with no error.
+func TestValidatorAppears(t *testing.T) {
+	var n atomic.Int64
+	j := scripted(t, func(c *net.TCPConn) {
+		r := bufio.NewReader(c)
+		for {
+			var start, end int64
+			for line := ""; line != "\r\n"; {
+				var err error
+				if line, err = r.ReadString('\n'); err != nil {
+					return
+				}
+				fmt.Sscanf(line, "Range: bytes=%d-%d", &start, &end)
+			}
+			end = min(end, 4<<20-1)
+			etag := ""
+			if i := n.Add(1); i > 1 {
+				etag = fmt.Sprintf("ETag: \"%d\"\r\n", i%2)
+			}
+			fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/%d\r\n%sContent-Length: %d\r\n\r\n", start, end, 4<<20, etag, end+1-start)
+			c.Write(make([]byte, end+1-start))
+		}
+	})
+	j.Connections, j.PieceSize = 4, 1<<20
+	j.Notice = func(string) {}
+	_, err := runBounded(t, j)
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindIntegrity || !errors.Is(err, ErrRemoteChanged) {
+		t.Fatalf("err %v; want the remote file changed", err)
+	}
+}
+
 // pausingWriter is a stream's reader that stops reading for pause once, after the first
 // after bytes, as a pipe's reader that is busy elsewhere does.
 type pausingWriter struct {

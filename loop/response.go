@@ -43,7 +43,15 @@ func (l *Loop) accept(c *conn) bool {
 		return false
 	}
 	// A 206 carries the validators a 200 would (RFC 9110 §15.3.7): one that is missing or
-	// different means another version of the file, and so does another content coding.
+	// different means another version of the file, and so does another content coding. One
+	// that the first response lacked is the reference from its first appearance on (the
+	// bytes before it cannot be checked; the notice said so).
+	if len(l.etag) == 0 {
+		l.etag = bytes.Clone(r.ETag())
+	}
+	if len(l.lastMod) == 0 {
+		l.lastMod = bytes.Clone(r.LastModified())
+	}
 	if !sameValidator(l.etag, r.ETag()) || !sameValidator(l.lastMod, r.LastModified()) || !bytes.Equal(l.encoding, r.ContentEncoding()) {
 		l.close(c)
 		l.fail(&Error{Kind: KindIntegrity, Msg: "the download of " + l.job.URL + " cannot go on",
