@@ -90,6 +90,11 @@ func (r resumePoint) size() int64 {
 // replaced by rename at every save, and a lock belongs to the inode it was taken on.
 func openOutput(job *Job) (f *os.File, created bool, from resumePoint, err error) {
 	ctlPath := job.Output + ControlSuffix
+	if job.Continue || job.Overwrite {
+		if err := NotRegular(job.Output); err != nil {
+			return nil, false, from, errorf(KindIO, nil, "%v", err)
+		}
+	}
 	if job.Continue {
 		f, err = openFile(job.Output, unix.O_WRONLY|unix.O_CLOEXEC)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -131,9 +136,6 @@ func openOutput(job *Job) (f *os.File, created bool, from resumePoint, err error
 	if !job.Continue {
 		return f, created, from, nil
 	}
-	if !st.Mode().IsRegular() {
-		return fail(errorf(KindIO, nil, "cannot resume %s: not a regular file", job.Output))
-	}
 	ctl, err := reorder.ReadControl(ctlPath)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -160,6 +162,20 @@ func openOutput(job *Job) (f *os.File, created bool, from resumePoint, err error
 	}
 	from.ctl = ctl
 	return f, false, from, nil
+}
+
+// NotRegular says what is wrong when name exists (links followed) and is not a regular file.
+// Pieces go at any offset, the file gets its size, and a record goes beside it: a device or a
+// FIFO takes none of that (and the open of a FIFO would wait for a reader).
+func NotRegular(name string) error {
+	st, err := os.Stat(name)
+	switch {
+	case err != nil || st.Mode().IsRegular():
+		return nil
+	case st.IsDir():
+		return fmt.Errorf("%s is a directory; use -d %s to save into it", name, name)
+	}
+	return fmt.Errorf("%s is not a regular file; to write to it, use -o - and redirect standard output", name)
 }
 
 // lock takes an exclusive advisory lock on f without waiting. It is released when f is

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"io"
 	"os"
 	"os/exec"
@@ -459,6 +460,37 @@ func TestInterrupt(t *testing.T) {
 	}
 	if s.Stats().Conns == 0 {
 		t.Error("no connection")
+	}
+}
+
+// TestNotRegular: an output that exists and is not a regular file is refused before it is
+// opened, with a line that says what to do instead: before, --overwrite -o /dev/null failed on
+// the truncate after writing /dev/null.rangedl, and -c -o FIFO waited for a reader forever.
+func TestNotRegular(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := unix.Mkfifo(fifo, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	const device = "not a regular file; to write to it, use -o - and redirect standard output"
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"-o", "/dev/null"}, exitUsage, "/dev/null is " + device},
+		{[]string{"-c", "-o", fifo}, exitIO, fifo + " is " + device},
+		{[]string{"--overwrite", "-o", fifo}, exitIO, fifo + " is " + device},
+		{[]string{"-o", dir}, exitUsage, dir + " is a directory; use -d " + dir + " to save into it"},
+		{[]string{"--overwrite", "-o", dir}, exitIO, dir + " is a directory; use -d " + dir + " to save into it"},
+	} {
+		r := rangedl(t, append(tc.args, "http://127.0.0.1:1/x")...)
+		if want := "rangedl: " + tc.want + "\n"; r.code != tc.code || !strings.HasPrefix(r.stderr, want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d, %q", tc.args, r.code, r.stderr, tc.code, want)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*.rangedl*")); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
 	}
 }
 

@@ -326,6 +326,9 @@ func existing(job loop.Job, err error) error {
 	if !errors.Is(err, fs.ErrExist) || job.Overwrite || job.Continue {
 		return err
 	}
+	if err := loop.NotRegular(job.Output); err != nil {
+		return usageError{err}
+	}
 	if _, serr := os.Lstat(job.Output + loop.ControlSuffix); serr == nil {
 		return usageError{fmt.Errorf("%s is a partial download (see %s); use -c to continue it, or --overwrite to start over", job.Output, job.Output+loop.ControlSuffix)}
 	}
