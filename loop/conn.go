@@ -48,18 +48,18 @@ type conn struct {
 	reused  bool      // served a response before: a close before any byte is a stale keep-alive
 	stray   bool      // an event came after its download had ended: it is closed, not parked
 
-	tls    *tlsConn // nil for plain HTTP
-	p      httpparse.Parser
-	req    []byte // request bytes, reused from piece to piece
-	sent   int    // bytes of req written
-	piece  piece  // what this connection is fetching; a steal may lower piece.end
-	reqEnd int64  // end of the range the request asked for (the response is checked against it)
-	probe  bool   // piece was requested before the size was known
-	off    int64  // file offset of the next body byte
-	seen   int    // response bytes received for the current request
-	drain  bool   // the body is not file content (416): read and drop it
-	early  bool   // the server answered before all of the request was sent: not reused
-	dup    *conn  // in the end game, the other connection fetching the same range (both ways)
+	tls     *tlsConn // nil for plain HTTP
+	p       httpparse.Parser
+	req     []byte // request bytes, reused from piece to piece
+	sent    int    // bytes of req written
+	piece   piece  // what this connection is fetching; a steal may lower piece.end
+	reqEnd  int64  // end of the range the request asked for (the response is checked against it)
+	probe   bool   // piece was requested before the size was known
+	off     int64  // file offset of the next body byte
+	seen    int    // response bytes received for the current request
+	drain   bool   // the body is not file content (416): read and drop it
+	noReuse bool   // not reused: the server answered before all of the request was sent, or sent bytes after its response
+	dup     *conn  // in the end game, the other connection fetching the same range (both ways)
 
 	// Throughput over a moving window (see balance.go): body bytes since the last sample, and
 	// the last rateTicks samples, one per housekeeping tick.
@@ -125,6 +125,6 @@ func (c *conn) request(j *Job, ifRange []byte) {
 	}
 	b = append(b, "\r\n"...)
 	c.req, c.sent, c.reqEnd = b, 0, c.piece.end
-	c.off, c.seen, c.drain, c.early = c.piece.start, 0, false, false
+	c.off, c.seen, c.drain, c.noReuse = c.piece.start, 0, false, false
 	c.p.Reset()
 }

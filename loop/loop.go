@@ -668,7 +668,7 @@ func (l *Loop) feed(c *conn, b []byte) {
 			// The server answered before it read all of the request (a 431 for a header
 			// too big, say). The answer is to this request and is read as one; the rest
 			// of the request is not sent, and the connection is not used again.
-			c.state, c.early = head, true
+			c.state, c.noReuse = head, true
 			l.arm(c, evRead)
 		default:
 			// Bytes on an idle connection (a server's 408 before it closes, say): nothing of
@@ -693,10 +693,11 @@ func (l *Loop) body(c *conn, b []byte) {
 		}
 		switch {
 		case done && len(b) > 0:
-			// Bytes nobody asked for: the server's framing is off. What arrived of the
-			// piece was checked and is kept (pieceFailed gives back only what is missing),
-			// but this connection is trusted no further.
-			l.pieceFailed(c, KindNetwork, nil, "server sent bytes after the response")
+			// Bytes nobody asked for after a response complete by its own framing (a stray
+			// CRLF after a chunked body, say): the response is kept, the connection is
+			// trusted no further.
+			c.noReuse = true
+			l.responseDone(c)
 			return
 		case done:
 			l.responseDone(c)
@@ -806,7 +807,7 @@ func (l *Loop) responseDone(c *conn) {
 	l.host.worked()
 	l.pieceDone(c)
 	switch {
-	case !c.p.Resp.KeepAlive || c.early:
+	case !c.p.Resp.KeepAlive || c.noReuse:
 		l.close(c) // fill opens a fresh one if there is work left
 	case l.fin:
 		c.state = idle // parked for the next download from the server (finish)

@@ -496,6 +496,28 @@ func TestValidatorAppears(t *testing.T) {
 	}
 }
 
+// TestBytesAfterResponse: a response complete by its own framing and followed by a stray
+// CRLF is kept, and the connection is not reused. A whole file sent chunked (no ranges) used
+// to fail as incomplete, its every byte on disk.
+func TestBytesAfterResponse(t *testing.T) {
+	data := content(3000)
+	j := scripted(t, func(c *net.TCPConn) {
+		if !readHead(bufio.NewReader(c)) {
+			return
+		}
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n\r\n", len(data), data)
+	})
+	j.Connections = 4
+	j.Notice = func(string) {}
+	res, err := runBounded(t, j)
+	if err != nil || res.Size != int64(len(data)) {
+		t.Fatalf("size %d, err %v; want %d bytes, saved", res.Size, err, len(data))
+	}
+	if got, _ := os.ReadFile(j.Output); !bytes.Equal(got, data) {
+		t.Fatalf("the file holds %d bytes, not what was sent", len(got))
+	}
+}
+
 // pausingWriter is a stream's reader that stops reading for pause once, after the first
 // after bytes, as a pipe's reader that is busy elsewhere does.
 type pausingWriter struct {
