@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"io"
 	"io/fs"
 	"os"
@@ -155,7 +156,8 @@ func TestFailedCutShort(t *testing.T) {
 }
 
 // TestFailedNotAFile: --failed naming a symbolic link replaces the file it names and keeps the
-// link; naming a pipe (here /dev/stdout) writes into it, where a rename used to replace it.
+// link; naming a FIFO (as /dev/stdout may be) writes into it, where a rename used to replace
+// it with a plain file (as root, /dev/stdout itself).
 func TestFailedNotAFile(t *testing.T) {
 	dir := t.TempDir()
 	writeList(t, dir, "http://127.0.0.1:1/x\n")
@@ -169,11 +171,23 @@ func TestFailedNotAFile(t *testing.T) {
 	if target, err := os.Readlink(filepath.Join(dir, "link")); err != nil || target != "real" {
 		t.Errorf("the link is now %q, %v", target, err)
 	}
-	cmd := exec.Command(plainBinary, "-q", "-i", "list", "--failed", "/dev/stdout")
-	cmd.Dir = dir
-	out, _ := cmd.Output()
-	if string(out) != want || cmd.ProcessState.ExitCode() != exitNetwork {
-		t.Errorf("--failed /dev/stdout: exit %d, stdout %q; want %d, %q", cmd.ProcessState.ExitCode(), out, exitNetwork, want)
+	fifo := filepath.Join(dir, "fifo")
+	if err := unix.Mkfifo(fifo, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	// Opened for reading first, without waiting for a writer: what rangedl writes stays in
+	// the pipe after it closes its end.
+	rd, err := os.OpenFile(fifo, os.O_RDONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	r = rangedlIn(t, dir, "-q", "-i", "list", "--failed", "fifo")
+	got := make([]byte, 4096)
+	n, _ := rd.Read(got)
+	got = got[:n]
+	if st, err := os.Lstat(fifo); err != nil || st.Mode()&fs.ModeNamedPipe == 0 || string(got) != want || r.code != exitNetwork {
+		t.Errorf("--failed FIFO: exit %d, read %q, now %v (%v); want %d, %q, a FIFO still", r.code, got, st.Mode(), err, exitNetwork, want)
 	}
 }
 
