@@ -518,6 +518,30 @@ func TestBytesAfterResponse(t *testing.T) {
 	}
 }
 
+// TestShrunk: a 416 to a range inside the file means the file is shorter now: the remote file
+// changed (exit 5), not an HTTP error (exit 4).
+func TestShrunk(t *testing.T) {
+	var n atomic.Int64
+	j := scripted(t, func(c *net.TCPConn) {
+		r := bufio.NewReader(c)
+		for readHead(r) {
+			if n.Add(1) > 1 {
+				io.WriteString(c, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */1000\r\nContent-Length: 0\r\n\r\n")
+				continue
+			}
+			fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-%d/%d\r\nContent-Length: %d\r\n\r\n", 1<<20-1, 4<<20, 1<<20)
+			c.Write(make([]byte, 1<<20))
+		}
+	})
+	j.Connections, j.PieceSize = 4, 1<<20
+	j.Notice = func(string) {}
+	_, err := runBounded(t, j)
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindIntegrity || !errors.Is(err, ErrRemoteChanged) {
+		t.Fatalf("err %v; want the remote file changed", err)
+	}
+}
+
 // pausingWriter is a stream's reader that stops reading for pause once, after the first
 // after bytes, as a pipe's reader that is busy elsewhere does.
 type pausingWriter struct {

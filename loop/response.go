@@ -135,8 +135,14 @@ func (l *Loop) acceptFirst(c *conn) bool {
 		// file, or a file continued from its length that is complete already, that is the
 		// end. The body is an error page: read and dropped.
 		switch {
-		case resuming && l.from.ctl != nil:
+		case resuming && l.from.ctl != nil && r.Range.Total != l.from.ctl.Size:
 			return l.changed(c, "size %d, was %d", r.Range.Total, l.from.ctl.Size)
+		case resuming && l.from.ctl != nil:
+			// The size recorded, yet the bytes still missing are "not satisfiable".
+			l.close(c)
+			l.fail(errorf(KindIntegrity, nil, "%s answered HTTP 416 (%s) to a request for bytes %d- of a file that long: the server contradicts itself",
+				l.job.URL, rangeString(r), c.piece.start))
+			return false
 		case resuming && r.Range.Total != l.from.length:
 			return l.changed(c, "%s is %d bytes long now, and %s has %d", l.job.URL, r.Range.Total, l.job.Output, l.from.size())
 		}
@@ -294,6 +300,11 @@ func (l *Loop) badStatus(c *conn) {
 	case c.probe:
 		l.close(c)
 		l.fail(errorf(KindHTTP, nil, "%s from %s", what, l.job.URL))
+	case r.Status == 416:
+		// A range inside the file is not satisfiable only if the file is shorter now.
+		msg := fmt.Sprintf("%s (bytes %d-%d of %s)", what, c.piece.start, c.piece.end-1, l.job.URL)
+		l.close(c)
+		l.fail(&Error{Kind: KindIntegrity, Msg: msg, Err: fmt.Errorf("%w (%s, was %d bytes)", ErrRemoteChanged, rangeString(r), l.sched.total)})
 	default:
 		msg := fmt.Sprintf("%s (bytes %d-%d of %s)", what, c.piece.start, c.piece.end-1, l.job.URL)
 		if isRedirect(r.Status) {
