@@ -187,3 +187,32 @@ func TestJournalWriteFailureIsNotFinal(t *testing.T) {
 		t.Fatalf("got %v; want [{0 200}]", got)
 	}
 }
+
+// TestJournalFirstSave: the first save of a resumed download writes into the reserve the run
+// before left (so it needs no new block on a full disk), and a first save that fails leaves
+// no temporary file behind.
+func TestJournalFirstSave(t *testing.T) {
+	data, path, _ := openTestJournal(t) // and left open, as by a kill
+	reserve, err := os.Stat(path + ReserveSuffix)
+	if err != nil {
+		t.Fatalf("no reserve after a save: %v", err)
+	}
+	rec := sampleControl()
+	rec.Durable = nil
+	if _, err = OpenJournal(data, path, rec); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(path); err != nil || !os.SameFile(st, reserve) {
+		t.Errorf("the first record of the resumed run is not the reserve's inode (%v)", err)
+	}
+
+	dir := filepath.Join(t.TempDir(), "f.rangedl") // a non-empty directory: the rename fails
+	os.Mkdir(dir, 0o777)
+	os.WriteFile(filepath.Join(dir, "x"), nil, 0o666)
+	if _, err := OpenJournal(data, dir, rec); err == nil {
+		t.Fatal("OpenJournal over a directory succeeded")
+	}
+	if _, err := os.Lstat(dir + ".tmp"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the failed first save left %s.tmp (%v)", dir, err)
+	}
+}
