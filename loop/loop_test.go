@@ -371,6 +371,44 @@ func readHead(r *bufio.Reader) bool {
 	}
 }
 
+// scriptedRanges is scripted with a server that answers each request of a connection with
+// answer, given the range it asks for.
+func scriptedRanges(t *testing.T, answer func(c *net.TCPConn, start, end int64)) Job {
+	t.Helper()
+	return scripted(t, func(c *net.TCPConn) {
+		r := bufio.NewReader(c)
+		for {
+			start, end, ok := readRange(r)
+			if !ok {
+				return
+			}
+			answer(c, start, end)
+		}
+	})
+}
+
+// wantChanged runs j and expects it to fail because the remote file changed.
+func wantChanged(t *testing.T, j Job) {
+	t.Helper()
+	_, err := runBounded(t, j)
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindIntegrity || !errors.Is(err, ErrRemoteChanged) {
+		t.Fatalf("err %v; want the remote file changed", err)
+	}
+}
+
+// readRange reads a request's head and returns the range it asks for (bytes=START-END).
+func readRange(r *bufio.Reader) (start, end int64, ok bool) {
+	for line := ""; line != "\r\n"; {
+		var err error
+		if line, err = r.ReadString('\n'); err != nil {
+			return 0, 0, false
+		}
+		fmt.Sscanf(line, "Range: bytes=%d-%d", &start, &end)
+	}
+	return start, end, true
+}
+
 // TestEarlyAnswer: a server that answers before it has read the whole request (a request
 // header too big for it) is heard: its 431 is the error, where the answer used to be dropped
 // with the connection and the download to wait for nothing, forever.
@@ -430,24 +468,13 @@ func TestLyingLengths(t *testing.T) {
 		{"200 with another length", "HTTP/1.1 200 OK\r\nContent-Range: bytes 0-4095/4096\r\nContent-Length: 1024\r\n\r\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			j := scripted(t, func(c *net.TCPConn) {
-				r := bufio.NewReader(c)
-				for {
-					var start, end int64
-					for line := ""; line != "\r\n"; {
-						var err error
-						if line, err = r.ReadString('\n'); err != nil {
-							return
-						}
-						fmt.Sscanf(line, "Range: bytes=%d-%d", &start, &end)
-					}
-					head, n := tc.head, int64(1024)
-					if strings.Contains(head, "%d") {
-						head, n = fmt.Sprintf(head, start, end, end+1-start), end+1-start
-					}
-					io.WriteString(c, head)
-					c.Write(make([]byte, n))
+			j := scriptedRanges(t, func(c *net.TCPConn, start, end int64) {
+				head, n := tc.head, int64(1024)
+				if strings.Contains(head, "%d") {
+					head, n = fmt.Sprintf(head, start, end, end+1-start), end+1-start
 				}
+				io.WriteString(c, head)
+				c.Write(make([]byte, n))
 			})
 			j.Connections, j.MaxRetries = 4, 1
 			_, err := runBounded(t, j)
@@ -467,33 +494,18 @@ func TestLyingLengths(t *testing.T) {
 // fail the download, where they used to be joined into one file, with no error.
 func TestValidatorAppears(t *testing.T) {
 	var n atomic.Int64
-	j := scripted(t, func(c *net.TCPConn) {
-		r := bufio.NewReader(c)
-		for {
-			var start, end int64
-			for line := ""; line != "\r\n"; {
-				var err error
-				if line, err = r.ReadString('\n'); err != nil {
-					return
-				}
-				fmt.Sscanf(line, "Range: bytes=%d-%d", &start, &end)
-			}
-			end = min(end, 4<<20-1)
-			etag := ""
-			if i := n.Add(1); i > 1 {
-				etag = fmt.Sprintf("ETag: \"%d\"\r\n", i%2)
-			}
-			fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/%d\r\n%sContent-Length: %d\r\n\r\n", start, end, 4<<20, etag, end+1-start)
-			c.Write(make([]byte, end+1-start))
+	j := scriptedRanges(t, func(c *net.TCPConn, start, end int64) {
+		end = min(end, 4<<20-1)
+		etag := ""
+		if i := n.Add(1); i > 1 {
+			etag = fmt.Sprintf("ETag: \"%d\"\r\n", i%2)
 		}
+		fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/%d\r\n%sContent-Length: %d\r\n\r\n", start, end, 4<<20, etag, end+1-start)
+		c.Write(make([]byte, end+1-start))
 	})
 	j.Connections, j.PieceSize = 4, 1<<20
 	j.Notice = func(string) {}
-	_, err := runBounded(t, j)
-	var e *Error
-	if !errors.As(err, &e) || e.Kind != KindIntegrity || !errors.Is(err, ErrRemoteChanged) {
-		t.Fatalf("err %v; want the remote file changed", err)
-	}
+	wantChanged(t, j)
 }
 
 // TestBytesAfterResponse: a response complete by its own framing and followed by a stray
@@ -535,11 +547,7 @@ func TestShrunk(t *testing.T) {
 	})
 	j.Connections, j.PieceSize = 4, 1<<20
 	j.Notice = func(string) {}
-	_, err := runBounded(t, j)
-	var e *Error
-	if !errors.As(err, &e) || e.Kind != KindIntegrity || !errors.Is(err, ErrRemoteChanged) {
-		t.Fatalf("err %v; want the remote file changed", err)
-	}
+	wantChanged(t, j)
 }
 
 // pausingWriter is a stream's reader that stops reading for pause once, after the first
