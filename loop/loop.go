@@ -988,7 +988,8 @@ func (l *Loop) arm(c *conn, ev events) {
 // connections once the buffer is full, but only after a round of events, in which each of
 // -n connections could otherwise have read a whole read buffer.
 func (l *Loop) readLimit(c *conn) int {
-	if l.job.Stream == nil || l.out == nil || c.piece.start <= l.out.buf.Cursor() {
+	// Only a response can be held back: an idle connection must still hear its close.
+	if l.job.Stream == nil || l.out == nil || (c.state != head && c.state != body) || c.piece.start <= l.out.buf.Cursor() {
 		return len(l.r.rbuf)
 	}
 	return min(len(l.r.rbuf), l.out.buf.Room())

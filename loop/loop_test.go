@@ -466,6 +466,7 @@ func TestLyingLengths(t *testing.T) {
 		{"Content-Length of MaxInt64", "HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775807\r\n\r\n"},
 		{"200 with a part", "HTTP/1.1 200 OK\r\nContent-Range: bytes 0-1023/4096\r\nContent-Length: 1024\r\n\r\n"},
 		{"200 with another length", "HTTP/1.1 200 OK\r\nContent-Range: bytes 0-4095/4096\r\nContent-Length: 1024\r\n\r\n"},
+		{"chunked 200 of MaxInt64", "HTTP/1.1 200 OK\r\nContent-Range: bytes 0-9223372036854775806/9223372036854775807\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			j := scriptedRanges(t, func(c *net.TCPConn, start, end int64) {
@@ -531,23 +532,34 @@ func TestBytesAfterResponse(t *testing.T) {
 }
 
 // TestShrunk: a 416 to a range inside the file means the file is shorter now: the remote file
-// changed (exit 5), not an HTTP error (exit 4).
+// changed (exit 5), not an HTTP error (exit 4). A 416 that gives the same size contradicts
+// itself: exit 5 too, but not "changed" (which -c --restart-if-changed would start over on).
 func TestShrunk(t *testing.T) {
-	var n atomic.Int64
-	j := scripted(t, func(c *net.TCPConn) {
-		r := bufio.NewReader(c)
-		for readHead(r) {
-			if n.Add(1) > 1 {
-				io.WriteString(c, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */1000\r\nContent-Length: 0\r\n\r\n")
-				continue
+	for _, total := range []int{1000, 4 << 20} {
+		var n atomic.Int64
+		j := scripted(t, func(c *net.TCPConn) {
+			r := bufio.NewReader(c)
+			for readHead(r) {
+				if n.Add(1) > 1 {
+					fmt.Fprintf(c, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */%d\r\nContent-Length: 0\r\n\r\n", total)
+					continue
+				}
+				fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-%d/%d\r\nContent-Length: %d\r\n\r\n", 1<<20-1, 4<<20, 1<<20)
+				c.Write(make([]byte, 1<<20))
 			}
-			fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-%d/%d\r\nContent-Length: %d\r\n\r\n", 1<<20-1, 4<<20, 1<<20)
-			c.Write(make([]byte, 1<<20))
+		})
+		j.Connections, j.PieceSize = 4, 1<<20
+		j.Notice = func(string) {}
+		if total < 4<<20 {
+			wantChanged(t, j)
+			continue
 		}
-	})
-	j.Connections, j.PieceSize = 4, 1<<20
-	j.Notice = func(string) {}
-	wantChanged(t, j)
+		_, err := runBounded(t, j)
+		var e *Error
+		if !errors.As(err, &e) || e.Kind != KindIntegrity || errors.Is(err, ErrRemoteChanged) || !strings.Contains(err.Error(), "contradicts itself") {
+			t.Fatalf("416 of the same size: err %v; want kind integrity, the server contradicting itself", err)
+		}
+	}
 }
 
 // pausingWriter is a stream's reader that stops reading for pause once, after the first

@@ -106,7 +106,7 @@ func (l *Loop) acceptFirst(c *conn) bool {
 			// No range was applied (RFC 9110 §14.4 gives Content-Range to 206 and 416): one
 			// that names less than the whole body, or another length, contradicts the 200.
 			cr := r.Range
-			if cr.Start != 0 || cr.End+1 != cr.Total || end != unknownEnd && end != cr.Total {
+			if cr.Start != 0 || cr.End+1 != cr.Total || cr.Total == unknownEnd || end != unknownEnd && end != cr.Total {
 				l.close(c)
 				l.fail(errorf(KindIntegrity, nil, "%s answered HTTP 200 (the whole file) with Content-Range %s and %s: the server contradicts itself",
 					l.job.URL, rangeString(r), lengthString(r)))
@@ -300,18 +300,19 @@ func (l *Loop) badStatus(c *conn) {
 	case c.probe:
 		l.close(c)
 		l.fail(errorf(KindHTTP, nil, "%s from %s", what, l.job.URL))
-	case r.Status == 416:
-		// A range inside the file is not satisfiable only if the file is shorter now.
-		msg := fmt.Sprintf("%s (bytes %d-%d of %s)", what, c.piece.start, c.piece.end-1, l.job.URL)
-		l.close(c)
-		l.fail(&Error{Kind: KindIntegrity, Msg: msg, Err: fmt.Errorf("%w (%s, was %d bytes)", ErrRemoteChanged, rangeString(r), l.sched.total)})
 	default:
-		msg := fmt.Sprintf("%s (bytes %d-%d of %s)", what, c.piece.start, c.piece.end-1, l.job.URL)
-		if isRedirect(r.Status) {
-			msg += ": a redirect in the middle of a download is not followed"
+		e := &Error{Kind: KindHTTP, Msg: fmt.Sprintf("%s (bytes %d-%d of %s)", what, c.piece.start, c.piece.end-1, l.job.URL)}
+		switch {
+		case r.Status == 416 && r.HasRange && r.Range.Start < 0 && r.Range.Total < l.sched.total:
+			// A range inside the file is not satisfiable: the file is shorter now.
+			e.Kind, e.Err = KindIntegrity, fmt.Errorf("%w (%s, was %d bytes)", ErrRemoteChanged, rangeString(r), l.sched.total)
+		case r.Status == 416:
+			e.Kind, e.Msg = KindIntegrity, e.Msg+": a range inside the file, not satisfiable: the server contradicts itself"
+		case isRedirect(r.Status):
+			e.Msg += ": a redirect in the middle of a download is not followed"
 		}
 		l.close(c)
-		l.fail(&Error{Kind: KindHTTP, Msg: msg})
+		l.fail(e)
 	}
 }
 

@@ -61,7 +61,7 @@ func (e *syncError) Unwrap() error { return e.err }
 // ext4 took 0.76-0.86 s against 0.92-0.97 s.)
 func OpenJournal(data *os.File, path string, rec Control) (*Journal, error) {
 	j := &Journal{data: data, path: path, rec: rec, work: make(chan Control, 1), done: make(chan error, 1)}
-	if _, err := os.Lstat(path + ReserveSuffix); err == nil {
+	if st, err := os.Lstat(path + ReserveSuffix); path != "" && err == nil && st.Mode().IsRegular() {
 		// Left by the run before (-c): its blocks are there, so the first save, too, needs
 		// none (a resume on a full disk that fallocate filled can finish).
 		j.reserved = true
@@ -258,6 +258,7 @@ func (j *Journal) write(rec Control) error {
 		if !j.reserved {
 			os.Remove(tmp) // half written, and no reserve: nothing to keep
 		}
+		j.reserved = false // the next save makes a file of its own
 		return fmt.Errorf("saving %s: %w", j.path, err)
 	}
 	j.reserved = j.reserve(2 * len(b))

@@ -206,6 +206,12 @@ func TestJournalFirstSave(t *testing.T) {
 		t.Errorf("the first record of the resumed run is not the reserve's inode (%v)", err)
 	}
 
+	other := filepath.Join(t.TempDir(), "g.rangedl") // a reserve that is no file is not used
+	os.Mkdir(other+ReserveSuffix, 0o777)
+	if _, err := OpenJournal(data, other, rec); err != nil {
+		t.Errorf("with a directory for a reserve: %v", err)
+	}
+
 	dir := filepath.Join(t.TempDir(), "f.rangedl") // a non-empty directory: the rename fails
 	os.Mkdir(dir, 0o777)
 	os.WriteFile(filepath.Join(dir, "x"), nil, 0o666)

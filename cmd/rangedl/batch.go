@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -186,6 +187,7 @@ feed:
 		select {
 		case <-stop:
 			s.release(o.names)
+			n-- // not started
 			break feed
 		case work <- o:
 		}
@@ -241,18 +243,30 @@ feed:
 // A symbolic link stays, and what it names is replaced. Anything else (a terminal,
 // /dev/stderr, a pipe) is written to directly.
 type failedList struct {
-	f     *os.File
-	final string // the name f is renamed to at the end; "" when written directly
-	err   error  // the first write that failed: nothing more is written, nothing renamed
-	done  bool
+	f      *os.File
+	final  string // the name f is renamed to at the end; "" when written directly
+	err    error  // the first write that failed: nothing more is written, nothing renamed
+	shared bool   // f is the process's stdout or stderr: not closed
+	done   bool
 }
 
 func openFailed(name string) (*failedList, error) {
-	if target, err := filepath.EvalSymlinks(name); err == nil {
+	// /dev/stderr leads through /proc/self/fd/2 to whatever stderr is, a log file perhaps,
+	// which must be neither replaced nor written at an offset of our own: the descriptor
+	// itself is written to. Anything else under /dev or /proc is opened and written to.
+	switch name {
+	case "/dev/stdout":
+		return &failedList{f: os.Stdout, shared: true}, nil
+	case "/dev/stderr":
+		return &failedList{f: os.Stderr, shared: true}, nil
+	}
+	direct := strings.HasPrefix(name, "/dev/") || strings.HasPrefix(name, "/proc/")
+	if target, err := filepath.EvalSymlinks(name); err == nil && !direct {
 		name = target
 	}
-	if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND, 0)
+	if st, err := os.Stat(name); err == nil && (direct || !st.Mode().IsRegular()) {
+		// Without a reader a FIFO's open would wait; O_NONBLOCK makes it fail (ENXIO).
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|syscall.O_NONBLOCK, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -275,6 +289,9 @@ func (l *failedList) add(e entry, why string) {
 func (l *failedList) finish() error {
 	l.done = true
 	err := l.err
+	if l.shared {
+		return err
+	}
 	if err == nil && l.final != "" {
 		err = l.f.Sync()
 	}
@@ -296,7 +313,7 @@ func (l *failedList) finish() error {
 
 // abandon removes what was written if finish was not reached.
 func (l *failedList) abandon() {
-	if !l.done {
+	if !l.done && !l.shared {
 		l.f.Close()
 		if l.final != "" {
 			os.Remove(l.f.Name())

@@ -189,6 +189,22 @@ func TestFailedNotAFile(t *testing.T) {
 	if st, err := os.Lstat(fifo); err != nil || st.Mode()&fs.ModeNamedPipe == 0 || string(got) != want || r.code != exitNetwork {
 		t.Errorf("--failed FIFO: exit %d, read %q, now %v (%v); want %d, %q, a FIFO still", r.code, got, st.Mode(), err, exitNetwork, want)
 	}
+	// /dev/stderr into a log file: the list goes into the log, after the lines before it,
+	// where it used to be renamed over the log (/dev/stderr leads to it through /proc).
+	log, err := os.Create(filepath.Join(dir, "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	cmd := exec.Command(plainBinary, "-i", "list", "--failed", "/dev/stderr")
+	cmd.Dir, cmd.Stderr = dir, log
+	cmd.Run()
+	logged, _ := os.ReadFile(filepath.Join(dir, "log"))
+	wantLog := regexp.MustCompile(`^rangedl: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n` +
+		regexp.QuoteMeta(want) + `rangedl: 1 file: 0 saved, 1 failed; 0 B in \S+\n$`)
+	if !wantLog.MatchString(string(logged)) {
+		t.Errorf("--failed /dev/stderr into a log: the log holds %q; want %s", logged, wantLog)
+	}
 }
 
 // TestMirrorAfterPartial: a mirror that breaks off leaves a partial file; the next mirror of
@@ -489,10 +505,6 @@ func TestFileLimit(t *testing.T) {
 	}
 }
 
-// TestBatchInterrupt: SIGINT in the middle of a list of small files ends it at once (exit
-// 130), leaves no partial file (a small file is written whole or not at all), and lists the
-// interrupted entries in --failed; a rerun of those with -c saves them intact. Also while the
-// list itself waits for input (a pipe that stays open): the signal is not held up by the read.
 // TestSmallFileWriteFails: a small file of a list that cannot be written (here a file size
 // limit of 128 KiB, as a full disk would do) is removed, not left short; the others are saved.
 func TestSmallFileWriteFails(t *testing.T) {
@@ -511,6 +523,10 @@ func TestSmallFileWriteFails(t *testing.T) {
 	checkFile(t, filepath.Join(dir, "out", "1K.bin"), 16, 1<<10)
 }
 
+// TestBatchInterrupt: SIGINT in the middle of a list of small files ends it at once (exit
+// 130), leaves no partial file (a small file is written whole or not at all), and lists the
+// interrupted entries in --failed; a rerun of those with -c saves them intact. Also while the
+// list itself waits for input (a pipe that stays open): the signal is not held up by the read.
 func TestBatchInterrupt(t *testing.T) {
 	s := startServer(t, server.Config{Seed: 12, Rate: 64 << 10})
 	dir := t.TempDir()

@@ -621,17 +621,23 @@ func outputName(u *url.URL) string {
 		}
 		return r
 	}, name)
-	for len(name) > maxName { // cut on a character boundary
-		_, size := utf8.DecodeLastRuneInString(name)
-		name = name[:len(name)-size]
-	}
+	name = cut(name, maxName)
 	switch {
 	case name == "-":
 		return "_" // "-" means standard output to -o, and to most tools
 	case name == "" || name == "." || name == ".." || strings.Trim(name, "_") == "":
 		return "index.html"
 	case isControlName(name):
-		return name + "_" // a download of the name without the suffix would take it for its record
+		return cut(name, maxName-1) + "_" // a download of the name without the suffix would take it for its record
+	}
+	return name
+}
+
+// cut shortens name to at most n bytes, on a character boundary.
+func cut(name string, n int) string {
+	for len(name) > n {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
 	}
 	return name
 }

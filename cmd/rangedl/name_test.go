@@ -31,6 +31,8 @@ func TestOutputName(t *testing.T) {
 		{"http://h/f.rangedl.tmp", "f.rangedl.tmp_"},
 		{"http://h/f.rangedl.reserve", "f.rangedl.reserve_"},
 		{"http://h/f.rangedl.txt", "f.rangedl.txt"},
+		{"http://h/" + strings.Repeat("a", 231) + ".rangedl", strings.Repeat("a", 231) + ".ranged_"}, // 239 bytes with the '_'
+		{"http://h/" + strings.Repeat("a", 230) + ".rangedl", strings.Repeat("a", 230) + ".rangedl_"},
 	} {
 		u, err := url.Parse(tc.url)
 		if err != nil {

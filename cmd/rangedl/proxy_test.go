@@ -102,7 +102,7 @@ func TestProxyRefusals(t *testing.T) {
 	}
 	t.Setenv("http_proxy", "http://u:secret@127.0.0.1:1:2")
 	r = rangedl(t, "-o", "f", "http://example.com/x")
-	if r.code != exitUsage || r.stderr != "rangedl: http_proxy \"http://u:xxxxx@127.0.0.1:1:2\": invalid port \":1:2\" after host\n" {
+	if r.code != exitUsage || r.stderr != "rangedl: http_proxy \"http://u:xxxxx@127.0.0.1:1:2\": cannot be parsed\n" {
 		t.Errorf("a proxy URL that does not parse: exit %d, stderr %q", r.code, r.stderr)
 	}
 	r = rangedl(t, "--proxy", "127.0.0.1:1", "-o", "f", s.URL("/1M"))

@@ -25,7 +25,7 @@ import (
 func parseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("bad URL %q: %v", redactRaw(raw), errors.Unwrap(err))
+		return nil, fmt.Errorf("bad URL %q: %v", redactRaw(raw), parseError(raw, err))
 	}
 	if err := checkURL(u); err != nil {
 		return nil, fmt.Errorf("bad URL %q: %v", redactRaw(raw), err)
@@ -71,23 +71,30 @@ func isASCII(s string) bool {
 }
 
 // redactRaw hides the password of a URL that did not parse, for an error message: what
-// url.URL.Redacted does for one that did.
+// url.URL.Redacted does for one that did. Everything between the first ':' after the scheme
+// and the last '@' goes, which may hide more than the password (never less: a password may
+// hold '/', '?' or '#').
 func redactRaw(raw string) string {
 	_, rest, ok := strings.Cut(raw, "://")
 	if !ok {
 		rest = raw
 	}
-	authority := rest
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		authority = rest[:i]
-	}
-	at := strings.LastIndexByte(authority, '@')
-	colon := strings.IndexByte(authority[:max(at, 0)], ':')
+	at := strings.LastIndexByte(rest, '@')
+	colon := strings.IndexByte(rest[:max(at, 0)], ':')
 	if at < 0 || colon < 0 {
 		return raw
 	}
 	off := len(raw) - len(rest)
 	return raw[:off+colon+1] + "xxxxx" + raw[off+at:]
+}
+
+// parseError describes why raw did not parse, without quoting a password (url.Parse's errors
+// quote the part they could not read).
+func parseError(raw string, err error) error {
+	if redactRaw(raw) != raw {
+		return errors.New("cannot be parsed")
+	}
+	return errors.Unwrap(err)
 }
 
 // retarget points job at u, which origin (the URL the user gave) led to. Credentials go only
@@ -189,7 +196,7 @@ func proxyFor(u *url.URL, opt options) (*url.URL, error) {
 	p, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("%s %q: %v", from, redactRaw(raw), errors.Unwrap(err))
+		return nil, fmt.Errorf("%s %q: %v", from, redactRaw(raw), parseError(raw, err))
 	case p.Scheme != "http":
 		return nil, fmt.Errorf("%s %q: only http:// proxies are supported", from, p.Redacted())
 	case p.Hostname() == "":
