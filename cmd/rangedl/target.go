@@ -236,17 +236,18 @@ func noProxy(u *url.URL) bool {
 			e = h
 		}
 		e = strings.Trim(e, "[]")
-		if pfx, err := netip.ParsePrefix(e); err == nil {
+		pfx, err := netip.ParsePrefix(e)
+		if a, aerr := netip.ParseAddr(e); aerr == nil {
+			pfx, err = netip.PrefixFrom(a, a.BitLen()), nil // an address is a prefix of itself
+		}
+		if err == nil {
 			if ipErr == nil && pfx.Contains(ip) {
 				return true
 			}
 			continue
 		}
-		if a, err := netip.ParseAddr(e); err == nil || ipErr == nil {
-			if err == nil && ipErr == nil && a == ip {
-				return true
-			}
-			continue // an address matches only itself: 2.3 is no suffix of 10.1.2.3
+		if ipErr == nil {
+			continue // an address matches addresses only: 2.3 is no suffix of 10.1.2.3
 		}
 		e = strings.TrimPrefix(e, ".")
 		if host == e || strings.HasSuffix(host, "."+e) {
