@@ -369,6 +369,7 @@ func goroutines(t *testing.T, s *server.Server, conns string, extra ...string) i
 	if n == 0 {
 		t.Fatalf("no goroutine dump in %q", stderr.String())
 	}
+	t.Logf("-n %s: %d goroutines counted in:\n%s", conns, n, stderr.String())
 	return n
 }
 
