@@ -43,7 +43,7 @@ type conn struct {
 	state   connState
 	armed   events    // interest currently registered with the poller
 	paused  bool      // not reading: the stream writer is behind (back-pressure)
-	since   time.Time // last progress: connect started, bytes arrived, request sent
+	since   time.Time // last progress: connect started, request sent, head complete, body bytes arrived
 	started time.Time // when the connect started (the connect timeout counts from here)
 	reused  bool      // served a response before: a close before any byte is a stale keep-alive
 	stray   bool      // an event came after its download had ended: it is closed, not parked
@@ -59,6 +59,7 @@ type conn struct {
 	seen    int    // response bytes received for the current request
 	drain   bool   // the body is not file content (416): read and drop it
 	noReuse bool   // not reused: the server answered before all of the request was sent, or sent bytes after its response
+	tail    bool   // the piece is complete; only the chunked body's last chunk is still to come
 	dup     *conn  // in the end game, the other connection fetching the same range (both ways)
 
 	// Throughput over a moving window (see balance.go): body bytes since the last sample, and
@@ -125,6 +126,6 @@ func (c *conn) request(j *Job, ifRange []byte) {
 	}
 	b = append(b, "\r\n"...)
 	c.req, c.sent, c.reqEnd = b, 0, c.piece.end
-	c.off, c.seen, c.drain, c.noReuse = c.piece.start, 0, false, false
+	c.off, c.seen, c.drain, c.noReuse, c.tail = c.piece.start, 0, false, false, false
 	c.p.Reset()
 }

@@ -28,6 +28,10 @@ const tlsRecordSize = 16 << 10
 // housekeepingEvery is how often timeouts are checked.
 const housekeepingEvery = 250 * time.Millisecond
 
+// lastChunkWait is how long a connection whose piece is complete waits for the last chunk of
+// its chunked body before it is closed instead of used again.
+const lastChunkWait = 500 * time.Millisecond
+
 // holdStall is the stall timeout of the connection a full stream buffer waits for.
 const holdStall = 2 * time.Second
 
@@ -616,14 +620,23 @@ func (l *Loop) read(c *conn) {
 		case n == 0:
 			l.eof(c)
 		case c.tls != nil:
-			c.since = l.now
+			l.moved(c)
 			l.readTLS(c, l.r.rbuf[:n])
 		default:
-			c.since = l.now
+			l.moved(c)
 			c.seen += n
 			l.feed(c, l.r.rbuf[:n])
 		}
 		return
+	}
+}
+
+// moved restarts c's stall timer for bytes that arrived on it, unless they are part of a head
+// or the last chunk of a complete piece: those must come whole within their time (see chores),
+// however they trickle. Interim answers ("100 Continue") are part of the head.
+func (l *Loop) moved(c *conn) {
+	if c.state != head && !c.tail {
+		c.since = l.now
 	}
 }
 
@@ -656,7 +669,7 @@ func (l *Loop) feed(c *conn, b []byte) {
 			if !l.accept(c) {
 				return
 			}
-			c.state, c.bodyStart = body, l.now
+			c.state, c.bodyStart, c.since = body, l.now, l.now
 			if len(b) == 0 {
 				// A body that is empty by its head (204, Content-Length: 0) ends here.
 				l.body(c, nil)
@@ -709,6 +722,13 @@ func (l *Loop) body(c *conn, b []byte) {
 				l.trace.event("cut", c, nil, c.piece, 0)
 			}
 			l.close(c)
+			l.pieceDone(c)
+			return
+		case c.off == c.piece.end && len(b) == 0 && c.p.Resp.Body == httpparse.BodyChunked && !c.tail:
+			// All of the piece is here; only the last chunk is to come. The piece is done
+			// now: the connection waits a moment for the last chunk (see chores) to be
+			// used again, and nothing else waits for it.
+			c.tail, c.since = true, l.now
 			l.pieceDone(c)
 			return
 		case len(b) == 0:
@@ -805,7 +825,9 @@ func (l *Loop) responseDone(c *conn) {
 	}
 	c.reused = true
 	l.host.worked()
-	l.pieceDone(c)
+	if !c.tail {
+		l.pieceDone(c)
+	}
 	switch {
 	case !c.p.Resp.KeepAlive || c.noReuse:
 		l.close(c) // fill opens a fresh one if there is work left
@@ -1059,6 +1081,10 @@ func (l *Loop) chores() {
 				l.close(c)
 				l.connectFailed(c.addr, fmt.Errorf("connect timed out after %v", l.job.ConnectTimeout))
 			}
+		case c.tail && idleFor > lastChunkWait:
+			l.pieceFailed(c, KindNetwork, nil, "no last chunk") // the piece is done: only the connection goes
+		case c.state == head && !c.paused && idleFor > l.job.StallTimeout:
+			l.pieceFailed(c, KindNetwork, nil, fmt.Sprintf("no response for %v", l.job.StallTimeout))
 		case c.state != idle && !c.paused && idleFor > l.job.StallTimeout:
 			l.pieceFailed(c, KindNetwork, nil, fmt.Sprintf("no data for %v", l.job.StallTimeout))
 		case l.holding() && c.active() && idleFor > holdStall:

@@ -531,6 +531,76 @@ func TestBytesAfterResponse(t *testing.T) {
 	}
 }
 
+// TestHeadDeadline: a response's head must come whole within the stall timeout of its
+// request. A server that sent "100 Continue" again and again, or its head a byte at a time,
+// reset the stall timer with each byte and held the piece for as long as it went on.
+func TestHeadDeadline(t *testing.T) {
+	for name, drip := range map[string]string{"100 Continue": "HTTP/1.1 100 Continue\r\n\r\n", "trickled head": "x"} {
+		t.Run(name, func(t *testing.T) {
+			j := scripted(t, func(c *net.TCPConn) {
+				if !readHead(bufio.NewReader(c)) {
+					return
+				}
+				if drip == "x" {
+					io.WriteString(c, "HTTP/1.1 200 OK\r\nX-Pad: ")
+				}
+				for range 100 {
+					if _, err := io.WriteString(c, drip); err != nil {
+						return
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			})
+			j.StallTimeout, j.MaxRetries = 500*time.Millisecond, 1
+			j.Notice = func(string) {}
+			_, err := runBounded(t, j)
+			if err == nil || !strings.Contains(err.Error(), "no response for 500ms (bytes 0-") {
+				t.Fatalf("err %v; want no response within the stall timeout", err)
+			}
+		})
+	}
+}
+
+// TestChunkedNoLastChunk: a chunked 206 that has brought all of its range completes its piece
+// at once, last chunk or not. The connection waits a moment for the last chunk, and is used
+// again when it comes; without it, it is closed. Before, a server that never sent it made
+// each piece, and the download's end, wait out the stall timeout.
+func TestChunkedNoLastChunk(t *testing.T) {
+	data := content(4 << 20)
+	for _, late := range []bool{false, true} {
+		var conns atomic.Int64
+		j := scripted(t, func(c *net.TCPConn) {
+			conns.Add(1)
+			r := bufio.NewReader(c)
+			for {
+				start, end, ok := readRange(r)
+				if !ok {
+					return
+				}
+				fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/%d\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n", start, end, len(data), end+1-start, data[start:end+1])
+				if !late {
+					io.Copy(io.Discard, r) // until the client closes
+					return
+				}
+				time.Sleep(50 * time.Millisecond)
+				io.WriteString(c, "0\r\n\r\n")
+			}
+		})
+		j.Connections, j.PieceSize, j.StallTimeout = 2, 1<<20, 20*time.Second
+		res, err := runBounded(t, j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkOutput(t, j.Output, data)
+		switch {
+		case !late && res.Elapsed > j.StallTimeout/2:
+			t.Fatalf("no last chunk: the download took %v; want it not to wait for the stall timeout (%v)", res.Elapsed, j.StallTimeout)
+		case late && conns.Load() != 2:
+			t.Fatalf("last chunk 50 ms late: %d connections; want the 2 reused", conns.Load())
+		}
+	}
+}
+
 // TestShrunk: a 416 to a range inside the file means the file is shorter now: the remote file
 // changed (exit 5), not an HTTP error (exit 4). A 416 that gives the same size contradicts
 // itself: exit 5 too, but not "changed" (which -c --restart-if-changed would start over on).
