@@ -1,5 +1,5 @@
 # rangedl — see README.md. Everything here needs only Go; the rest (staticcheck from the Go
-# module proxy, nginx-light from Debian) is installed on first use.
+# module proxy, gcc and nginx-light from Debian) is installed on first use.
 
 GO          ?= go
 BIN         := $(CURDIR)/bin
@@ -13,7 +13,7 @@ STATICCHECK_VERSION := v0.8.2
 # the budget of every target (make fuzz: 5m).
 FUZZ        := ./httpparse:FuzzParser@150000x ./reorder:FuzzBuffer@20000x ./reorder:FuzzControl@200000x
 
-.PHONY: all build test unit race fuzz fuzz-smoke lint fmt-check vet cross interop nginx soak bench bench-smoke demo clean
+.PHONY: all build test unit race cc fuzz fuzz-smoke lint fmt-check vet cross interop nginx soak bench bench-smoke demo clean
 
 all: build
 
@@ -23,8 +23,15 @@ build:
 # The whole suite a change must pass (CI runs this).
 test: fmt-check vet lint race fuzz-smoke cross bench-smoke
 
-race:
+# The race detector needs cgo, and so a C compiler: gcc from Debian, if there is none.
+race: cc
 	$(GO) test -race -shuffle=on ./...
+
+cc:
+	@command -v $${CC:-cc} >/dev/null || command -v gcc >/dev/null || { \
+		echo "installing gcc (go test -race needs a C compiler)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq gcc libc6-dev >/dev/null; }
 
 unit:
 	$(GO) test ./...
@@ -53,10 +60,10 @@ fuzz-smoke:
 fuzz:
 	$(MAKE) fuzz-smoke FUZZTIME=5m
 
-# The kqueue side cannot run here; it must at least compile (and vet) for every BSD.
+# The kqueue side cannot run here; it must at least build (and vet) for every BSD.
 cross:
 	@set -e; for os in freebsd darwin openbsd netbsd; do \
-		echo "GOOS=$$os"; GOOS=$$os $(GO) vet ./...; \
+		echo "GOOS=$$os"; GOOS=$$os $(GO) build ./... && GOOS=$$os $(GO) vet ./...; \
 	done
 
 # nginx-light from Debian, if there is no nginx yet.
