@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -422,7 +423,16 @@ func TestInterruptUnreadStdout(t *testing.T) {
 	}
 }
 
+// TestInterrupt: SIGINT stops the download cleanly, keeps what arrived and says how to go on.
+// The same SIGINT delivered twice at once (timeout(1) signals the child, then its process
+// group) is one interrupt: before, the second ended rangedl at once, silently, with exit 130.
 func TestInterrupt(t *testing.T) {
+	for _, signals := range []int{1, 2} {
+		t.Run(strconv.Itoa(signals), func(t *testing.T) { interrupt(t, signals) })
+	}
+}
+
+func interrupt(t *testing.T, signals int) {
 	s := startServer(t, server.Config{Seed: 8, Rate: 2 << 20})
 	cmd := exec.Command(binary, "-n", "4", "-o", "x", s.URL("/64M"))
 	cmd.Dir = t.TempDir()
@@ -437,7 +447,9 @@ func TestInterrupt(t *testing.T) {
 			t.Fatal("no 2 MiB downloaded")
 		}
 	}
-	cmd.Process.Signal(os.Interrupt)
+	for range signals {
+		cmd.Process.Signal(os.Interrupt)
+	}
 	err := cmd.Wait()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
 		t.Fatalf("err %v; want exit 130", err)

@@ -338,6 +338,11 @@ func existing(job loop.Job, err error) error {
 // streamGrace is how long a stream to standard output has to end after SIGINT or SIGTERM.
 const streamGrace = 2 * time.Second
 
+// sameSignal is how soon after the first a second SIGINT or SIGTERM is taken for the same one
+// delivered twice: timeout(1) signals its child and then its process group, which the child
+// is in.
+const sameSignal = 500 * time.Millisecond
+
 // onSignals calls first at the first SIGINT or SIGTERM. A second one, while the loop cannot
 // see the first (blocked writing to a stalled pipe, say), ends the program at once, and so
 // does the end of grace after the first when grace is not 0: a stream to a reader that has
@@ -355,15 +360,24 @@ func onSignals(first func(), grace time.Duration, stderr io.Writer) func() {
 		if grace > 0 {
 			expired = time.After(grace)
 		}
-		select {
-		case _, ok := <-sigs:
-			if !ok {
-				return
+		for same := time.After(sameSignal); ; {
+			select {
+			case <-same:
+				same = nil
+				continue
+			case _, ok := <-sigs:
+				if !ok {
+					return
+				}
+				if same != nil {
+					continue
+				}
+				fmt.Fprintln(stderr, "rangedl: interrupted again: stopped at once")
+			case <-expired:
+				fmt.Fprintln(stderr, "rangedl: interrupted (standard output was not being read)")
 			}
-		case <-expired:
-			fmt.Fprintln(stderr, "rangedl: interrupted (standard output was not being read)")
+			os.Exit(exitInterrupted)
 		}
-		os.Exit(exitInterrupted)
 	}()
 	return func() {
 		signal.Stop(sigs)
