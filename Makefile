@@ -18,7 +18,7 @@ FUZZ        := ./httpparse:FuzzParser@150000x ./reorder:FuzzBuffer@20000x ./reor
 all: build
 
 build:
-	$(GO) build -o $(RANGEDL) ./cmd/rangedl
+	$(GO) build -buildvcs=auto -o $(RANGEDL) ./cmd/rangedl
 
 # The whole suite a change must pass (CI runs this).
 test: fmt-check vet lint race fuzz-smoke cross bench-smoke

@@ -535,7 +535,7 @@ func (l *Loop) connectFailed(addr int, err error) {
 		return
 	}
 	if l.live == 0 && l.connectFails > l.job.MaxRetries {
-		l.fail(errorf(KindNetwork, err, "cannot connect to %s (%d attempts)", l.dialName(), l.connectFails))
+		l.fail(errorf(KindNetwork, err, "cannot connect to %s (%s)", l.dialName(), attempts(l.connectFails)))
 		return
 	}
 	l.target = max(1, l.live)
@@ -934,7 +934,7 @@ func (l *Loop) requeue(c *conn, k Kind, cause error, what string, atLeast time.D
 		l.fail(errorf(k, cause, "%s (%s of %s); the server does not support ranges, so it cannot be resumed", what, rangeText(rest), l.job.URL))
 	case rest.attempts >= l.job.MaxRetries:
 		l.close(c)
-		l.fail(errorf(k, cause, "%s (%s of %s), %d attempts", what, rangeText(rest), l.job.URL, rest.attempts+1))
+		l.fail(errorf(k, cause, "%s (%s of %s), %s", what, rangeText(rest), l.job.URL, attempts(rest.attempts+1)))
 	default:
 		wait := l.release(c, true, atLeast)
 		l.trace.note("retry", c, int64(rest.attempts+1), wait, what)
@@ -970,6 +970,13 @@ func (l *Loop) release(c *conn, failed bool, atLeast time.Duration) time.Duratio
 		return 0
 	}
 	return l.sched.giveBack(rest, failed, l.now, atLeast)
+}
+
+func attempts(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return strconv.Itoa(n) + " attempts"
 }
 
 func rangeText(p piece) string {

@@ -462,8 +462,8 @@ func outputPath(dir, name, rawURL string) string {
 			name = outputName(u)
 		}
 	}
-	if dir == "" {
-		return name
+	if dir == "" || filepath.IsAbs(name) {
+		return name // an absolute -o is where the user wants the file
 	}
 	return filepath.Join(dir, name)
 }

@@ -235,14 +235,19 @@ func TestFailures(t *testing.T) {
 		code int
 		msg  string // a regexp for the whole of stderr
 	}{
-		{"no url", nil, 2, `^rangedl: no URL given\nRun 'rangedl -h' for usage.\n$`},
+		{"no url", nil, 2, `^rangedl: no URL given; see rangedl -h\n$`}, // one line (was two)
+		{"bad flag, one line", []string{"--frobnicate", "http://a/x"}, 2, `^rangedl: flag provided but not defined: -frobnicate; see rangedl -h\n$`},
+		// A bad value is one error before any download, not one per URL (as it was).
+		{"small -s, three urls", []string{"-s", "1K", "-d", "d", "http://a/x", "http://a/y", "http://a/z"}, 2, `^rangedl: -s "1K": the smallest piece is 1M\n$`},
+		{"bad --proxy, two urls", []string{"--proxy", "http://127.0.0.1:0", "-d", "d", "http://a/x", "http://a/y"}, 2, `^rangedl: --proxy "http://127\.0\.0\.1:0": bad port "0"\n$`},
+		{"bad --file-allocation, two urls", []string{"--file-allocation", "x", "-d", "d", "http://a/x", "http://a/y"}, 2, `^rangedl: --file-allocation [^\n]*\n$`},
+		{"--failed with one url", []string{"--failed", "f", "http://a/x"}, 2, `^rangedl: --failed lists the failed entries of several URLs or -i: with one URL, the exit code says it\n$`},
 		{"two urls", []string{"http://127.0.0.1:1/x", "http://127.0.0.1:1/y"}, 3,
 			`^rangedl: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n` +
 				`rangedl: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n` +
 				`rangedl: 2 files: 0 saved, 2 failed; 0 B in \S+\n$`},
 		{"-o with two urls", []string{"-o", "f", "http://127.0.0.1:1/x", "http://127.0.0.1:1/y"}, 2,
 			`^rangedl: -o names one file: with several URLs or -i, use -d DIR \(and out= in the list\)\n`},
-		{"bad flag", []string{"--frobnicate", "http://a/x"}, 2, `^rangedl: flag provided but not defined: -frobnicate\n`},
 		{"bad -n", []string{"-n", "0", "http://a/x"}, 2, `^rangedl: -n 0: connections must be 1\.\.256\n`},
 		{"bad -j", []string{"-j", "0", "http://a/x", "http://a/y"}, 2, `^rangedl: -j 0: files at once must be 1\.\.1024\n`},
 		{"bad --max-per-host", []string{"--max-per-host", "300", "-i", "list"}, 2, `^rangedl: --max-per-host 300: must be 1\.\.256\n`},
@@ -270,6 +275,8 @@ func TestFailures(t *testing.T) {
 			`^rangedl: http://127\.0\.0\.1:\d+/8M answered a range request with the whole file \(HTTP 200\): the remote file changed, or the server stopped honouring ranges\nrangedl: x is incomplete \(.* of it is saved\); use -c --restart-if-changed to download the new version\n$`},
 		{"redirect of a later piece", []string{"-n", "2", "-o", "x", laterMoved.URL("/8M")}, 4,
 			`^rangedl: HTTP 302 Found \(bytes \d+-\d+ of http://127\.0\.0\.1:\d+/8M\): a redirect in the middle of a download is not followed\nrangedl: x is incomplete \(.* of it is saved\); run the same command with -c to continue\n$`},
+		{"503, no retries", []string{"-o", "x", "--retries", "0", unavailable.URL("/1M")}, 4, // was "1 attempts"
+			`^rangedl: HTTP 503 Service Unavailable \(bytes 0-1048575 of http://127\.0\.0\.1:\d+/1M\), 1 attempt\n$`},
 		{"503 forever", []string{"-o", "x", "--retries", "1", unavailable.URL("/1M")}, 4,
 			`^rangedl: HTTP 503 Service Unavailable \(bytes 0-1048575 of http://127\.0\.0\.1:\d+/1M\), 2 attempts\n$`},
 		{"redirect to itself", []string{"-o", "x", moved.URL("/1M")}, 4,
@@ -494,10 +501,10 @@ func TestNotRegular(t *testing.T) {
 		want string
 	}{
 		{[]string{"-o", "/dev/null"}, exitUsage, "/dev/null is " + device},
-		{[]string{"-c", "-o", fifo}, exitIO, fifo + " is " + device},
-		{[]string{"--overwrite", "-o", fifo}, exitIO, fifo + " is " + device},
+		{[]string{"-c", "-o", fifo}, exitUsage, fifo + " is " + device}, // was exit 6, one mistake with two codes
+		{[]string{"--overwrite", "-o", fifo}, exitUsage, fifo + " is " + device},
 		{[]string{"-o", dir}, exitUsage, dir + " is a directory; use -d " + dir + " to save into it"},
-		{[]string{"--overwrite", "-o", dir}, exitIO, dir + " is a directory; use -d " + dir + " to save into it"},
+		{[]string{"--overwrite", "-o", dir}, exitUsage, dir + " is a directory; use -d " + dir + " to save into it"},
 	} {
 		r := rangedl(t, append(tc.args, "http://127.0.0.1:1/x")...)
 		if want := "rangedl: " + tc.want + "\n"; r.code != tc.code || !strings.HasPrefix(r.stderr, want) {
@@ -617,4 +624,29 @@ func TestNoEmptyFileLeft(t *testing.T) {
 			t.Errorf("reset after %d: output file: %v; want it absent", bytes, err)
 		}
 	}
+}
+
+// TestSmallUsage: -V and -h print on standard output (`rangedl -V | cat` showed nothing); an
+// existing --trace file is a usage mistake with a way out (it was exit 6, "file exists"); an
+// absolute -o is not put under -d (it was saved as DIR/abs/path).
+func TestSmallUsage(t *testing.T) {
+	for _, args := range [][]string{{"-V"}, {"-h"}} {
+		out, err := exec.Command(binary, args...).Output()
+		if err != nil || !strings.HasPrefix(string(out), map[string]string{"-V": "rangedl ", "-h": "usage: rangedl"}[args[0]]) {
+			t.Errorf("%v: stdout %q, %v", args, out, err)
+		}
+	}
+	s := startServer(t, server.Config{Seed: 3})
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "t.json")
+	os.WriteFile(trace, nil, 0o666)
+	r := rangedlIn(t, dir, "-q", "--trace", "t.json", "-o", "x", s.URL("/1K"))
+	if want := "rangedl: --trace t.json already exists; use --overwrite to replace it, or another name\n"; r.code != exitUsage || r.stderr != want {
+		t.Errorf("existing trace: exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitUsage, want)
+	}
+	abs := filepath.Join(dir, "abs")
+	if r := rangedlIn(t, dir, "-q", "-d", "sub", "-o", abs, s.URL("/1K")); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	checkFile(t, abs, 3, 1<<10)
 }

@@ -86,19 +86,20 @@ flags:
                         tab-separated mirrors; indented out=, dir=, checksum=sha-256=HEX
   -d, --dir DIR         save under DIR
   -j, --jobs N          with several URLs or -i: files at once, 1..1024 (default 16)
-      --max-per-host N  with several URLs or -i: connections to one server at once
-                        (default 16)
+      --max-per-host N  with several URLs or -i: connections to one server at once,
+                        1..256 (default 16)
       --failed FILE     write the entries that failed to FILE, in -i form
 
       --trace FILE      write the loop's events and decisions to FILE as JSON lines
   -q, --quiet           print nothing but errors
   -p, --no-progress     no progress bar (the summary line stays)
   -V, --version         print the version and exit
+  -h, --help            print this text and exit
 
 exit codes: 0 ok, 2 usage, 3 network, 4 HTTP error status (or a refused redirect),
 5 integrity (the server contradicted itself, or the remote file changed), 6 local I/O
 (the output or its control file cannot be written or used), 7 TLS (certificate not
-trusted), 130 interrupted, 1 anything else.
+trusted), 130 interrupted, 1 internal error (a bug).
 `
 
 type options struct {
@@ -111,6 +112,9 @@ type options struct {
 	alloc     string
 	saveEvery time.Duration
 	saveBytes string
+	piece     int64           // -s, parsed (0: automatic)
+	allocMode loop.Allocation // --file-allocation, parsed
+	saveSize  int64           // --save-bytes, parsed
 	retries   int
 	stall     time.Duration
 	trace     string
@@ -128,6 +132,7 @@ type options struct {
 	maxRedirects   int
 	allowDowngrade bool
 	proxy          string
+	noEnvProxy     bool // --proxy "": no proxy, whatever the environment says (as curl)
 	resolve        stringList
 	input          string
 	dir            string
@@ -153,16 +158,16 @@ func run(args []string, stderr io.Writer) (code int) {
 			code = internalError(stderr, p)
 		}
 	}()
-	opt, urls, err := parseArgs(args, stderr)
+	opt, urls, err := parseArgs(args)
 	if err == flag.ErrHelp {
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "rangedl: %v\n%s", err, "Run 'rangedl -h' for usage.\n")
+		fmt.Fprintf(stderr, "rangedl: %v\n", err)
 		return exitUsage
 	}
 	if opt.version {
-		fmt.Fprintln(stderr, "rangedl", loop.Version)
+		fmt.Println("rangedl", loop.Version+revision())
 		return exitOK
 	}
 	need, what := opt.conns, fmt.Sprintf("-n %d", opt.conns)
@@ -206,7 +211,11 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 		f, err := createTrace(opt.trace, job.Output, opt.overwrite)
 		if err != nil {
 			fmt.Fprintf(stderr, "rangedl: %v\n", err)
-			return exitIO, loop.Result{}, err.Error()
+			code := exitIO
+			if errors.As(err, new(usageError)) {
+				code = exitUsage
+			}
+			return code, loop.Result{}, err.Error()
 		}
 		defer closeTrace(f)
 		job.Trace = f
@@ -323,11 +332,11 @@ func fetch(job loop.Job, opt options, stderr io.Writer) (loop.Result, error) {
 // looked up before (a stat of each cost ~5% of the CPU of a list of small files). A control
 // file alone, whose data file is gone, describes nothing, and the download goes ahead.
 func existing(job loop.Job, err error) error {
+	if nr := loop.NotRegular(job.Output); nr != nil {
+		return usageError{nr} // with -c or --overwrite too: the same mistake, the same exit code
+	}
 	if !errors.Is(err, fs.ErrExist) || job.Overwrite || job.Continue {
 		return err
-	}
-	if err := loop.NotRegular(job.Output); err != nil {
-		return usageError{err}
 	}
 	if _, serr := os.Lstat(job.Output + loop.ControlSuffix); serr == nil {
 		return usageError{fmt.Errorf("%s is a partial download (see %s); use -c to continue it, or --overwrite to start over", job.Output, job.Output+loop.ControlSuffix)}
@@ -488,16 +497,17 @@ func flagSet(opt *options) *flag.FlagSet {
 }
 
 // parseArgs reads flags before and after the URL (people type "rangedl URL -o x" too).
-func parseArgs(args []string, stderr io.Writer) (options, []string, error) {
+func parseArgs(args []string) (options, []string, error) {
 	var opt options
 	fs := flagSet(&opt)
 	var urls []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if err == flag.ErrHelp {
-				fmt.Fprint(stderr, usage)
+				fmt.Print(usage)
+				return opt, nil, err
 			}
-			return opt, nil, err
+			return opt, nil, fmt.Errorf("%v; see rangedl -h", err)
 		}
 		if fs.NArg() == 0 {
 			break
@@ -505,15 +515,18 @@ func parseArgs(args []string, stderr io.Writer) (options, []string, error) {
 		urls = append(urls, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+	fs.Visit(func(f *flag.Flag) { opt.noEnvProxy = opt.noEnvProxy || (f.Name == "proxy" && opt.proxy == "") })
 	switch {
 	case opt.version:
 		return opt, nil, nil
 	case len(urls) == 0 && opt.input == "":
-		return opt, nil, errors.New("no URL given")
+		return opt, nil, errors.New("no URL given; see rangedl -h")
 	case (len(urls) > 1 || opt.input != "") && opt.output != "":
 		return opt, nil, errors.New("-o names one file: with several URLs or -i, use -d DIR (and out= in the list)")
 	case (len(urls) > 1 || opt.input != "") && opt.trace != "":
 		return opt, nil, errors.New("--trace follows one download: not with several URLs or -i")
+	case len(urls) == 1 && opt.input == "" && opt.failed != "":
+		return opt, nil, errors.New("--failed lists the failed entries of several URLs or -i: with one URL, the exit code says it")
 	case opt.conns < 1 || opt.conns > loop.MaxConnections:
 		return opt, nil, fmt.Errorf("-n %d: connections must be 1..%d", opt.conns, loop.MaxConnections)
 	case opt.jobs < 1 || opt.jobs > maxJobs:
@@ -544,6 +557,9 @@ func parseArgs(args []string, stderr io.Writer) (options, []string, error) {
 	if err := checkResolve(opt.resolve); err != nil {
 		return opt, nil, err
 	}
+	if err := parseValues(&opt); err != nil {
+		return opt, nil, err
+	}
 	if opt.useNetrc {
 		n, err := readNetrc(netrcPath())
 		if err != nil {
@@ -559,32 +575,41 @@ func parseArgs(args []string, stderr io.Writer) (options, []string, error) {
 	return opt, urls, nil
 }
 
+// parseValues parses the flags whose values have a syntax of their own, once, before any
+// download: a mistake in one is one usage error, not one per entry of a list.
+func parseValues(opt *options) error {
+	var err error
+	if opt.split != "" {
+		if opt.piece, err = parseSize(opt.split); err != nil {
+			return fmt.Errorf("-s %q: %v", opt.split, err)
+		}
+		if opt.piece < loop.MinPieceSize {
+			return fmt.Errorf("-s %q: the smallest piece is 1M", opt.split)
+		}
+	}
+	if opt.allocMode, err = loop.ParseAllocation(opt.alloc); err != nil {
+		return fmt.Errorf("--file-allocation %v", err)
+	}
+	if opt.saveSize, err = parseSize(opt.saveBytes); err != nil {
+		return fmt.Errorf("--save-bytes %q: %v", opt.saveBytes, err)
+	}
+	if opt.proxy != "" {
+		if _, err := parseProxy(opt.proxy, "--proxy"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // newJob checks the URL and options and turns them into a loop.Job (addresses still unresolved).
 func newJob(opt options, rawURL string) (loop.Job, *url.URL, error) {
 	u, err := parseURL(rawURL)
 	if err != nil {
 		return loop.Job{}, nil, err
 	}
-	var piece int64
-	if opt.split != "" {
-		if piece, err = parseSize(opt.split); err != nil {
-			return loop.Job{}, nil, fmt.Errorf("-s %q: %v", opt.split, err)
-		}
-		if piece < loop.MinPieceSize {
-			return loop.Job{}, nil, fmt.Errorf("-s %q: the smallest piece is 1M", opt.split)
-		}
-	}
 	output := opt.output
 	if output == "" {
 		output = outputName(u)
-	}
-	alloc, err := loop.ParseAllocation(opt.alloc)
-	if err != nil {
-		return loop.Job{}, nil, fmt.Errorf("--file-allocation %v", err)
-	}
-	saveBytes, err := parseSize(opt.saveBytes)
-	if err != nil {
-		return loop.Job{}, nil, fmt.Errorf("--save-bytes %q: %v", opt.saveBytes, err)
 	}
 	var stream io.Writer
 	switch {
@@ -602,11 +627,11 @@ func newJob(opt options, rawURL string) (loop.Job, *url.URL, error) {
 		Overwrite:      opt.overwrite,
 		Stream:         stream,
 		Continue:       opt.resume,
-		Allocation:     alloc,
+		Allocation:     opt.allocMode,
 		SaveEvery:      opt.saveEvery,
-		SaveBytes:      saveBytes,
+		SaveBytes:      opt.saveSize,
 		Connections:    opt.conns,
-		PieceSize:      piece,
+		PieceSize:      opt.piece,
 		MaxRetries:     retries,
 		StallTimeout:   opt.stall,
 		ConnectTimeout: opt.connectTimeout,
@@ -623,10 +648,15 @@ func newJob(opt options, rawURL string) (loop.Job, *url.URL, error) {
 // with anything that could leave the current directory or confuse a terminal replaced. A URL
 // naming a directory (ending in "/") saves as index.html.
 func outputName(u *url.URL) string {
-	if strings.HasSuffix(u.Path, "/") {
+	// The last segment of the path as sent, decoded: "a%2Fb" is one segment, named a_b below.
+	p := u.EscapedPath()
+	if strings.HasSuffix(p, "/") {
 		return "index.html"
 	}
-	name := path.Base(u.Path) // u.Path is already percent-decoded
+	name, err := url.PathUnescape(p[strings.LastIndexByte(p, '/')+1:])
+	if err != nil {
+		name = path.Base(u.Path)
+	}
 	name = strings.Map(func(r rune) rune {
 		// Format characters (Cf) include the bidirectional overrides, which make a
 		// terminal show "\u202egpj.exe" as "exe.jpg".
@@ -674,17 +704,42 @@ func isControlName(name string) bool {
 // with --overwrite.
 func createTrace(name, output string, overwrite bool) (*os.File, error) {
 	if a, b := filepath.Clean(name), filepath.Clean(output); a == b {
-		return nil, fmt.Errorf("--trace %s: that is the output file", name)
+		return nil, usageError{fmt.Errorf("--trace %s: that is the output file", name)}
 	}
 	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
 	if overwrite {
 		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 	}
 	f, err := os.OpenFile(name, flags, 0o666)
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return nil, usageError{fmt.Errorf("--trace %s already exists; use --overwrite to replace it, or another name", name)}
+	case err != nil:
 		return nil, fmt.Errorf("cannot write the trace: %v", err)
 	}
 	return f, nil
+}
+
+// revision names the commit the binary was built from, as go build records it in a git
+// checkout: " (db7d24c)", " (db7d24c, modified)", or "" when it did not.
+func revision() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	var rev, modified string
+	for _, s := range info.Settings {
+		switch {
+		case s.Key == "vcs.revision" && len(s.Value) >= 7:
+			rev = s.Value[:7]
+		case s.Key == "vcs.modified" && s.Value == "true":
+			modified = ", modified"
+		}
+	}
+	if rev == "" {
+		return ""
+	}
+	return " (" + rev + modified + ")"
 }
 
 // internalError reports a panic, a bug of rangedl's own, with its stack for the bug report, and

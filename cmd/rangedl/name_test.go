@@ -16,7 +16,9 @@ func TestOutputName(t *testing.T) {
 		{"http://h/", "index.html"},
 		{"http://h", "index.html"},
 		{"http://h/dir/", "index.html"},
-		{"http://h/..%2f..%2fetc%2fpasswd", "passwd"},
+		{"http://h/..%2f..%2fetc%2fpasswd", ".._.._etc_passwd"}, // one segment, as sent (was "passwd")
+		{"http://h/dir/a%2Fb", "a_b"},
+		{"http://h/dir/a%2F", "a_"},
 		{"http://h/a/..", "index.html"},
 		{"http://h/%2e%2e", "index.html"},
 		{"http://h/x%0Ay", "x_y"},

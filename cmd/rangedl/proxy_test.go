@@ -144,4 +144,17 @@ func TestProxyEnvironment(t *testing.T) {
 			t.Errorf("env %v, host %s: proxy %v, %v; want proxied=%v", tc.env, tc.host, p, err, tc.want)
 		}
 	}
+	// --proxy "" means no proxy, whatever the environment says (curl's convention): it was
+	// taken for no --proxy at all.
+	t.Setenv("http_proxy", "http://p:1")
+	for _, args := range [][]string{{"--proxy", ""}, {"--proxy="}} {
+		opt, urls, err := parseArgs(append(args, "http://example.com/x"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := parseURL(urls[0])
+		if p, err := proxyFor(u, opt); p != nil || err != nil {
+			t.Errorf("%q with http_proxy set: proxy %v, %v; want none", args, p, err)
+		}
+	}
 }

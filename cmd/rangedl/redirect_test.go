@@ -132,7 +132,8 @@ func TestExpiredRedirect(t *testing.T) {
 
 func TestHeaderChecks(t *testing.T) {
 	for _, tc := range []struct{ h, want string }{
-		{"Range: bytes=0-", `rangedl: -H "Range: bytes=0-": rangedl sets Range itself (use -U for the user agent)`},
+		{"Range: bytes=0-", `rangedl: -H "Range: bytes=0-": rangedl sets Range itself`},
+		{"User-Agent: x", `rangedl: -H "User-Agent: x": use -U to set the user agent`},
 		{"NoColon", `rangedl: -H "NoColon": want "Name: value"`},
 		{"Bad Name: x", `rangedl: -H "Bad Name: x": want "Name: value"`},
 		{"X-A\r\nCookie: secret=1", `rangedl: -H "X-A\r\nCookie: secret=1": want "Name: value"`},

@@ -172,10 +172,14 @@ func retarget(job *loop.Job, u, origin *url.URL, opt options) error {
 	return nil
 }
 
-// proxyFor returns the HTTP proxy for u, or nil: --proxy, else http_proxy or https_proxy
-// (lower case first, as curl reads them), unless no_proxy lists u's host. A loopback host is
+// proxyFor returns the HTTP proxy for u, or nil: --proxy (--proxy "" for none), else
+// http_proxy or https_proxy (lower case first, as curl reads them), unless no_proxy lists u's
+// host. A loopback host is
 // never sent to a proxy from the environment (a proxy elsewhere cannot reach our loopback).
 func proxyFor(u *url.URL, opt options) (*url.URL, error) {
+	if opt.noEnvProxy {
+		return nil, nil
+	}
 	raw, from := opt.proxy, "--proxy"
 	if raw == "" {
 		name := u.Scheme + "_proxy"
@@ -190,6 +194,11 @@ func proxyFor(u *url.URL, opt options) (*url.URL, error) {
 			return nil, nil
 		}
 	}
+	return parseProxy(raw, from)
+}
+
+// parseProxy parses the proxy URL raw, which from (a flag or a variable) gave.
+func parseProxy(raw, from string) (*url.URL, error) {
 	if !strings.Contains(raw, "://") {
 		raw = "http://" + raw // the usual shorthand, host:port
 	}
@@ -441,8 +450,10 @@ func checkHeader(h string) error {
 	}
 	switch strings.ToLower(name) {
 	case "host", "range", "if-range", "accept-encoding", "connection", "keep-alive", "te",
-		"transfer-encoding", "content-length", "upgrade", "user-agent":
-		return fmt.Errorf("-H %q: rangedl sets %s itself (use -U for the user agent)", h, name)
+		"transfer-encoding", "content-length", "upgrade":
+		return fmt.Errorf("-H %q: rangedl sets %s itself", h, name)
+	case "user-agent":
+		return fmt.Errorf("-H %q: use -U to set the user agent", h)
 	case "proxy-authorization":
 		return fmt.Errorf("-H %q: give the proxy's user and password in --proxy http://USER:PASS@HOST:PORT", h)
 	}
