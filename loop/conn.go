@@ -66,8 +66,9 @@ type conn struct {
 	// the last rateTicks samples, one per housekeeping tick.
 	got       int64
 	ticks     [rateTicks]int64
-	tick      int       // samples taken since the window last restarted
-	bodyStart time.Time // when the current response's head was accepted
+	tick      int           // samples taken since the window last restarted
+	bodyStart time.Time     // when the current response's head was accepted
+	wait      time.Duration // how long after its request that head came: a round trip and the server's time
 }
 
 // settingUp reports whether c is still being set up: connecting, tunnelling or in the TLS

@@ -669,6 +669,7 @@ func (l *Loop) feed(c *conn, b []byte) {
 			if !l.accept(c) {
 				return
 			}
+			c.wait = l.now.Sub(c.since) // since is still the request's (see moved)
 			c.state, c.bodyStart, c.since = body, l.now, l.now
 			if len(b) == 0 {
 				// A body that is empty by its head (204, Content-Length: 0) ends here.
@@ -916,8 +917,15 @@ func (l *Loop) pieceFailed(c *conn, k Kind, cause error, what string) {
 	l.requeue(c, k, cause, what, 0)
 }
 
+// progressed is how much of its piece an attempt must have brought for its failure not to
+// count against the piece's retries: the server works, something on the way cuts connections.
+const progressed = 64 << 10
+
 // requeue is pieceFailed with a least wait before the retry (a server's Retry-After).
 func (l *Loop) requeue(c *conn, k Kind, cause error, what string, atLeast time.Duration) {
+	if !c.drain && c.off-c.piece.start >= progressed {
+		c.piece.attempts = 0
+	}
 	rest := c.unfinished()
 	switch {
 	case c.drain:
