@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -207,6 +208,29 @@ func TestRetryAfter(t *testing.T) {
 	} {
 		if got := retryAfter([]byte(tc.v), now); got != tc.want {
 			t.Errorf("retryAfter(%q) = %v; want %v", tc.v, got, tc.want)
+		}
+	}
+}
+
+// TestConnectsFailTogether: connects that were under way together and fail together (a link
+// that went down) count as one failed attempt. Counted one by one, the 8 connects of -n 8 used
+// up --retries 5 at once.
+func TestConnectsFailTogether(t *testing.T) {
+	l := loopWith()
+	start := time.Now()
+	l.job.MaxRetries, l.everConnected, l.stats = 5, true, new(Stats)
+	l.now = start.Add(15 * time.Second)
+	for range 8 {
+		l.connectFailed(0, start, errors.New("connect timed out after 15s"))
+	}
+	if l.err != nil || l.connectFails != 1 {
+		t.Fatalf("8 connects that failed together: err %v, %d failures counted; want 1 and no error", l.err, l.connectFails)
+	}
+	for i := range 5 { // one at a time from now on: each counts
+		l.now = l.now.Add(20 * time.Second)
+		l.connectFailed(0, l.now.Add(-15*time.Second), errors.New("connect timed out after 15s"))
+		if got := l.err != nil; got != (i == 4) {
+			t.Fatalf("after %d more: err %v", i+1, l.err)
 		}
 	}
 }

@@ -79,7 +79,8 @@ type Loop struct {
 	created                bool        // New made the file (it did not exist): it may be removed
 	from                   resumePoint // what was on disk when the download started
 
-	connectFails  int       // consecutive failed connects
+	connectFails  int       // consecutive failed connects, counting those that fail together once
+	failCounted   time.Time // when the last of them was counted
 	everConnected bool      // some connect ever succeeded
 	connectAfter  time.Time // no new connection before this (after failed connects)
 	noticed       bool      // the single-stream notice was given
@@ -420,7 +421,7 @@ func (l *Loop) open() bool {
 	to := l.job.Addrs[l.addr]
 	fd, err := dial(to)
 	if err != nil {
-		l.connectFailed(l.addr, err)
+		l.connectFailed(l.addr, l.now, err)
 		return false
 	}
 	c := &conn{fd: fd, id: l.opened + 1, addr: l.addr, to: to, owner: l, host: l.host, state: connecting, since: l.now, started: l.now}
@@ -443,7 +444,7 @@ func (l *Loop) open() bool {
 func (l *Loop) connected(c *conn) {
 	if err := connectResult(c.fd); err != nil {
 		l.close(c)
-		l.connectFailed(c.addr, err)
+		l.connectFailed(c.addr, c.started, err)
 		return
 	}
 	switch {
@@ -474,7 +475,7 @@ func (l *Loop) tunneled(c *conn, rest []byte) {
 		l.startTLS(c)
 	case r.Status >= 200 && r.Status < 300:
 		l.close(c)
-		l.connectFailed(c.addr, fmt.Errorf("proxy %s sent bytes after its CONNECT answer", l.job.Proxy))
+		l.connectFailed(c.addr, c.started, fmt.Errorf("proxy %s sent bytes after its CONNECT answer", l.job.Proxy))
 	case r.Status == 407:
 		l.close(c)
 		l.fail(l.proxyAuthError())
@@ -514,11 +515,18 @@ func (l *Loop) ready(c *conn) {
 	l.assign(c)
 }
 
-// connectFailed decides what a failed connect means. Before any connect has worked, the next
-// address is tried, and when none is left the download fails. Later, the server is taken to
-// refuse more connections for now: fewer are wanted, and a new one waits for a backoff.
-func (l *Loop) connectFailed(addr int, err error) {
-	l.connectFails++
+// connectFailed decides what a failed connect means (one started at started). Before any
+// connect has worked, the next address is tried, and when none is left the download fails.
+// Later, the server is taken to refuse more connections for now: fewer are wanted, and a new
+// one waits for a backoff. Connects started before the last failure was counted fail with it,
+// in the same outage: they are not attempts of their own. Counted one by one, the 8 connects
+// of -n 8 timing out together used up --retries at once, and -n 8 gave up on a link down for
+// 18 s that -n 1 waited out.
+func (l *Loop) connectFailed(addr int, started time.Time, err error) {
+	if started.After(l.failCounted) {
+		l.connectFails++
+		l.failCounted = l.now
+	}
 	if !l.everConnected {
 		switch {
 		case l.nextAddr < len(l.job.Addrs) || l.connecting > 0:
@@ -651,7 +659,7 @@ func (l *Loop) feed(c *conn, b []byte) {
 			case err == httpparse.ErrNeedMore:
 			case err != nil:
 				l.close(c)
-				l.connectFailed(c.addr, fmt.Errorf("proxy %s: bad answer to CONNECT: %w", l.job.Proxy, err))
+				l.connectFailed(c.addr, c.started, fmt.Errorf("proxy %s: bad answer to CONNECT: %w", l.job.Proxy, err))
 			default:
 				l.tunneled(c, b[n:])
 			}
@@ -844,10 +852,10 @@ func (l *Loop) eof(c *conn) {
 	switch c.state {
 	case tunneling:
 		l.close(c)
-		l.connectFailed(c.addr, fmt.Errorf("proxy %s closed the connection before answering CONNECT", l.job.Proxy))
+		l.connectFailed(c.addr, c.started, fmt.Errorf("proxy %s closed the connection before answering CONNECT", l.job.Proxy))
 	case handshaking:
 		l.close(c)
-		l.connectFailed(c.addr, fmt.Errorf("TLS handshake with %s: connection closed", l.job.Host))
+		l.connectFailed(c.addr, c.started, fmt.Errorf("TLS handshake with %s: connection closed", l.job.Host))
 	case idle:
 		l.close(c) // an idle keep-alive connection timed out at the server: fine
 	case head:
@@ -878,7 +886,7 @@ func (l *Loop) lost(c *conn, err error) {
 		return
 	case tunneling, handshaking:
 		l.close(c)
-		l.connectFailed(c.addr, fmt.Errorf("connecting to %s: %w", l.job.Host, err))
+		l.connectFailed(c.addr, c.started, fmt.Errorf("connecting to %s: %w", l.job.Host, err))
 		return
 	}
 	if l.stale(c) {
@@ -1094,7 +1102,7 @@ func (l *Loop) chores() {
 			// start: a handshake that trickles bytes does not get to last forever.
 			if l.now.Sub(c.started) > l.job.ConnectTimeout {
 				l.close(c)
-				l.connectFailed(c.addr, fmt.Errorf("connect timed out after %v", l.job.ConnectTimeout))
+				l.connectFailed(c.addr, c.started, fmt.Errorf("connect timed out after %v", l.job.ConnectTimeout))
 			}
 		case c.tail && idleFor > lastChunkWait:
 			l.pieceFailed(c, KindNetwork, nil, "no last chunk") // the piece is done: only the connection goes
