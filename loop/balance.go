@@ -38,11 +38,12 @@ const (
 	judgeTicks = 2                      // samples (500 ms) before a connection is judged
 	evictRatio = 5                      // evict below median / evictRatio
 	evictEvery = time.Second
-	// slowStart is how many round trips a new connection gets before it is judged: TCP's slow
-	// start doubles its rate once per round trip, and at 400 ms it is far from its peers'
-	// after the 500 ms of judgeTicks. Judged then, every new connection was evicted in turn
+	// slowFor is how many of its round trips a connection must stay far below its peers before
+	// it is evicted. The rate window (1 s) is two round trips on a 500 ms link: a new
+	// connection still in TCP's slow start, or one waiting out a retransmission timeout after
+	// a random loss, looked like a straggler, and its replacement started over from slow start
 	// (17 evictions and 1.48× the time on a 500 ms, 3% loss link; a netns review).
-	slowStart = 8
+	slowFor = 8
 )
 
 // rate returns c's throughput in bytes per second over its last samples (the whole window
@@ -185,8 +186,8 @@ func (l *Loop) duplicate(c *conn) bool {
 }
 
 // evict closes one connection (the first found, at most one per evictEvery) that is far below
-// the median of its peers and would take more than a second to finish its piece. A new
-// connection is not judged before slowStart of its round trips.
+// the median of its peers, has been for slowFor of its round trips, and would take more than
+// a second to finish its piece.
 func (l *Loop) evict() {
 	if l.now.Before(l.nextEvict) || l.evictions >= 2*l.job.Connections+4 {
 		return
@@ -196,12 +197,19 @@ func (l *Loop) evict() {
 		return
 	}
 	for _, c := range l.conns {
-		if c.owner != l || !c.active() || c.dup != nil || l.now.Sub(c.started) < slowStart*c.wait {
+		if c.owner != l || !c.active() || c.dup != nil {
 			continue
 		}
 		r := c.rate(judgeTicks)
 		if r < 0 || r >= med/evictRatio || (r > 0 && float64(c.remaining())/r < time.Second.Seconds()) {
+			c.slowSince = time.Time{}
 			continue // too young to judge, fast enough, or about to finish anyway
+		}
+		if c.slowSince.IsZero() {
+			c.slowSince = l.now.Add(-time.Duration(min(c.tick, rateTicks)) * housekeepingEvery) // slow over the whole window
+		}
+		if l.now.Sub(c.slowSince) < slowFor*c.wait {
+			continue // slow for too few of its round trips yet
 		}
 		l.evictions++
 		l.nextEvict = l.now.Add(evictEvery)

@@ -173,26 +173,32 @@ func TestEvictStraggler(t *testing.T) {
 	}
 }
 
-// TestEvictSlowStart: a new connection on a long round trip is still in TCP's slow start when
-// its rate is first sampled; it is not judged before slowStart round trips. Before, on a 500 ms
-// link, each fresh connection was evicted in turn.
-func TestEvictSlowStart(t *testing.T) {
+// TestEvictLongRoundTrip: on a long round trip a rate window of 1 s is two round trips, in which
+// a connection in TCP's slow start, or one waiting out a retransmission timeout, looks like a
+// straggler. It is evicted only once it has been slow for slowFor of its round trips. Before,
+// on a 500 ms link, fresh connections were evicted in turn.
+func TestEvictLongRoundTrip(t *testing.T) {
 	for _, tc := range []struct {
-		wait  time.Duration
-		evict bool
+		wait        time.Duration
+		evictAtOnce bool
 	}{{400 * time.Millisecond, false}, {time.Millisecond, true}} {
 		now := time.Now()
 		p := newTestPoller(t)
-		young := realFD(t, p, fakeConn(1, piece{start: 0, end: 8 << 20}, 1<<20, 100<<10))
-		young.started, young.wait = now.Add(-time.Second), tc.wait
-		l := loopWith(young,
+		slow := realFD(t, p, fakeConn(1, piece{start: 0, end: 8 << 20}, 1<<20, 100<<10))
+		slow.wait = tc.wait
+		l := loopWith(slow,
 			realFD(t, p, fakeConn(2, piece{start: 8 << 20, end: 16 << 20}, 9<<20, 8<<20)),
 			realFD(t, p, fakeConn(3, piece{start: 16 << 20, end: 24 << 20}, 17<<20, 8<<20)),
 			realFD(t, p, fakeConn(4, piece{start: 24 << 20, end: 32 << 20}, 25<<20, 8<<20)))
 		l.now, l.r.poll, l.stats, l.live = now, p, new(Stats), 4
 		l.evict()
-		if evicted := young.owner == nil; evicted != tc.evict {
-			t.Errorf("a connection 1 s old whose head took %v: evicted %v; want %v", tc.wait, evicted, tc.evict)
+		if evicted := slow.owner == nil; evicted != tc.evictAtOnce {
+			t.Fatalf("round trip %v, slow for the 1 s window: evicted %v; want %v", tc.wait, evicted, tc.evictAtOnce)
+		}
+		l.now = now.Add(2500 * time.Millisecond) // slow for 3.5 s: more than 8 round trips of 400 ms
+		l.evict()
+		if slow.owner != nil {
+			t.Fatalf("round trip %v, slow for 3.5 s: not evicted", tc.wait)
 		}
 	}
 }

@@ -69,6 +69,7 @@ type conn struct {
 	tick      int           // samples taken since the window last restarted
 	bodyStart time.Time     // when the current response's head was accepted
 	wait      time.Duration // how long after its request that head came: a round trip and the server's time
+	slowSince time.Time     // since when its rate has been far below its peers' (see evict); zero if it is not
 }
 
 // settingUp reports whether c is still being set up: connecting, tunnelling or in the TLS
