@@ -837,6 +837,7 @@ func (l *Loop) responseDone(c *conn) {
 	if !c.tail {
 		l.pieceDone(c)
 	}
+	c.tail = false // the last chunk came: the connection is as good as any
 	switch {
 	case !c.p.Resp.KeepAlive || c.noReuse:
 		l.close(c) // fill opens a fresh one if there is work left

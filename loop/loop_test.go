@@ -577,6 +577,9 @@ func TestChunkedNoLastChunk(t *testing.T) {
 				if !ok {
 					return
 				}
+				if late && end+1 == int64(len(data)) {
+					time.Sleep(time.Second) // the other connection waits idle meanwhile
+				}
 				fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/%d\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n", start, end, len(data), end+1-start, data[start:end+1])
 				if !late {
 					io.Copy(io.Discard, r) // until the client closes
@@ -587,12 +590,17 @@ func TestChunkedNoLastChunk(t *testing.T) {
 			}
 		})
 		j.Connections, j.PieceSize, j.StallTimeout = 2, 1<<20, 20*time.Second
+		var trace bytes.Buffer
+		j.Trace = &trace
 		res, err := runBounded(t, j)
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkOutput(t, j.Output, data)
 		switch {
+		case late && strings.Contains(trace.String(), "no last chunk"):
+			// The mark of a piece waiting for its last chunk outlived the chunk.
+			t.Fatalf("last chunk 50 ms late: a connection was closed for want of it:\n%s", trace.String())
 		case !late && res.Elapsed > j.StallTimeout/2:
 			t.Fatalf("no last chunk: the download took %v; want it not to wait for the stall timeout (%v)", res.Elapsed, j.StallTimeout)
 		case late && conns.Load() != 2:
