@@ -176,10 +176,10 @@ func (l *Loop) duplicate(c *conn) bool {
 			v, worst = o, eta
 		}
 	}
-	if v == nil || worst < dupAfter {
-		return false
+	if v == nil || worst < dupAfter || v.piece.attempts >= l.job.MaxRetries {
+		return false // a copy is an attempt too: none for a range with no retry left
 	}
-	c.piece = piece{start: v.off, end: v.piece.end}
+	c.piece = piece{start: v.off, end: v.piece.end, attempts: v.piece.attempts}
 	c.dup, v.dup = v, c
 	l.trace.event("duplicate", c, v, c.piece, 0)
 	return true

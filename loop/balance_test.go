@@ -21,7 +21,7 @@ func fakeConn(id int, p piece, off int64, rate float64) *conn {
 }
 
 func loopWith(conns ...*conn) *Loop {
-	l := &Loop{job: Job{Connections: len(conns)}, r: &Reactor{}, host: &host{}}
+	l := &Loop{job: Job{Connections: len(conns), MaxRetries: DefaultMaxRetries}, r: &Reactor{}, host: &host{}}
 	l.with(conns...)
 	return l
 }

@@ -944,6 +944,11 @@ func (l *Loop) requeue(c *conn, k Kind, cause error, what string, atLeast time.D
 		l.close(c)
 		l.fin = true
 	case rest.len() <= 0 || l.covered(c):
+		if rest.len() > 0 {
+			// The other copy carries on, and this failure with it: uncounted, a chain of
+			// copies of a range that never comes ran until the idle connections did.
+			c.dup.piece.attempts = max(c.dup.piece.attempts, rest.attempts+1)
+		}
 		l.trace.note("close", c, 0, 0, what)
 		l.release(c, false, 0) // nothing is lost: only the connection goes
 	case !l.ranged && !c.probe:

@@ -609,6 +609,33 @@ func TestChunkedNoLastChunk(t *testing.T) {
 	}
 }
 
+// TestDeadRangeRetries: a range that never comes fails the download after its retries, end
+// game or not. Each copy the end game made of it started with no attempts, and the failure of
+// the copy before it was not counted: with -n 8 and one retry, 8 requests were made for it.
+func TestDeadRangeRetries(t *testing.T) {
+	data := content(4 << 20)
+	const dead = 3<<20 + 512<<10
+	var asked atomic.Int64
+	j := scriptedRanges(t, func(c *net.TCPConn, start, end int64) {
+		fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/%d\r\nContent-Length: %d\r\n\r\n", start, end, len(data), end+1-start)
+		if start <= dead && dead <= end {
+			asked.Add(1)
+			c.Write(data[start:dead])
+			io.Copy(io.Discard, c) // and nothing more, until the client closes
+			return
+		}
+		c.Write(data[start : end+1])
+	})
+	j.Connections, j.StallTimeout, j.MaxRetries, j.PieceSize = 8, time.Second, 1, 1<<20
+	j.Notice = func(string) {}
+	if _, err := runBounded(t, j); err == nil || !strings.Contains(err.Error(), "2 attempts") {
+		t.Fatalf("err %v; want the dead range failed after 2 attempts", err)
+	}
+	if n := asked.Load(); n > 3 {
+		t.Errorf("%d requests for the dead range; want at most 3 (the first, its retry, one end-game copy)", n)
+	}
+}
+
 // TestCutEveryTime: a path that cuts every connection after 200 KiB (a middlebox) fails each
 // attempt, but each attempt moves the piece on; only attempts that bring nothing count against
 // the retries. Before, the piece failed after its 3 attempts with 600 KiB of 1 MiB.
