@@ -210,6 +210,7 @@ func TestRetryAfter(t *testing.T) {
 		want time.Duration
 	}{
 		{"", 0}, {"0", 0}, {"3", 3 * time.Second}, {"120", maxRetryAfter}, {"-1", 0}, {"soon", 0},
+		{"4294967296", maxRetryAfter}, {"99999999999999999999999", maxRetryAfter}, // were no wait at all
 		{"Sun, 22 Nov 2026 08:00:10 GMT", 10 * time.Second}, {"Sun, 22 Nov 2026 07:00:00 GMT", 0},
 	} {
 		if got := retryAfter([]byte(tc.v), now); got != tc.want {

@@ -365,8 +365,9 @@ func retryAfter(v []byte, now time.Time) time.Duration {
 	if len(v) == 0 {
 		return 0
 	}
-	if secs, err := strconv.ParseUint(string(v), 10, 32); err == nil {
-		return min(time.Duration(secs)*time.Second, maxRetryAfter)
+	if secs, err := strconv.ParseUint(string(v), 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		// Too many digits for a number is a very long wait too (ParseUint gives its maximum).
+		return time.Duration(min(secs, uint64(maxRetryAfter/time.Second))) * time.Second
 	}
 	if t, err := time.Parse(httpDate, string(v)); err == nil {
 		return min(max(t.Sub(now), 0), maxRetryAfter)
