@@ -1,11 +1,15 @@
 package loop
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,5 +147,38 @@ func TestHandshakeAbandoned(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d goroutines after abandon; want fewer than %d", runtime.NumGoroutine(), before)
 		}
+	}
+}
+
+// TestTLSStrayCRLF: a stray CRLF after a chunked body, sent in a TLS record of its own, closes
+// the connection as it does over plain HTTP; it is not read as the head of the next response.
+// Before, the next request went out as soon as the body ended, and the CRLF failed its answer
+// ("bad response"): a retry and a backoff for nearly every piece.
+func TestTLSStrayCRLF(t *testing.T) {
+	scfg, client := testTLS(t)
+	data := content(8 << 20)
+	j := scripted(t, func(c *net.TCPConn) {
+		tc := tls.Server(c, scfg)
+		defer tc.Close()
+		r := bufio.NewReader(tc)
+		for {
+			start, end, ok := readRange(r)
+			if !ok {
+				return
+			}
+			fmt.Fprintf(tc, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/%d\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n", start, end, len(data), end+1-start, data[start:end+1])
+			tc.Write([]byte("\r\n")) // a record of its own
+		}
+	})
+	j.URL, j.TLS = strings.Replace(j.URL, "http://", "https://", 1), client
+	j.Connections, j.PieceSize = 4, 1<<20
+	var trace bytes.Buffer
+	j.Trace = &trace
+	if _, err := runBounded(t, j); err != nil {
+		t.Fatal(err)
+	}
+	checkOutput(t, j.Output, data)
+	if n := strings.Count(trace.String(), `"event":"retry"`); n > 0 {
+		t.Errorf("%d retries; want none:\n%s", n, trace.String())
 	}
 }
