@@ -126,7 +126,6 @@ func tlsFailure(host string, err error) (msg string, final bool) {
 	var unknown x509.UnknownAuthorityError
 	var name x509.HostnameError
 	var invalid x509.CertificateInvalidError
-	var alert tls.AlertError
 	var record tls.RecordHeaderError
 	switch {
 	case errors.As(err, &record):
@@ -139,10 +138,17 @@ func tlsFailure(host string, err error) (msg string, final bool) {
 		return fmt.Sprintf("the certificate of %s has expired or is not valid yet (%s)", host, invalid.Detail), true
 	case errors.As(err, &invalid):
 		return fmt.Sprintf("the certificate of %s is not valid: %v", host, invalid), true
-	case errors.As(err, &alert):
+	case remoteAlert(err):
 		return fmt.Sprintf("TLS handshake with %s failed: the server sent %v", host, err), true
 	}
 	return fmt.Sprintf("TLS handshake with %s failed: %v", host, err), false
+}
+
+// remoteAlert reports whether err is a TLS alert the server sent: crypto/tls gives it over TCP
+// as a net.OpError "remote error" around an alert type of its own (tls.AlertError is QUIC's).
+func remoteAlert(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "remote error"
 }
 
 func certNames(c *x509.Certificate) string {
@@ -278,6 +284,11 @@ func (l *Loop) decrypt(c *conn) {
 			if c.owner == l {
 				l.eof(c)
 			}
+		case c.owner == l && !c.reused && c.seen == 0 && remoteAlert(err):
+			// TLS 1.3 sends the server's verdict on the handshake (a client certificate
+			// it requires, say) after it: it comes instead of the first answer.
+			l.close(c)
+			l.fail(errorf(KindTLS, nil, "TLS with %s failed: the server sent %v", l.job.Host, err))
 		default:
 			if c.owner == l {
 				l.lost(c, err)

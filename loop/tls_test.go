@@ -182,3 +182,27 @@ func TestTLSStrayCRLF(t *testing.T) {
 		t.Errorf("%d retries; want none:\n%s", n, trace.String())
 	}
 }
+
+// TestTLSServerAlert: a server that refuses the handshake with an alert (here: it requires a
+// client certificate) is a TLS failure, exit 7, said once. Before, the alert was not
+// recognised: a network error, and over TLS 1.3 (where the alert comes after the handshake)
+// six attempts with a backoff each.
+func TestTLSServerAlert(t *testing.T) {
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		scfg, client := testTLS(t)
+		scfg = scfg.Clone()
+		scfg.ClientAuth, scfg.MaxVersion = tls.RequireAnyClientCert, version
+		j := scripted(t, func(c *net.TCPConn) {
+			tc := tls.Server(c, scfg)
+			defer tc.Close()
+			if tc.Handshake() == nil {
+				readHead(bufio.NewReader(tc))
+			}
+		})
+		j.URL, j.TLS = strings.Replace(j.URL, "http://", "https://", 1), client
+		_, err := runBounded(t, j)
+		if KindOf(err) != KindTLS || !strings.Contains(err.Error(), "the server sent") {
+			t.Errorf("TLS %x: err %v (kind %v); want a TLS failure naming the server's alert", version, err, KindOf(err))
+		}
+	}
+}
