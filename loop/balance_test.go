@@ -150,15 +150,23 @@ func realFD(t *testing.T, p *poller, c *conn) *conn {
 	return c
 }
 
-func TestEvictStraggler(t *testing.T) {
-	now := time.Now()
+// straggling returns a download at now of four connections, slow at 100 KiB/s and three at
+// 8 MiB/s, slow's head having come wait after its request.
+func straggling(t *testing.T, now time.Time, wait time.Duration) (l *Loop, slow *conn) {
 	p := newTestPoller(t)
-	slow := realFD(t, p, fakeConn(1, piece{start: 0, end: 8 << 20}, 1<<20, 100<<10))
-	l := loopWith(slow,
+	slow = realFD(t, p, fakeConn(1, piece{start: 0, end: 8 << 20}, 1<<20, 100<<10))
+	slow.wait = wait
+	l = loopWith(slow,
 		realFD(t, p, fakeConn(2, piece{start: 8 << 20, end: 16 << 20}, 9<<20, 8<<20)),
 		realFD(t, p, fakeConn(3, piece{start: 16 << 20, end: 24 << 20}, 17<<20, 8<<20)),
 		realFD(t, p, fakeConn(4, piece{start: 24 << 20, end: 32 << 20}, 25<<20, 8<<20)))
 	l.now, l.r.poll, l.stats, l.live = now, p, new(Stats), 4
+	return l, slow
+}
+
+func TestEvictStraggler(t *testing.T) {
+	now := time.Now()
+	l, slow := straggling(t, now, 0)
 	l.evict()
 	if slow.owner != nil || l.evictions != 1 || l.live != 3 {
 		t.Fatalf("straggler still open (evictions %d, live %d)", l.evictions, l.live)
@@ -183,14 +191,7 @@ func TestEvictLongRoundTrip(t *testing.T) {
 		evictAtOnce bool
 	}{{400 * time.Millisecond, false}, {time.Millisecond, true}} {
 		now := time.Now()
-		p := newTestPoller(t)
-		slow := realFD(t, p, fakeConn(1, piece{start: 0, end: 8 << 20}, 1<<20, 100<<10))
-		slow.wait = tc.wait
-		l := loopWith(slow,
-			realFD(t, p, fakeConn(2, piece{start: 8 << 20, end: 16 << 20}, 9<<20, 8<<20)),
-			realFD(t, p, fakeConn(3, piece{start: 16 << 20, end: 24 << 20}, 17<<20, 8<<20)),
-			realFD(t, p, fakeConn(4, piece{start: 24 << 20, end: 32 << 20}, 25<<20, 8<<20)))
-		l.now, l.r.poll, l.stats, l.live = now, p, new(Stats), 4
+		l, slow := straggling(t, now, tc.wait)
 		l.evict()
 		if evicted := slow.owner == nil; evicted != tc.evictAtOnce {
 			t.Fatalf("round trip %v, slow for the 1 s window: evicted %v; want %v", tc.wait, evicted, tc.evictAtOnce)
