@@ -132,7 +132,8 @@ type options struct {
 	maxRedirects   int
 	allowDowngrade bool
 	proxy          string
-	noEnvProxy     bool // --proxy "": no proxy, whatever the environment says (as curl)
+	proxyURL       *url.URL // --proxy, parsed (nil: none given)
+	noEnvProxy     bool     // --proxy "": no proxy, whatever the environment says (as curl)
 	resolve        stringList
 	input          string
 	dir            string
@@ -594,7 +595,7 @@ func parseValues(opt *options) error {
 		return fmt.Errorf("--save-bytes %q: %v", opt.saveBytes, err)
 	}
 	if opt.proxy != "" {
-		if _, err := parseProxy(opt.proxy, "--proxy"); err != nil {
+		if opt.proxyURL, err = parseProxy(opt.proxy, "--proxy"); err != nil {
 			return err
 		}
 	}

@@ -174,27 +174,27 @@ func retarget(job *loop.Job, u, origin *url.URL, opt options) error {
 
 // proxyFor returns the HTTP proxy for u, or nil: --proxy (--proxy "" for none), else
 // http_proxy or https_proxy (lower case first, as curl reads them), unless no_proxy lists u's
-// host. A loopback host is
-// never sent to a proxy from the environment (a proxy elsewhere cannot reach our loopback).
+// host. A loopback host is never sent to a proxy from the environment (a proxy elsewhere
+// cannot reach our loopback).
 func proxyFor(u *url.URL, opt options) (*url.URL, error) {
-	if opt.noEnvProxy {
+	switch {
+	case opt.proxyURL != nil:
+		return opt.proxyURL, nil // parsed once, at start (parseValues)
+	case opt.noEnvProxy:
 		return nil, nil
 	}
-	raw, from := opt.proxy, "--proxy"
-	if raw == "" {
-		name := u.Scheme + "_proxy"
-		if raw = os.Getenv(name); raw == "" && (u.Scheme != "http" || os.Getenv("REQUEST_METHOD") == "") {
-			// Upper case too, except HTTP_PROXY under CGI, where a request's "Proxy:"
-			// header arrives as HTTP_PROXY ("httpoxy").
-			name = strings.ToUpper(name)
-			raw = os.Getenv(name)
-		}
-		from = name
-		if raw == "" || noProxy(u) || isLoopback(u.Hostname()) {
-			return nil, nil
-		}
+	name := u.Scheme + "_proxy"
+	raw := os.Getenv(name)
+	if raw == "" && (u.Scheme != "http" || os.Getenv("REQUEST_METHOD") == "") {
+		// Upper case too, except HTTP_PROXY under CGI, where a request's "Proxy:" header
+		// arrives as HTTP_PROXY ("httpoxy").
+		name = strings.ToUpper(name)
+		raw = os.Getenv(name)
 	}
-	return parseProxy(raw, from)
+	if raw == "" || noProxy(u) || isLoopback(u.Hostname()) {
+		return nil, nil
+	}
+	return parseProxy(raw, name)
 }
 
 // parseProxy parses the proxy URL raw, which from (a flag or a variable) gave.
