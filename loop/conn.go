@@ -129,6 +129,6 @@ func (c *conn) request(j *Job, ifRange []byte) {
 	}
 	b = append(b, "\r\n"...)
 	c.req, c.sent, c.reqEnd = b, 0, c.piece.end
-	c.off, c.seen, c.drain, c.noReuse, c.tail = c.piece.start, 0, false, false, false
+	c.off, c.seen, c.drain, c.noReuse = c.piece.start, 0, false, false
 	c.p.Reset()
 }
