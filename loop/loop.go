@@ -84,6 +84,7 @@ type Loop struct {
 	failCounted   time.Time // when the last of them was counted
 	everConnected bool      // some connect ever succeeded
 	connectAfter  time.Time // no new connection before this (after failed connects)
+	restore       int       // the target to go back to once a connect works after the path went dead; 0: none
 	noticed       bool      // the single-stream notice was given
 
 	start, now time.Time
@@ -511,6 +512,12 @@ func (l *Loop) ready(c *conn) {
 	}
 	l.everConnected, l.connectFails = true, 0
 	l.host.worked()
+	if l.restore > 0 {
+		// The path is back: the connections it took down come back at once, not one per
+		// quiet spell (that pace is for a server that refuses them).
+		l.target, l.restore = max(l.target, l.restore), 0
+		l.trace.note("target", c, int64(l.target), 0, "a connect worked again")
+	}
 	c.since = l.now
 	l.trace.event("connected", c, nil, piece{}, 0)
 	l.assign(c)
@@ -518,15 +525,25 @@ func (l *Loop) ready(c *conn) {
 
 // connectFailed decides what a failed connect means (one started at started). Before any
 // connect has worked, the next address is tried, and when none is left the download fails.
-// Later, the server is taken to refuse more connections for now: fewer are wanted, and a new
-// one waits for a backoff. Connects started before the last failure was counted fail with it,
-// in the same outage: they are not attempts of their own. Counted one by one, the 8 connects
-// of -n 8 timing out together used up --retries at once, and -n 8 gave up on a link down for
-// 18 s that -n 1 waited out.
+// Later, fewer connections are wanted, and a new one waits for a backoff. Connects started
+// before the last failure was counted fail with it, in the same outage: they are not attempts
+// of their own. Counted one by one, the 8 connects of -n 8 timing out together used up
+// --retries at once, and -n 8 gave up on a link down for 18 s that -n 1 waited out.
+//
+// A refused connect is the server's pressure: the connections come back one per quiet spell.
+// A connect that got no answer (pathDown) says nothing about the server: one connection at a
+// time probes the path, and the first that works brings the others back (ready). Taken for
+// refusals, an 18 s outage left a download of 8 connections on one, then two, three...: 43 s
+// where 28 s do (README, Server pressure).
 func (l *Loop) connectFailed(addr int, started time.Time, err error) {
-	if started.After(l.failCounted) {
+	counted := started.After(l.failCounted)
+	if counted {
 		l.connectFails++
 		l.failCounted = l.now
+	}
+	dead := pathDown(err)
+	if dead && counted {
+		l.host.unreachable(l.now)
 	}
 	if !l.everConnected {
 		switch {
@@ -534,8 +551,11 @@ func (l *Loop) connectFailed(addr int, started time.Time, err error) {
 			// race tries the next address, or another attempt may still work
 		case l.host.ever && l.connectFails <= l.job.MaxRetries:
 			// The server has taken connections (from this download's neighbours): it is
-			// busy, not gone. The race starts again after the server's backoff.
-			l.host.refused(l.now, 0)
+			// busy, or out of reach for now, not gone. The race starts again after the
+			// server's backoff.
+			if !dead {
+				l.host.refused(l.now, 0)
+			}
 			l.nextAddr = 0
 			l.trace.note("backoff", nil, int64(l.connectFails), 0, "connect failed: "+err.Error())
 		default:
@@ -547,12 +567,35 @@ func (l *Loop) connectFailed(addr int, started time.Time, err error) {
 		l.fail(errorf(KindNetwork, err, "cannot connect to %s (%s)", l.dialName(), attempts(l.connectFails)))
 		return
 	}
+	switch {
+	case !dead:
+		l.restore = 0
+		l.host.refused(l.now, 0)
+	case l.restore == 0:
+		l.restore = l.target
+	}
 	l.target = max(1, l.live)
 	l.connectAfter = l.now.Add(backoff(l.connectFails))
 	l.trouble = l.now
-	l.host.refused(l.now, 0)
 	l.trace.note("target", nil, int64(l.target), 0, "connect failed: "+err.Error())
 }
+
+// pathDown reports whether a failed connect got no answer at all from the server (a timeout,
+// or a router saying it cannot be reached), rather than a refusal from it.
+func pathDown(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout() || errors.Is(err, unix.EHOSTUNREACH) || errors.Is(err, unix.ENETUNREACH)
+}
+
+// connectTimeout is the error of a connect (with its TLS handshake, and a proxy's CONNECT)
+// not done within Job.ConnectTimeout.
+type connectTimeout time.Duration
+
+func (d connectTimeout) Error() string {
+	return fmt.Sprintf("connect timed out after %v", time.Duration(d))
+}
+
+func (connectTimeout) Timeout() bool { return true }
 
 // assign gives c its next piece and sends the request, or leaves it idle. With nothing left to
 // hand out, c helps the slowest: it steals part of a range in flight, or duplicates one
@@ -1114,7 +1157,7 @@ func (l *Loop) chores() {
 			// start: a handshake that trickles bytes does not get to last forever.
 			if l.now.Sub(c.started) > l.job.ConnectTimeout {
 				l.close(c)
-				l.connectFailed(c.addr, c.started, fmt.Errorf("connect timed out after %v", l.job.ConnectTimeout))
+				l.connectFailed(c.addr, c.started, connectTimeout(l.job.ConnectTimeout))
 			}
 		case c.tail && idleFor > lastChunkWait:
 			l.pieceFailed(c, KindNetwork, nil, "no last chunk") // the piece is done: only the connection goes

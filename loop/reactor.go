@@ -377,6 +377,13 @@ func (h *host) refused(now time.Time, atLeast time.Duration) {
 	h.after = now.Add(max(backoff(h.fails), atLeast))
 }
 
+// unreachable notes that connects to h got no answer: its path is down. That says nothing
+// about how many connections h takes, so the limit stays; none opens before the backoff.
+func (h *host) unreachable(now time.Time) {
+	h.fails++
+	h.after = now.Add(backoff(h.fails))
+}
+
 // worked notes a connection, or a response, that worked.
 func (h *host) worked() {
 	h.ever, h.fails = true, 0
