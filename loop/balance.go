@@ -87,12 +87,14 @@ func (c *conn) active() bool {
 // remaining is how many bytes of c's piece have not arrived on c.
 func (c *conn) remaining() int64 { return c.piece.end - c.off }
 
-// sample closes one window slot for every connection receiving a body. Between two pieces
-// (request sent, head awaited) the window is frozen: a round trip is not slowness, and a head
-// that never comes is the stall timeout's business. A slot in which the body arrived for only
-// part of the time is scaled to a whole slot by that part, or skipped when it is under half
-// (its bytes then count in the next slot). A connection that stops working (idle, connecting,
-// paused for back-pressure) starts its window again.
+// sample closes one window slot for every connection that received a body in it. The sample is
+// the bytes over the time spent receiving bodies, scaled to a whole slot: the round trips
+// between pieces (request sent, head awaited) are not slowness, and a head that never comes is
+// the stall timeout's business. A slot with less than half of it in bodies is carried into the
+// next, its bytes and its time together. (Carrying the bytes alone, and scaling them by the
+// time of the last response only, read a connection serving 100 ms responses back to back
+// several times too fast.) A connection that stops working (idle, connecting, paused for
+// back-pressure) starts its window again.
 func (l *Loop) sample() {
 	from := l.lastSample
 	l.lastSample = l.now
@@ -100,20 +102,37 @@ func (l *Loop) sample() {
 		switch {
 		case c.owner != l:
 		case !c.active():
-			c.tick, c.got = 0, 0
-		case c.state == body:
-			part := l.now.Sub(c.bodyStart)
-			if !from.IsZero() {
-				part = min(part, l.now.Sub(from))
-			}
-			if part < housekeepingEvery/2 {
+			c.tick, c.got, c.busy = 0, 0, 0
+		case c.state == body || c.busy > 0:
+			busy := c.bodyTime(from, l.now)
+			if busy < housekeepingEvery/2 {
+				c.busy = busy
 				continue
 			}
-			c.ticks[c.tick%rateTicks] = int64(float64(c.got) * float64(housekeepingEvery) / float64(part))
+			c.ticks[c.tick%rateTicks] = int64(float64(c.got) * float64(housekeepingEvery) / float64(busy))
 			c.tick++
-			c.got = 0
+			c.got, c.busy = 0, 0
 		}
 	}
+}
+
+// bodyTime is how long c has spent receiving bodies since from (the last sample): in responses
+// that have ended, and in the current one until its piece is complete.
+func (c *conn) bodyTime(from, now time.Time) time.Duration {
+	d := c.busy
+	if c.state == body && !c.tail {
+		start := c.bodyStart
+		if start.Before(from) {
+			start = from
+		}
+		d += now.Sub(start)
+	}
+	return d
+}
+
+// endBody notes that c's piece is complete: the time its body took counts in the next sample.
+func (l *Loop) endBody(c *conn) {
+	c.busy = c.bodyTime(l.lastSample, l.now)
 }
 
 // median returns the median rate of the working connections with judgeTicks samples, and how

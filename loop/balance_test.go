@@ -278,3 +278,47 @@ func TestOutageRestoresConnections(t *testing.T) {
 		}
 	}
 }
+
+// TestBackToBackRate: a connection serving short responses back to back is sampled at the rate
+// its bodies arrive at. Before, a slot in which the current response was under half a slot old
+// was skipped but its bytes carried over, and the next slot's bytes were scaled by the age of
+// its last response alone: 200 ms responses at 4 MiB/s read as 44 MiB/s, which made
+// healthy peers look like stragglers.
+func TestBackToBackRate(t *testing.T) {
+	const rate = 4 << 20 // bytes per second while a body arrives
+	const bodyFor, headFor = 200 * time.Millisecond, 30 * time.Millisecond
+	c := &conn{state: body}
+	l := loopWith(c)
+	start := time.Now()
+	l.now, l.lastSample, c.bodyStart = start, start, start
+	phase := start // when the current body, or wait for a head, began
+	var samples []float64
+	for step := time.Millisecond; step <= 3*time.Second; step += time.Millisecond {
+		l.now = start.Add(step)
+		switch {
+		case c.state == body:
+			c.got += rate / 1000
+			if l.now.Sub(phase) >= bodyFor {
+				l.endBody(c)
+				c.state, phase = head, l.now
+			}
+		case l.now.Sub(phase) >= headFor:
+			c.state, c.bodyStart, phase = body, l.now, l.now
+		}
+		if step%housekeepingEvery == 0 {
+			before := c.tick
+			l.sample()
+			if c.tick > before {
+				samples = append(samples, float64(c.ticks[(c.tick-1)%rateTicks])/housekeepingEvery.Seconds())
+			}
+		}
+	}
+	if len(samples) < 8 {
+		t.Fatalf("%d samples in 3 s; want one for most of the 12 slots", len(samples))
+	}
+	for i, r := range samples {
+		if r < rate*0.9 || r > rate*1.1 {
+			t.Errorf("sample %d: %.2f MiB/s; want %.2f ± 10%%", i, r/(1<<20), float64(rate)/(1<<20))
+		}
+	}
+}

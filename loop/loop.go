@@ -371,7 +371,7 @@ func (l *Loop) adopt() bool {
 	}
 	l.opened++
 	c.id, c.since, c.reused = l.opened, l.now, true
-	c.tick, c.got, c.dup, c.paused = 0, 0, nil, false
+	c.tick, c.got, c.busy, c.dup, c.paused = 0, 0, 0, nil, false
 	l.conns = append(l.conns, c)
 	l.live++
 	l.peak = max(l.peak, l.live)
@@ -781,6 +781,7 @@ func (l *Loop) body(c *conn, b []byte) {
 			// All of the piece is here; only the last chunk is to come. The piece is done
 			// now: the connection waits a moment for the last chunk (see chores) to be
 			// used again, and nothing else waits for it.
+			l.endBody(c)
 			c.tail, c.since = true, l.now
 			l.pieceDone(c)
 			return
@@ -878,6 +879,7 @@ func (l *Loop) responseDone(c *conn) {
 	}
 	c.reused = true
 	l.host.worked()
+	l.endBody(c)
 	if !c.tail {
 		l.pieceDone(c)
 	}
