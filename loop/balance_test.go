@@ -172,7 +172,7 @@ func TestEvictStraggler(t *testing.T) {
 	if slow.owner != nil || l.evictions != 1 || l.live != 3 {
 		t.Fatalf("straggler still open (evictions %d, live %d)", l.evictions, l.live)
 	}
-	got, ok := l.sched.take(now, true)
+	got, ok := l.sched.take(now, true, 8)
 	if !ok || got.start != 1<<20 || got.end != 8<<20 || got.attempts != 0 {
 		t.Fatalf("re-queued %+v, %v; want [1M,8M) at once, not counted as a failure", got, ok)
 	}

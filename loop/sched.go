@@ -28,16 +28,14 @@ const unknownEnd = math.MaxInt64
 // sched hands out pieces. Until the first response tells the size there is only the probe, a
 // ranged request for the head of the file (or, when resuming, for the first missing byte).
 // Afterwards pieces are cut front to back from the unassigned gaps (one gap, [probe end,
-// total), unless a resumed download has holes), in guided sizes: each new piece is a share of
-// what is left (left / 2n), capped by the piece size and never below tailPiece. Early pieces
-// are long (few requests), late ones short, so the connections run out of work at nearly the
-// same time. Failed remainders go to a retry list and are handed out first, after their backoff.
+// total), unless a resumed download has holes), each a share of what is left (see Loop.ways),
+// capped by the piece size and never below tailPiece. Failed remainders go to a retry list and
+// are handed out first, after their backoff.
 type sched struct {
 	total    int64   // -1 until known
 	todo     []piece // unassigned ranges, in file order
 	left     int64   // bytes in todo
 	maxPiece int64
-	conns    int   // connections sharing the work (for the guided share)
 	from     int64 // where the probe starts
 	fromEnd  int64 // where the gap it starts ends (a resumed download's), or 0 if unknown
 	probed   bool
@@ -75,9 +73,10 @@ func (s *sched) learn(total int64, have *reorder.RangeSet, got piece) {
 }
 
 // take returns the next piece that may start at now: a retry whose backoff has passed, or else
-// (when tail is true) a new piece cut from the unassigned gaps. Without tail only the retry
-// nearest the start of the file is handed out, once due: a stream's writer waits for that one.
-func (s *sched) take(now time.Time, tail bool) (piece, bool) {
+// (when tail is true) a new piece cut from the unassigned gaps, one of ways shares of what is
+// left. Without tail only the retry nearest the start of the file is handed out, once due: a
+// stream's writer waits for that one.
+func (s *sched) take(now time.Time, tail bool, ways int) (piece, bool) {
 	if !tail {
 		i := s.first()
 		if i < 0 || now.Before(s.retry[i].notBefore) {
@@ -103,7 +102,7 @@ func (s *sched) take(now time.Time, tail bool) (piece, bool) {
 		return piece{}, false
 	}
 	gap := &s.todo[0]
-	size := min(s.maxPiece, max(s.left/int64(2*s.conns), tailPiece), gap.len())
+	size := min(s.maxPiece, max(s.left/int64(ways), tailPiece), gap.len())
 	p := piece{start: gap.start, end: gap.start + size}
 	gap.start = p.end
 	s.left -= size
