@@ -133,7 +133,7 @@ func (p *Parser) fieldLine(line []byte, trailer bool) error {
 			return r.keepSingleton(haveLastModified, r.lastModified[:], &r.lastModifiedLen, value)
 		}
 	case 14:
-		if equalFold(name, "content-length") {
+		if equalFold(name, "content-length") && !p.tunnelOpen() {
 			return p.contentLength(value)
 		}
 	case 16:
@@ -141,11 +141,17 @@ func (p *Parser) fieldLine(line []byte, trailer bool) error {
 			return r.keepList(haveContentEncoding, r.contentEncoding[:], &r.contentEncodingLen, value)
 		}
 	case 17:
-		if equalFold(name, "transfer-encoding") {
+		if equalFold(name, "transfer-encoding") && !p.tunnelOpen() {
 			return p.transferEncoding(value)
 		}
 	}
 	return nil
+}
+
+// tunnelOpen reports whether the head is a 2xx answer to CONNECT, whose
+// framing fields mean nothing (see Parser.Tunnel).
+func (p *Parser) tunnelOpen() bool {
+	return p.Tunnel && p.Resp.Status >= 200 && p.Resp.Status < 300
 }
 
 // contentLength parses Content-Length = 1*DIGIT (RFC 9110 §8.6). A list of

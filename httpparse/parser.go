@@ -88,6 +88,11 @@ type Parser struct {
 	// never carry a body whatever their headers say (RFC 9112 §6.3 rules 1
 	// and 2).
 	NoBody bool
+	// Tunnel is set by the caller, with NoBody, when the request was
+	// CONNECT: a 2xx answer's Content-Length and Transfer-Encoding fields
+	// are ignored, as RFC 9110 §9.3.6 tells a client to (the tunnel
+	// starts right after the head, whatever they say).
+	Tunnel bool
 
 	state    state
 	err      error // sticky failure
@@ -116,13 +121,15 @@ type Parser struct {
 }
 
 // Reset makes p ready for the next response on the same connection. It
-// clears NoBody: set it again afterwards if the next request is a HEAD.
+// clears NoBody and Tunnel: set them again afterwards if the next request
+// is a HEAD or a CONNECT.
 // Reset is cheap: it touches a few words, not the fixed arrays.
 func (p *Parser) Reset() {
 	p.state = stateStart
 	p.err = nil
 	p.received = false
 	p.NoBody = false
+	p.Tunnel = false
 	p.lineLen = 0
 }
 

@@ -439,3 +439,26 @@ func TestEOF(t *testing.T) {
 		t.Errorf("EOF after 204: got %v; want %v", err, nil)
 	}
 }
+
+// TestTunnelIgnoresFraming: a 2xx answer to CONNECT ends at its head
+// whatever its framing fields say (RFC 9110 §9.3.6: a client must ignore
+// them); any other answer to CONNECT is held to them. Reset clears Tunnel.
+func TestTunnelIgnoresFraming(t *testing.T) {
+	const framing = "Content-Length: 7\r\nContent-Length: 9\r\nTransfer-Encoding: chunked\r\n\r\n"
+	var p Parser
+	p.NoBody, p.Tunnel = true, true
+	in := "HTTP/1.1 200 Connection established\r\n" + framing + "tunnel"
+	n, err := p.Head([]byte(in))
+	if err != nil || in[n:] != "tunnel" || p.Resp.Body != BodyNone {
+		t.Fatalf("2xx to CONNECT: err %v, rest %q, body %v; want nil, %q, none", err, in[n:], p.Resp.Body, "tunnel")
+	}
+	p.Reset()
+	p.NoBody, p.Tunnel = true, true
+	if _, err := p.Head([]byte("HTTP/1.1 407 Proxy Authentication Required\r\n" + framing)); err != ErrBadContentLength {
+		t.Fatalf("407 to CONNECT with conflicting lengths: err %v; want %v", err, ErrBadContentLength)
+	}
+	p.Reset()
+	if p.Tunnel {
+		t.Fatal("Tunnel after Reset; want false")
+	}
+}

@@ -99,7 +99,7 @@ func (c *conn) connectRequest(j *Job) {
 	b = append(b, "\r\n"...)
 	c.req, c.sent, c.seen = b, 0, 0
 	c.p.Reset()
-	c.p.NoBody = true // a 2xx to CONNECT has no body: the tunnel starts right after the head
+	c.p.NoBody, c.p.Tunnel = true, true // a 2xx to CONNECT has no body: the tunnel starts right after the head
 }
 
 // request builds the GET for c.piece into c.req, reusing its memory. Every request is a

@@ -20,6 +20,9 @@ import (
 type Config struct {
 	Addr       string // default "127.0.0.1:0"; must be a loopback address
 	User, Pass string // when User is set, requests need Proxy-Authorization Basic with these
+	// ConnectFraming adds conflicting framing fields to the 2xx answer to CONNECT, which a
+	// server must not send and a client must ignore (RFC 9110 §9.3.6).
+	ConnectFraming bool
 }
 
 // Request is one entry of the log.
@@ -147,7 +150,11 @@ func (p *Proxy) tunnel(w http.ResponseWriter, r *http.Request) {
 		up.Close()
 		return
 	}
-	_, err = rw.WriteString("HTTP/1.1 200 Connection established\r\n\r\n")
+	answer := "HTTP/1.1 200 Connection established\r\n\r\n"
+	if p.cfg.ConnectFraming {
+		answer = "HTTP/1.1 200 Connection established\r\nContent-Length: 7\r\nContent-Length: 9\r\nTransfer-Encoding: chunked\r\n\r\n"
+	}
+	_, err = rw.WriteString(answer)
 	if err == nil {
 		err = rw.Flush()
 	}

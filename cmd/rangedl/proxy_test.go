@@ -158,3 +158,17 @@ func TestProxyEnvironment(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyConnectFraming: a proxy whose 2xx answer to CONNECT carries framing fields (two
+// Content-Lengths and chunked) still opens the tunnel: a client must ignore them (RFC 9110
+// §9.3.6). They made every connect fail before.
+func TestProxyConnectFraming(t *testing.T) {
+	ca, caFile := testCA(t)
+	s := startTLSServer(t, ca, server.Config{Seed: 53})
+	p := startProxy(t, proxy.Config{ConnectFraming: true})
+	r := rangedl(t, "-q", "-n", "2", "--cacert", caFile, "--proxy", p.URL("", ""), "-o", "f", s.URL("/2M"))
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(r.out, "f"), 53, 2<<20)
+}
