@@ -2,6 +2,7 @@ package loop
 
 import (
 	"errors"
+	"net/netip"
 	"os"
 	"testing"
 	"time"
@@ -249,21 +250,27 @@ func TestConnectsFailTogether(t *testing.T) {
 // at once. Taken for refusals, they came back one per quiet spell, and the server's backoff
 // counted each of the 8 timeouts: after an 18 s outage the first connect waited 9 s more, and
 // a 64 MiB download took 43 s where 28 s did (a netns with the link down from 3 s to 21 s).
+// The server's backoff counts the failures of all its downloads together. A connect that timed
+// out after the server took it (a TLS handshake, a proxy's CONNECT) is the server's slowness.
 func TestOutageRestoresConnections(t *testing.T) {
 	for _, tc := range []struct {
 		err        error
-		fails      int // the server's, after 8 failures together
+		fails      int // the server's, after 8 failures together in each of two downloads
 		afterwards int // connections wanted once a connect works again
 	}{
-		{connectTimeout(15 * time.Second), 1, 8},
+		{connectTimeout{15 * time.Second, false}, 1, 8},
 		{os.NewSyscallError("connect", unix.EHOSTUNREACH), 1, 8},
-		{os.NewSyscallError("connect", unix.ECONNREFUSED), 8, 1},
+		{os.NewSyscallError("connect", unix.ECONNREFUSED), 16, 1},
+		{connectTimeout{15 * time.Second, true}, 16, 1},
 	} {
 		l := loopWith()
 		l.job.Connections, l.target, l.everConnected, l.stats = 8, 8, true, new(Stats)
 		l.now = time.Now()
+		other := loopWith() // another download from the same server
+		other.host, other.job, other.target, other.everConnected, other.stats, other.now = l.host, l.job, 8, true, new(Stats), l.now
 		for range 8 {
 			l.connectFailed(0, l.now.Add(-time.Second), tc.err)
+			other.connectFailed(0, l.now.Add(-time.Second), tc.err)
 		}
 		if l.err != nil || l.target != 1 || l.host.fails != tc.fails {
 			t.Fatalf("%v: after 8 failed connects: err %v, target %d, server failures %d; want no error, 1, %d",
@@ -320,5 +327,18 @@ func TestBackToBackRate(t *testing.T) {
 		if r < rate*0.9 || r > rate*1.1 {
 			t.Errorf("sample %d: %.2f MiB/s; want %.2f ± 10%%", i, r/(1<<20), float64(rate)/(1<<20))
 		}
+	}
+}
+
+// TestDeadAddressRace: while the addresses of a server are raced (Happy Eyeballs), an address
+// with no route does not hold up the next one with a backoff.
+func TestDeadAddressRace(t *testing.T) {
+	l := loopWith()
+	l.job.Addrs = []netip.AddrPort{netip.MustParseAddrPort("[2001:db8::1]:80"), netip.MustParseAddrPort("127.0.0.1:80")}
+	l.nextAddr, l.now, l.stats = 1, time.Now(), new(Stats)
+	l.host.ever = true
+	l.connectFailed(0, l.now, os.NewSyscallError("connect", unix.ENETUNREACH))
+	if l.err != nil || !l.host.room(l.now) {
+		t.Fatalf("after the first address failed: err %v, server open to connects %v; want no error and true", l.err, l.host.room(l.now))
 	}
 }

@@ -379,6 +379,7 @@ func (l *Loop) adopt() bool {
 	l.stats.Conns.Store(int64(l.live))
 	l.trace.open(c, c.to)
 	l.trace.note("adopt", c, 0, 0, "a keep-alive connection another download parked")
+	l.pathBack(c)
 	l.assign(c)
 	return true
 }
@@ -513,15 +514,20 @@ func (l *Loop) ready(c *conn) {
 	}
 	l.everConnected, l.connectFails = true, 0
 	l.host.worked()
-	if l.restore > 0 {
-		// The path is back: the connections it took down come back at once, not one per
-		// quiet spell (that pace is for a server that refuses them).
-		l.target, l.restore = max(l.target, l.restore), 0
-		l.trace.note("target", c, int64(l.target), 0, "a connect worked again")
-	}
+	l.pathBack(c)
 	c.since = l.now
 	l.trace.event("connected", c, nil, piece{}, 0)
 	l.assign(c)
+}
+
+// pathBack restores the connections wanted before the path went dead, once c, a new connection
+// or a parked one, shows that it is back: they come back at once, not one per quiet spell (that
+// pace is for a server that refuses them).
+func (l *Loop) pathBack(c *conn) {
+	if l.restore > 0 {
+		l.target, l.restore = max(l.target, l.restore), 0
+		l.trace.note("target", c, int64(l.target), 0, "a connection works again")
+	}
 }
 
 // connectFailed decides what a failed connect means (one started at started). Before any
@@ -543,9 +549,6 @@ func (l *Loop) connectFailed(addr int, started time.Time, err error) {
 		l.failCounted = l.now
 	}
 	dead := pathDown(err)
-	if dead && counted {
-		l.host.unreachable(l.now)
-	}
 	if !l.everConnected {
 		switch {
 		case l.nextAddr < len(l.job.Addrs) || l.connecting > 0:
@@ -554,7 +557,9 @@ func (l *Loop) connectFailed(addr int, started time.Time, err error) {
 			// The server has taken connections (from this download's neighbours): it is
 			// busy, or out of reach for now, not gone. The race starts again after the
 			// server's backoff.
-			if !dead {
+			if dead {
+				l.host.unreachable(l.now, started)
+			} else {
 				l.host.refused(l.now, 0)
 			}
 			l.nextAddr = 0
@@ -574,6 +579,9 @@ func (l *Loop) connectFailed(addr int, started time.Time, err error) {
 		l.host.refused(l.now, 0)
 	case l.restore == 0:
 		l.restore = l.target
+		fallthrough
+	default:
+		l.host.unreachable(l.now, started)
 	}
 	l.target = max(1, l.live)
 	l.connectAfter = l.now.Add(backoff(l.connectFails))
@@ -590,19 +598,23 @@ func pathDown(err error) bool {
 
 // connectTimeout is the error of a connect (with its TLS handshake, and a proxy's CONNECT)
 // not done within Job.ConnectTimeout.
-type connectTimeout time.Duration
-
-func (d connectTimeout) Error() string {
-	return fmt.Sprintf("connect timed out after %v", time.Duration(d))
+type connectTimeout struct {
+	after    time.Duration
+	answered bool // the TCP connect worked: the server (or proxy) is there, and too slow
 }
 
-func (connectTimeout) Timeout() bool { return true }
+func (e connectTimeout) Error() string {
+	return fmt.Sprintf("connect timed out after %v", e.after)
+}
+
+// Timeout reports whether nothing answered at all (see pathDown).
+func (e connectTimeout) Timeout() bool { return !e.answered }
 
 // assign gives c its next piece and sends the request, or leaves it idle. With nothing left to
 // hand out, c helps the slowest: it steals part of a range in flight, or duplicates one
 // (balance.go).
 func (l *Loop) assign(c *conn) {
-	p, ok := l.sched.take(l.now, !l.holding(), l.ways())
+	p, ok := l.sched.take(l.now, !l.holding(), l.ways(c))
 	switch {
 	case ok:
 		c.piece = p
@@ -619,20 +631,20 @@ func (l *Loop) assign(c *conn) {
 	l.send(c)
 }
 
-// ways is how many shares of what is left the next new piece is cut from (sched.take). Twice
+// ways is how many shares of what is left c's new piece is cut from (sched.take). Twice
 // the connections, as a rule: pieces shrink toward the end (guided), so the connections run out
 // of work at nearly the same time, and a piece costs one request on a kept-alive connection.
 // Against a server that closes after each response a piece costs a connection, a handshake and
 // a slow start, so what is left goes in equal parts to the connections without a piece (as
-// axel does): guided pieces made 60 connections for 64 MiB at 500 ms round trips, and took
+// axel does), c among them: guided pieces made 60 connections for 64 MiB at 500 ms round trips, and took
 // 33 s where axel took 10.3 s (README, Pieces).
-func (l *Loop) ways() int {
+func (l *Loop) ways(c *conn) int {
 	if !l.closing {
 		return 2 * l.job.Connections
 	}
 	n := l.target
 	for _, o := range l.conns {
-		if o.owner == l && o.active() {
+		if o.owner == l && o != c && o.active() {
 			n--
 		}
 	}
@@ -739,11 +751,12 @@ func (l *Loop) feed(c *conn, b []byte) {
 				return
 			}
 			l.trace.event("head", c, nil, piece{}, c.p.Resp.Status)
+			first := c.probe
 			if !l.accept(c) {
 				return
 			}
-			c.wait = l.now.Sub(c.since) // since is still the request's (see moved)
-			l.closing = !c.p.Resp.KeepAlive
+			c.wait = l.now.Sub(c.since)                             // since is still the request's (see moved)
+			l.closing = !c.p.Resp.KeepAlive && (first || l.closing) // while every response closes
 			c.state, c.bodyStart, c.since = body, l.now, l.now
 			if len(b) == 0 {
 				// A body that is empty by its head (204, Content-Length: 0) ends here.
@@ -976,6 +989,7 @@ func (l *Loop) lost(c *conn, err error) {
 // every download from it.
 func (l *Loop) shed(c *conn) {
 	if !c.reused && c.seen == 0 {
+		l.restore = 0 // the server is there, and says it has too many
 		l.host.refused(l.now, 0)
 		l.trace.note("backoff", c, int64(l.host.limit), 0, "the server closed a new connection before answering")
 	}
@@ -1181,7 +1195,7 @@ func (l *Loop) chores() {
 			// start: a handshake that trickles bytes does not get to last forever.
 			if l.now.Sub(c.started) > l.job.ConnectTimeout {
 				l.close(c)
-				l.connectFailed(c.addr, c.started, connectTimeout(l.job.ConnectTimeout))
+				l.connectFailed(c.addr, c.started, connectTimeout{l.job.ConnectTimeout, c.state != connecting})
 			}
 		case c.tail && idleFor > lastChunkWait:
 			l.pieceFailed(c, KindNetwork, nil, "no last chunk") // the piece is done: only the connection goes

@@ -298,15 +298,16 @@ func (r *Reactor) drop(c *conn) {
 // (limit) and none before a backoff (after); after a quiet spell the limit grows again, one
 // connection at a time.
 type host struct {
-	key   string
-	users int       // running downloads from it
-	open  int       // connections to it, set up, working or parked
-	idle  []*conn   // parked keep-alive connections, oldest first
-	limit int       // most connections at once; 0: no limit
-	after time.Time // no new connection before this
-	fails int       // refusals since the last connection that worked
-	ever  bool      // a connection to it has worked
-	quiet time.Time // the last refusal
+	key    string
+	users  int       // running downloads from it
+	open   int       // connections to it, set up, working or parked
+	idle   []*conn   // parked keep-alive connections, oldest first
+	limit  int       // most connections at once; 0: no limit
+	after  time.Time // no new connection before this
+	fails  int       // refusals since the last connection that worked
+	ever   bool      // a connection to it has worked
+	quiet  time.Time // the last refusal
+	deadAt time.Time // when the last connect that got no answer was counted in fails
 }
 
 // hostKey names the server a job's connections go to: a parked connection serves only a job
@@ -377,10 +378,15 @@ func (h *host) refused(now time.Time, atLeast time.Duration) {
 	h.after = now.Add(max(backoff(h.fails), atLeast))
 }
 
-// unreachable notes that connects to h got no answer: its path is down. That says nothing
-// about how many connections h takes, so the limit stays; none opens before the backoff.
-func (h *host) unreachable(now time.Time) {
-	h.fails++
+// unreachable notes that a connect to h, started at started, got no answer: its path is down.
+// That says nothing about how many connections h takes, so the limit stays; none opens before
+// the backoff. Connects started before the last such failure was counted, by any download,
+// fail with it: counted one by one, an outage under 8 connects made the backoff 8 s.
+func (h *host) unreachable(now, started time.Time) {
+	if started.After(h.deadAt) {
+		h.fails++
+		h.deadAt = now
+	}
 	h.after = now.Add(backoff(h.fails))
 }
 

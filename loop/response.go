@@ -287,6 +287,7 @@ func (l *Loop) badStatus(c *conn) {
 	case r.Status == 429 || r.Status == 503:
 		// The server asks for less (RFC 6585 §4, RFC 9110 §15.6.4): one connection fewer from
 		// now on, and the retry waits at least as long as Retry-After says.
+		l.restore = 0 // the server is there, and asks for less
 		if t := max(1, min(l.target, l.live)-1); t != l.target {
 			l.target = t
 			l.trace.note("target", c, int64(l.target), 0, what)
