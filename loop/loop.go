@@ -60,7 +60,7 @@ type Loop struct {
 	sched   sched
 	out     *output
 	ranged  bool             // the file is fetched in ranges over many connections
-	closing bool             // the last response closed its connection: each piece costs one (see ways)
+	closing bool             // every response so far closed its connection: each piece costs one (see ways)
 	small   bool             // a small file of a list, written whole at the end (Job.Small)
 	have    reorder.RangeSet // body bytes accepted (a duplicated range arrives twice, counts once)
 	done    int64            // have.Size(), or the bytes of a stream of unknown length
@@ -538,13 +538,12 @@ func (l *Loop) pathBack(c *conn) {
 // --retries at once, and -n 8 gave up on a link down for 18 s that -n 1 waited out.
 //
 // A refused connect is the server's pressure: the connections come back one per quiet spell.
-// A connect that got no answer (pathDown) says nothing about the server: one connection at a
-// time probes the path, and the first that works brings the others back (ready). Taken for
+// A connect that got no answer (pathDown) says nothing about the server: fewer connections
+// probe the path, and the first that works brings the others back (pathBack). Taken for
 // refusals, an 18 s outage left a download of 8 connections on one, then two, three...: 43 s
 // where 28 s do (README, Server pressure).
 func (l *Loop) connectFailed(addr int, started time.Time, err error) {
-	counted := started.After(l.failCounted)
-	if counted {
+	if started.After(l.failCounted) {
 		l.connectFails++
 		l.failCounted = l.now
 	}
@@ -573,15 +572,14 @@ func (l *Loop) connectFailed(addr int, started time.Time, err error) {
 		l.fail(errorf(KindNetwork, err, "cannot connect to %s (%s)", l.dialName(), attempts(l.connectFails)))
 		return
 	}
-	switch {
-	case !dead:
+	if dead {
+		if l.restore == 0 {
+			l.restore = l.target
+		}
+		l.host.unreachable(l.now, started)
+	} else {
 		l.restore = 0
 		l.host.refused(l.now, 0)
-	case l.restore == 0:
-		l.restore = l.target
-		fallthrough
-	default:
-		l.host.unreachable(l.now, started)
 	}
 	l.target = max(1, l.live)
 	l.connectAfter = l.now.Add(backoff(l.connectFails))
@@ -631,13 +629,13 @@ func (l *Loop) assign(c *conn) {
 	l.send(c)
 }
 
-// ways is how many shares of what is left c's new piece is cut from (sched.take). Twice
-// the connections, as a rule: pieces shrink toward the end (guided), so the connections run out
-// of work at nearly the same time, and a piece costs one request on a kept-alive connection.
+// ways is how many shares of what is left c's new piece is cut from (sched.take). Twice the
+// connections, as a rule: pieces shrink toward the end (guided), so the connections run out of
+// work at nearly the same time, and a piece costs one request on a kept-alive connection.
 // Against a server that closes after each response a piece costs a connection, a handshake and
-// a slow start, so what is left goes in equal parts to the connections without a piece (as
-// axel does), c among them: guided pieces made 60 connections for 64 MiB at 500 ms round trips, and took
-// 33 s where axel took 10.3 s (README, Pieces).
+// a slow start, so what is left goes in equal parts to the connections without a piece, c
+// among them (as axel does): guided pieces made 60 connections for 64 MiB at 500 ms round
+// trips, and took 33 s where axel took 10.3 s (README, Pieces).
 func (l *Loop) ways(c *conn) int {
 	if !l.closing {
 		return 2 * l.job.Connections
@@ -755,8 +753,8 @@ func (l *Loop) feed(c *conn, b []byte) {
 			if !l.accept(c) {
 				return
 			}
-			c.wait = l.now.Sub(c.since)                             // since is still the request's (see moved)
-			l.closing = !c.p.Resp.KeepAlive && (first || l.closing) // while every response closes
+			c.wait = l.now.Sub(c.since) // since is still the request's (see moved)
+			l.closing = !c.p.Resp.KeepAlive && (first || l.closing)
 			c.state, c.bodyStart, c.since = body, l.now, l.now
 			if len(b) == 0 {
 				// A body that is empty by its head (204, Content-Length: 0) ends here.
