@@ -63,10 +63,9 @@ type conn struct {
 	nextDue bool   // a response ended inside decrypt: the next request waits for its end
 	dup     *conn  // in the end game, the other connection fetching the same range (both ways)
 
-	// Throughput over a moving window (see balance.go): body bytes since the last sample (or
-	// since the slot they were carried from), the time spent receiving them up to the last
-	// sample or the end of the last response, and the last rateTicks samples, one per
-	// housekeeping tick.
+	// Throughput over a moving window (see balance.go): body bytes not sampled yet, the time
+	// they took that bodyTime does not add itself (bodies that ended, slots carried over), and
+	// the last rateTicks samples, one per housekeeping tick.
 	got       int64
 	busy      time.Duration
 	ticks     [rateTicks]int64

@@ -304,7 +304,7 @@ type host struct {
 	idle   []*conn   // parked keep-alive connections, oldest first
 	limit  int       // most connections at once; 0: no limit
 	after  time.Time // no new connection before this
-	fails  int       // refusals since the last connection that worked
+	fails  int       // refusals and dead connects since the last connection that worked
 	ever   bool      // a connection to it has worked
 	quiet  time.Time // the last refusal
 	deadAt time.Time // when the last connect that got no answer was counted in fails
