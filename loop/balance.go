@@ -60,16 +60,22 @@ func (c *conn) rate(minTicks int) float64 {
 	return float64(sum) / (time.Duration(k) * housekeepingEvery).Seconds()
 }
 
-// eta estimates how long c needs for the rest of its piece: from its samples, or before the
-// first one from the current response's average once it is quickRate old; ok is false when it
-// cannot tell yet. A connection that has not moved at all takes forever.
-func (c *conn) eta(now time.Time) (d time.Duration, ok bool) {
+// speed is c's throughput in bytes per second: from its samples, or before the first one from
+// the current response's average once it is quickRate old; -1 when it cannot tell yet.
+func (c *conn) speed(now time.Time) float64 {
 	r := c.rate(1)
 	if r < 0 && c.state == body {
 		if age := now.Sub(c.bodyStart); age >= quickRate {
 			r = float64(c.off-c.piece.start) / age.Seconds()
 		}
 	}
+	return r
+}
+
+// eta estimates how long c needs for the rest of its piece (see speed); ok is false when it
+// cannot tell yet. A connection that has not moved at all takes forever.
+func (c *conn) eta(now time.Time) (d time.Duration, ok bool) {
+	r := c.speed(now)
 	switch {
 	case r < 0:
 		return 0, false
@@ -154,11 +160,12 @@ func (l *Loop) median() (float64, int) {
 
 // steal gives the idle connection c the back part of the largest range in flight, if its
 // connection is known to need more than stealAfter for it (sooner, a new request would gain
-// nothing and cost the victim its connection).
+// nothing and cost the victim its connection). A connection that has pipelined its next
+// request is left alone: its piece ends within about a round trip.
 func (l *Loop) steal(c *conn) bool {
 	var v *conn
 	for _, o := range l.conns {
-		if o.owner == l && o != c && o.active() && o.dup == nil && (v == nil || o.remaining() > v.remaining()) {
+		if o.owner == l && o != c && o.active() && o.dup == nil && o.next.len() == 0 && (v == nil || o.remaining() > v.remaining()) {
 			v = o
 		}
 	}

@@ -120,6 +120,25 @@ func TestStealProportional(t *testing.T) {
 	}
 }
 
+// TestPieceRoundTrip: no piece is smaller than what its connection brings in a round trip.
+// With smaller ones a pipelined request is answered only after the piece before it has ended:
+// at 1.2 s round trips and 1 MiB/s, 256 KiB pieces left a connection idle for most of each.
+func TestPieceRoundTrip(t *testing.T) {
+	c := fakeConn(1, piece{}, 0, 1<<20)
+	c.state, c.wait = idle, 1200*time.Millisecond
+	l := loopWith(c)
+	l.job.Connections = 8
+	l.sched = sched{total: 32 << 20, maxPiece: 64 << 20, probed: true, todo: []piece{{start: 28 << 20, end: 32 << 20}}, left: 4 << 20}
+	p, ok := l.sched.take(l.now, true, l.ways(c), l.least(c))
+	if want := int64(1<<20) * 6 / 5; !ok || p.len() < want-1 || p.len() > want+1 {
+		t.Fatalf("piece %+v; want %d bytes, 1.2 s at 1 MiB/s (the share of what is left is 4 MiB/%d)", p, want, l.ways(c))
+	}
+	c.wait = time.Millisecond // on loopback: the share of what is left, as before
+	if p, _ := l.sched.take(l.now, true, l.ways(c), l.least(c)); p.len() != tailPiece {
+		t.Fatalf("piece %+v at 1 ms round trips; want the share of what is left, %d bytes", p, tailPiece)
+	}
+}
+
 func TestStealTooSmall(t *testing.T) {
 	l := loopWith(fakeConn(1, piece{start: 0, end: 100 << 10}, 0, -1))
 	thief := &conn{fd: 2, id: 2, state: idle}
@@ -173,7 +192,7 @@ func TestEvictStraggler(t *testing.T) {
 	if slow.owner != nil || l.evictions != 1 || l.live != 3 {
 		t.Fatalf("straggler still open (evictions %d, live %d)", l.evictions, l.live)
 	}
-	got, ok := l.sched.take(now, true, 8)
+	got, ok := l.sched.take(now, true, 8, tailPiece)
 	if !ok || got.start != 1<<20 || got.end != 8<<20 || got.attempts != 0 {
 		t.Fatalf("re-queued %+v, %v; want [1M,8M) at once, not counted as a failure", got, ok)
 	}

@@ -63,6 +63,12 @@ type conn struct {
 	nextDue bool   // a response ended inside decrypt: the next request waits for its end
 	dup     *conn  // in the end game, the other connection fetching the same range (both ways)
 
+	// Pipelining (see Loop.pipeline): the piece whose request went out while the current
+	// response was arriving (zero if none), and whether the current response's request went
+	// out so; its head's delay is then no round trip, and wait keeps the last one.
+	next      piece
+	pipelined bool
+
 	// Throughput over a moving window (see balance.go): body bytes not sampled yet, the time
 	// they took that bodyTime does not add itself (bodies that ended, slots carried over), and
 	// the last rateTicks samples, one per housekeeping tick.
@@ -102,11 +108,17 @@ func (c *conn) connectRequest(j *Job) {
 	c.p.NoBody, c.p.Tunnel = true, true // a 2xx to CONNECT has no body: the tunnel starts right after the head
 }
 
-// request builds the GET for c.piece into c.req, reusing its memory. Every request is a
-// ranged GET (RFC 9110 §14.2), even the first: a HEAD costs a round trip and is often
-// mishandled. If-Range (RFC 9110 §13.1.5) makes a changed file answer 200, which is caught
-// before a byte of it is written.
+// request builds the GET for c.piece into c.req and readies c for its response.
 func (c *conn) request(j *Job, ifRange []byte) {
+	c.build(j, ifRange, c.piece)
+	c.begin(false)
+}
+
+// build writes the GET for p into c.req, reusing its memory. Every request is a ranged GET
+// (RFC 9110 §14.2), even the first: a HEAD costs a round trip and is often mishandled.
+// If-Range (RFC 9110 §13.1.5) makes a changed file answer 200, which is caught before a byte
+// of it is written.
+func (c *conn) build(j *Job, ifRange []byte, p piece) {
 	b := c.req[:0]
 	b = append(b, "GET "...)
 	b = append(b, j.Target...)
@@ -120,9 +132,9 @@ func (c *conn) request(j *Job, ifRange []byte) {
 		b = append(b, "\r\n"...)
 	}
 	b = append(b, "Range: bytes="...)
-	b = strconv.AppendInt(b, c.piece.start, 10)
+	b = strconv.AppendInt(b, p.start, 10)
 	b = append(b, '-')
-	b = strconv.AppendInt(b, c.piece.end-1, 10)
+	b = strconv.AppendInt(b, p.end-1, 10)
 	b = append(b, "\r\n"...)
 	if len(ifRange) > 0 {
 		b = append(b, "If-Range: "...)
@@ -130,7 +142,13 @@ func (c *conn) request(j *Job, ifRange []byte) {
 		b = append(b, "\r\n"...)
 	}
 	b = append(b, "\r\n"...)
-	c.req, c.sent, c.reqEnd = b, 0, c.piece.end
-	c.off, c.seen, c.drain, c.noReuse = c.piece.start, 0, false, false
+	c.req, c.sent = b, 0
+}
+
+// begin readies c for the response to the request for c.piece; pipelined says that request
+// went out while the response before it was still arriving.
+func (c *conn) begin(pipelined bool) {
+	c.reqEnd, c.off, c.seen, c.pipelined = c.piece.end, c.piece.start, 0, pipelined
+	c.drain, c.noReuse = false, false
 	c.p.Reset()
 }

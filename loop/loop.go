@@ -87,6 +87,7 @@ type Loop struct {
 	connectAfter  time.Time // no new connection before this (after failed connects)
 	restore       int       // the target to go back to once a connect works after the path went dead; 0: none
 	noticed       bool      // the single-stream notice was given
+	noPipeline    bool      // a pipelined request went unanswered: requests wait for the response before them
 
 	start, now time.Time
 	stopping   atomic.Bool
@@ -313,6 +314,8 @@ func (l *Loop) dispatch(c *conn, ev events) {
 		l.send(c)
 	case c.tls != nil:
 		l.flushTLS(c)
+	case c.sent < len(c.req):
+		l.push(c) // a pipelined request
 	}
 }
 
@@ -612,7 +615,7 @@ func (e connectTimeout) Timeout() bool { return !e.answered }
 // hand out, c helps the slowest: it steals part of a range in flight, or duplicates one
 // (balance.go).
 func (l *Loop) assign(c *conn) {
-	p, ok := l.sched.take(l.now, !l.holding(), l.ways(c))
+	p, ok := l.sched.take(l.now, !l.holding(), l.ways(c), l.least(c))
 	switch {
 	case ok:
 		c.piece = p
@@ -649,35 +652,51 @@ func (l *Loop) ways(c *conn) int {
 	return max(n, 1)
 }
 
+// least is the smallest piece worth a request on c: tailPiece, or what c brings in one of its
+// round trips if that is more. With smaller pieces a pipelined request (see pipeline) is
+// answered only after the piece before it has ended, and the connection idles in between.
+func (l *Loop) least(c *conn) int64 {
+	return max(tailPiece, int64(c.speed(l.now)*c.wait.Seconds()))
+}
+
 func (l *Loop) send(c *conn) {
 	if c.tls != nil {
 		l.sendTLS(c)
 		return
 	}
-	for c.sent < len(c.req) {
-		n, err := unix.Write(c.fd, c.req[c.sent:])
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err == unix.EAGAIN:
-			l.arm(c, evWrite)
-			return
-		case err != nil:
-			// A server that answers before it has read all of the request (a 431 for a
-			// header too big, say) and closes makes the write fail. What it sent is read
-			// first: its answer is the better error (see feed).
-			if l.read(c); c.owner == l && c.state == sending {
-				l.lost(c, os.NewSyscallError("write", err))
-			}
-			return
+	switch err := l.write(c); {
+	case err == unix.EAGAIN:
+		l.arm(c, evWrite)
+		return
+	case err != nil:
+		// A server that answers before it has read all of the request (a 431 for a header
+		// too big, say) and closes makes the write fail. What it sent is read first: its
+		// answer is the better error (see feed).
+		if l.read(c); c.owner == l && c.state == sending {
+			l.lost(c, os.NewSyscallError("write", err))
 		}
-		c.sent += n
+		return
 	}
 	if c.state != tunneling {
 		c.state = head
 	}
 	c.since = l.now
 	l.arm(c, evRead)
+}
+
+// write writes what is left of c's request; EAGAIN when the socket takes no more for now.
+func (l *Loop) write(c *conn) error {
+	for c.sent < len(c.req) {
+		n, err := unix.Write(c.fd, c.req[c.sent:])
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return err
+		}
+		c.sent += n
+	}
+	return nil
 }
 
 // read does one read per readiness event (the level-triggered budget) and parses it at once.
@@ -753,7 +772,9 @@ func (l *Loop) feed(c *conn, b []byte) {
 			if !l.accept(c) {
 				return
 			}
-			c.wait = l.now.Sub(c.since) // since is still the request's (see moved)
+			if !c.pipelined {
+				c.wait = l.now.Sub(c.since) // since is still the request's (see moved)
+			}
 			l.closing = !c.p.Resp.KeepAlive && (first || l.closing)
 			c.state, c.bodyStart, c.since = body, l.now, l.now
 			if len(b) == 0 {
@@ -761,8 +782,7 @@ func (l *Loop) feed(c *conn, b []byte) {
 				l.body(c, nil)
 			}
 		case body:
-			l.body(c, b)
-			return
+			b = l.body(c, b) // the next response's bytes, when its request was pipelined
 		case sending:
 			// The server answered before it read all of the request (a 431 for a header
 			// too big, say). The answer is to this request and is read as one; the rest
@@ -778,29 +798,34 @@ func (l *Loop) feed(c *conn, b []byte) {
 	}
 }
 
-// body passes the body bytes in b to the file, up to the end of the response.
-func (l *Loop) body(c *conn, b []byte) {
+// body passes the body bytes in b to the file, up to the end of the response. It returns the
+// bytes after the end: the head of the next response when its request was pipelined.
+func (l *Loop) body(c *conn, b []byte) []byte {
 	for {
 		data, n, done, err := c.p.Body(b)
 		b = b[n:]
 		if err != nil {
 			l.pieceFailed(c, KindNetwork, err, "bad response body")
-			return
+			return nil
 		}
 		if len(data) > 0 && !l.deliver(c, data) {
-			return
+			return nil
 		}
 		switch {
-		case done && len(b) > 0:
-			// Bytes nobody asked for after a response complete by its own framing (a stray
-			// CRLF after a chunked body, say): the response is kept, the connection is
-			// trusted no further.
-			c.noReuse = true
-			l.responseDone(c)
-			return
 		case done:
+			next := c.next.len() > 0
+			if len(b) > 0 && !next {
+				// Bytes nobody asked for after a response complete by its own framing (a
+				// stray CRLF after a chunked body, say): the response is kept, the
+				// connection is trusted no further.
+				c.noReuse = true
+			}
 			l.responseDone(c)
-			return
+			if !next || c.owner != l {
+				return nil
+			}
+			c.seen = len(b)
+			return b
 		case c.off == c.piece.end && (c.reqEnd > c.piece.end || c.p.Resp.Body == httpparse.BodyClose):
 			// The piece is complete but the response goes on: it was stolen from (the rest
 			// belongs to another connection now), or it only ends when the server closes.
@@ -809,7 +834,7 @@ func (l *Loop) body(c *conn, b []byte) {
 			}
 			l.close(c)
 			l.pieceDone(c)
-			return
+			return nil
 		case c.off == c.piece.end && len(b) == 0 && c.p.Resp.Body == httpparse.BodyChunked && !c.tail:
 			// All of the piece is here; only the last chunk is to come. The piece is done
 			// now: the connection waits a moment for the last chunk (see chores) to be
@@ -817,10 +842,70 @@ func (l *Loop) body(c *conn, b []byte) {
 			l.endBody(c)
 			c.tail, c.since = true, l.now
 			l.pieceDone(c)
-			return
+			return nil
 		case len(b) == 0:
-			return
+			l.pipeline(c)
+			return nil
 		}
+	}
+}
+
+// pipeline sends the request for c's next piece while the current response is still arriving
+// (RFC 9112 §9.3.2), once what is left of it would take about a round trip: the next response
+// then follows this one at once, instead of a round trip later (README, Pieces). Only a
+// kept-alive response of known length to a piece nobody shares goes on so, and none after a
+// pipelined request went unanswered (see chores).
+func (l *Loop) pipeline(c *conn) {
+	if c.next.len() > 0 || l.noPipeline || !l.ranged || c.probe || c.dup != nil || c.noReuse ||
+		c.reqEnd != c.piece.end || !c.p.Resp.KeepAlive || c.p.Resp.Body != httpparse.BodyLength {
+		return
+	}
+	if r := c.speed(l.now); r <= 0 || float64(c.remaining()) > 1.5*r*c.wait.Seconds() {
+		return
+	}
+	p, ok := l.sched.take(l.now, !l.holding(), l.ways(c), l.least(c))
+	if !ok {
+		return
+	}
+	c.next = p
+	c.build(&l.job, l.ifRange, p)
+	l.trace.event("pipeline", c, nil, p, 0)
+	if c.tls == nil {
+		l.push(c)
+		return
+	}
+	if _, err := c.tls.tc.Write(c.req); err != nil {
+		c.noReuse = true // the read side sees why
+	}
+	c.sent = len(c.req)
+	l.flushTLS(c)
+}
+
+// push writes a pipelined request, or as much of it as the socket takes (the rest when it is
+// writable). A connection that cannot take it is not used again; the read side sees why.
+func (l *Loop) push(c *conn) {
+	ev := evRead
+	switch err := l.write(c); {
+	case err == unix.EAGAIN:
+		ev |= evWrite
+	case err != nil:
+		c.noReuse = true
+		c.sent = len(c.req)
+	}
+	if c.paused {
+		ev &^= evRead
+	}
+	l.arm(c, ev)
+}
+
+// advance makes c's pipelined piece its current one: its request is out, its response next.
+func (l *Loop) advance(c *conn) {
+	c.piece, c.next = c.next, piece{}
+	c.begin(true)
+	c.state, c.since = head, l.now
+	if c.sent < len(c.req) {
+		c.state = sending // the socket has not taken all of the request yet
+		l.send(c)
 	}
 }
 
@@ -922,6 +1007,8 @@ func (l *Loop) responseDone(c *conn) {
 		l.close(c) // fill opens a fresh one if there is work left
 	case l.fin:
 		c.state = idle // parked for the next download from the server (finish)
+	case c.next.len() > 0:
+		l.advance(c)
 	case l.decrypting == c:
 		// More plaintext may follow in a record of its own (a stray CRLF after a chunked
 		// body): it must meet an idle connection, which it closes (feed), not the head of
@@ -1094,10 +1181,15 @@ func rangeText(p piece) string {
 	return s
 }
 
-// close forgets a connection and closes its socket.
+// close forgets a connection and closes its socket. A piece whose request was pipelined on it
+// goes back to the queue: no byte of it has come.
 func (l *Loop) close(c *conn) {
 	if c.owner != l {
 		return
+	}
+	if c.next.len() > 0 {
+		l.sched.giveBack(c.next, false, l.now, 0)
+		c.next = piece{}
 	}
 	l.live--
 	if c.settingUp() {
@@ -1198,6 +1290,9 @@ func (l *Loop) chores() {
 		case c.tail && idleFor > lastChunkWait:
 			l.pieceFailed(c, KindNetwork, nil, "no last chunk") // the piece is done: only the connection goes
 		case c.state == head && !c.paused && idleFor > l.job.StallTimeout:
+			// A server that drops pipelined requests (it should not: RFC 9112 §9.3.2) costs
+			// one stall timeout, not one per piece.
+			l.noPipeline = l.noPipeline || c.pipelined
 			l.pieceFailed(c, KindNetwork, nil, fmt.Sprintf("no response for %v", l.job.StallTimeout))
 		case c.state != idle && !c.paused && idleFor > l.job.StallTimeout:
 			l.pieceFailed(c, KindNetwork, nil, fmt.Sprintf("no data for %v", l.job.StallTimeout))

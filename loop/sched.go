@@ -74,9 +74,9 @@ func (s *sched) learn(total int64, have *reorder.RangeSet, got piece) {
 
 // take returns the next piece that may start at now: a retry whose backoff has passed, or else
 // (when tail is true) a new piece cut from the unassigned gaps, one of ways shares of what is
-// left. Without tail only the retry nearest the start of the file is handed out, once due: a
-// stream's writer waits for that one.
-func (s *sched) take(now time.Time, tail bool, ways int) (piece, bool) {
+// left but no smaller than least. Without tail only the retry nearest the start of the file is
+// handed out, once due: a stream's writer waits for that one.
+func (s *sched) take(now time.Time, tail bool, ways int, least int64) (piece, bool) {
 	if !tail {
 		i := s.first()
 		if i < 0 || now.Before(s.retry[i].notBefore) {
@@ -102,7 +102,7 @@ func (s *sched) take(now time.Time, tail bool, ways int) (piece, bool) {
 		return piece{}, false
 	}
 	gap := &s.todo[0]
-	size := min(s.maxPiece, max(s.left/int64(ways), tailPiece), gap.len())
+	size := min(s.maxPiece, max(s.left/int64(ways), least), gap.len())
 	p := piece{start: gap.start, end: gap.start + size}
 	gap.start = p.end
 	s.left -= size

@@ -19,18 +19,18 @@ func TestSchedCoversFile(t *testing.T) {
 		{256 << 20, 64 << 20, 16}, {100<<20 + 7, 1 << 20, 3},
 	} {
 		s := sched{total: -1, maxPiece: tc.maxPiece}
-		p, ok := s.take(now, true, 2*tc.conns)
+		p, ok := s.take(now, true, 2*tc.conns, tailPiece)
 		if !ok || p.start != 0 || p.end != MinPieceSize {
 			t.Fatalf("probe = %+v, %v; want [0,%d)", p, ok, MinPieceSize)
 		}
-		if _, ok := s.take(now, true, 2*tc.conns); ok {
+		if _, ok := s.take(now, true, 2*tc.conns, tailPiece); ok {
 			t.Fatal("a second piece before the size is known")
 		}
 		first := min(tc.total, MinPieceSize)
 		s.learn(tc.total, new(reorder.RangeSet), piece{start: 0, end: first})
 		next, last := first, int64(1<<62)
 		for {
-			p, ok := s.take(now, true, 2*tc.conns)
+			p, ok := s.take(now, true, 2*tc.conns, tailPiece)
 			if !ok {
 				break
 			}
@@ -61,7 +61,7 @@ func TestSchedResumes(t *testing.T) {
 	have.Add(reorder.Range{Start: 3*M + 100<<10, End: 6 * M})
 	have.Add(reorder.Range{Start: 9*M + 5, End: 10 * M})
 	s := sched{total: -1, maxPiece: 64 << 20, from: 3 * M, fromEnd: 3*M + 100<<10}
-	p, ok := s.take(now, true, 4)
+	p, ok := s.take(now, true, 4, tailPiece)
 	if !ok || p.start != 3*M || p.end != 3*M+100<<10 {
 		t.Fatalf("probe = %+v, %v; want [3M,3M+100K): the first gap only", p, ok)
 	}
@@ -69,7 +69,7 @@ func TestSchedResumes(t *testing.T) {
 	got := have
 	got.Add(reorder.Range{Start: p.start, End: p.end})
 	for {
-		p, ok := s.take(now, true, 4)
+		p, ok := s.take(now, true, 4, tailPiece)
 		if !ok {
 			break
 		}
@@ -91,18 +91,18 @@ func TestSchedRetryBackoff(t *testing.T) {
 	s := sched{total: -1, maxPiece: 64 << 20}
 	s.learn(10<<20, new(reorder.RangeSet), piece{start: 0, end: 10 << 20}) // everything handed out already
 	s.giveBack(piece{start: 5, end: 10}, true, now, 0)
-	if _, ok := s.take(now, true, 8); ok {
+	if _, ok := s.take(now, true, 8, tailPiece); ok {
 		t.Fatal("a failed piece came back before its backoff")
 	}
 	if w := s.wake(); w.Sub(now) < 180*time.Millisecond || w.Sub(now) > 320*time.Millisecond {
 		t.Fatalf("first backoff %v; want 250ms ±25%%", w.Sub(now))
 	}
-	p, ok := s.take(s.wake(), true, 8)
+	p, ok := s.take(s.wake(), true, 8, tailPiece)
 	if !ok || p.start != 5 || p.end != 10 || p.attempts != 1 {
 		t.Fatalf("retry = %+v, %v; want [5,10) attempt 1", p, ok)
 	}
 	s.giveBack(piece{start: 7, end: 9}, false, now, 0) // a stale keep-alive: at once, no penalty
-	if p, ok := s.take(now, true, 8); !ok || p.attempts != 0 {
+	if p, ok := s.take(now, true, 8, tailPiece); !ok || p.attempts != 0 {
 		t.Fatalf("stale retry = %+v, %v; want immediate, attempt 0", p, ok)
 	}
 }

@@ -1,0 +1,158 @@
+package loop
+
+import (
+	"bufio"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// lagServer answers ranged GETs as a server a round trip away would look: each response starts
+// lag after its request arrived (not after the response before it ended), and its body comes
+// in chunks of chunk bytes, one every tick. It counts the requests that arrived while the
+// response before them on the connection was still being sent: pipelined ones.
+type lagServer struct {
+	content    []byte
+	lag        time.Duration
+	chunk      int
+	tick       time.Duration
+	tls        *tls.Config // answer over TLS, with a certificate trusted by client
+	client     *tls.Config
+	drop       bool // leave pipelined requests unanswered
+	closeAfter bool // close the connection after each response, saying nothing
+
+	pipelined atomic.Int64
+}
+
+// job starts s on loopback and returns the job for a download from it.
+func (s *lagServer) job(t *testing.T, conns int) Job {
+	j := scripted(t, s.serve)
+	j.Connections = conns
+	if s.tls != nil {
+		j.TLS = s.client
+		j.URL = "https" + j.URL[len("http"):]
+	}
+	return j
+}
+
+func (s *lagServer) serve(tc *net.TCPConn) {
+	var c net.Conn = tc
+	if s.tls != nil {
+		c = tls.Server(tc, s.tls)
+	}
+	type request struct {
+		start, end int64
+		at         time.Time
+	}
+	var busy atomic.Bool // a response is being sent
+	reqs := make(chan request, 16)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(reqs)
+		r := bufio.NewReader(c)
+		for {
+			start, end, ok := readRange(r)
+			if !ok {
+				return
+			}
+			if busy.Load() {
+				s.pipelined.Add(1)
+				if s.drop {
+					continue
+				}
+			}
+			reqs <- request{start, end, time.Now()}
+		}
+	})
+	defer wg.Wait()
+	defer c.Close()
+	for q := range reqs {
+		busy.Store(true)
+		time.Sleep(time.Until(q.at.Add(s.lag)))
+		end := min(q.end, int64(len(s.content))-1)
+		if _, err := fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/%d\r\nContent-Length: %d\r\n\r\n",
+			q.start, end, len(s.content), end+1-q.start); err != nil {
+			return
+		}
+		for b := s.content[q.start : end+1]; len(b) > 0; {
+			n := min(len(b), s.chunk)
+			if n == len(b) {
+				// A request that comes from now on may have been sent after the whole
+				// response arrived; one sent before and read after is not counted.
+				busy.Store(false)
+			}
+			if _, err := c.Write(b[:n]); err != nil {
+				return
+			}
+			if b = b[n:]; len(b) > 0 {
+				time.Sleep(s.tick)
+			}
+		}
+		if s.closeAfter {
+			return
+		}
+	}
+}
+
+// TestPipelining: a connection sends its next piece's request while the current response is
+// still arriving, once the rest of it takes about a round trip, so that the next response
+// follows without a round trip's pause (RFC 9112 §9.3.2). Plain and over TLS, where the
+// request goes through crypto/tls in the middle of reading a response.
+func TestPipelining(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		t.Run(map[bool]string{false: "http", true: "https"}[secure], func(t *testing.T) {
+			data := content(4 << 20)
+			s := &lagServer{content: data, lag: 100 * time.Millisecond, chunk: 32 << 10, tick: 10 * time.Millisecond}
+			if secure {
+				s.tls, s.client = testTLS(t)
+			}
+			j := s.job(t, 2)
+			if _, err := runBounded(t, j); err != nil {
+				t.Fatal(err)
+			}
+			checkOutput(t, j.Output, data)
+			if s.pipelined.Load() == 0 {
+				t.Fatal("no request arrived before the response ahead of it had been sent; want pipelined requests at 100 ms round trips")
+			}
+		})
+	}
+}
+
+// TestPipelinedRequestDropped: a server that drops requests that come while it is still
+// answering (it should not) costs one stall timeout, after which requests wait for the
+// response before them: not one stall, and one attempt, per piece.
+func TestPipelinedRequestDropped(t *testing.T) {
+	data := content(4 << 20)
+	s := &lagServer{content: data, lag: 100 * time.Millisecond, chunk: 32 << 10, tick: 10 * time.Millisecond, drop: true}
+	j := s.job(t, 2)
+	j.StallTimeout = time.Second
+	if _, err := runBounded(t, j); err != nil {
+		t.Fatal(err)
+	}
+	checkOutput(t, j.Output, data)
+	if n := s.pipelined.Load(); n == 0 || n > int64(j.Connections) {
+		t.Fatalf("%d pipelined requests went unanswered; want one per connection at most (and at least one: else the test tests nothing)", n)
+	}
+}
+
+// TestPipelinedThenClosed: a server that closes its connection after a response, with the
+// next request (pipelined) unanswered, as at its keep-alive limit, costs no attempt: the
+// piece goes back at once, as from any stale keep-alive connection. With no retries allowed,
+// one counted attempt would fail the download.
+func TestPipelinedThenClosed(t *testing.T) {
+	data := content(4 << 20)
+	s := &lagServer{content: data, lag: 100 * time.Millisecond, chunk: 32 << 10, tick: 10 * time.Millisecond, closeAfter: true}
+	j := s.job(t, 2)
+	j.MaxRetries = -1
+	if _, err := runBounded(t, j); err != nil {
+		t.Fatal(err)
+	}
+	checkOutput(t, j.Output, data)
+	if s.pipelined.Load() == 0 {
+		t.Fatal("no pipelined request: the test tests nothing")
+	}
+}
