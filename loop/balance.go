@@ -159,9 +159,11 @@ func (l *Loop) median() (float64, int) {
 }
 
 // steal gives the idle connection c the back part of the largest range in flight, if its
-// connection is known to need more than stealAfter for it (sooner, a new request would gain
-// nothing and cost the victim its connection). A connection that has pipelined its next
-// request is left alone: its piece ends within about a round trip.
+// connection is known to need more than stealAfter, and more than c's round trip, for it
+// (sooner, a new request would gain nothing and cost the victim its connection). The split
+// counts c's round trip, in which the victim goes on: at 1.2 s round trips, thieves that did
+// not waited for parts their victims would have finished first. A connection that has
+// pipelined its next request is left alone: its piece ends within about a round trip.
 func (l *Loop) steal(c *conn) bool {
 	var v *conn
 	for _, o := range l.conns {
@@ -172,16 +174,21 @@ func (l *Loop) steal(c *conn) bool {
 	if v == nil || v.remaining() < 2*stealMin {
 		return false
 	}
-	if eta, ok := v.eta(l.now); !ok || eta < stealAfter {
+	if eta, ok := v.eta(l.now); !ok || eta < max(stealAfter, c.wait) {
 		return false
 	}
 	rest := v.remaining()
 	keep := rest / 2
 	rt, _ := l.median() // the thief is expected to do what its peers do
 	if rv := v.rate(1); rv >= 0 && rt > 0 {
-		keep = int64(float64(rest) * rv / (rv + rt))
+		// Both are to end together: the victim's keep at rv, and after the thief's round
+		// trip the rest at rt.
+		keep = int64(rv * (float64(rest) + rt*c.wait.Seconds()) / (rv + rt))
 	}
-	keep = min(max(keep, stealMin), rest-stealMin)
+	if keep > rest-stealMin {
+		return false // the thief's round trip is about all the victim needs
+	}
+	keep = max(keep, stealMin)
 	mid := v.off + keep
 	c.piece = piece{start: mid, end: v.piece.end}
 	v.piece.end = mid
@@ -201,7 +208,7 @@ func (l *Loop) duplicate(c *conn) bool {
 			v, worst = o, eta
 		}
 	}
-	if v == nil || worst < dupAfter || v.piece.attempts >= l.job.MaxRetries {
+	if v == nil || worst < max(dupAfter, c.wait) || v.piece.attempts >= l.job.MaxRetries {
 		return false // a copy is an attempt too: none for a range with no retry left
 	}
 	c.piece = piece{start: v.off, end: v.piece.end, attempts: v.piece.attempts}

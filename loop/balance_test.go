@@ -120,6 +120,32 @@ func TestStealProportional(t *testing.T) {
 	}
 }
 
+// TestStealRoundTrip: the thief's split counts its round trip, in which the victim goes on. At
+// 1.2 s round trips and 1 MiB/s a connection, a victim with 768 KiB to go was stolen from,
+// and the thief's part came 1.2 s after the victim ended.
+func TestStealRoundTrip(t *testing.T) {
+	const rate = 1 << 20
+	for _, tc := range []struct {
+		rest int64
+		keep int64 // -1: no steal
+	}{
+		{768 << 10, -1},
+		{4 << 20, (4<<20 + rate*6/5) / 2}, // both end 2.6 s from now
+	} {
+		victim := fakeConn(1, piece{start: 0, end: tc.rest}, 0, rate)
+		l := loopWith(victim, fakeConn(2, piece{start: tc.rest, end: tc.rest + 1<<20}, tc.rest+1<<20-1000, rate),
+			fakeConn(3, piece{start: tc.rest + 1<<20, end: tc.rest + 2<<20}, tc.rest+2<<20-1000, rate))
+		thief := &conn{fd: 4, id: 4, state: idle, wait: 1200 * time.Millisecond}
+		l.with(thief)
+		switch stole := l.steal(thief); {
+		case tc.keep < 0 && stole:
+			t.Errorf("%d bytes to go at 1 MiB/s: stole %+v; want no steal with a 1.2 s round trip", tc.rest, thief.piece)
+		case tc.keep >= 0 && (!stole || victim.piece.end < tc.keep-1 || victim.piece.end > tc.keep+1):
+			t.Errorf("%d bytes to go at 1 MiB/s: the victim keeps %d (stole %v); want %d", tc.rest, victim.piece.end, stole, tc.keep)
+		}
+	}
+}
+
 // TestPieceRoundTrip: no piece is smaller than what its connection brings in a round trip.
 // With smaller ones a pipelined request is answered only after the piece before it has ended:
 // at 1.2 s round trips and 1 MiB/s, 256 KiB pieces left a connection idle for most of each.
