@@ -19,7 +19,8 @@ import (
 //	{"t":1.2500,"event":"evict","conn":2,"rate":163840,"median":8388608}
 //	{"t":1.5000,"event":"steal","conn":5,"from":3,"range":[140509184,142606336]}
 //
-// Events: open, connected, request, head, done (a piece complete on this connection), cut (a
+// Events: open, connected, request, pipeline (a request sent while the response before it on
+// the connection is still arriving), head, done (a piece complete on this connection), cut (a
 // stolen-from connection reached its new end and is closed), steal, duplicate, lost (the slower
 // copy of a duplicated range, closed), evict, retry (the failed part goes back to the queue;
 // "wait" is the delay in seconds), close (a connection closed with nothing lost, with

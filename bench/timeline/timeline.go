@@ -44,7 +44,8 @@ func Read(r io.Reader) ([]Event, error) {
 	return evs, sc.Err()
 }
 
-// Segment is one request on one connection: from the request to the end of its piece.
+// Segment is one request on one connection: from the request to the end of its piece. A
+// pipelined request's segment starts when the piece before it on the connection is done.
 type Segment struct {
 	Conn       int
 	Start, End float64 // seconds
@@ -61,12 +62,22 @@ func Segments(evs []Event) []Segment {
 	var segs []Segment
 	open := map[int]int{} // conn → index of its running segment
 	kind := map[int]string{}
+	next := map[int][2]int64{} // conn → the range of its pipelined request
 	end := 0.0
 	closeSeg := func(conn int, t float64, how string) {
 		if i, ok := open[conn]; ok {
 			segs[i].End, segs[i].Ending = t, how
 			delete(open, conn)
 		}
+	}
+	openSeg := func(conn int, t float64, r [2]int64) {
+		k := kind[conn]
+		if k == "" {
+			k = "piece"
+		}
+		delete(kind, conn)
+		open[conn] = len(segs)
+		segs = append(segs, Segment{Conn: conn, Start: t, End: -1, Range: r, Kind: k, Ending: "open"})
 	}
 	for _, e := range evs {
 		end = max(end, e.T)
@@ -77,15 +88,18 @@ func Segments(evs []Event) []Segment {
 			kind[e.Conn] = "duplicate"
 		case "request":
 			closeSeg(e.Conn, e.T, "done")
-			k := kind[e.Conn]
-			if k == "" {
-				k = "piece"
-			}
-			delete(kind, e.Conn)
-			open[e.Conn] = len(segs)
-			segs = append(segs, Segment{Conn: e.Conn, Start: e.T, End: -1, Range: e.Range, Kind: k, Ending: "open"})
-		case "done", "cut", "lost", "evict", "retry":
+			openSeg(e.Conn, e.T, e.Range)
+		case "pipeline":
+			next[e.Conn] = e.Range
+		case "done":
 			closeSeg(e.Conn, e.T, e.Event)
+			if r, ok := next[e.Conn]; ok {
+				delete(next, e.Conn)
+				openSeg(e.Conn, e.T, r)
+			}
+		case "cut", "lost", "evict", "retry":
+			closeSeg(e.Conn, e.T, e.Event)
+			delete(next, e.Conn) // the connection is closed: its pipelined piece goes back
 		}
 	}
 	for conn := range open {

@@ -16,7 +16,12 @@ const trace = `{"t":0.001,"event":"open","conn":1}
 {"t":1.300,"event":"steal","conn":1,"from":3,"range":[20000000,21000000]}
 {"t":1.300,"event":"request","conn":1,"range":[20000000,21000000]}
 {"t":1.500,"event":"done","conn":1,"range":[20000000,21000000]}
-{"t":1.600,"event":"finish","n":21000000}
+{"t":1.510,"event":"request","conn":4,"range":[21000000,22000000]}
+{"t":1.520,"event":"pipeline","conn":4,"range":[22000000,23000000]}
+{"t":1.530,"event":"done","conn":4,"range":[21000000,22000000]}
+{"t":1.540,"event":"pipeline","conn":4,"range":[23000000,24000000]}
+{"t":1.550,"event":"retry","conn":4,"wait":0.25,"n":1,"reason":"connection lost"}
+{"t":1.600,"event":"finish","n":24000000}
 `
 
 func TestSegments(t *testing.T) {
@@ -30,6 +35,9 @@ func TestSegments(t *testing.T) {
 		{Conn: 1, Start: 0.010, End: 1.300, Range: [2]int64{1048576, 9437184}, Kind: "piece", Ending: "done"},
 		{Conn: 2, Start: 0.011, End: 1.250, Range: [2]int64{9437184, 17825792}, Kind: "piece", Ending: "evict"},
 		{Conn: 1, Start: 1.300, End: 1.500, Range: [2]int64{20000000, 21000000}, Kind: "stolen", Ending: "done"},
+		{Conn: 4, Start: 1.510, End: 1.530, Range: [2]int64{21000000, 22000000}, Kind: "piece", Ending: "done"},
+		// pipelined: from the end of the piece before it; the second one never started
+		{Conn: 4, Start: 1.530, End: 1.550, Range: [2]int64{22000000, 23000000}, Kind: "piece", Ending: "retry"},
 	}
 	if len(segs) != len(want) {
 		t.Fatalf("got %d segments %+v; want %d", len(segs), segs, len(want))
