@@ -15,14 +15,15 @@ import (
 // start sooner, from a response's own average once it is quickRate old. Three mechanisms use it:
 //
 //   - Work stealing. A connection that finds no unassigned piece takes the back part of the
-//     largest range still in flight. The split is proportional to the two connections' rates,
-//     so both are expected to finish together (an even split when a rate is not known yet).
+//     largest range still in flight. The split is proportional to the two connections' rates
+//     and counts the thief's round trip, so both are expected to finish together (an even
+//     split when a rate is not known yet).
 //     The victim's request is shortened by closing its connection when it reaches the new end,
 //     not by letting it run on: running on would waste the whole stolen part, closing wastes
 //     only the bytes already in flight (the socket's buffers) and one reconnect, and at that
 //     point the victim would have needed a new request anyway.
 //   - End game. When nothing is left worth splitting, an idle connection duplicates the range
-//     expected to finish last. Whichever copy arrives first is kept (the reorder buffer keeps
+//     expected to finish last, if its copy could come first. Whichever copy arrives first is kept (the reorder buffer keeps
 //     the first copy of a byte; both copies were checked against the same validators) and the
 //     other connection is closed.
 //   - Eviction. A connection far below the median of its peers (or not moving at all) while
@@ -196,12 +197,13 @@ func (l *Loop) steal(c *conn) bool {
 	return true
 }
 
-// duplicate gives the idle connection c a copy of the range expected to finish last.
+// duplicate gives the idle connection c a copy of the range expected to finish last, if the
+// copy could come first: after c's round trip, at its peers' rate.
 func (l *Loop) duplicate(c *conn) bool {
 	var v *conn
 	var worst time.Duration
 	for _, o := range l.conns {
-		if o.owner != l || o == c || !o.active() || o.dup != nil || o.remaining() <= 0 {
+		if o.owner != l || o == c || !o.active() || o.dup != nil || o.next.len() > 0 || o.remaining() <= 0 {
 			continue
 		}
 		if eta, ok := o.eta(l.now); ok && eta > worst {
@@ -210,6 +212,9 @@ func (l *Loop) duplicate(c *conn) bool {
 	}
 	if v == nil || worst < max(dupAfter, c.wait) || v.piece.attempts >= l.job.MaxRetries {
 		return false // a copy is an attempt too: none for a range with no retry left
+	}
+	if rt, _ := l.median(); rt > 0 && c.wait.Seconds()+float64(v.remaining())/rt >= worst.Seconds() {
+		return false
 	}
 	c.piece = piece{start: v.off, end: v.piece.end, attempts: v.piece.attempts}
 	c.dup, v.dup = v, c

@@ -122,7 +122,7 @@ func TestStealProportional(t *testing.T) {
 
 // TestStealRoundTrip: the thief's split counts its round trip, in which the victim goes on. At
 // 1.2 s round trips and 1 MiB/s a connection, a victim with 768 KiB to go was stolen from,
-// and the thief's part came 1.2 s after the victim ended.
+// and the thief's part came 1.2 s after the victim ended. Nor is such a range duplicated.
 func TestStealRoundTrip(t *testing.T) {
 	const rate = 1 << 20
 	for _, tc := range []struct {
@@ -140,6 +140,8 @@ func TestStealRoundTrip(t *testing.T) {
 		switch stole := l.steal(thief); {
 		case tc.keep < 0 && stole:
 			t.Errorf("%d bytes to go at 1 MiB/s: stole %+v; want no steal with a 1.2 s round trip", tc.rest, thief.piece)
+		case tc.keep < 0 && l.duplicate(thief):
+			t.Errorf("%d bytes to go at 1 MiB/s: duplicated; want no copy, which could not come first", tc.rest)
 		case tc.keep >= 0 && (!stole || victim.piece.end < tc.keep-1 || victim.piece.end > tc.keep+1):
 			t.Errorf("%d bytes to go at 1 MiB/s: the victim keeps %d (stole %v); want %d", tc.rest, victim.piece.end, stole, tc.keep)
 		}

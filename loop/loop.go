@@ -314,8 +314,8 @@ func (l *Loop) dispatch(c *conn, ev events) {
 		l.send(c)
 	case c.tls != nil:
 		l.flushTLS(c)
-	case c.sent < len(c.req):
-		l.push(c) // a pipelined request
+	case c.next.len() > 0 && c.sent < len(c.req):
+		l.push(c) // the rest of a pipelined request
 	}
 }
 
@@ -653,8 +653,8 @@ func (l *Loop) ways(c *conn) int {
 }
 
 // least is the smallest piece worth a request on c: tailPiece, or what c brings in one of its
-// round trips if that is more. With smaller pieces a pipelined request (see pipeline) is
-// answered only after the piece before it has ended, and the connection idles in between.
+// round trips if that is more. With smaller pieces the answer to a pipelined request (see
+// pipeline) comes only after the piece before it has ended, and the connection idles between.
 func (l *Loop) least(c *conn) int64 {
 	return max(tailPiece, int64(c.speed(l.now)*c.wait.Seconds()))
 }
@@ -851,12 +851,13 @@ func (l *Loop) body(c *conn, b []byte) []byte {
 }
 
 // pipeline sends the request for c's next piece while the current response is still arriving
-// (RFC 9112 §9.3.2), once what is left of it would take about a round trip: the next response
-// then follows this one at once, instead of a round trip later (README, Pieces). Only a
-// kept-alive response of known length to a piece nobody shares goes on so, and none after a
-// pipelined request went unanswered (see chores).
+// (RFC 9112 §9.3.2), once what is left of it would take at most one and a half round trips:
+// the next response then follows this one at once, instead of a round trip later (README,
+// Pipelining). Only a kept-alive response of known length to a piece nobody shares goes on
+// so, and none after a pipelined request went unanswered (see chores). Not to a stream: the
+// pipelined piece waits behind the one before it, and the writer may need it first.
 func (l *Loop) pipeline(c *conn) {
-	if c.next.len() > 0 || l.noPipeline || !l.ranged || c.probe || c.dup != nil || c.noReuse ||
+	if c.next.len() > 0 || l.noPipeline || !l.ranged || l.job.Stream != nil || c.dup != nil || c.noReuse ||
 		c.reqEnd != c.piece.end || !c.p.Resp.KeepAlive || c.p.Resp.Body != httpparse.BodyLength {
 		return
 	}
@@ -899,13 +900,14 @@ func (l *Loop) push(c *conn) {
 }
 
 // advance makes c's pipelined piece its current one: its request is out, its response next.
+// If the socket has not taken all of the request yet, the rest goes when it is writable.
 func (l *Loop) advance(c *conn) {
 	c.piece, c.next = c.next, piece{}
 	c.begin(true)
 	c.state, c.since = head, l.now
 	if c.sent < len(c.req) {
-		c.state = sending // the socket has not taken all of the request yet
-		l.send(c)
+		c.state = sending
+		l.arm(c, evWrite)
 	}
 }
 
@@ -1291,7 +1293,7 @@ func (l *Loop) chores() {
 			l.pieceFailed(c, KindNetwork, nil, "no last chunk") // the piece is done: only the connection goes
 		case c.state == head && !c.paused && idleFor > l.job.StallTimeout:
 			// A server that drops pipelined requests (it should not: RFC 9112 §9.3.2) costs
-			// one stall timeout, not one per piece.
+			// a stall timeout on each connection that had pipelined one, not one per piece.
 			l.noPipeline = l.noPipeline || c.pipelined
 			l.pieceFailed(c, KindNetwork, nil, fmt.Sprintf("no response for %v", l.job.StallTimeout))
 		case c.state != idle && !c.paused && idleFor > l.job.StallTimeout:

@@ -2,6 +2,8 @@ package loop
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/sha256"
 	"crypto/tls"
 	"fmt"
 	"net"
@@ -154,5 +156,25 @@ func TestPipelinedThenClosed(t *testing.T) {
 	checkOutput(t, j.Output, data)
 	if s.pipelined.Load() == 0 {
 		t.Fatal("no pipelined request: the test tests nothing")
+	}
+}
+
+// TestStreamNotPipelined: writing to a stream, requests are not pipelined. A pipelined piece
+// waits behind the one before it on its connection; if the writer needs it first (a retry
+// taken so), the buffer fills, the connection holding it is paused, and the stream hangs.
+func TestStreamNotPipelined(t *testing.T) {
+	data := content(4 << 20)
+	s := &lagServer{content: data, lag: 100 * time.Millisecond, chunk: 32 << 10, tick: 10 * time.Millisecond}
+	j := s.job(t, 2)
+	var out bytes.Buffer
+	j.Stream = &out
+	if _, err := runBounded(t, j); err != nil {
+		t.Fatal(err)
+	}
+	if sha256.Sum256(out.Bytes()) != sha256.Sum256(data) {
+		t.Fatalf("%d bytes streamed, not the %d served", out.Len(), len(data))
+	}
+	if n := s.pipelined.Load(); n > 0 {
+		t.Fatalf("%d pipelined requests; want none to a stream", n)
 	}
 }
