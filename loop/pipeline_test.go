@@ -30,17 +30,6 @@ type lagServer struct {
 	pipelined atomic.Int64
 }
 
-// job starts s on loopback and returns the job for a download from it.
-func (s *lagServer) job(t *testing.T, conns int) Job {
-	j := scripted(t, s.serve)
-	j.Connections = conns
-	if s.tls != nil {
-		j.TLS = s.client
-		j.URL = "https" + j.URL[len("http"):]
-	}
-	return j
-}
-
 func (s *lagServer) serve(tc *net.TCPConn) {
 	var c net.Conn = tc
 	if s.tls != nil {
@@ -100,6 +89,33 @@ func (s *lagServer) serve(tc *net.TCPConn) {
 	}
 }
 
+// download fetches 4 MiB from s over two connections, at 100 ms round trips and about
+// 3 MiB/s a connection, with the job as setup leaves it, and checks what arrived: the file,
+// or the *bytes.Buffer setup made the stream.
+func (s *lagServer) download(t *testing.T, setup func(j *Job)) {
+	t.Helper()
+	s.content, s.lag, s.chunk, s.tick = content(4<<20), 100*time.Millisecond, 32<<10, 10*time.Millisecond
+	j := scripted(t, s.serve)
+	j.Connections = 2
+	if s.tls != nil {
+		j.TLS = s.client
+		j.URL = "https" + j.URL[len("http"):]
+	}
+	if setup != nil {
+		setup(&j)
+	}
+	if _, err := runBounded(t, j); err != nil {
+		t.Fatal(err)
+	}
+	if out, ok := j.Stream.(*bytes.Buffer); ok {
+		if sha256.Sum256(out.Bytes()) != sha256.Sum256(s.content) {
+			t.Fatalf("%d bytes streamed, not the %d served", out.Len(), len(s.content))
+		}
+		return
+	}
+	checkOutput(t, j.Output, s.content)
+}
+
 // TestPipelining: a connection sends its next piece's request while the current response is
 // still arriving, once the rest of it takes about a round trip, so that the next response
 // follows without a round trip's pause (RFC 9112 §9.3.2). Plain and over TLS, where the
@@ -107,16 +123,11 @@ func (s *lagServer) serve(tc *net.TCPConn) {
 func TestPipelining(t *testing.T) {
 	for _, secure := range []bool{false, true} {
 		t.Run(map[bool]string{false: "http", true: "https"}[secure], func(t *testing.T) {
-			data := content(4 << 20)
-			s := &lagServer{content: data, lag: 100 * time.Millisecond, chunk: 32 << 10, tick: 10 * time.Millisecond}
+			s := &lagServer{}
 			if secure {
 				s.tls, s.client = testTLS(t)
 			}
-			j := s.job(t, 2)
-			if _, err := runBounded(t, j); err != nil {
-				t.Fatal(err)
-			}
-			checkOutput(t, j.Output, data)
+			s.download(t, nil)
 			if s.pipelined.Load() == 0 {
 				t.Fatal("no request arrived before the response ahead of it had been sent; want pipelined requests at 100 ms round trips")
 			}
@@ -125,18 +136,13 @@ func TestPipelining(t *testing.T) {
 }
 
 // TestPipelinedRequestDropped: a server that drops requests that come while it is still
-// answering (it should not) costs one stall timeout, after which requests wait for the
-// response before them: not one stall, and one attempt, per piece.
+// answering (it should not) costs one stall timeout on each connection that had sent one,
+// after which requests wait for the response before them: not one stall, and one attempt,
+// per piece.
 func TestPipelinedRequestDropped(t *testing.T) {
-	data := content(4 << 20)
-	s := &lagServer{content: data, lag: 100 * time.Millisecond, chunk: 32 << 10, tick: 10 * time.Millisecond, drop: true}
-	j := s.job(t, 2)
-	j.StallTimeout = time.Second
-	if _, err := runBounded(t, j); err != nil {
-		t.Fatal(err)
-	}
-	checkOutput(t, j.Output, data)
-	if n := s.pipelined.Load(); n == 0 || n > int64(j.Connections) {
+	s := &lagServer{drop: true}
+	s.download(t, func(j *Job) { j.StallTimeout = time.Second })
+	if n := s.pipelined.Load(); n == 0 || n > 2 {
 		t.Fatalf("%d pipelined requests went unanswered; want one per connection at most (and at least one: else the test tests nothing)", n)
 	}
 }
@@ -146,14 +152,8 @@ func TestPipelinedRequestDropped(t *testing.T) {
 // piece goes back at once, as from any stale keep-alive connection. With no retries allowed,
 // one counted attempt would fail the download.
 func TestPipelinedThenClosed(t *testing.T) {
-	data := content(4 << 20)
-	s := &lagServer{content: data, lag: 100 * time.Millisecond, chunk: 32 << 10, tick: 10 * time.Millisecond, closeAfter: true}
-	j := s.job(t, 2)
-	j.MaxRetries = -1
-	if _, err := runBounded(t, j); err != nil {
-		t.Fatal(err)
-	}
-	checkOutput(t, j.Output, data)
+	s := &lagServer{closeAfter: true}
+	s.download(t, func(j *Job) { j.MaxRetries = -1 })
 	if s.pipelined.Load() == 0 {
 		t.Fatal("no pipelined request: the test tests nothing")
 	}
@@ -163,17 +163,8 @@ func TestPipelinedThenClosed(t *testing.T) {
 // waits behind the one before it on its connection; if the writer needs it first (a retry
 // taken so), the buffer fills, the connection holding it is paused, and the stream hangs.
 func TestStreamNotPipelined(t *testing.T) {
-	data := content(4 << 20)
-	s := &lagServer{content: data, lag: 100 * time.Millisecond, chunk: 32 << 10, tick: 10 * time.Millisecond}
-	j := s.job(t, 2)
-	var out bytes.Buffer
-	j.Stream = &out
-	if _, err := runBounded(t, j); err != nil {
-		t.Fatal(err)
-	}
-	if sha256.Sum256(out.Bytes()) != sha256.Sum256(data) {
-		t.Fatalf("%d bytes streamed, not the %d served", out.Len(), len(data))
-	}
+	s := &lagServer{}
+	s.download(t, func(j *Job) { j.Stream = new(bytes.Buffer) })
 	if n := s.pipelined.Load(); n > 0 {
 		t.Fatalf("%d pipelined requests; want none to a stream", n)
 	}
