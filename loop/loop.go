@@ -893,9 +893,6 @@ func (l *Loop) push(c *conn) {
 		c.noReuse = true
 		c.sent = len(c.req)
 	}
-	if c.paused {
-		ev &^= evRead
-	}
 	l.arm(c, ev)
 }
 
