@@ -559,11 +559,7 @@ func (l *Loop) connectFailed(addr int, started time.Time, err error) {
 			// The server has taken connections (from this download's neighbours): it is
 			// busy, or out of reach for now, not gone. The race starts again after the
 			// server's backoff.
-			if dead {
-				l.host.unreachable(l.now, started)
-			} else {
-				l.host.refused(l.now, 0)
-			}
+			l.backOff(dead, started)
 			l.nextAddr = 0
 			l.trace.note("backoff", nil, int64(l.connectFails), 0, "connect failed: "+err.Error())
 		default:
@@ -575,19 +571,27 @@ func (l *Loop) connectFailed(addr int, started time.Time, err error) {
 		l.fail(errorf(KindNetwork, err, "cannot connect to %s (%s)", l.dialName(), attempts(l.connectFails)))
 		return
 	}
-	if dead {
-		if l.restore == 0 {
-			l.restore = l.target
-		}
-		l.host.unreachable(l.now, started)
-	} else {
+	switch {
+	case !dead:
 		l.restore = 0
-		l.host.refused(l.now, 0)
+	case l.restore == 0:
+		l.restore = l.target
 	}
+	l.backOff(dead, started)
 	l.target = max(1, l.live)
 	l.connectAfter = l.now.Add(backoff(l.connectFails))
 	l.trouble = l.now
 	l.trace.note("target", nil, int64(l.target), 0, "connect failed: "+err.Error())
+}
+
+// backOff gives the server a backoff for a failed connect (one started at started): a dead
+// path's counts together with the other connects that failed with it, a refusal on its own.
+func (l *Loop) backOff(dead bool, started time.Time) {
+	if dead {
+		l.host.unreachable(l.now, started)
+	} else {
+		l.host.refused(l.now, 0)
+	}
 }
 
 // pathDown reports whether a failed connect got no answer at all from the server (a timeout,
