@@ -76,7 +76,7 @@ type Loop struct {
 
 	etag, lastMod, ifRange []byte      // validators of the first response; If-Range value
 	encoding               []byte      // its Content-Encoding, which every response must repeat
-	file                   *os.File    // the output, opened by New (nil for a stream)
+	file                   *outFile    // the output, opened by New (nil for a stream)
 	created                bool        // New made the file (it did not exist): it may be removed
 	from                   resumePoint // what was on disk when the download started
 
@@ -141,7 +141,7 @@ func newLoop(job Job, r *Reactor, own bool) (*Loop, error) {
 	if job.SaveBytes <= 0 {
 		job.SaveBytes = DefaultSaveBytes
 	}
-	var file *os.File
+	var file *outFile
 	var created bool
 	var from resumePoint
 	if job.Stream == nil {
@@ -280,9 +280,10 @@ func (l *Loop) finish() {
 
 // settle completes the output, or leaves it resumable, and makes the result final.
 func (l *Loop) settle() {
-	l.closeOutput()
+	kept := l.closeOutput()
 	res := Result{Size: l.done, Elapsed: time.Since(l.start), Connections: l.peak, Ranged: l.ranged, Resumed: l.from.size()}
 	switch {
+	case !kept:
 	case l.out != nil && l.out.journal != nil && l.out.journal.Records():
 		res.Saved = l.out.journal.Recorded()
 	case l.out != nil && l.job.Stream == nil:
@@ -1350,8 +1351,9 @@ func (l *Loop) closeConns() {
 }
 
 // closeOutput writes out what has arrived and closes the file. After a failure the partial
-// file is kept (the caller reports how much it holds), unless nothing was written to it.
-func (l *Loop) closeOutput() {
+// file is kept (the caller reports how much it holds), unless nothing was written to it, or it
+// is a small file: then it is removed, and kept is false.
+func (l *Loop) closeOutput() (kept bool) {
 	if l.err == nil && l.created && l.small && l.out != nil {
 		// A small file is written here, in one piece: one that cannot be written (a full
 		// disk, a file size limit) goes as if nothing had arrived, not left short.
@@ -1359,11 +1361,13 @@ func (l *Loop) closeOutput() {
 			l.fail(errorf(KindIO, err, "writing %s", l.job.Output))
 		}
 	}
+	kept = true
 	switch {
 	case l.err != nil && l.created && (l.done == 0 || l.small):
-		// Made by us, nothing in it (a small file's one block is written only once it is
-		// whole): leave no empty file (or record of it) behind. The names go while the lock
-		// is still held, so no other rangedl can open them in between.
+		// Made by us, and nothing in it, or a small file (written in one piece or not at
+		// all): leave no file (or record of it) behind. The names go while the lock is
+		// still held, so no other rangedl can open them in between.
+		kept = false
 		os.Remove(l.job.Output)
 		reorder.RemoveControl(l.job.Output + ControlSuffix)
 		if l.out != nil {
@@ -1382,6 +1386,7 @@ func (l *Loop) closeOutput() {
 	if err := l.trace.flush(); err != nil {
 		l.job.Notice("writing the trace: " + err.Error())
 	}
+	return kept
 }
 
 // sameValidator reports whether a validator of a later response agrees with the first one's:

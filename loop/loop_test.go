@@ -299,7 +299,7 @@ func TestFileBlocks(t *testing.T) {
 	}
 	// One file after another, as in a list: each holds a partial block until it closes,
 	// and the next takes that block again rather than a new one.
-	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	f, _, err := create(filepath.Join(t.TempDir(), "out"), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func writeSizes(n int) (block, buffered int) {
 // output is the file being written (or the stream), the reorder buffer in front of it, and
 // the journal that records which of its ranges are durable.
 type output struct {
-	f       *os.File // nil for a stream
+	f       *outFile // nil for a stream
 	buf     *reorder.Buffer
 	journal *reorder.Journal // nil for a stream, or a small file (newSmallFile)
 
@@ -55,7 +55,7 @@ func newStream(w io.Writer, conns int) *output {
 // one step. With overwrite an existing file is opened but not truncated: that waits for the
 // first valid response (Loop.acceptFirst), so a download that fails early leaves it as it was.
 // created reports whether the file is new (only a new file may be removed again).
-func create(path string, overwrite bool) (f *os.File, created bool, err error) {
+func create(path string, overwrite bool) (f *outFile, created bool, err error) {
 	const flags = unix.O_WRONLY | unix.O_CREAT | unix.O_CLOEXEC
 	f, err = openFile(path, flags|unix.O_EXCL)
 	if err == nil || !overwrite || !errors.Is(err, os.ErrExist) {
@@ -67,8 +67,8 @@ func create(path string, overwrite bool) (f *os.File, created bool, err error) {
 
 // openFile is os.OpenFile without its attempt to put the descriptor in Go's network poller,
 // which costs five system calls per file (they fail or are undone for a regular file) and
-// shows in a list of thousands of small files.
-func openFile(path string, flags int) (*os.File, error) {
+// shows in a list of thousands of small files, and without the *os.File (see outFile).
+func openFile(path string, flags int) (*outFile, error) {
 	for {
 		fd, err := unix.Open(path, flags, 0o666)
 		switch {
@@ -77,7 +77,7 @@ func openFile(path string, flags int) (*os.File, error) {
 		case err != nil:
 			return nil, &os.PathError{Op: "open", Path: path, Err: err}
 		}
-		return os.NewFile(uintptr(fd), path), nil
+		return &outFile{fd: fd, name: path}, nil
 	}
 }
 
@@ -87,7 +87,7 @@ func openFile(path string, flags int) (*os.File, error) {
 // took fresh memory, which the garbage collector returned to the system after it, and the
 // pwrite's copy out of freshly mapped pages was up to 43% of rangedl's CPU (perf; twice the
 // page faults).
-func newFile(f *os.File, conns int, have []reorder.Range) *output {
+func newFile(f *outFile, conns int, have []reorder.Range) *output {
 	block, buffered := writeSizes(conns)
 	opt := reorder.Options{Blocks: blocksFor(int64(block)), MaxBuffered: buffered, Written: have}
 	return &output{f: f, buf: reorder.NewFile(f, opt)}
@@ -98,7 +98,7 @@ func newFile(f *os.File, conns int, have []reorder.Range) *output {
 // pwrite by close, which in a list runs on the goroutine waiting for the download
 // (Loop.settle), not on the loop's (the copy into the page cache was a quarter of rangedl's
 // CPU on a list of 5000 files of 16 KiB on ext4).
-func newSmallFile(f *os.File, size int64) *output {
+func newSmallFile(f *outFile, size int64) *output {
 	blocks := blocksFor(size + 1)
 	return &output{f: f, buf: reorder.NewFile(f, reorder.Options{Blocks: blocks, MaxBuffered: blocks.Size()})}
 }
@@ -137,7 +137,7 @@ func sizeClass(size int64) int {
 // resumed.
 func (o *output) keepJournal(path string, rec reorder.Control, job *Job, now time.Time) error {
 	rec.Durable = o.buf.Written().Ranges()
-	j, err := reorder.OpenJournal(o.f, path, rec)
+	j, err := reorder.OpenJournal(o.f.File(), path, rec)
 	if err != nil {
 		return err
 	}

@@ -233,14 +233,14 @@ func (l *Loop) prepareFile() *Error {
 	if !l.created && l.have.Size() == 0 {
 		// --overwrite (or -c with nothing worth keeping): the old content goes only now
 		// that a new version is on its way.
-		if err := l.file.Truncate(0); err != nil {
+		if err := l.file.File().Truncate(0); err != nil {
 			return errorf(KindIO, err, "cannot truncate %s", l.job.Output)
 		}
 	}
 	if !journal {
 		return nil
 	}
-	if err := allocate(l.file, total, l.job.Allocation); err != nil {
+	if err := allocate(l.file.File(), total, l.job.Allocation); err != nil {
 		if errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EFBIG) || errors.Is(err, unix.EDQUOT) {
 			return errorf(KindIO, err, "not enough room for %s (%s bytes)", l.job.Output, strconv.FormatInt(total, 10))
 		}

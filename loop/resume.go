@@ -88,7 +88,7 @@ func (r resumePoint) size() int64 {
 // to resume from. created reports whether the file is new: only a new file may be removed
 // again. The lock (flock) is on the output, not on the control file: the control file is
 // replaced by rename at every save, and a lock belongs to the inode it was taken on.
-func openOutput(job *Job) (f *os.File, created bool, from resumePoint, err error) {
+func openOutput(job *Job) (f *outFile, created bool, from resumePoint, err error) {
 	ctlPath := job.Output + ControlSuffix
 	if job.Continue || job.Overwrite {
 		if err := NotRegular(job.Output); err != nil {
@@ -109,7 +109,7 @@ func openOutput(job *Job) (f *os.File, created bool, from resumePoint, err error
 	if err != nil {
 		return nil, false, from, errorf(KindIO, err, "cannot create the output")
 	}
-	fail := func(e *Error) (*os.File, bool, resumePoint, error) {
+	fail := func(e *Error) (*outFile, bool, resumePoint, error) {
 		f.Close()
 		return nil, false, from, e
 	}
@@ -124,7 +124,7 @@ func openOutput(job *Job) (f *os.File, created bool, from resumePoint, err error
 		// Ours alone: O_EXCL made it, and only the rangedl that creates a file removes it.
 		return f, created, from, nil
 	}
-	st, err := f.Stat()
+	st, err := f.File().Stat()
 	if err != nil {
 		return fail(errorf(KindIO, err, "cannot open %s", job.Output))
 	}
@@ -180,9 +180,9 @@ func NotRegular(name string) error {
 
 // lock takes an exclusive advisory lock on f without waiting. It is released when f is
 // closed, which the kernel does for a process killed in any way.
-func lock(f *os.File) error {
+func lock(f *outFile) error {
 	for {
-		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		err := unix.Flock(f.fd, unix.LOCK_EX|unix.LOCK_NB)
 		if err != unix.EINTR {
 			return err
 		}
