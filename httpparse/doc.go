@@ -23,6 +23,9 @@
 // coding other than chunked, obs-fold, a bare CR), as is anything over the
 // named limits (MaxHeaderBytes, MaxLineLength, ...). After an error the
 // Parser returns that error until Reset; the caller drops the connection.
+// Two leniencies of RFC 9112 §2.2: a bare LF ends a line, and empty lines
+// before a status line (a stray CRLF after the body before) are ignored,
+// counted against MaxHeaderBytes.
 //
 // Allocation: none per response. A Parser is about 21 KB; keep one per
 // connection.

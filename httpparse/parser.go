@@ -96,7 +96,7 @@ type Parser struct {
 
 	state    state
 	err      error // sticky failure
-	received bool  // a byte was consumed since Reset (for EOF)
+	received bool  // a line other than an ignored empty one was read since Reset (for EOF)
 
 	// Head bookkeeping.
 	headBytes int // bytes of this response's head(s) consumed so far
@@ -156,9 +156,6 @@ func (p *Parser) Head(b []byte) (n int, err error) {
 	default:
 		return 0, ErrCallOrder
 	}
-	if len(b) > 0 {
-		p.received = true
-	}
 	for n < len(b) {
 		line, k, err := p.nextLine(b[n:], MaxHeaderBytes-p.headBytes, ErrHeadersTooLarge)
 		n += k
@@ -169,6 +166,13 @@ func (p *Parser) Head(b []byte) (n int, err error) {
 		if err != nil {
 			return n, p.fail(err)
 		}
+		if p.state == stateStatusLine && len(line) == 0 {
+			// An empty line before a status line is ignored (RFC 9112 §2.2): a stray CRLF
+			// after the body before, which may come in a later read than that body. The
+			// head's byte budget bounds how many.
+			continue
+		}
+		p.received = true
 		if p.state == stateStatusLine {
 			if err := p.statusLine(line); err != nil {
 				return n, p.fail(err)
@@ -200,8 +204,8 @@ func (p *Parser) Head(b []byte) (n int, err error) {
 
 // EOF tells the parser the peer closed the connection. It returns nil when
 // the close ends a close-delimited body, when the response was already
-// complete, or when nothing at all was received since Reset (an idle
-// keep-alive connection closed by the server). It returns ErrUnexpectedEOF
+// complete, or when nothing was received since Reset but empty lines (an
+// idle keep-alive connection closed by the server). It returns ErrUnexpectedEOF
 // when a head, a length-delimited body or a chunked body was cut short
 // (RFC 9112 §8), and the sticky error if the parser had already failed.
 func (p *Parser) EOF() error {
@@ -210,7 +214,7 @@ func (p *Parser) EOF() error {
 	}
 	switch p.state {
 	case stateStart, stateStatusLine, stateHeaderLine:
-		if !p.received {
+		if !p.received && !p.pending() {
 			return nil
 		}
 	case stateBodyNone, stateDone:
@@ -300,6 +304,11 @@ func (p *Parser) endHead() error {
 	}
 	p.lineLen = 0
 	return nil
+}
+
+// pending reports whether the unfinished line in p.line is more than the CR of an empty one.
+func (p *Parser) pending() bool {
+	return p.lineLen > 1 || p.lineLen == 1 && p.line[0] != '\r'
 }
 
 // errPartial is nextLine's internal "line not finished" signal.

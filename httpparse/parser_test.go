@@ -31,6 +31,9 @@ var validCases = []tableCase{
 		status: 200, body: BodyLength, cl: 0, keep: true},
 	{name: "partial content", in: "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-4/10\r\nContent-Length: 5\r\n\r\nhello",
 		status: 206, body: BodyLength, cl: 5, keep: true, data: "hello"},
+	{name: "empty lines before the status line", in: "\r\n\n\r\n" + ok200 + "Content-Length: 2\r\n\r\nhi",
+		status: 200, body: BodyLength, cl: 2, keep: true, data: "hi"},
+	{name: "empty lines then EOF", in: "\r\n\r\n"},
 	{name: "bare LF", in: "HTTP/1.1 200 OK\nContent-Length: 2\n\nhi",
 		status: 200, body: BodyLength, cl: 2, keep: true, data: "hi"},
 	{name: "mixed line endings", in: "HTTP/1.1 200 OK\r\nContent-Length: 2\n\r\nhi",
@@ -106,7 +109,6 @@ var validCases = []tableCase{
 
 var invalidCases = []tableCase{
 	// Status line.
-	{name: "empty status line", in: "\r\n" + ok200, err: ErrBadStatusLine},
 	{name: "leading space", in: " HTTP/1.1 200 OK\r\n", err: ErrBadStatusLine},
 	{name: "lower case name", in: "http/1.1 200 OK\r\n", err: ErrBadStatusLine},
 	{name: "short status", in: "HTTP/1.1 20 OK\r\n", err: ErrBadStatusLine},
@@ -202,6 +204,7 @@ var invalidCases = []tableCase{
 
 	// Cut short.
 	{name: "EOF in status line", in: "HTTP/1.1 200", err: ErrUnexpectedEOF},
+	{name: "EOF after an empty line", in: "\r\nH", err: ErrUnexpectedEOF},
 	{name: "EOF in head", in: ok200 + "Content-Length: 5\r\n", err: ErrUnexpectedEOF},
 	{name: "EOF after 100", in: "HTTP/1.1 100 Continue\r\n\r\n", err: ErrUnexpectedEOF},
 	{name: "EOF in length body", in: ok200 + "Content-Length: 5\r\n\r\nhel", err: ErrUnexpectedEOF,

@@ -60,7 +60,6 @@ type conn struct {
 	drain   bool   // the body is not file content (416): read and drop it
 	noReuse bool   // not reused: the server answered before all of the request was sent, or sent bytes after its response
 	tail    bool   // the piece is complete; only the chunked body's last chunk is still to come
-	nextDue bool   // a response ended inside decrypt: the next request waits for its end
 	dup     *conn  // in the end game, the other connection fetching the same range (both ways)
 
 	// Pipelining (see Loop.pipeline): the piece whose request went out while the current

@@ -80,7 +80,6 @@ type Loop struct {
 	created                bool        // New made the file (it did not exist): it may be removed
 	from                   resumePoint // what was on disk when the download started
 
-	decrypting    *conn     // the connection whose TLS records are being read (decrypt)
 	connectFails  int       // consecutive failed connects, counting those that fail together once
 	failCounted   time.Time // when the last of them was counted
 	everConnected bool      // some connect ever succeeded
@@ -1013,11 +1012,6 @@ func (l *Loop) responseDone(c *conn) {
 		c.state = idle // parked for the next download from the server (finish)
 	case c.next.len() > 0:
 		l.advance(c)
-	case l.decrypting == c:
-		// More plaintext may follow in a record of its own (a stray CRLF after a chunked
-		// body): it must meet an idle connection, which it closes (feed), not the head of
-		// the next response. decrypt sends the next request once it has read all there is.
-		c.state, c.nextDue = idle, true
 	default:
 		l.assign(c)
 	}

@@ -254,19 +254,8 @@ func (l *Loop) readTLS(c *conn, b []byte) {
 }
 
 // decrypt reads plaintext until crypto/tls would block, feeding it to the parser, then sends
-// whatever crypto/tls wrote meanwhile (a KeyUpdate answer). A response that ends here gets
-// its connection's next request only once no more plaintext follows (see responseDone).
+// whatever crypto/tls wrote meanwhile (a KeyUpdate answer).
 func (l *Loop) decrypt(c *conn) {
-	l.decrypting = c
-	defer func() {
-		l.decrypting = nil
-		if c.owner == l && c.nextDue {
-			c.nextDue = false
-			if !l.fin {
-				l.assign(c)
-			}
-		}
-	}()
 	for c.owner == l {
 		n, err := c.tls.tc.Read(l.r.pbuf)
 		if n > 0 {

@@ -150,36 +150,49 @@ func TestHandshakeAbandoned(t *testing.T) {
 	}
 }
 
-// TestTLSStrayCRLF: a stray CRLF after a chunked body, sent in a TLS record of its own, closes
-// the connection as it does over plain HTTP; it is not read as the head of the next response.
-// Before, the next request went out as soon as the body ended, and the CRLF failed its answer
-// ("bad response"): a retry and a backoff for nearly every piece.
-func TestTLSStrayCRLF(t *testing.T) {
+// TestStrayCRLF: a stray CRLF after a chunked body is ignored before the next status line
+// (RFC 9112 §2.2), over plain HTTP and TLS, whether it comes right after the body (over TLS in
+// a record of its own) or only once the next request has gone out. Before, the late one failed
+// that response ("malformed status line"), and so did the one in a record of its own before
+// 516aebc: a retry for nearly every piece.
+func TestStrayCRLF(t *testing.T) {
 	scfg, client := testTLS(t)
 	data := content(8 << 20)
-	j := scripted(t, func(c *net.TCPConn) {
-		tc := tls.Server(c, scfg)
-		defer tc.Close()
-		r := bufio.NewReader(tc)
-		for {
-			start, end, ok := readRange(r)
-			if !ok {
-				return
+	for _, tc := range []struct{ secure, late bool }{{false, false}, {false, true}, {true, false}, {true, true}} {
+		j := scripted(t, func(c *net.TCPConn) {
+			var conn net.Conn = c
+			if tc.secure {
+				conn = tls.Server(c, scfg)
 			}
-			fmt.Fprintf(tc, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/%d\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n", start, end, len(data), end+1-start, data[start:end+1])
-			tc.Write([]byte("\r\n")) // a record of its own
+			defer conn.Close()
+			r := bufio.NewReader(conn)
+			for first := true; ; first = false {
+				start, end, ok := readRange(r)
+				if !ok {
+					return
+				}
+				if tc.late && !first {
+					conn.Write([]byte("\r\n")) // the last response's
+				}
+				fmt.Fprintf(conn, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/%d\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n", start, end, len(data), end+1-start, data[start:end+1])
+				if !tc.late {
+					conn.Write([]byte("\r\n")) // a write (and TLS record) of its own
+				}
+			}
+		})
+		if tc.secure {
+			j.URL, j.TLS = strings.Replace(j.URL, "http://", "https://", 1), client
 		}
-	})
-	j.URL, j.TLS = strings.Replace(j.URL, "http://", "https://", 1), client
-	j.Connections, j.PieceSize = 4, 1<<20
-	var trace bytes.Buffer
-	j.Trace = &trace
-	if _, err := runBounded(t, j); err != nil {
-		t.Fatal(err)
-	}
-	checkOutput(t, j.Output, data)
-	if n := strings.Count(trace.String(), `"event":"retry"`); n > 0 {
-		t.Errorf("%d retries; want none:\n%s", n, trace.String())
+		j.Connections, j.PieceSize = 2, 1<<20
+		var trace bytes.Buffer
+		j.Trace = &trace
+		if _, err := runBounded(t, j); err != nil {
+			t.Fatalf("%+v: %v", tc, err)
+		}
+		checkOutput(t, j.Output, data)
+		if n := strings.Count(trace.String(), `"event":"retry"`); n > 0 {
+			t.Errorf("%+v: %d retries; want none:\n%s", tc, n, trace.String())
+		}
 	}
 }
 
