@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"golang.org/x/sys/unix"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -495,6 +497,11 @@ func TestNotRegular(t *testing.T) {
 		t.Fatal(err)
 	}
 	const device = "not a regular file; to write to it, use -o - and redirect standard output"
+	dangling := filepath.Join(dir, "link")
+	if err := os.Symlink("missing", dangling); err != nil {
+		t.Fatal(err)
+	}
+	const nowhere = " is a symbolic link to missing, which does not exist; remove the link, or give the name of the file to create"
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -505,6 +512,11 @@ func TestNotRegular(t *testing.T) {
 		{[]string{"--overwrite", "-o", fifo}, exitUsage, fifo + " is " + device},
 		{[]string{"-o", dir}, exitUsage, dir + " is a directory; use -d " + dir + " to save into it"},
 		{[]string{"--overwrite", "-o", dir}, exitUsage, dir + " is a directory; use -d " + dir + " to save into it"},
+		// Followed, the link would make a file that a failed download does not remove: it
+		// removes the name it was given.
+		{[]string{"-o", dangling}, exitUsage, dangling + nowhere},
+		{[]string{"--overwrite", "-o", dangling}, exitUsage, dangling + nowhere},
+		{[]string{"-c", "-o", dangling}, exitUsage, dangling + nowhere},
 	} {
 		r := rangedl(t, append(tc.args, "http://127.0.0.1:1/x")...)
 		if want := "rangedl: " + tc.want + "\n"; r.code != tc.code || !strings.HasPrefix(r.stderr, want) {
@@ -513,6 +525,9 @@ func TestNotRegular(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, "*.rangedl*")); len(left) != 0 {
 		t.Errorf("left behind: %v", left)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the dangling link's file was created (%v)", err)
 	}
 }
 
