@@ -25,8 +25,13 @@ func (f *outFile) File() *os.File {
 	return f.os
 }
 
-// WriteAt writes all of p at off (pwrite), as os.File.WriteAt does, with the same errors.
+// WriteAt writes all of p at off (pwrite), as os.File.WriteAt does and with its error text,
+// except that n counts the bytes of a write that then failed (os.File.WriteAt leaves them out):
+// they are in the file.
 func (f *outFile) WriteAt(p []byte, off int64) (n int, err error) {
+	if f.fd < 0 {
+		return 0, &os.PathError{Op: "write", Path: f.name, Err: os.ErrClosed}
+	}
 	for n < len(p) {
 		m, err := unix.Pwrite(f.fd, p[n:], off+int64(n))
 		switch {
@@ -35,7 +40,7 @@ func (f *outFile) WriteAt(p []byte, off int64) (n int, err error) {
 		case err != nil:
 			return n, &os.PathError{Op: "write", Path: f.name, Err: err}
 		case m == 0:
-			return n, &os.PathError{Op: "write", Path: f.name, Err: io.ErrShortWrite}
+			return n, &os.PathError{Op: "write", Path: f.name, Err: io.ErrUnexpectedEOF}
 		}
 		n += m
 	}
@@ -45,14 +50,14 @@ func (f *outFile) WriteAt(p []byte, off int64) (n int, err error) {
 // Close closes the descriptor, through the *os.File if there is one. As with an *os.File, a
 // second Close fails and closes nothing: the number may be another file's by then.
 func (f *outFile) Close() error {
+	fd := f.fd
+	f.fd = -1 // the *os.File may close it: nothing here may use the number again
 	if f.os != nil {
 		return f.os.Close()
 	}
-	fd := f.fd
 	if fd < 0 {
 		return &os.PathError{Op: "close", Path: f.name, Err: os.ErrClosed}
 	}
-	f.fd = -1
 	if err := unix.Close(fd); err != nil {
 		return &os.PathError{Op: "close", Path: f.name, Err: err}
 	}

@@ -2,6 +2,7 @@ package loop
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -27,6 +28,9 @@ func TestOutFileLikeOSFile(t *testing.T) {
 	}
 	if err := f.Close(); err == nil || err.Error() != "close "+path+": file already closed" {
 		t.Errorf("second Close: %v", err)
+	}
+	if _, err := f.WriteAt([]byte("x"), 0); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("WriteAt after Close: %v", err)
 	}
 	if got, _ := os.ReadFile(path); !bytes.Equal(got, []byte("hello world")) {
 		t.Errorf("file holds %q", got)
@@ -58,5 +62,8 @@ func TestOutFileLikeOSFile(t *testing.T) {
 	}
 	if err := raw.File().Close(); err == nil {
 		t.Error("the *os.File is still open after Close")
+	}
+	if _, err := raw.WriteAt([]byte("x"), 0); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("WriteAt after Close: %v", err)
 	}
 }
