@@ -166,18 +166,22 @@ func openOutput(job *Job) (f *outFile, created bool, from resumePoint, err error
 
 // NotRegular says what is wrong when name exists (links followed) and is not a regular file.
 // Pieces go at any offset, the file gets its size, and a record goes beside it: a device or a
-// FIFO takes none of that (and the open of a FIFO would wait for a reader). A symbolic link to
-// nothing is refused too: followed, it would create a file of another name, which a failed
-// download would leave behind (it removes the name it was given).
+// FIFO takes none of that (and the open of a FIFO would wait for a reader). A symbolic link
+// that leads to no file is refused too: followed, it would create a file of another name, which
+// a failed download would leave behind (it removes the name it was given).
 func NotRegular(name string) error {
 	st, err := os.Stat(name)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		if to, lerr := os.Readlink(name); lerr == nil {
-			return fmt.Errorf("%s is a symbolic link to %s, which does not exist; remove the link, or give the name of the file to create", name, to)
+	case err != nil:
+		to, lerr := os.Readlink(name)
+		switch {
+		case lerr != nil:
+			return nil // not a link: the open says what is wrong, if anything
+		case errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("%s is a symbolic link to %s, which leads to no file; remove the link, or give the name of the file to create", name, to)
 		}
-		return nil
-	case err != nil || st.Mode().IsRegular():
+		return fmt.Errorf("%s is a symbolic link to %s, which cannot be followed (%v)", name, to, errors.Unwrap(err))
+	case st.Mode().IsRegular():
 		return nil
 	case st.IsDir():
 		return fmt.Errorf("%s is a directory; use -d %s to save into it", name, name)

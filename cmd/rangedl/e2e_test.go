@@ -501,7 +501,11 @@ func TestNotRegular(t *testing.T) {
 	if err := os.Symlink("missing", dangling); err != nil {
 		t.Fatal(err)
 	}
-	const nowhere = " is a symbolic link to missing, which does not exist; remove the link, or give the name of the file to create"
+	cycle := filepath.Join(dir, "loop")
+	if err := os.Symlink("loop", cycle); err != nil {
+		t.Fatal(err)
+	}
+	const nowhere = " is a symbolic link to missing, which leads to no file; remove the link, or give the name of the file to create"
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -517,6 +521,7 @@ func TestNotRegular(t *testing.T) {
 		{[]string{"-o", dangling}, exitUsage, dangling + nowhere},
 		{[]string{"--overwrite", "-o", dangling}, exitUsage, dangling + nowhere},
 		{[]string{"-c", "-o", dangling}, exitUsage, dangling + nowhere},
+		{[]string{"--overwrite", "-o", cycle}, exitUsage, cycle + " is a symbolic link to loop, which cannot be followed (too many levels of symbolic links)"},
 	} {
 		r := rangedl(t, append(tc.args, "http://127.0.0.1:1/x")...)
 		if want := "rangedl: " + tc.want + "\n"; r.code != tc.code || !strings.HasPrefix(r.stderr, want) {
