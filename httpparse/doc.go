@@ -23,9 +23,10 @@
 // coding other than chunked, obs-fold, a bare CR), as is anything over the
 // named limits (MaxHeaderBytes, MaxLineLength, ...). After an error the
 // Parser returns that error until Reset; the caller drops the connection.
-// Two leniencies of RFC 9112 §2.2: a bare LF ends a line, and empty lines
+// Two leniencies: a bare LF ends a line (RFC 9112 §2.2), and empty lines
 // before a status line (a stray CRLF after the body before) are ignored,
-// counted against MaxHeaderBytes.
+// counted against MaxHeaderBytes. The second is §2.2's rule for a server
+// reading a request-line, applied to a client reading a status line.
 //
 // Allocation: none per response. A Parser is about 21 KB; keep one per
 // connection.

@@ -167,9 +167,9 @@ func (p *Parser) Head(b []byte) (n int, err error) {
 			return n, p.fail(err)
 		}
 		if p.state == stateStatusLine && len(line) == 0 {
-			// An empty line before a status line is ignored (RFC 9112 §2.2): a stray CRLF
-			// after the body before, which may come in a later read than that body. The
-			// head's byte budget bounds how many.
+			// An empty line before a status line is ignored, as RFC 9112 §2.2 has a server
+			// do before a request-line: a stray CRLF after the body before, which may come
+			// in a later read than that body. The head's byte budget bounds how many.
 			continue
 		}
 		p.received = true

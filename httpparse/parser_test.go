@@ -34,6 +34,8 @@ var validCases = []tableCase{
 	{name: "empty lines before the status line", in: "\r\n\n\r\n" + ok200 + "Content-Length: 2\r\n\r\nhi",
 		status: 200, body: BodyLength, cl: 2, keep: true, data: "hi"},
 	{name: "empty lines then EOF", in: "\r\n\r\n"},
+	{name: "a CR then EOF", in: "\r"},
+	{name: "an empty line and a CR then EOF", in: "\r\n\r"},
 	{name: "bare LF", in: "HTTP/1.1 200 OK\nContent-Length: 2\n\nhi",
 		status: 200, body: BodyLength, cl: 2, keep: true, data: "hi"},
 	{name: "mixed line endings", in: "HTTP/1.1 200 OK\r\nContent-Length: 2\n\r\nhi",
