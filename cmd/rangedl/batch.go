@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -407,7 +408,7 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 			o.overwrite = true
 		}
 		if err := opt.shared.makeDirOf(o.output); err != nil {
-			fmt.Fprintf(stderr, "rangedl: %v\n", err)
+			failure(stderr, o, raw, err)
 			return exitIO, res, err.Error(), ""
 		}
 		code, res, why = one(o, raw, stderr, say)
@@ -418,7 +419,7 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 			if got := fileSHA256(o.output); "sha-256="+got != e.checksum {
 				os.Remove(o.output)
 				why = fmt.Sprintf("%s: checksum mismatch: got sha-256=%s, want %s; the file was removed", o.output, got, e.checksum)
-				fmt.Fprintf(stderr, "rangedl: %s\n", why)
+				failure(stderr, o, raw, errors.New(why))
 				return exitIntegrity, res, why, ""
 			}
 			return code, res, "", o.output

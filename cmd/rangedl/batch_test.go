@@ -142,7 +142,7 @@ func TestFailedCutShort(t *testing.T) {
 	}
 	writeList(t, dir, list.String())
 	r := runIn(t, dir, "sh", "-c", `ulimit -f 2 && exec "$@"`, "sh", plainBinary, "-q", "-i", "list", "-d", "out", "--failed", "list")
-	want := regexp.MustCompile(`^(rangedl: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n){40}` +
+	want := regexp.MustCompile(`^(rangedl: http://127\.0\.0\.1:1/refused-\d+: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n){40}` +
 		`rangedl: --failed: write list\.\d+\.tmp: file too large; list was left as it was\n$`)
 	if r.code != exitIO || !want.MatchString(r.stderr) {
 		t.Fatalf("exit %d, stderr %q; want %d, %s", r.code, r.stderr, exitIO, want)
@@ -200,7 +200,7 @@ func TestFailedNotAFile(t *testing.T) {
 	cmd.Dir, cmd.Stderr = dir, log
 	cmd.Run()
 	logged, _ := os.ReadFile(filepath.Join(dir, "log"))
-	wantLog := regexp.MustCompile(`^rangedl: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n` +
+	wantLog := regexp.MustCompile(`^rangedl: http://127\.0\.0\.1:1/x: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n` +
 		regexp.QuoteMeta(want) + `rangedl: 1 file: 0 saved, 1 failed; 0 B in \S+\n$`)
 	if !wantLog.MatchString(string(logged)) {
 		t.Errorf("--failed /dev/stderr into a log: the log holds %q; want %s", logged, wantLog)
@@ -250,7 +250,7 @@ func TestSameNameContinue(t *testing.T) {
 	list := s.URL("/1000") + "\n  out=data\n" + s.URL("/3000") + "\n  out=data\n"
 	writeList(t, dir, list)
 	r := rangedlIn(t, dir, "-q", "-i", "list", "-d", "out")
-	if want := "rangedl: out/data already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name\n"; r.code != exitUsage || r.stderr != want {
+	if want := "rangedl: " + s.URL("/3000") + ": out/data already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name\n"; r.code != exitUsage || r.stderr != want {
 		t.Fatalf("first run: exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitUsage, want)
 	}
 	r = rangedlIn(t, dir, "-q", "-c", "-i", "list", "-d", "out")
@@ -306,9 +306,9 @@ func TestBatch(t *testing.T) {
 		t.Error("the file with the wrong checksum was kept")
 	}
 	for _, want := range []string{
-		`rangedl: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n`,
-		`rangedl: out/corrupt: checksum mismatch: got sha-256=` + good + `, want sha-256=0{64}; the file was removed\n`,
-		`rangedl: out/f000 already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name\n`,
+		`rangedl: http://127\.0\.0\.1:1/\S+: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n`,
+		`rangedl: http://127\.0\.0\.1:\d+/\S+: out/corrupt: checksum mismatch: got sha-256=` + good + `, want sha-256=0{64}; the file was removed\n`,
+		`rangedl: http://127\.0\.0\.1:\d+/\S+: out/f000 already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name\n`,
 		`rangedl: HTTP 404 Not Found from http://127\.0\.0\.1:\d+/nothing-here\n`,
 		`rangedl: 2008 files: 2004 saved, 4 failed; \S+ \S+ in \S+\n$`,
 	} {
@@ -514,7 +514,7 @@ func TestSmallFileWriteFails(t *testing.T) {
 	// write fails with EFBIG instead of killing rangedl.
 	r := runIn(t, dir, "sh", "-c", `ulimit -f 256 && exec "$@"`, "sh", plainBinary, "-q", "-d", "out",
 		s.URL("/a/512K.bin"), s.URL("/b/1K.bin"))
-	if want := regexp.MustCompile(`^rangedl: writing out/512K\.bin: .*file too large\n$`); r.code != exitIO || !want.MatchString(r.stderr) {
+	if want := regexp.MustCompile(`^rangedl: http://127\.0\.0\.1:\d+/a/512K\.bin: writing out/512K\.bin: .*file too large\n$`); r.code != exitIO || !want.MatchString(r.stderr) {
 		t.Fatalf("exit %d, stderr %q; want %d, %s", r.code, r.stderr, exitIO, want)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out", "512K.bin")); !errors.Is(err, fs.ErrNotExist) {
@@ -633,11 +633,11 @@ func TestBatchWaitingName(t *testing.T) {
 		switch {
 		case strings.HasPrefix(l, "rangedl: saved f") && i > slow:
 			t.Errorf("%q came after x was saved: the list waited behind x\n%s", l, r.stderr)
-		case l == "rangedl: x already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name" && i < slow:
+		case strings.HasSuffix(l, ": x already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name") && i < slow:
 			t.Errorf("an entry named x ended before the first one was saved\n%s", r.stderr)
 		}
 	}
-	if n := strings.Count(r.stderr, "rangedl: x already exists;"); n != 2 {
+	if n := strings.Count(r.stderr, ": x already exists;"); n != 2 {
 		t.Errorf("%d entries of x refused; want 2\n%s", n, r.stderr)
 	}
 }

@@ -245,8 +245,8 @@ func TestFailures(t *testing.T) {
 		{"bad --file-allocation, two urls", []string{"--file-allocation", "x", "-d", "d", "http://a/x", "http://a/y"}, 2, `^rangedl: --file-allocation [^\n]*\n$`},
 		{"--failed with one url", []string{"--failed", "f", "http://a/x"}, 2, `^rangedl: --failed lists the failed entries of several URLs or -i: with one URL, the exit code says it\n$`},
 		{"two urls", []string{"http://127.0.0.1:1/x", "http://127.0.0.1:1/y"}, 3,
-			`^rangedl: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n` +
-				`rangedl: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n` +
+			`^rangedl: http://127\.0\.0\.1:1/[xy]: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n` +
+				`rangedl: http://127\.0\.0\.1:1/[xy]: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n` +
 				`rangedl: 2 files: 0 saved, 2 failed; 0 B in \S+\n$`},
 		{"-o with two urls", []string{"-o", "f", "http://127.0.0.1:1/x", "http://127.0.0.1:1/y"}, 2,
 			`^rangedl: -o names one file: with several URLs or -i, use -d DIR \(and out= in the list\)\n`},

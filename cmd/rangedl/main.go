@@ -204,14 +204,14 @@ func run(args []string, stderr io.Writer) (code int) {
 func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any)) (int, loop.Result, string) {
 	job, origin, err := newJob(opt, rawURL)
 	if err != nil {
-		fmt.Fprintf(stderr, "rangedl: %v\n", err)
+		failure(stderr, opt, rawURL, err)
 		return exitUsage, loop.Result{}, err.Error()
 	}
 	job.Notice = func(msg string) { say("%s", msg) }
 	if opt.trace != "" {
 		f, err := createTrace(opt.trace, job.Output, opt.overwrite)
 		if err != nil {
-			fmt.Fprintf(stderr, "rangedl: %v\n", err)
+			failure(stderr, opt, rawURL, err)
 			code := exitIO
 			if errors.As(err, new(usageError)) {
 				code = exitUsage
@@ -228,7 +228,7 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 		res, err = download(&job, origin, opt, stderr, say)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "rangedl: %v\n", err)
+		failure(stderr, opt, rawURL, err)
 		switch {
 		case errors.Is(err, loop.ErrRemoteChanged) && res.Saved == 0 && res.Resumed > 0:
 			fmt.Fprintf(stderr, "rangedl: %s was left as it was; use -c --restart-if-changed to download the new version\n", job.Output)
@@ -259,6 +259,17 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 	say("%s %s: %s in %s (%s/s), %d connection%s%s", verb, job.Output, formatSize(res.Size),
 		res.Elapsed.Round(time.Millisecond), formatSize(rate), res.Connections, plural(res.Connections), mode)
 	return exitOK, res, ""
+}
+
+// failure prints err's line. In a list the line names the entry's URL first, unless the error
+// does already (an HTTP status names the URL that answered it): "cannot connect to HOST" alone
+// would not say which of a host's files failed.
+func failure(stderr io.Writer, opt options, rawURL string, err error) {
+	msg := err.Error()
+	if opt.shared != nil && !strings.Contains(msg, rawURL) {
+		msg = rawURL + ": " + msg
+	}
+	fmt.Fprintf(stderr, "rangedl: %s\n", msg)
 }
 
 // download fetches origin, following redirects (each hop runs a loop of its own: another
