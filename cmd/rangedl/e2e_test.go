@@ -166,6 +166,23 @@ func TestBytesFetchedOnce(t *testing.T) {
 	}
 }
 
+// TestListNotice: in a list, a notice about an entry starts with its URL, as a failure's line
+// does; before, "the server does not support ranges" did not say which file it was about.
+func TestListNotice(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 11, NoRanges: true})
+	urls := []string{s.URL("/5M"), s.URL("/6M")}
+	r := rangedl(t, "-n", "8", "-p", "-d", "out", urls[0], urls[1])
+	if r.code != 0 {
+		t.Fatalf("exit %d; want 0\n%s", r.code, r.stderr)
+	}
+	for i, u := range urls {
+		checkFile(t, filepath.Join(r.out, "out", fmt.Sprintf("%dM", 5+i)), 11, int64(5+i)<<20)
+		if want := "rangedl: " + u + ": the server does not support ranges; downloading over one connection\n"; !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr %q lacks %q", r.stderr, want)
+		}
+	}
+}
+
 func TestServerVariants(t *testing.T) {
 	const size = 5<<20 + 3
 	for _, tc := range []struct {

@@ -208,6 +208,9 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 		return exitUsage, loop.Result{}, err.Error()
 	}
 	job.Notice = func(msg string) { say("%s", msg) }
+	if opt.shared != nil {
+		job.Notice = func(msg string) { say("%s: %s", rawURL, msg) } // which entry, as failure does
+	}
 	if opt.trace != "" {
 		f, err := createTrace(opt.trace, job.Output, opt.overwrite)
 		if err != nil {
