@@ -818,10 +818,11 @@ func (l *Loop) body(c *conn, b []byte) []byte {
 		switch {
 		case done:
 			next := c.next.len() > 0
-			if len(b) > 0 && !next {
-				// Bytes nobody asked for after a response complete by its own framing (a
-				// stray CRLF after a chunked body, say): the response is kept, the
-				// connection is trusted no further.
+			if !next && len(bytes.TrimLeft(b, "\r\n")) > 0 {
+				// Bytes nobody asked for after a response complete by its own framing: the
+				// response is kept, the connection is trusted no further. Empty lines (a
+				// stray CRLF after a chunked body) are harmless: the parser skips them
+				// before a status line too.
 				c.noReuse = true
 			}
 			l.responseDone(c)

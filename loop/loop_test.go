@@ -529,16 +529,17 @@ func TestValidatorAppears(t *testing.T) {
 	wantChanged(t, j)
 }
 
-// TestBytesAfterResponse: a response complete by its own framing and followed by a stray
-// CRLF is kept, and the connection is not reused. A whole file sent chunked (no ranges) used
-// to fail as incomplete, its every byte on disk.
+// TestBytesAfterResponse: a response complete by its own framing and followed by bytes nobody
+// asked for is kept, and the connection is not reused (a stray CRLF is harmless: see
+// TestStrayCRLF). A whole file sent chunked (no ranges) used to fail as incomplete, its every
+// byte on disk.
 func TestBytesAfterResponse(t *testing.T) {
 	data := content(3000)
 	j := scripted(t, func(c *net.TCPConn) {
 		if !readHead(bufio.NewReader(c)) {
 			return
 		}
-		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n\r\n", len(data), data)
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\njunk", len(data), data)
 	})
 	j.Connections = 4
 	j.Notice = func(string) {}
