@@ -214,7 +214,7 @@ func (p *Parser) EOF() error {
 	}
 	switch p.state {
 	case stateStart, stateStatusLine, stateHeaderLine:
-		if !p.received && !p.pending() {
+		if !p.Started() {
 			return nil
 		}
 	case stateBodyNone, stateDone:
@@ -306,9 +306,12 @@ func (p *Parser) endHead() error {
 	return nil
 }
 
-// pending reports whether the unfinished line in p.line is more than the CR of an empty one.
-func (p *Parser) pending() bool {
-	return p.lineLen > 1 || p.lineLen == 1 && p.line[0] != '\r'
+// Started reports whether any of a response has arrived since Reset: anything but the empty
+// lines Head skips before a status line. A keep-alive connection that the server closes before
+// it started an answer was closed while idle, as far as the server knew.
+func (p *Parser) Started() bool {
+	// Past the head, or a line other than an empty one read, or begun (more than its CR).
+	return p.received || p.lineLen > 1 || p.lineLen == 1 && p.line[0] != '\r'
 }
 
 // errPartial is nextLine's internal "line not finished" signal.

@@ -56,7 +56,6 @@ type conn struct {
 	reqEnd  int64  // end of the range the request asked for (the response is checked against it)
 	probe   bool   // piece was requested before the size was known
 	off     int64  // file offset of the next body byte
-	seen    int    // response bytes received for the current request
 	drain   bool   // the body is not file content (416): read and drop it
 	noReuse bool   // not reused: the server answered before all of the request was sent, or sent bytes after its response
 	tail    bool   // the piece is complete; only the chunked body's last chunk is still to come
@@ -102,7 +101,7 @@ func (c *conn) connectRequest(j *Job) {
 		b = append(b, "\r\n"...)
 	}
 	b = append(b, "\r\n"...)
-	c.req, c.sent, c.seen = b, 0, 0
+	c.req, c.sent = b, 0
 	c.p.Reset()
 	c.p.NoBody, c.p.Tunnel = true, true // a 2xx to CONNECT has no body: the tunnel starts right after the head
 }
@@ -147,7 +146,7 @@ func (c *conn) build(j *Job, ifRange []byte, p piece) {
 // begin readies c for the response to the request for c.piece; pipelined says that request
 // went out while the response before it was still arriving.
 func (c *conn) begin(pipelined bool) {
-	c.reqEnd, c.off, c.seen, c.pipelined = c.piece.end, c.piece.start, 0, pipelined
+	c.reqEnd, c.off, c.pipelined = c.piece.end, c.piece.start, pipelined
 	c.drain, c.noReuse = false, false
 	c.p.Reset()
 }

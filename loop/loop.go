@@ -730,7 +730,6 @@ func (l *Loop) read(c *conn) {
 			l.readTLS(c, l.r.rbuf[:n])
 		default:
 			l.moved(c)
-			c.seen += n
 			l.feed(c, l.r.rbuf[:n])
 		}
 		return
@@ -829,7 +828,6 @@ func (l *Loop) body(c *conn, b []byte) []byte {
 			if !next || c.owner != l {
 				return nil
 			}
-			c.seen = len(b)
 			return b
 		case c.off == c.piece.end && (c.reqEnd > c.piece.end || c.p.Resp.Body == httpparse.BodyClose):
 			// The piece is complete but the response goes on: it was stolen from (the rest
@@ -1072,7 +1070,7 @@ func (l *Loop) lost(c *conn, err error) {
 // accept queue. The server gets no more connections than it has, and a backoff, shared by
 // every download from it.
 func (l *Loop) shed(c *conn) {
-	if !c.reused && c.seen == 0 {
+	if !c.reused && !c.p.Started() {
 		l.restore = 0 // the server is there, and says it has too many
 		l.host.refused(l.now, 0)
 		l.trace.note("backoff", c, int64(l.host.limit), 0, "the server closed a new connection before answering")
@@ -1083,7 +1081,7 @@ func (l *Loop) shed(c *conn) {
 // sent the next request, before a byte of the answer: a race every HTTP client meets, not the
 // server's failure. The piece goes back at once, without counting an attempt.
 func (l *Loop) stale(c *conn) bool {
-	if !c.reused || c.seen > 0 || (c.state != sending && c.state != head) {
+	if !c.reused || c.p.Started() || (c.state != sending && c.state != head) {
 		return false
 	}
 	l.trace.note("close", c, 0, 0, "stale keep-alive connection")

@@ -191,6 +191,30 @@ func TestStaleKeepAlive(t *testing.T) {
 	checkOutput(t, j.Output, data)
 }
 
+// TestStaleAfterCRLF: a reused connection on which only a stray CRLF came before the server
+// closed it is a stale keep-alive, as one on which nothing came: it costs no retry, so the
+// download succeeds with retries disabled. Before, the CRLF counted as the start of an answer.
+func TestStaleAfterCRLF(t *testing.T) {
+	data := content(8 << 20)
+	j := scripted(t, func(c *net.TCPConn) {
+		r := bufio.NewReader(c)
+		start, end, ok := readRange(r)
+		if !ok {
+			return
+		}
+		fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/%d\r\nContent-Length: %d\r\n\r\n%s", start, end, len(data), end+1-start, data[start:end+1])
+		if _, _, ok := readRange(r); ok {
+			c.Write([]byte("\r\n")) // and closes, without an answer
+		}
+	})
+	j.Connections, j.PieceSize = 2, 1<<20
+	j.MaxRetries = -1
+	if _, err := runBounded(t, j); err != nil {
+		t.Fatal(err)
+	}
+	checkOutput(t, j.Output, data)
+}
+
 // TestClosingServerPieces: against a server that closes after each response, where each piece
 // costs a connection, what is left after the first response goes in equal parts to the
 // connections. Guided pieces (a shrinking share of what is left) made 60 connections for

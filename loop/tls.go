@@ -259,7 +259,6 @@ func (l *Loop) decrypt(c *conn) {
 	for c.owner == l {
 		n, err := c.tls.tc.Read(l.r.pbuf)
 		if n > 0 {
-			c.seen += n
 			l.feed(c, l.r.pbuf[:n])
 		}
 		switch {
@@ -273,7 +272,7 @@ func (l *Loop) decrypt(c *conn) {
 			if c.owner == l {
 				l.eof(c)
 			}
-		case c.owner == l && !c.reused && c.seen == 0 && remoteAlert(err):
+		case c.owner == l && !c.reused && !c.p.Started() && remoteAlert(err):
 			// TLS 1.3 sends the server's verdict on the handshake (a client certificate
 			// it requires, say) after it: it comes instead of the first answer.
 			l.close(c)
