@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -438,7 +439,7 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 			failedAt = o.output
 		}
 		if i+1 < len(e.urls) {
-			say("trying the next mirror, %s", e.urls[i+1])
+			say("trying the next mirror, %s", redactRaw(e.urls[i+1]))
 		}
 	}
 	return code, res, why, ""
@@ -519,6 +520,8 @@ type shared struct {
 	dirs  map[string]bool // directories made (or found) already
 	busy  map[string]bool // output names held by entries in flight
 	freed chan struct{}   // a value when some were released since the list's reader last looked
+
+	insecureWarned atomic.Bool // -k's warning was printed: once for the list, not per entry
 }
 
 type dnsAnswer struct {

@@ -265,6 +265,11 @@ func TestFailures(t *testing.T) {
 			`^rangedl: http://127\.0\.0\.1:1/[xy]: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n` +
 				`rangedl: http://127\.0\.0\.1:1/[xy]: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n` +
 				`rangedl: 2 files: 0 saved, 2 failed; 0 B in \S+\n$`},
+		// A list's failure line names its URL, and never with a password in it.
+		{"two urls with a password", []string{"http://u:secret@127.0.0.1:1/x", "http://u:secret@127.0.0.1:1/y"}, 3,
+			`^rangedl: http://u:xxxxx@127\.0\.0\.1:1/[xy]: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n` +
+				`rangedl: http://u:xxxxx@127\.0\.0\.1:1/[xy]: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n` +
+				`rangedl: 2 files: 0 saved, 2 failed; 0 B in \S+\n$`},
 		{"-o with two urls", []string{"-o", "f", "http://127.0.0.1:1/x", "http://127.0.0.1:1/y"}, 2,
 			`^rangedl: -o names one file: with several URLs or -i, use -d DIR \(and out= in the list\)\n`},
 		{"bad -n", []string{"-n", "0", "http://a/x"}, 2, `^rangedl: -n 0: connections must be 1\.\.256\n`},

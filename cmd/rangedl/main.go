@@ -209,7 +209,8 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 	}
 	job.Notice = func(msg string) { say("%s", msg) }
 	if opt.shared != nil {
-		job.Notice = func(msg string) { say("%s: %s", rawURL, msg) } // which entry, as failure does
+		shown := redactRaw(rawURL)
+		job.Notice = func(msg string) { say("%s: %s", shown, msg) } // which entry, as failure does
 	}
 	if opt.trace != "" {
 		f, err := createTrace(opt.trace, job.Output, opt.overwrite)
@@ -226,7 +227,7 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 	}
 	res, err := download(&job, origin, opt, stderr, say)
 	if err != nil && opt.restart && errors.Is(err, loop.ErrRemoteChanged) {
-		say("%v; starting over (--restart-if-changed)", err)
+		job.Notice(fmt.Sprintf("%v; starting over (--restart-if-changed)", err))
 		job.Continue, job.Overwrite = false, true
 		res, err = download(&job, origin, opt, stderr, say)
 	}
@@ -264,15 +265,31 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 	return exitOK, res, ""
 }
 
-// failure prints err's line. In a list the line names the entry's URL first, unless the error
-// does already (an HTTP status names the URL that answered it): "cannot connect to HOST" alone
-// would not say which of a host's files failed.
+// failure prints err's line. In a list the line names the entry's URL first (without its
+// password, as every message shows a URL), unless the error does already (an HTTP status names
+// the URL that answered it): "cannot connect to HOST" alone would not say which of a host's
+// files failed.
 func failure(stderr io.Writer, opt options, rawURL string, err error) {
 	msg := err.Error()
-	if opt.shared != nil && !strings.Contains(msg, rawURL) {
-		msg = rawURL + ": " + msg
+	if shown := redactRaw(rawURL); opt.shared != nil && !names(msg, shown) {
+		msg = shown + ": " + msg
 	}
 	fmt.Fprintf(stderr, "rangedl: %s\n", msg)
+}
+
+// names reports whether msg holds u whole, not only as the start of a longer URL (that of a
+// redirect's target, say).
+func names(msg, u string) bool {
+	for i := 0; ; {
+		j := strings.Index(msg[i:], u)
+		if j < 0 {
+			return false
+		}
+		if end := i + j + len(u); end == len(msg) || strings.IndexByte(" \"',;)", msg[end]) >= 0 {
+			return true
+		}
+		i += j + 1
+	}
 }
 
 // download fetches origin, following redirects (each hop runs a loop of its own: another
@@ -286,8 +303,10 @@ func download(job *loop.Job, origin *url.URL, opt options, stderr io.Writer, say
 			return loop.Result{}, usageError{err}
 		}
 		if job.TLS != nil && opt.insecure && !warned {
-			say("warning: -k: the server's certificate is not checked; anyone on the path can read and change the download")
 			warned = true
+			if opt.shared == nil || opt.shared.insecureWarned.CompareAndSwap(false, true) { // once a list
+				say("warning: -k: the server's certificate is not checked; anyone on the path can read and change the download")
+			}
 		}
 		if err := resolve(job, opt); err != nil {
 			return loop.Result{}, &loop.Error{Kind: loop.KindNetwork, Msg: err.Error()}

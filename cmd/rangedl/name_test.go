@@ -46,6 +46,25 @@ func TestOutputName(t *testing.T) {
 	}
 }
 
+// TestNames: a list's failure line gets the entry's URL unless its reason holds that URL whole,
+// not only as the start of another (a redirect's target).
+func TestNames(t *testing.T) {
+	for _, tc := range []struct {
+		msg  string
+		want bool
+	}{
+		{"HTTP 404 Not Found from http://h/f", true},
+		{"HTTP 404 Not Found from http://h/file.iso", false},
+		{`bad URL "http://h/f": no host`, true},
+		{"http://h/f.iso redirects to http://h/f, from https to plain http: refused", true},
+		{"cannot connect to h: connect: connection refused", false},
+	} {
+		if got := names(tc.msg, "http://h/f"); got != tc.want {
+			t.Errorf("names(%q) = %v; want %v", tc.msg, got, tc.want)
+		}
+	}
+}
+
 func TestParseSize(t *testing.T) {
 	for _, tc := range []struct {
 		s    string

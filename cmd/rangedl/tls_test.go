@@ -74,6 +74,12 @@ func TestHTTPSRefused(t *testing.T) {
 	}
 	checkFile(t, filepath.Join(r.out, "f"), 32, 1<<20)
 
+	// A list says it once, not once per file.
+	r = rangedl(t, "-k", "-p", "-d", "d", s.URL("/a/1M"), s.URL("/b/2M"), s.URL("/c/3M"))
+	if n := strings.Count(r.stderr, "warning: -k"); r.code != 0 || n != 1 {
+		t.Fatalf("-k, a list of three: exit %d, %d warnings; want 0 and one\n%s", r.code, n, r.stderr)
+	}
+
 	plain := startServer(t, server.Config{})
 	r = rangedl(t, "-o", "f", strings.Replace(plain.URL("/1M"), "http://", "https://", 1))
 	if want := "rangedl: " + plain.Addr() + " does not answer in TLS (is it a plain http:// server?)\n"; r.code != exitTLS || r.stderr != want {
