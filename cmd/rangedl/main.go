@@ -285,7 +285,7 @@ func names(msg, u string) bool {
 		if j < 0 {
 			return false
 		}
-		if end := i + j + len(u); end == len(msg) || strings.IndexByte(" \"',;)", msg[end]) >= 0 {
+		if rest := msg[i+j+len(u):]; rest == "" || strings.IndexByte(" \"',;)", rest[0]) >= 0 || strings.HasPrefix(rest, ": ") {
 			return true
 		}
 		i += j + 1

@@ -58,6 +58,7 @@ func TestNames(t *testing.T) {
 		{`bad URL "http://h/f": no host`, true},
 		{"http://h/f.iso redirects to http://h/f, from https to plain http: refused", true},
 		{"cannot connect to h: connect: connection refused", false},
+		{"out/f has 9 bytes and no record that says they are the start of http://h/f: in a list, ...", true},
 	} {
 		if got := names(tc.msg, "http://h/f"); got != tc.want {
 			t.Errorf("names(%q) = %v; want %v", tc.msg, got, tc.want)
