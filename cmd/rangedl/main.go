@@ -207,11 +207,11 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 		failure(stderr, opt, rawURL, err)
 		return exitUsage, loop.Result{}, err.Error()
 	}
-	job.Notice = func(msg string) { say("%s", msg) }
+	entry := "" // in a list, which entry a notice is about, as failure says
 	if opt.shared != nil {
-		shown := redactRaw(rawURL)
-		job.Notice = func(msg string) { say("%s: %s", shown, msg) } // which entry, as failure does
+		entry = redactRaw(rawURL) + ": "
 	}
+	job.Notice = func(msg string) { say("%s%s", entry, msg) }
 	if opt.trace != "" {
 		f, err := createTrace(opt.trace, job.Output, opt.overwrite)
 		if err != nil {
