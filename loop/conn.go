@@ -3,6 +3,7 @@ package loop
 import (
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rangedl/rangedl/httpparse"
@@ -106,6 +107,18 @@ func (c *conn) connectRequest(j *Job) {
 	c.p.NoBody, c.p.Tunnel = true, true // a 2xx to CONNECT has no body: the tunnel starts right after the head
 }
 
+// appendHost appends the Host field's value: j.Host without an IPv6 zone, which names an
+// interface of this machine and means nothing to the server (RFC 6874 §4: a client must
+// remove it).
+func appendHost(b []byte, host string) []byte {
+	if strings.HasPrefix(host, "[") {
+		if zone, end := strings.IndexByte(host, '%'), strings.IndexByte(host, ']'); zone > 0 && zone < end {
+			return append(append(b, host[:zone]...), host[end:]...)
+		}
+	}
+	return append(b, host...)
+}
+
 // request builds the GET for c.piece into c.req and readies c for its response.
 func (c *conn) request(j *Job, ifRange []byte) {
 	c.build(j, ifRange, c.piece)
@@ -121,7 +134,7 @@ func (c *conn) build(j *Job, ifRange []byte, p piece) {
 	b = append(b, "GET "...)
 	b = append(b, j.Target...)
 	b = append(b, " HTTP/1.1\r\nHost: "...)
-	b = append(b, j.Host...)
+	b = appendHost(b, j.Host)
 	b = append(b, "\r\nUser-Agent: "...)
 	b = append(b, j.UserAgent...)
 	b = append(b, "\r\nAccept-Encoding: identity\r\n"...)

@@ -14,9 +14,9 @@ import (
 type Job struct {
 	URL    string           // for messages; the request target and Host come from Target and Host
 	Origin string           // the URL the user gave, when URL is where it redirected; "" if the same
-	Host   string           // Host header value (host[:port] as in the URL)
+	Host   string           // host[:port] as in the URL: the Host field, less an IPv6 zone
 	Target string           // request-target: absolute path and query, e.g. "/dir/file.iso?x=1"
-	Addrs  []netip.AddrPort // resolved addresses, tried in order
+	Addrs  []netip.AddrPort // resolved addresses, tried in order; a zone names the interface
 	TLS    *tls.Config      // for https (ServerName, roots, session cache set); nil for http
 
 	// Through an HTTP proxy, Addrs are the proxy's, and Proxy names it (host:port) for

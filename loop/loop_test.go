@@ -796,3 +796,19 @@ func TestTLSTruncation(t *testing.T) {
 		}
 	}
 }
+
+// The Host field leaves out an IPv6 zone (RFC 6874 §4), and nothing else.
+func TestAppendHost(t *testing.T) {
+	for _, tt := range []struct{ host, want string }{
+		{"[fe80::1%eth0]:8080", "[fe80::1]:8080"},
+		{"[fe80::1%2]", "[fe80::1]"},
+		{"[::1]:80", "[::1]:80"},
+		{"example.com:8080", "example.com:8080"},
+		{"a%b", "a%b"}, // not an IPv6 literal: not the loop's to judge
+		{"[fe80::1%eth0", "[fe80::1%eth0"},
+	} {
+		if got := string(appendHost([]byte("Host: "), tt.host)); got != "Host: "+tt.want {
+			t.Errorf("appendHost(%q) = %q; want %q", tt.host, got, "Host: "+tt.want)
+		}
+	}
+}

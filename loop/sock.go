@@ -1,9 +1,11 @@
 package loop
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -13,8 +15,12 @@ import (
 // writable when it is settled, and connectResult tells the outcome. A writable socket alone is
 // not success.
 func dial(addr netip.AddrPort) (int, error) {
+	sa, err := sockaddr(addr)
+	if err != nil {
+		return -1, err
+	}
 	family := unix.AF_INET
-	if addr.Addr().Is6() && !addr.Addr().Is4In6() {
+	if _, ok := sa.(*unix.SockaddrInet6); ok {
 		family = unix.AF_INET6
 	}
 	fd, err := socket(family)
@@ -28,7 +34,7 @@ func dial(addr netip.AddrPort) (int, error) {
 		return -1, os.NewSyscallError("setsockopt TCP_NODELAY", err)
 	}
 	// SO_RCVBUF is deliberately left alone: setting it disables the kernel's receive autotuning.
-	err = unix.Connect(fd, sockaddr(addr))
+	err = unix.Connect(fd, sa)
 	if err != nil && err != unix.EINPROGRESS && err != unix.EINTR {
 		unix.Close(fd)
 		return -1, os.NewSyscallError("connect", err)
@@ -48,16 +54,42 @@ func connectResult(fd int) error {
 	return nil
 }
 
-func sockaddr(addr netip.AddrPort) unix.Sockaddr {
+// sockaddr is addr for connect. An IPv6 zone (fe80::1%2, RFC 4007) names the interface the
+// address is on, without which a link-local address cannot be reached: by its index, or by
+// its name (eth0), which takes a lookup (see ZoneIndex).
+func sockaddr(addr netip.AddrPort) (unix.Sockaddr, error) {
 	ip := addr.Addr()
 	if ip.Is4() || ip.Is4In6() {
-		return &unix.SockaddrInet4{Port: int(addr.Port()), Addr: ip.As4()}
+		return &unix.SockaddrInet4{Port: int(addr.Port()), Addr: ip.As4()}, nil
 	}
 	sa := &unix.SockaddrInet6{Port: int(addr.Port()), Addr: ip.As16()}
 	if z := ip.Zone(); z != "" {
-		if ifi, err := net.InterfaceByName(z); err == nil {
-			sa.ZoneId = uint32(ifi.Index)
+		i, err := strconv.ParseUint(z, 10, 32)
+		if err != nil {
+			n, err := ZoneIndex(z)
+			if err != nil {
+				return nil, err
+			}
+			i = uint64(n)
 		}
+		sa.ZoneId = uint32(i)
 	}
-	return sa
+	return sa, nil
+}
+
+// ZoneIndex returns the index of the network interface that an IPv6 zone names: by name
+// ("eth0") or by index ("2"). It asks the kernel for its interfaces: a Job's Addrs should
+// have their zones as indexes already, which connect takes as they are.
+func ZoneIndex(zone string) (int, error) {
+	var ifi *net.Interface
+	var err error
+	if i, aerr := strconv.Atoi(zone); aerr == nil {
+		ifi, err = net.InterfaceByIndex(i)
+	} else {
+		ifi, err = net.InterfaceByName(zone)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("no network interface %q", zone)
+	}
+	return ifi.Index, nil
 }

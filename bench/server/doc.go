@@ -4,9 +4,10 @@
 //
 // It is built on net/http: the one-goroutine event loop is the downloader's
 // design, not a requirement on its test peer. It listens only on a loopback
-// address (127.0.0.1, ::1 or another IP in 127.0.0.0/8); Start refuses
-// anything else, including host names and the empty host, with
-// ErrNotLoopback.
+// address (127.0.0.1, ::1 or another IP in 127.0.0.0/8), or on a link-local
+// IPv6 address of a loopback interface ([fe80::1%lo]: a test's own network
+// namespace can give lo one); Start refuses anything else, including host
+// names and the empty host, with ErrNotLoopback.
 //
 // # Content
 //

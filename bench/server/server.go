@@ -9,6 +9,8 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -119,7 +121,7 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %q: %v", ErrConfig, cfg.Addr, err)
 	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+	if ip, err := netip.ParseAddr(host); err != nil || !(ip.IsLoopback() || onLoopback(ip)) {
 		// Only IP literals: a name (even "localhost") could resolve to
 		// anything, and an empty host means every interface.
 		return nil, fmt.Errorf("%w: %q", ErrNotLoopback, cfg.Addr)
@@ -129,9 +131,12 @@ func Start(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: listen: %w", err)
 	}
 
+	// The host as given, with the port chosen: the kernel does not report the
+	// zone of a listener on a link-local address.
+	port := inner.Addr().(*net.TCPAddr).Port
 	s := &Server{
 		cfg:      cfg,
-		addr:     inner.Addr().String(),
+		addr:     net.JoinHostPort(host, strconv.Itoa(port)),
 		serveErr: make(chan error, 1),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -177,12 +182,25 @@ func validate(cfg *Config) error {
 	return nil
 }
 
-// URL returns "http://" (or "https://") + Addr() + path.
-func (s *Server) URL(path string) string {
-	if s.cfg.TLS != nil {
-		return "https://" + s.addr + path
+// onLoopback reports whether ip is a link-local IPv6 address whose zone
+// names a loopback interface ([fe80::1%lo], in a network namespace of a
+// test's own): it is reached only through that interface.
+func onLoopback(ip netip.Addr) bool {
+	if !ip.Is6() || !ip.IsLinkLocalUnicast() || ip.Zone() == "" {
+		return false
 	}
-	return "http://" + s.addr + path
+	ifi, err := net.InterfaceByName(ip.Zone())
+	return err == nil && ifi.Flags&net.FlagLoopback != 0
+}
+
+// URL returns "http://" (or "https://") + Addr() + path, with a zone's '%'
+// escaped as a URL needs it (RFC 6874).
+func (s *Server) URL(path string) string {
+	addr := strings.Replace(s.addr, "%", "%25", 1)
+	if s.cfg.TLS != nil {
+		return "https://" + addr + path
+	}
+	return "http://" + addr + path
 }
 
 // Addr returns the listening address as host:port, e.g. "127.0.0.1:41234"

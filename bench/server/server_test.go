@@ -22,7 +22,9 @@ func TestStartAddress(t *testing.T) {
 		{"localhost:0", ErrNotLoopback},
 		{"192.0.2.1:0", ErrNotLoopback},
 		{"10.0.0.1:0", ErrNotLoopback},
-		{"127.0.0.1", ErrConfig}, // no port
+		{"[fe80::1%nosuch0]:0", ErrNotLoopback}, // a link-local address counts only on a loopback interface
+		{"[2001:db8::1%lo]:0", ErrNotLoopback},  // a zone makes no other address loopback
+		{"127.0.0.1", ErrConfig},                // no port
 		{"127.0.0.1:0", nil},
 		{"", nil}, // default 127.0.0.1:0
 	}

@@ -88,13 +88,22 @@ func rangedlIn(t *testing.T, dir string, args ...string) result {
 // runIn runs a command in dir and waits for it.
 func runIn(t *testing.T, dir, name string, args ...string) result {
 	t.Helper()
+	return startIn(t, dir, (*exec.Cmd).Start, name, args...)
+}
+
+// startIn runs a command in dir, started by start, and waits for it.
+func startIn(t *testing.T, dir string, start func(*exec.Cmd) error, name string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	err := cmd.Run()
+	err := start(cmd)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	if ctx.Err() != nil {
 		t.Fatalf("rangedl %v: still running after %v\n%s", args, runTimeout, stderr.String())
 	}
@@ -279,8 +288,14 @@ func TestFailures(t *testing.T) {
 		{"small -s", []string{"-s", "100K", "http://a/x"}, 2, `^rangedl: -s "100K": the smallest piece is 1M\n$`},
 		{"scheme", []string{"ftp://a/x"}, 2, `^rangedl: bad URL "ftp://a/x": only http:// and https:// URLs are supported\n$`},
 		{"bad port", []string{"http://a:99999/x"}, 2, `^rangedl: bad URL "http://a:99999/x": bad port "99999"\n$`},
-		{"IPv6 zone", []string{"http://[fe80::1%25eth0]/x"}, 2, // was a nil-pointer panic
-			`^rangedl: bad URL "http://\[fe80::1%25eth0\]/x": host "fe80::1%eth0": a % in a host \(an IPv6 zone\) is not supported\n$`},
+		{"IPv6 zone of no interface", []string{"http://[fe80::1%25nosuch0]/x"}, 2, // was a nil-pointer panic
+			`^rangedl: bad URL "http://\[fe80::1%25nosuch0\]/x": host "fe80::1%nosuch0": no network interface "nosuch0"\n$`},
+		{"IPv6 zone of no index", []string{"http://[fe80::1%25999999]/x"}, 2,
+			`^rangedl: bad URL "http://\[fe80::1%25999999\]/x": host "fe80::1%999999": no network interface "999999"\n$`},
+		{"% in a name", []string{"http://a%25b/x"}, 2,
+			`^rangedl: bad URL "http://a%25b/x": host "a%b": a % in a host is only for an IPv6 zone, as in \[fe80::1%25eth0\]\n$`},
+		{"IPv6 zone through --proxy", []string{"--proxy", "127.0.0.1:1", "http://[fe80::1%25lo]/x"}, 2,
+			`^rangedl: http://\[fe80::1%25lo\]/x: an address with a zone cannot be reached through --proxy: the zone names a link of this machine\n$`},
 		{"non-ASCII host", []string{"http://bücher.example/x"}, 2,
 			`^rangedl: bad URL "http://bücher\.example/x": host "bücher\.example": a host name must be ASCII; give its xn-- form\n$`},
 		{"password in a bad URL", []string{"http://u:secret@a:99999/x"}, 2, `^rangedl: bad URL "http://u:xxxxx@a:99999/x": bad port "99999"\n$`},

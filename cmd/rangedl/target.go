@@ -44,9 +44,15 @@ func checkURL(u *url.URL) error {
 		// (RFC 5891), which takes IDNA tables this program does not carry.
 		return fmt.Errorf("host %q: a host name must be ASCII; give its xn-- form", u.Hostname())
 	case strings.Contains(u.Hostname(), "%"):
-		// An IPv6 zone (fe80::1%25eth0) needs the interface's index in the socket address,
-		// which the loop does not set; and no name has a '%' in it.
-		return fmt.Errorf("host %q: a %% in a host (an IPv6 zone) is not supported", u.Hostname())
+		// Only an IPv6 address's zone (RFC 6874: http://[fe80::1%25eth0]/), which names an
+		// interface of this machine.
+		ip, err := netip.ParseAddr(u.Hostname())
+		if err != nil || !ip.Is6() {
+			return fmt.Errorf("host %q: a %% in a host is only for an IPv6 zone, as in [fe80::1%%25eth0]", u.Hostname())
+		}
+		if _, err := loop.ZoneIndex(ip.Zone()); err != nil {
+			return fmt.Errorf("host %q: %v", u.Hostname(), err)
+		}
 	}
 	return checkPort(u.Port())
 }
@@ -110,7 +116,8 @@ func retarget(job *loop.Job, u, origin *url.URL, opt options) error {
 	job.TLS = nil
 	if u.Scheme == "https" {
 		var err error
-		if job.TLS, err = opt.shared.tlsConfig(u.Hostname(), opt); err != nil {
+		name, _, _ := strings.Cut(u.Hostname(), "%") // a zone is not part of the certificate's name
+		if job.TLS, err = opt.shared.tlsConfig(name, opt); err != nil {
 			return err
 		}
 	}
@@ -175,12 +182,16 @@ func retarget(job *loop.Job, u, origin *url.URL, opt options) error {
 // proxyFor returns the HTTP proxy for u, or nil: --proxy (--proxy "" for none), else
 // http_proxy or https_proxy (lower case first, as curl reads them), unless no_proxy lists u's
 // host. A loopback host is never sent to a proxy from the environment (a proxy elsewhere
-// cannot reach our loopback).
+// cannot reach our loopback), nor an address with a zone, which names a link of this
+// machine: for that one, --proxy is an error.
 func proxyFor(u *url.URL, opt options) (*url.URL, error) {
+	zoned := strings.Contains(u.Hostname(), "%") // checkURL let only a zone through
 	switch {
+	case opt.proxyURL != nil && zoned:
+		return nil, fmt.Errorf("%s: an address with a zone cannot be reached through --proxy: the zone names a link of this machine", u.Redacted())
 	case opt.proxyURL != nil:
 		return opt.proxyURL, nil // parsed once, at start (parseValues)
-	case opt.noEnvProxy:
+	case opt.noEnvProxy || zoned:
 		return nil, nil
 	}
 	name := u.Scheme + "_proxy"
@@ -571,6 +582,14 @@ func resolve(job *loop.Job, opt options) error {
 		ip = ip.Unmap()
 		if (opt.ipv4 && !ip.Is4()) || (opt.ipv6 && !ip.Is6()) {
 			continue
+		}
+		if z := ip.Zone(); z != "" {
+			// The interface's index, looked up here rather than at each connect, in the loop.
+			i, err := loop.ZoneIndex(z)
+			if err != nil {
+				return fmt.Errorf("%s: %v", host, err)
+			}
+			ip = ip.WithZone(strconv.Itoa(i))
 		}
 		job.Addrs = append(job.Addrs, netip.AddrPortFrom(ip, uint16(pn)))
 	}
