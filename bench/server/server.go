@@ -203,8 +203,8 @@ func (s *Server) URL(path string) string {
 	return "http://" + addr + path
 }
 
-// Addr returns the listening address as host:port, e.g. "127.0.0.1:41234"
-// or "[::1]:41234".
+// Addr returns the listening address as host:port, with the host as given:
+// "127.0.0.1:41234", "[::1]:41234" or "[fe80::1%lo]:41234".
 func (s *Server) Addr() string { return s.addr }
 
 // Rewrite replaces the content, as a ChangeContent fault does: from now on

@@ -44,17 +44,26 @@ func checkURL(u *url.URL) error {
 		// (RFC 5891), which takes IDNA tables this program does not carry.
 		return fmt.Errorf("host %q: a host name must be ASCII; give its xn-- form", u.Hostname())
 	case strings.Contains(u.Hostname(), "%"):
-		// Only an IPv6 address's zone (RFC 6874: http://[fe80::1%25eth0]/), which names an
-		// interface of this machine.
-		ip, err := netip.ParseAddr(u.Hostname())
-		if err != nil || !ip.Is6() {
-			return fmt.Errorf("host %q: a %% in a host is only for an IPv6 zone, as in [fe80::1%%25eth0]", u.Hostname())
-		}
-		if _, err := loop.ZoneIndex(ip.Zone()); err != nil {
+		if err := checkZone(u.Hostname()); err != nil {
 			return fmt.Errorf("host %q: %v", u.Hostname(), err)
 		}
 	}
 	return checkPort(u.Port())
+}
+
+// checkZone checks a host with a '%' in it, which only a link-local IPv6 address with a zone
+// may have (RFC 6874: http://[fe80::1%25eth0]/): the zone names an interface of this machine,
+// by name or by index.
+func checkZone(host string) error {
+	ip, err := netip.ParseAddr(host)
+	switch {
+	case err != nil || !ip.Is6() || ip.Is4In6():
+		return errors.New("a % in a host is only for an IPv6 zone, as in [fe80::1%25eth0]")
+	case !ip.IsLinkLocalUnicast():
+		return errors.New("a zone is only for a link-local address (fe80::/10)")
+	}
+	_, err = loop.ZoneIndex(ip.Zone())
+	return err
 }
 
 // checkPort checks a URL's port: none, or 1..65535.
@@ -182,16 +191,15 @@ func retarget(job *loop.Job, u, origin *url.URL, opt options) error {
 // proxyFor returns the HTTP proxy for u, or nil: --proxy (--proxy "" for none), else
 // http_proxy or https_proxy (lower case first, as curl reads them), unless no_proxy lists u's
 // host. A loopback host is never sent to a proxy from the environment (a proxy elsewhere
-// cannot reach our loopback), nor an address with a zone, which names a link of this
-// machine: for that one, --proxy is an error.
+// cannot reach our loopback), and an address with a zone, which names a link of this machine,
+// to none at all.
 func proxyFor(u *url.URL, opt options) (*url.URL, error) {
-	zoned := strings.Contains(u.Hostname(), "%") // checkURL let only a zone through
 	switch {
-	case opt.proxyURL != nil && zoned:
-		return nil, fmt.Errorf("%s: an address with a zone cannot be reached through --proxy: the zone names a link of this machine", u.Redacted())
+	case strings.Contains(u.Hostname(), "%"): // checkURL let only a zone through
+		return nil, nil
 	case opt.proxyURL != nil:
 		return opt.proxyURL, nil // parsed once, at start (parseValues)
-	case opt.noEnvProxy || zoned:
+	case opt.noEnvProxy:
 		return nil, nil
 	}
 	name := u.Scheme + "_proxy"
@@ -221,6 +229,10 @@ func parseProxy(raw, from string) (*url.URL, error) {
 		return nil, fmt.Errorf("%s %q: only http:// proxies are supported", from, p.Redacted())
 	case p.Hostname() == "":
 		return nil, fmt.Errorf("%s %q: no host", from, p.Redacted())
+	case strings.Contains(p.Hostname(), "%"):
+		if err := checkZone(p.Hostname()); err != nil {
+			return nil, fmt.Errorf("%s %q: host %q: %v", from, p.Redacted(), p.Hostname(), err)
+		}
 	}
 	if err := checkPort(p.Port()); err != nil {
 		return nil, fmt.Errorf("%s %q: %v", from, p.Redacted(), err)
@@ -647,6 +659,11 @@ func pinned(entries []string, host, port string) ([]netip.Addr, error) {
 			ip, err := netip.ParseAddr(strings.Trim(a, "[]"))
 			if err != nil {
 				return nil, fmt.Errorf("--resolve %q: %q is not an IP address", e, a)
+			}
+			if ip.Zone() != "" {
+				if err := checkZone(ip.String()); err != nil {
+					return nil, fmt.Errorf("--resolve %q: %q: %v", e, a, err)
+				}
 			}
 			ips = append(ips, ip)
 		}

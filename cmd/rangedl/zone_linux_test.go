@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -71,28 +72,39 @@ func TestIPv6Zone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var plain, secure *server.Server
-	ns.run(func() {
-		if plain, err = server.Start(server.Config{Addr: "[fe80::1%lo]:0", Seed: 61}); err != nil {
-			return
+	start := func(cfg server.Config) (s *server.Server) {
+		ns.run(func() { s, err = server.Start(cfg) })
+		if err != nil {
+			t.Fatal(err)
 		}
-		secure, err = server.Start(server.Config{Addr: "[fe80::1%lo]:0", Seed: 61, TLS: tc})
-	})
-	if err != nil {
-		t.Fatal(err)
+		t.Cleanup(func() { s.Close() })
+		return s
 	}
-	t.Cleanup(func() { plain.Close(); secure.Close() })
+	plain := start(server.Config{Addr: "[fe80::1%lo]:0", Seed: 61})
+	secure := start(server.Config{Addr: "[fe80::1%lo]:0", Seed: 61, TLS: tc})
+	// No proxy can reach a link of this machine: neither of these is used.
+	viaProxies := func(cmd *exec.Cmd) error {
+		cmd.Env = append(os.Environ(), "http_proxy=http://127.0.0.1:1", "https_proxy=http://127.0.0.1:1")
+		return ns.start(cmd)
+	}
 	const size = 3<<20 + 5
 	path := fmt.Sprintf("/%d", size)
-	for _, url := range []string{
-		plain.URL(path), // the zone by name: [fe80::1%25lo]
-		strings.Replace(plain.URL(path), "%25lo", "%251", 1), // by index: a new namespace's lo is 1
-		secure.URL(path), // the certificate is for fe80::1, without a zone
+	for _, tt := range []struct {
+		url   string
+		start func(*exec.Cmd) error
+		flags []string
+	}{
+		{plain.URL(path), ns.start, nil},                                      // the zone by name: [fe80::1%25lo]
+		{strings.Replace(plain.URL(path), "%25lo", "%251", 1), ns.start, nil}, // by index: a new namespace's lo is 1
+		{secure.URL(path), ns.start, nil},                                     // the certificate is for fe80::1, without a zone
+		{plain.URL(path), viaProxies, nil},
+		{secure.URL(path), ns.start, []string{"--proxy", "127.0.0.1:1"}},
 	} {
 		dir := t.TempDir()
-		r := startIn(t, dir, ns.start, binary, "-q", "--cacert", caFile, "-n", "3", "-s", "1M", "-o", "f", url)
+		args := append([]string{"-q", "--cacert", caFile, "-n", "3", "-s", "1M", "-o", "f", tt.url}, tt.flags...)
+		r := startIn(t, dir, tt.start, binary, args...)
 		if r.code != 0 {
-			t.Fatalf("%s: exit %d\n%s", url, r.code, r.stderr)
+			t.Fatalf("%v: exit %d\n%s", args, r.code, r.stderr)
 		}
 		checkFile(t, filepath.Join(dir, "f"), 61, size)
 	}
