@@ -271,8 +271,10 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 // files failed.
 func failure(stderr io.Writer, opt options, rawURL string, err error) {
 	msg := err.Error()
-	if shown := redactRaw(rawURL); opt.shared != nil && !names(msg, shown) {
-		msg = shown + ": " + msg
+	if opt.shared != nil {
+		if shown := redactRaw(rawURL); !names(msg, shown) {
+			msg = shown + ": " + msg
+		}
 	}
 	fmt.Fprintf(stderr, "rangedl: %s\n", msg)
 }

@@ -56,14 +56,30 @@ func checkURL(u *url.URL) error {
 // by name or by index.
 func checkZone(host string) error {
 	ip, err := netip.ParseAddr(host)
-	switch {
-	case err != nil || !ip.Is6() || ip.Is4In6():
-		return errors.New("a % in a host is only for an IPv6 zone, as in [fe80::1%25eth0]")
-	case !ip.IsLinkLocalUnicast():
-		return errors.New("a zone is only for a link-local address (fe80::/10)")
+	if err != nil {
+		return errZoneOnly
 	}
-	_, err = loop.ZoneIndex(ip.Zone())
+	_, err = zoneIndexed(ip)
 	return err
+}
+
+var errZoneOnly = errors.New("a % in a host is only for an IPv6 zone, as in [fe80::1%25eth0]")
+
+// zoneIndexed checks ip's zone as checkZone does, and returns ip with the zone as the
+// interface's index, which the loop connects with as it is: the interface is looked up here,
+// once, rather than at each connect, in the loop.
+func zoneIndexed(ip netip.Addr) (netip.Addr, error) {
+	switch {
+	case !ip.Is6() || ip.Is4In6():
+		return ip, errZoneOnly
+	case !ip.IsLinkLocalUnicast():
+		return ip, errors.New("a zone is only for a link-local address (fe80::/10)")
+	}
+	i, err := loop.ZoneIndex(ip.Zone())
+	if err != nil {
+		return ip, err
+	}
+	return ip.WithZone(strconv.Itoa(i)), nil
 }
 
 // checkPort checks a URL's port: none, or 1..65535.
@@ -585,6 +601,11 @@ func resolve(job *loop.Job, opt options) error {
 	if ips != nil {
 		// --resolve: the addresses given, in their order
 	} else if ip, err := netip.ParseAddr(host); err == nil {
+		if ip.Zone() != "" {
+			if ip, err = zoneIndexed(ip); err != nil {
+				return fmt.Errorf("%s: %v", host, err)
+			}
+		}
 		ips = []netip.Addr{ip}
 	} else if ips, err = opt.shared.lookup(host); err != nil {
 		return err
@@ -594,14 +615,6 @@ func resolve(job *loop.Job, opt options) error {
 		ip = ip.Unmap()
 		if (opt.ipv4 && !ip.Is4()) || (opt.ipv6 && !ip.Is6()) {
 			continue
-		}
-		if z := ip.Zone(); z != "" {
-			// The interface's index, looked up here rather than at each connect, in the loop.
-			i, err := loop.ZoneIndex(z)
-			if err != nil {
-				return fmt.Errorf("%s: %v", host, err)
-			}
-			ip = ip.WithZone(strconv.Itoa(i))
 		}
 		job.Addrs = append(job.Addrs, netip.AddrPortFrom(ip, uint16(pn)))
 	}
@@ -661,7 +674,7 @@ func pinned(entries []string, host, port string) ([]netip.Addr, error) {
 				return nil, fmt.Errorf("--resolve %q: %q is not an IP address", e, a)
 			}
 			if ip.Zone() != "" {
-				if err := checkZone(ip.String()); err != nil {
+				if ip, err = zoneIndexed(ip); err != nil {
 					return nil, fmt.Errorf("--resolve %q: %q: %v", e, a, err)
 				}
 			}
