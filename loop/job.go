@@ -41,7 +41,9 @@ type Job struct {
 	// file, no preallocation and no sync of its own, and is written in one piece once all of
 	// it is in: a download that fails or is interrupted removes it, and one killed leaves it
 	// empty. The caller syncs the files of a list together at the end (reorder.SyncFS), where a
-	// sync and two records per file would cost more than the download itself.
+	// sync and two records per file would cost more than the download itself. A new file of
+	// a list that keeps no record (its server ignores ranges, or sends no length) is removed
+	// too when its download fails: a failed entry leaves no file, or one with a record.
 	Small bool
 
 	SaveEvery time.Duration // the control file is saved at least this often; 0: DefaultSaveEvery

@@ -289,6 +289,11 @@ func (l *Loop) settle() {
 		res.Saved = l.out.buf.Written().Size()
 	}
 	res.Resumable = l.err != nil && l.out != nil && l.out.journal != nil && l.out.journal.Records() && (l.done > 0 || !l.created)
+	if l.err != nil && l.err.Kind == KindNetwork && l.out == nil && l.from.ctl != nil {
+		// A resume that could not reach the server: the record it found is as it was, and
+		// the same command may do better later.
+		res.Saved, res.Resumable = l.from.size(), true
+	}
 	l.res = res
 }
 
@@ -1345,7 +1350,7 @@ func (l *Loop) closeConns() {
 
 // closeOutput writes out what has arrived and closes the file. After a failure the partial
 // file is kept (the caller reports how much it holds), unless nothing was written to it, or it
-// is a small file: then it is removed, and kept is false.
+// is a small file, or a file of a list without a record: then it is removed, and kept is false.
 func (l *Loop) closeOutput() (kept bool) {
 	if l.err == nil && l.created && l.small && l.out != nil {
 		// A small file is written here, in one piece: one that cannot be written (a full
@@ -1355,11 +1360,13 @@ func (l *Loop) closeOutput() (kept bool) {
 		}
 	}
 	kept = true
+	recorded := l.out != nil && l.out.journal != nil && l.out.journal.Records()
 	switch {
-	case l.err != nil && l.created && (l.done == 0 || l.small):
+	case l.err != nil && l.created && (l.done == 0 || l.small || l.job.Small && !recorded):
 		// Made by us, and nothing in it, or a small file (written in one piece or not at
-		// all): leave no file (or record of it) behind. The names go while the lock is
-		// still held, so no other rangedl can open them in between.
+		// all), or a file of a list that no record describes (its server ignores ranges):
+		// leave no file (or record of it) behind, as a list promises. The names go while
+		// the lock is still held, so no other rangedl can open them in between.
 		kept = false
 		os.Remove(l.job.Output)
 		reorder.RemoveControl(l.job.Output + ControlSuffix)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -809,6 +810,29 @@ func TestAppendHost(t *testing.T) {
 	} {
 		if got := string(appendHost([]byte("Host: "), tt.host)); got != "Host: "+tt.want {
 			t.Errorf("appendHost(%q) = %q; want %q", tt.host, got, "Host: "+tt.want)
+		}
+	}
+}
+
+// TestWeakETagNotice: a weak ETag cannot go in If-Range, but every later response must
+// repeat it, so a change is still seen: no notice that it cannot be (there was one, and then
+// the change was reported all the same). Without any validator the notice comes.
+func TestWeakETagNotice(t *testing.T) {
+	for _, etag := range []string{`ETag: W/"a"` + "\r\n", ""} {
+		j := scriptedRanges(t, func(c *net.TCPConn, start, end int64) {
+			end = min(end, 4<<20-1)
+			fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/%d\r\n%sContent-Length: %d\r\n\r\n", start, end, 4<<20, etag, end+1-start)
+			c.Write(make([]byte, end+1-start))
+		})
+		j.Connections, j.PieceSize = 4, 1<<20
+		var notices []string
+		j.Notice = func(s string) { notices = append(notices, s) }
+		if _, err := runBounded(t, j); err != nil {
+			t.Fatal(err)
+		}
+		noticed := slices.ContainsFunc(notices, func(s string) bool { return strings.Contains(s, "cannot be detected") })
+		if noticed != (etag == "") {
+			t.Errorf("%q: notices %q; want the notice only without a validator", etag, notices)
 		}
 	}
 }

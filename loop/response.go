@@ -85,6 +85,19 @@ func (l *Loop) acceptFirst(c *conn) bool {
 		l.ranged = true
 		l.target = l.job.Connections
 		l.sched.learn(total, &l.have, c.piece)
+	case r.Status == 200 && resuming && l.from.ctl == nil && r.Body == httpparse.BodyLength && r.ContentLength == l.from.length:
+		// Continued from its length, with no record (the wget -c rule), from a server that
+		// ignores ranges: the whole file is as long as the one on disk, which is complete,
+		// as the 416 below says for a server that does ranges. Its body is not needed.
+		l.close(c)
+		l.sched.learn(l.from.length, &l.have, piece{})
+		l.stats.Total.Store(l.from.length)
+		if err := l.prepareFile(); err != nil {
+			l.fail(err)
+			return false
+		}
+		l.fin = true
+		return false
 	case r.Status == 200 && resuming:
 		// We asked for the bytes after what is on disk, with If-Range when a validator is
 		// known. Without one, or with the recorded validators on the 200, the file is the
@@ -181,7 +194,8 @@ func (l *Loop) acceptFirst(c *conn) bool {
 	if total := l.sched.total; total != unknownEnd {
 		l.stats.Total.Store(total)
 	}
-	if l.ranged && len(l.ifRange) == 0 && l.job.Connections > 1 {
+	if l.ranged && len(l.etag) == 0 && len(l.lastMod) == 0 && l.job.Connections > 1 {
+		// A weak ETag cannot go in If-Range, but every later response must repeat it.
 		l.job.Notice("the server sends no ETag or Last-Modified: a change of the file during the download cannot be detected")
 	}
 	if l.job.Stream != nil {

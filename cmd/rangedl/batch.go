@@ -52,6 +52,7 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 		defer failed.abandon()
 	}
 	var list *listReader
+	finite := true // the list can be read to its end at once: not a pipe or a terminal
 	if opt.input != "" {
 		in := os.Stdin
 		if opt.input != "-" {
@@ -63,6 +64,8 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 			defer f.Close()
 			in = f
 		}
+		st, err := in.Stat()
+		finite = err == nil && st.Mode().IsRegular()
 		list = newListReader(in)
 	}
 	r, err := loop.NewReactor(opt.maxPerHost)
@@ -136,7 +139,13 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 			}
 		}
 	}()
-	entries := readList(urls, list, stop)
+	// After an interrupt --failed gets the entries not started too, the rest of the list
+	// included, so that it can replace the list it was read from. A list that could make
+	// that wait (a pipe) is not read on.
+	drain := failed != nil && finite
+	items := readList(urls, list, stop, drain)
+	entries := items
+	var unstarted []outcome
 	unreadable := false // the list could not be read to its end (the error is printed)
 	var waiting waitQueue
 	n := 0        // entries read
@@ -190,16 +199,21 @@ feed:
 		case <-stop:
 			s.release(o.names)
 			n-- // not started
+			unstarted = append(unstarted, o)
 			break feed
 		case work <- o:
 		}
 	}
 	n -= waiting.len() // not started: interrupted
+	unstarted = append(unstarted, waiting.entries...)
 	s.progress.total.Store(int64(n))
 	close(work)
 	workers.Wait()
 	close(results)
 	<-collected
+	if drain && interrupted(stop) {
+		addUnstarted(failed, unstarted, items, out, opt.input)
+	}
 	r.Close()
 	<-ran
 	// The small files were written without syncs of their own (loop.Job.Small): one sync per
@@ -221,10 +235,8 @@ feed:
 	if unreadable && first < 0 {
 		code = exitUsage // after every entry read, which all went well
 	}
-	select {
-	case <-stop:
+	if interrupted(stop) {
 		code = exitInterrupted
-	default:
 	}
 	if saved+failures == 0 {
 		if code == exitInterrupted || unreadable {
@@ -236,6 +248,35 @@ feed:
 	say("%d file%s: %d saved, %d failed; %s in %s", saved+failures, plural(saved+failures), saved, failures,
 		formatSize(bytes), time.Since(start).Round(time.Millisecond))
 	return code
+}
+
+func interrupted(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// addUnstarted writes to --failed, after an interrupt, the entries read but not started, in
+// list order, then the rest of the list as it comes from items.
+func addUnstarted(failed *failedList, unstarted []outcome, items <-chan listItem, out io.Writer, input string) {
+	const why = "not started (interrupted)"
+	slices.SortFunc(unstarted, func(a, b outcome) int { return a.i - b.i })
+	for _, o := range unstarted {
+		failed.add(o.e, why)
+	}
+	for item := range items {
+		switch _, bad := item.err.(*badEntry); {
+		case item.err == nil:
+			failed.add(item.e, why)
+		case bad && len(item.e.urls) > 0:
+			failed.add(item.e, item.err.Error())
+		case !bad:
+			fmt.Fprintf(out, "rangedl: %s: %v\n", input, item.err)
+		}
+	}
 }
 
 // A failedList is --failed: the failed entries of a list, in list form. A regular file (or a
@@ -361,11 +402,14 @@ type listItem struct {
 }
 
 // readList hands over the URLs given on the command line, one entry each, then the entries
-// of list (nil: none), one at a time until stop. It reads on a goroutine of its own, so that a
-// signal is acted on while the list waits for input (a pipe). An error reading the list (not a
-// malformed entry) is handed over, and ends it.
-func readList(urls []string, list *listReader, stop <-chan struct{}) <-chan listItem {
+// of list (nil: none), one at a time until stop, or with drain to the end. It reads on a
+// goroutine of its own, so that a signal is acted on while the list waits for input (a pipe).
+// An error reading the list (not a malformed entry) is handed over, and ends it.
+func readList(urls []string, list *listReader, stop <-chan struct{}, drain bool) <-chan listItem {
 	items := make(chan listItem)
+	if drain {
+		stop = nil // the caller reads on after an interrupt
+	}
 	go func() {
 		defer close(items)
 		for _, u := range urls {
@@ -399,14 +443,15 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 	var code int
 	var res loop.Result
 	var why string
-	failedAt := "" // the output of the last mirror that failed after it created its file
+	failedAt := "" // the output of the last mirror that failed and left a partial file there
 	for i, raw := range e.urls {
 		o := opt
 		o.output = outputPath(filepath.Join(opt.dir, e.dir), e.out, raw)
 		if o.output == failedAt {
-			// What the mirror before left there (a partial download, or nothing) is its
-			// own, and its record names its URL: this mirror starts the file over.
-			o.overwrite = true
+			// The partial file there is the mirror before's, and its record names that
+			// mirror's URL and validators, which this one cannot match: this mirror starts
+			// the file over.
+			o.overwrite, o.resume = true, false
 		}
 		if err := opt.shared.makeDirOf(o.output); err != nil {
 			failure(stderr, o, raw, err)
@@ -433,9 +478,11 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 				return code, res, why, "" // the output is in the way: no mirror can write it
 			}
 			// A bad URL: the next mirror may be a good one.
-		case !opt.resume:
-			// Without -c the file there is this mirror's own (its create was O_EXCL), or one
-			// that --overwrite lets any mirror replace: the next may start it over.
+		case res.Resumable:
+			// The mirror left a partial file with its record: one it made (without -c
+			// its create was O_EXCL), one --overwrite lets any mirror replace, or one
+			// that -c found recorded for it. Any other file it failed on (one that was
+			// there, a record of another URL) is not the next mirror's to replace.
 			failedAt = o.output
 		}
 		if i+1 < len(e.urls) {

@@ -209,19 +209,31 @@ func TestFailedNotAFile(t *testing.T) {
 
 // TestMirrorAfterPartial: a mirror that breaks off leaves a partial file; the next mirror of
 // the entry, which has the same name, starts it over instead of refusing it as a partial
-// download (exit 2, its mirror never tried). A mirror whose URL is bad is skipped too.
+// download (exit 2, its mirror never tried), or with -c as another URL's (exit 6, on every
+// rerun). A mirror whose URL is bad is skipped too.
 func TestMirrorAfterPartial(t *testing.T) {
 	good := startServer(t, server.Config{Seed: 17})
 	short := startServer(t, server.Config{Seed: 17, Faults: []server.Fault{{Kind: server.ShortBody, Bytes: 100 << 10}}})
-	dir := t.TempDir()
 	list := "ftp://127.0.0.1/f\t" + short.URL("/4M") + "\t" + good.URL("/4M") + "\n  out=f\n"
-	writeList(t, dir, list)
-	r := rangedlIn(t, dir, "-q", "--retries", "0", "-i", "list", "-d", "out")
-	if r.code != exitOK {
-		t.Fatalf("exit %d; want 0 (the third mirror works)\n%s", r.code, r.stderr)
+	for _, resume := range []bool{false, true} {
+		dir := t.TempDir()
+		args := []string{"-q", "--retries", "0", "-i", "list", "-d", "out"}
+		if resume {
+			// The broken mirror alone first: the run with all three finds its partial file.
+			writeList(t, dir, short.URL("/4M")+"\n  out=f\n")
+			if r := rangedlIn(t, dir, args...); r.code != exitNetwork {
+				t.Fatalf("the broken mirror alone: exit %d; want %d\n%s", r.code, exitNetwork, r.stderr)
+			}
+			args = append(args, "-c")
+		}
+		writeList(t, dir, list)
+		r := rangedlIn(t, dir, args...)
+		if r.code != exitOK {
+			t.Fatalf("%v: exit %d; want 0 (the third mirror works)\n%s", args, r.code, r.stderr)
+		}
+		checkFile(t, filepath.Join(dir, "out", "f"), 17, 4<<20)
+		noControlFile(t, filepath.Join(dir, "out"))
 	}
-	checkFile(t, filepath.Join(dir, "out", "f"), 17, 4<<20)
-	noControlFile(t, filepath.Join(dir, "out"))
 }
 
 // TestGuarded: a panic while an entry is fetched (a bug) fails that entry alone, with exit 1
@@ -736,5 +748,127 @@ func TestListProcs(t *testing.T) {
 		if got := listProcs(tc.cpus, tc.env); got != tc.want {
 			t.Errorf("listProcs(%d, %q) = %d; want %d", tc.cpus, tc.env, got, tc.want)
 		}
+	}
+}
+
+// TestMirrorNeverOverwrites: a mirror that fails before it creates the file (here it has no
+// IPv4 address under -4) leaves the name as it found it, so the next mirror finds the file
+// that was there and refuses it, as it would alone: neither a file that was there before the
+// run nor another entry's file of the same name is replaced.
+func TestMirrorNeverOverwrites(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 21})
+	dir := t.TempDir()
+	port := s.Addr()[strings.LastIndexByte(s.Addr(), ':'):]
+	if err := os.MkdirAll(filepath.Join(dir, "out"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "out", "mine"), []byte("precious"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	list := "http://[::1]" + port + "/1K\t" + s.URL("/1K") + "\n  out=mine\n" +
+		s.URL("/777") + "\n  out=same\n" +
+		"http://[::1]" + port + "/555\t" + s.URL("/555") + "\n  out=same\n"
+	writeList(t, dir, list)
+	r := rangedlIn(t, dir, "-q", "-4", "-j", "1", "-i", "list", "-d", "out")
+	if r.code != exitUsage || strings.Count(r.stderr, "already exists") != 2 {
+		t.Fatalf("exit %d; want %d, and two entries refused as existing\n%s", r.code, exitUsage, r.stderr)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "out", "mine")); string(got) != "precious" {
+		t.Errorf("out/mine holds %q; want the file that was there", got)
+	}
+	checkFile(t, filepath.Join(dir, "out", "same"), 21, 777)
+}
+
+// TestOutNamesRecord: out= may not name a control file, which another entry's record could
+// replace (or be replaced by) with the saved file gone and exit 0.
+func TestOutNamesRecord(t *testing.T) {
+	for _, name := range []string{"f.rangedl", "d/f.rangedl.tmp", "f.rangedl.reserve"} {
+		err := (&entry{}).set("out=" + name)
+		if want := "out=" + name + ": a name rangedl keeps for its records"; err == nil || err.Error() != want {
+			t.Errorf("out=%s: %v; want %q", name, err, want)
+		}
+	}
+	if err := (&entry{}).set("out=f.rangedl.bin"); err != nil {
+		t.Errorf("out=f.rangedl.bin: %v; want it taken", err)
+	}
+}
+
+// TestFailedInPlaceInterrupt: with --failed naming the list, an interrupt replaces the list
+// with every entry not saved: the ones under way, and the ones not started, up to the end of
+// the list. A rerun of it with -c saves them all.
+func TestFailedInPlaceInterrupt(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 22, Rate: 64 << 10})
+	dir := t.TempDir()
+	var list strings.Builder
+	for i := range 6 {
+		fmt.Fprintf(&list, "%s\n  out=f%d\n", s.URL(fmt.Sprintf("/d%d/100K", i)), i)
+	}
+	writeList(t, dir, list.String())
+	cmd := exec.Command(binary, "-q", "-j", "2", "-i", "list", "-d", "out", "--failed", "list")
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(runTimeout); s.Stats().BodyBytes < 32<<10; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no 32 KiB downloaded")
+		}
+	}
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err == nil || cmd.ProcessState.ExitCode() != exitInterrupted {
+		t.Fatalf("err %v; want exit %d\n%s", err, exitInterrupted, stderr.String())
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, "list"))
+	for i := range 6 {
+		if n := strings.Count(string(got), "  out=f"+fmt.Sprint(i)+"\n"); n != 1 {
+			t.Errorf("entry %d is in the list %d times; want once\n%s", i, n, got)
+		}
+	}
+	if n := strings.Count(string(got), "# not started (interrupted)\n"); n != 4 {
+		t.Errorf("%d entries marked not started; want 4 (2 were under way)\n%s", n, got)
+	}
+	r := rangedlIn(t, dir, "-q", "-c", "-i", "list", "-d", "out")
+	if r.code != exitOK {
+		t.Fatalf("rerun: exit %d\n%s", r.code, r.stderr)
+	}
+	for i := range 6 {
+		checkFile(t, filepath.Join(dir, "out", fmt.Sprintf("f%d", i)), 22, 100<<10)
+	}
+}
+
+// TestNoRangesCutShort: a file of a list that its server sends without ranges, and that
+// breaks off, leaves no file behind (it has no record to continue it from), so the rerun of
+// --failed downloads it; and -c finds a complete one complete, though the server answers the
+// request for the bytes after it with the whole file.
+func TestNoRangesCutShort(t *testing.T) {
+	broken := startServer(t, server.Config{Seed: 23, NoRanges: true, Faults: []server.Fault{{Kind: server.ShortBody, Bytes: 1 << 20}}})
+	good := startServer(t, server.Config{Seed: 23, NoRanges: true})
+	dir := t.TempDir()
+	writeList(t, dir, broken.URL("/3M")+"\n")
+	r := rangedlIn(t, dir, "-q", "--retries", "0", "-i", "list", "-d", "out", "--failed", "failed")
+	if r.code != exitNetwork {
+		t.Fatalf("exit %d; want %d\n%s", r.code, exitNetwork, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "3M")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("out/3M after the failure: %v; want no file", err)
+	}
+	writeList(t, dir, good.URL("/3M")+"\n"+good.URL("/1K")+"\n")
+	for _, args := range [][]string{{"-q"}, {"-c"}} {
+		r = rangedlIn(t, dir, append(args, "-i", "list", "-d", "out")...)
+		if r.code != exitOK {
+			t.Fatalf("%v: exit %d\n%s", args, r.code, r.stderr)
+		}
+		checkFile(t, filepath.Join(dir, "out", "3M"), 23, 3<<20)
+		checkFile(t, filepath.Join(dir, "out", "1K"), 23, 1<<10)
+	}
+	if !strings.Contains(r.stderr, "out/3M is complete already (3.0 MiB)") || !strings.Contains(r.stderr, "out/1K is complete already (1.0 KiB)") {
+		t.Errorf("-c: %s; want both complete already", r.stderr)
+	}
+	r = rangedlIn(t, dir, "-c", "-o", "out/1K", good.URL("/1K"))
+	if r.code != exitOK || !strings.Contains(r.stderr, "out/1K is complete already") {
+		t.Errorf("-c of one file: exit %d\n%s; want 0, complete already", r.code, r.stderr)
 	}
 }

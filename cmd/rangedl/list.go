@@ -150,6 +150,11 @@ func (e *entry) set(opt string) error {
 		if value == "-" {
 			return errors.New("out=-: standard output takes one download, not an entry of a list")
 		}
+		if isControlName(value) {
+			// Another entry's record could be this name: saving here would replace it, or
+			// be replaced by it.
+			return fmt.Errorf("out=%s: a name rangedl keeps for its records", value)
+		}
 		e.out = value
 	case "dir":
 		e.dir = value

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -641,4 +642,20 @@ func TestDirSingle(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q; want 0 and nothing", r.code, r.stderr)
 	}
 	checkFile(t, filepath.Join(dir, "new", "sub", "70000"), 15, 70000)
+}
+
+// TestResumeCannotConnect: a -c that fails before its first answer leaves the file and its
+// record as they were, and says so, with what to do, as any failure with a partial file does.
+func TestResumeCannotConnect(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 24, Faults: []server.Fault{{Kind: server.ShortBody, Bytes: 512 << 10}}})
+	dir := t.TempDir()
+	r := rangedlIn(t, dir, "-q", "--retries", "0", "-n", "1", "-o", "f", s.URL("/4M"))
+	if r.code != exitNetwork {
+		t.Fatalf("first run: exit %d; want %d\n%s", r.code, exitNetwork, r.stderr)
+	}
+	s.Close()
+	r = rangedlIn(t, dir, "-c", "-o", "f", s.URL("/4M"))
+	if want := "rangedl: f is incomplete (512.0 KiB of it is saved); run the same command with -c to continue\n"; r.code != exitNetwork || !strings.HasSuffix(r.stderr, want) {
+		t.Fatalf("-c with the server gone: exit %d\n%s\nwant %d, ending %q", r.code, r.stderr, exitNetwork, want)
+	}
 }
