@@ -234,26 +234,61 @@ func (l *Loop) evict() {
 		return
 	}
 	for _, c := range l.conns {
-		if c.owner != l || !c.active() || c.dup != nil {
-			continue
+		if c.owner == l && c.active() && c.dup == nil && l.straggles(c, med) {
+			return
 		}
-		r := c.rate(judgeTicks)
-		if r < 0 || r >= med/evictRatio || (r > 0 && float64(c.remaining())/r < time.Second.Seconds()) {
-			c.slowSince = time.Time{}
-			continue // too young to judge, fast enough, or about to finish anyway
-		}
-		if c.slowSince.IsZero() {
-			c.slowSince = l.now.Add(-time.Duration(min(c.tick, rateTicks)) * housekeepingEvery) // slow over the whole window
-		}
-		if l.now.Sub(c.slowSince) < slowFor*c.wait {
-			continue // slow for too few of its round trips yet
-		}
-		l.evictions++
-		l.nextEvict = l.now.Add(evictEvery)
-		l.trace.rates("evict", c, r, med)
-		l.release(c, false, 0)
+	}
+}
+
+// straggles evicts c if it is far below med, has been for slowFor of its round trips, and
+// would take more than a second to finish its piece, and reports whether it did.
+func (l *Loop) straggles(c *conn, med float64) bool {
+	r := c.rate(judgeTicks)
+	if r < 0 || r >= med/evictRatio || (r > 0 && float64(c.remaining())/r < time.Second.Seconds()) {
+		c.slowSince = time.Time{}
+		return false // too young to judge, fast enough, or about to finish anyway
+	}
+	if c.slowSince.IsZero() {
+		c.slowSince = l.now.Add(-time.Duration(min(c.tick, rateTicks)) * housekeepingEvery) // slow over the whole window
+	}
+	if l.now.Sub(c.slowSince) < slowFor*c.wait {
+		return false // slow for too few of its round trips yet
+	}
+	l.evictions++
+	l.nextEvict = l.now.Add(evictEvery)
+	l.trace.rates("evict", c, r, med)
+	l.release(c, false, 0)
+	return true
+}
+
+// rescue evicts the connection a full stream waits for when it straggles behind the speeds
+// the others had when they were paused. With them all paused, evict has no working peers to
+// compare it with, holdStall sees that it moves, and the whole stream would go at its pace (a
+// 64 KiB/s connection among 8 MiB/s ones made 32 MiB take 34 s instead of under 1 s): its
+// range goes back to the queue, and the paused connection furthest ahead gives up its slot for
+// a fresh one to fetch it (fill). The limits are evict's.
+func (l *Loop) rescue() {
+	if !l.holding() || l.now.Before(l.nextEvict) || l.evictions >= 2*l.job.Connections+4 {
 		return
 	}
+	var head *conn
+	l.rates = l.rates[:0]
+	for _, c := range l.conns {
+		switch {
+		case c.owner != l:
+		case c.paused:
+			if c.pace >= 0 {
+				l.rates = append(l.rates, c.pace)
+			}
+		case c.active() && (head == nil || c.piece.start < head.piece.start):
+			head = c // the one whose piece holds the writer's cursor
+		}
+	}
+	if head == nil || head.dup != nil || len(l.rates) < 2 {
+		return
+	}
+	slices.Sort(l.rates)
+	l.straggles(head, l.rates[len(l.rates)/2])
 }
 
 // superseded closes the partner of a duplicated range once the range is complete.

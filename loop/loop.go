@@ -1260,7 +1260,12 @@ func (l *Loop) throttle() {
 
 // pause stops reading from c (back-pressure) until throttle resumes it.
 func (l *Loop) pause(c *conn) {
-	c.paused = true
+	c.paused, c.pace = true, c.speed(l.now)
+	if c.pace < 0 && c.state == body && c.off > c.piece.start {
+		// Not quickRate old yet (a fast connection fills its share of the buffer sooner): a
+		// rough average, enough to tell a connection evictRatio times slower.
+		c.pace = float64(int64(float64(c.off-c.piece.start) / max(l.now.Sub(c.bodyStart).Seconds(), 1e-3)))
+	}
 	l.arm(c, 0)
 }
 
@@ -1274,6 +1279,7 @@ func (l *Loop) chores() {
 	l.sample()
 	if l.ranged && !l.small { // a small file has its one connection (Job.Small)
 		l.evict()
+		l.rescue()
 		l.recover()
 	}
 	for _, c := range l.conns {
