@@ -23,7 +23,7 @@ import (
 )
 
 func TestListReader(t *testing.T) {
-	in := "# comment\n\nhttp://a/1\thttp://b/1\n  out=x\n\tdir=d\n" +
+	in := "\uFEFF# comment\n\nhttp://a/1\thttp://b/1\n  out=x\n\tdir=d\n" +
 		"http://a/2\n  checksum=sha-256=" + strings.Repeat("AB", 32) + "\n" +
 		"  bogus=1\nhttp://a/3"
 	r := newListReader(strings.NewReader(in))
@@ -40,6 +40,10 @@ func TestListReader(t *testing.T) {
 	}
 	if _, err := r.next(); err.Error() != "EOF" {
 		t.Fatalf("after the last: %v; want EOF", err)
+	}
+	e, err = newListReader(strings.NewReader("\uFEFFhttp://a/4\n")).next()
+	if err != nil || len(e.urls) != 1 || e.urls[0] != "http://a/4" {
+		t.Fatalf("a list that starts with a byte order mark: %q, %v; want http://a/4", e.urls, err)
 	}
 }
 

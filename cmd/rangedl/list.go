@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -126,6 +127,11 @@ func (l *listReader) readLine() (string, error) {
 		if !isPrefix {
 			break
 		}
+	}
+	if l.line == 1 {
+		// A byte order mark, which some editors put at the start of a UTF-8 file, is not
+		// part of the first URL.
+		b = bytes.TrimPrefix(b, []byte("\uFEFF"))
 	}
 	if long {
 		return string(b), &badEntry{fmt.Sprintf("line %d: longer than %d bytes", l.line, maxListLine)}
