@@ -284,7 +284,7 @@ func (l *Loop) rescue() {
 			head = c // the one whose piece holds the writer's cursor
 		}
 	}
-	if head == nil || head.dup != nil || len(l.rates) < 2 {
+	if head == nil || head.dup != nil || len(l.rates) < 3 {
 		return
 	}
 	slices.Sort(l.rates)

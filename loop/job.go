@@ -32,8 +32,11 @@ type Job struct {
 	Stream    io.Writer // when set, the file goes here strictly in order (e.g. stdout), not to Output
 
 	// Continue resumes Output: from its control file (Output + ControlSuffix) when there is
-	// one, else from its length; with neither file it starts afresh.
+	// one, else from its length; with neither file it starts afresh. A control file of one of
+	// Siblings (a list entry's other mirrors: the same file from servers whose validators
+	// differ) is not refused as another download's: the file is started over.
 	Continue   bool
+	Siblings   []string
 	Allocation Allocation // how Output gets its size before the data arrives
 
 	// Small marks one file of many (a list). A new file of at most SmallFile bytes that

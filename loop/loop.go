@@ -1261,10 +1261,10 @@ func (l *Loop) throttle() {
 // pause stops reading from c (back-pressure) until throttle resumes it.
 func (l *Loop) pause(c *conn) {
 	c.paused, c.pace = true, c.speed(l.now)
-	if c.pace < 0 && c.state == body && c.off > c.piece.start {
+	if age := l.now.Sub(c.bodyStart); c.pace < 0 && c.state == body && age >= quickRate/4 {
 		// Not quickRate old yet (a fast connection fills its share of the buffer sooner): a
 		// rough average, enough to tell a connection evictRatio times slower.
-		c.pace = float64(int64(float64(c.off-c.piece.start) / max(l.now.Sub(c.bodyStart).Seconds(), 1e-3)))
+		c.pace = float64(c.off-c.piece.start) / age.Seconds()
 	}
 	l.arm(c, 0)
 }
@@ -1367,11 +1367,13 @@ func (l *Loop) closeOutput() (kept bool) {
 	}
 	kept = true
 	recorded := l.out != nil && l.out.journal != nil && l.out.journal.Records()
+	// In a list, a file that no record describes (its server ignores ranges), made by us or
+	// truncated for us (prepareFile, --overwrite): a failed entry leaves none (Job.Small).
+	unrecorded := l.job.Small && !recorded && (l.created || l.out != nil)
 	switch {
-	case l.err != nil && l.created && (l.done == 0 || l.small || l.job.Small && !recorded):
+	case l.err != nil && (l.created && (l.done == 0 || l.small) || unrecorded):
 		// Made by us, and nothing in it, or a small file (written in one piece or not at
-		// all), or a file of a list that no record describes (its server ignores ranges):
-		// leave no file (or record of it) behind, as a list promises. The names go while
+		// all), or unrecorded: leave no file (or record of it) behind. The names go while
 		// the lock is still held, so no other rangedl can open them in between.
 		kept = false
 		os.Remove(l.job.Output)

@@ -85,7 +85,8 @@ func (l *Loop) acceptFirst(c *conn) bool {
 		l.ranged = true
 		l.target = l.job.Connections
 		l.sched.learn(total, &l.have, c.piece)
-	case r.Status == 200 && resuming && l.from.ctl == nil && r.Body == httpparse.BodyLength && r.ContentLength == l.from.length:
+	case r.Status == 200 && resuming && l.from.ctl == nil && r.Body == httpparse.BodyLength && r.ContentLength == l.from.length &&
+		!r.HasRange && len(r.ContentEncoding()) == 0:
 		// Continued from its length, with no record (the wget -c rule), from a server that
 		// ignores ranges: the whole file is as long as the one on disk, which is complete,
 		// as the 416 below says for a server that does ranges. Its body is not needed.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 
 	"github.com/rangedl/rangedl/httpparse"
 	"github.com/rangedl/rangedl/reorder"
@@ -150,6 +151,10 @@ func openOutput(job *Job) (f *outFile, created bool, from resumePoint, err error
 		return fail(errorf(KindIO, nil, "%s: %v; use --overwrite to start over", ctlPath, err))
 	case err != nil:
 		return fail(errorf(KindIO, err, "cannot read %s", ctlPath))
+	case ctl.URL != job.origin() && slices.Contains(job.Siblings, ctl.URL):
+		// The old content goes at the first answer, and the record with it (prepareFile).
+		job.Continue, job.Overwrite = false, true
+		return f, false, from, nil
 	case ctl.URL != job.origin():
 		return fail(errorf(KindIO, nil, "%s belongs to a download of %s, not %s; choose another -o, or use --overwrite to start over", ctlPath, ctl.URL, job.origin()))
 	}

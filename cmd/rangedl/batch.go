@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -437,16 +436,25 @@ func readList(urls []string, list *listReader, stop <-chan struct{}, drain bool)
 	return items
 }
 
-// fetchEntry downloads one entry, trying its mirrors in order until one works, and checks its
-// checksum. It returns the exit code, the result, the error line, and where the file went.
+// fetchEntry downloads one entry, trying its mirrors in order until one works; a file that
+// does not match the entry's checksum counts as a failure. It returns the exit code, the result, the error line, and where the file went.
 func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)) (int, loop.Result, string, string) {
 	var code int
 	var res loop.Result
 	var why string
 	failedAt := "" // the output of the last mirror that failed and left a partial file there
+	var mirrors []string
+	for _, raw := range e.urls {
+		if u, err := parseURL(raw); err == nil {
+			mirrors = append(mirrors, u.Redacted()) // as a record names its download (loop.Job.Origin)
+		}
+	}
 	for i, raw := range e.urls {
 		o := opt
-		o.output = outputPath(filepath.Join(opt.dir, e.dir), e.out, raw)
+		o.output, o.checksum = outputPath(filepath.Join(opt.dir, e.dir), e.out, raw), e.checksum
+		if len(mirrors) > 1 {
+			o.siblings = mirrors
+		}
 		if o.output == failedAt {
 			// The partial file there is the mirror before's, and its record names that
 			// mirror's URL and validators, which this one cannot match: this mirror starts
@@ -459,15 +467,6 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 		}
 		code, res, why = one(o, raw, stderr, say)
 		if code == exitOK {
-			if e.checksum == "" {
-				return code, res, "", o.output
-			}
-			if got := fileSHA256(o.output); "sha-256="+got != e.checksum {
-				os.Remove(o.output)
-				why = fmt.Sprintf("%s: checksum mismatch: got sha-256=%s, want %s; the file was removed", o.output, got, e.checksum)
-				failure(stderr, o, raw, errors.New(why))
-				return exitIntegrity, res, why, ""
-			}
 			return code, res, "", o.output
 		}
 		switch {

@@ -792,6 +792,9 @@ func TestOutNamesRecord(t *testing.T) {
 			t.Errorf("out=%s: %v; want %q", name, err, want)
 		}
 	}
+	if err := (&entry{}).set("out=f.rangedl/"); err == nil {
+		t.Error("out=f.rangedl/: taken; want it refused (the path is cleaned to f.rangedl)")
+	}
 	if err := (&entry{}).set("out=f.rangedl.bin"); err != nil {
 		t.Errorf("out=f.rangedl.bin: %v; want it taken", err)
 	}
@@ -874,5 +877,65 @@ func TestNoRangesCutShort(t *testing.T) {
 	r = rangedlIn(t, dir, "-c", "-o", "out/1K", good.URL("/1K"))
 	if r.code != exitOK || !strings.Contains(r.stderr, "out/1K is complete already") {
 		t.Errorf("-c of one file: exit %d\n%s; want 0, complete already", r.code, r.stderr)
+	}
+}
+
+// TestChecksumNextMirror: a mirror whose file does not match the entry's checksum is not
+// reported saved; its file is removed and the next mirror is tried.
+func TestChecksumNextMirror(t *testing.T) {
+	other := startServer(t, server.Config{Seed: 30})
+	good := startServer(t, server.Config{Seed: 31})
+	dir := t.TempDir()
+	writeList(t, dir, fmt.Sprintf("%s\t%s\n  out=x\n  checksum=sha-256=%x\n", other.URL("/2000"), good.URL("/2000"), server.Sum(31, 2000)))
+	r := rangedlIn(t, dir, "-i", "list", "-d", "out")
+	if r.code != exitOK {
+		t.Fatalf("exit %d; want 0 (the second mirror matches)\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "out", "x"), 31, 2000)
+	lines := strings.Split(r.stderr, "\n")
+	if len(lines) < 3 || !strings.Contains(lines[0], "out/x: checksum mismatch: got sha-256=") ||
+		!strings.HasPrefix(lines[1], "rangedl: trying the next mirror, ") || !strings.HasPrefix(lines[2], "rangedl: saved out/x: ") ||
+		strings.Count(r.stderr, "saved out/x") != 1 {
+		t.Fatalf("stderr:\n%s\nwant the mismatch, the next mirror, and one saved line", r.stderr)
+	}
+}
+
+// TestSiblingRecord: with -c, a partial file recorded for one mirror of an entry is started
+// over by the next mirror, even when the first fails before it reads the record (here it has
+// no IPv4 address under -4), instead of being refused as another download's (exit 6).
+func TestSiblingRecord(t *testing.T) {
+	short := startServer(t, server.Config{Seed: 32, Faults: []server.Fault{{Kind: server.ShortBody, Bytes: 256 << 10}}})
+	good := startServer(t, server.Config{Seed: 32})
+	dir := t.TempDir()
+	port := short.Addr()[strings.LastIndexByte(short.Addr(), ':')+1:]
+	first := "http://first.test:" + port + "/4M"
+	writeList(t, dir, first+"\n  out=f\n")
+	r := rangedlIn(t, dir, "-q", "--retries", "0", "--resolve", "first.test:"+port+":127.0.0.1", "-i", "list", "-d", "out")
+	if _, err := os.Stat(filepath.Join(dir, "out", "f.rangedl")); r.code != exitNetwork || err != nil {
+		t.Fatalf("the first mirror alone: exit %d, record %v; want %d and a record\n%s", r.code, err, exitNetwork, r.stderr)
+	}
+	writeList(t, dir, first+"\t"+good.URL("/4M")+"\n  out=f\n")
+	r = rangedlIn(t, dir, "-q", "-c", "-4", "--resolve", "first.test:"+port+":::1", "-i", "list", "-d", "out")
+	if r.code != exitOK {
+		t.Fatalf("-c with both mirrors: exit %d; want 0\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "out", "f"), 32, 4<<20)
+	noControlFile(t, filepath.Join(dir, "out"))
+}
+
+// TestNoRangesAfterPartial: the next mirror starts over the partial file the one before left,
+// from a server without ranges, and breaks off too: the file, truncated for it and with no
+// record to continue it from, is removed, as one it made would be.
+func TestNoRangesAfterPartial(t *testing.T) {
+	short := startServer(t, server.Config{Seed: 33, Faults: []server.Fault{{Kind: server.ShortBody, Bytes: 256 << 10}}})
+	plain := startServer(t, server.Config{Seed: 33, NoRanges: true, Faults: []server.Fault{{Kind: server.ShortBody, Bytes: 1 << 20}}})
+	dir := t.TempDir()
+	writeList(t, dir, short.URL("/4M")+"\t"+plain.URL("/4M")+"\n  out=f\n")
+	r := rangedlIn(t, dir, "-q", "--retries", "0", "-i", "list", "-d", "out")
+	if r.code != exitNetwork {
+		t.Fatalf("exit %d; want %d\n%s", r.code, exitNetwork, r.stderr)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "out", "f*")); len(left) != 0 {
+		t.Fatalf("left behind: %v; want no file and no record", left)
 	}
 }

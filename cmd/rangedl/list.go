@@ -156,7 +156,7 @@ func (e *entry) set(opt string) error {
 		if value == "-" {
 			return errors.New("out=-: standard output takes one download, not an entry of a list")
 		}
-		if isControlName(value) {
+		if isControlName(filepath.Clean(value)) {
 			// Another entry's record could be this name: saving here would replace it, or
 			// be replaced by it.
 			return fmt.Errorf("out=%s: a name rangedl keeps for its records", value)

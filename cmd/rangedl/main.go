@@ -140,7 +140,9 @@ type options struct {
 	failed         string
 	jobs           int
 	maxPerHost     int
-	shared         *shared // a list's downloads: their reactor and caches; nil for one file
+	shared         *shared  // a list's downloads: their reactor and caches; nil for one file
+	checksum       string   // a list entry's checksum= ("sha-256=HEX"), checked before "saved"
+	siblings       []string // the entry's other mirrors, as loop.Job.Siblings
 	quiet          bool
 	noProgress     bool
 	version        bool
@@ -244,6 +246,14 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 			fmt.Fprintf(stderr, "rangedl: %s is incomplete: %s were written before the error\n", job.Output, formatSize(res.Saved))
 		}
 		return exitCode(err), res, err.Error()
+	}
+	if opt.checksum != "" {
+		if got := "sha-256=" + fileSHA256(job.Output); got != opt.checksum {
+			os.Remove(job.Output)
+			err := fmt.Errorf("%s: checksum mismatch: got %s, want %s; the file was removed", job.Output, got, opt.checksum)
+			failure(stderr, opt, rawURL, err)
+			return exitIntegrity, res, err.Error()
+		}
 	}
 	verb, mode := "saved", ""
 	if job.Stream != nil {
@@ -663,6 +673,7 @@ func newJob(opt options, rawURL string) (loop.Job, *url.URL, error) {
 		Overwrite:      opt.overwrite,
 		Stream:         stream,
 		Continue:       opt.resume,
+		Siblings:       opt.siblings,
 		Allocation:     opt.allocMode,
 		SaveEvery:      opt.saveEvery,
 		SaveBytes:      opt.saveSize,

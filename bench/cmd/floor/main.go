@@ -10,7 +10,8 @@
 // makes the system calls rangedl makes: openat, flock, pwrite and close for the output, and a
 // write and a read on the socket (shared by -k files when pipelining). Line i of LIST is saved
 // as DIR/i. It has no retries, redirects, names, progress or durability: any answer but a 200
-// with a Content-Length, and any error, ends it with exit 1.
+// with a Content-Length, a connection the server closes (it must keep each one for all its
+// requests: nginx's keepalive_requests), and any error end it with exit 1.
 package main
 
 import (
@@ -228,8 +229,14 @@ func (c *client) read(cn *conn) error {
 			p = p[end+4:]
 		}
 		body := p[:min(int64(len(p)), cn.left)]
-		if _, err := unix.Pwrite(cn.out, body, cn.off); err != nil {
-			return err
+		if len(body) > 0 {
+			n, err := unix.Pwrite(cn.out, body, cn.off)
+			if err == nil && n < len(body) {
+				err = fmt.Errorf("pwrite: %d of %d bytes written", n, len(body))
+			}
+			if err != nil {
+				return err
+			}
 		}
 		cn.off += int64(len(body))
 		cn.left -= int64(len(body))
