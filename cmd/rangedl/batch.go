@@ -436,8 +436,9 @@ func readList(urls []string, list *listReader, stop <-chan struct{}, drain bool)
 	return items
 }
 
-// fetchEntry downloads one entry, trying its mirrors in order until one works; a file that
-// does not match the entry's checksum counts as a failure. It returns the exit code, the result, the error line, and where the file went.
+// fetchEntry downloads one entry, trying its mirrors in order until one works (a file that does
+// not match the entry's checksum does not). It returns the exit code, the result, the error
+// line, and where the file went.
 func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)) (int, loop.Result, string, string) {
 	var code int
 	var res loop.Result
