@@ -443,19 +443,18 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 	var code int
 	var res loop.Result
 	var why string
-	failedAt := "" // the output of the last mirror that failed and left a partial file there
-	var mirrors []string
-	for _, raw := range e.urls {
-		if u, err := parseURL(raw); err == nil {
-			mirrors = append(mirrors, u.Redacted()) // as a record names its download (loop.Job.Origin)
+	failedAt := ""       // the output of the last mirror that failed and left a partial file there
+	var mirrors []string // as a record names its download (loop.Job.Origin)
+	if len(e.urls) > 1 {
+		for _, raw := range e.urls {
+			if u, err := parseURL(raw); err == nil {
+				mirrors = append(mirrors, u.Redacted())
+			}
 		}
 	}
 	for i, raw := range e.urls {
 		o := opt
-		o.output, o.checksum = outputPath(filepath.Join(opt.dir, e.dir), e.out, raw), e.checksum
-		if len(mirrors) > 1 {
-			o.siblings = mirrors
-		}
+		o.output, o.checksum, o.siblings = outputPath(filepath.Join(opt.dir, e.dir), e.out, raw), e.checksum, mirrors
 		if o.output == failedAt {
 			// The partial file there is the mirror before's, and its record names that
 			// mirror's URL and validators, which this one cannot match: this mirror starts
