@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
@@ -286,9 +287,10 @@ func addUnstarted(failed *failedList, unstarted []outcome, items <-chan listItem
 // /dev/stderr, a pipe) is written to directly.
 type failedList struct {
 	f      *os.File
-	final  string // the name f is renamed to at the end; "" when written directly
-	err    error  // the first write that failed: nothing more is written, nothing renamed
-	shared bool   // f is the process's stdout or stderr: not closed
+	w      io.Writer // f, through a buffer when f is renamed at the end (nobody reads it before)
+	final  string    // the name f is renamed to at the end; "" when written directly
+	err    error     // the first write that failed: nothing more is written, nothing renamed
+	shared bool      // f is the process's stdout or stderr: not closed
 	done   bool
 }
 
@@ -298,9 +300,9 @@ func openFailed(name string) (*failedList, error) {
 	// itself is written to. Anything else under /dev or /proc is opened and written to.
 	switch name {
 	case "/dev/stdout":
-		return &failedList{f: os.Stdout, shared: true}, nil
+		return &failedList{f: os.Stdout, w: os.Stdout, shared: true}, nil
 	case "/dev/stderr":
-		return &failedList{f: os.Stderr, shared: true}, nil
+		return &failedList{f: os.Stderr, w: os.Stderr, shared: true}, nil
 	}
 	direct := strings.HasPrefix(name, "/dev/") || strings.HasPrefix(name, "/proc/")
 	if target, err := filepath.EvalSymlinks(name); err == nil && !direct {
@@ -312,18 +314,18 @@ func openFailed(name string) (*failedList, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &failedList{f: f}, nil
+		return &failedList{f: f, w: f}, nil
 	}
 	f, err := os.OpenFile(fmt.Sprintf("%s.%d.tmp", name, os.Getpid()), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
 		return nil, err
 	}
-	return &failedList{f: f, final: name}, nil
+	return &failedList{f: f, w: bufio.NewWriter(f), final: name}, nil
 }
 
 func (l *failedList) add(e entry, why string) {
 	if l.err == nil {
-		l.err = writeEntry(l.f, e, why)
+		l.err = writeEntry(l.w, e, why)
 	}
 }
 
@@ -333,6 +335,9 @@ func (l *failedList) finish() error {
 	err := l.err
 	if l.shared {
 		return err
+	}
+	if b, ok := l.w.(*bufio.Writer); ok && err == nil {
+		err = b.Flush()
 	}
 	if err == nil && l.final != "" {
 		err = l.f.Sync()
