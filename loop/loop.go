@@ -277,18 +277,23 @@ func (l *Loop) finish() {
 	close(l.settled)
 }
 
+// recorded reports whether the output keeps a control file that records its progress.
+func (l *Loop) recorded() bool {
+	return l.out != nil && l.out.journal != nil && l.out.journal.Records()
+}
+
 // settle completes the output, or leaves it resumable, and makes the result final.
 func (l *Loop) settle() {
 	kept := l.closeOutput()
 	res := Result{Size: l.done, Elapsed: time.Since(l.start), Connections: l.peak, Ranged: l.ranged, Resumed: l.from.size()}
 	switch {
 	case !kept:
-	case l.out != nil && l.out.journal != nil && l.out.journal.Records():
+	case l.recorded():
 		res.Saved = l.out.journal.Recorded()
 	case l.out != nil && l.job.Stream == nil:
 		res.Saved = l.out.buf.Written().Size()
 	}
-	res.Resumable = l.err != nil && l.out != nil && l.out.journal != nil && l.out.journal.Records() && (l.done > 0 || !l.created)
+	res.Resumable = l.err != nil && l.recorded() && (l.done > 0 || !l.created)
 	if l.err != nil && l.err.Kind == KindNetwork && l.out == nil && l.from.ctl != nil {
 		// A resume that could not reach the server: the record it found is as it was, and
 		// the same command may do better later.
@@ -1366,10 +1371,9 @@ func (l *Loop) closeOutput() (kept bool) {
 		}
 	}
 	kept = true
-	recorded := l.out != nil && l.out.journal != nil && l.out.journal.Records()
 	// In a list, a file that no record describes (its server ignores ranges), made by us or
 	// truncated for us (prepareFile, --overwrite): a failed entry leaves none (Job.Small).
-	unrecorded := l.job.Small && !recorded && (l.created || l.out != nil)
+	unrecorded := l.job.Small && !l.recorded() && (l.created || l.out != nil)
 	switch {
 	case l.err != nil && (l.created && (l.done == 0 || l.small) || unrecorded):
 		// Made by us, and nothing in it, or a small file (written in one piece or not at
