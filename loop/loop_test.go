@@ -241,11 +241,30 @@ func TestChangedETag(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := l.Run()
-	if KindOf(err) != KindIntegrity || !strings.Contains(err.Error(), `ETag "\"v2\"", was "\"v1\""`) {
+	if KindOf(err) != KindIntegrity || !strings.Contains(err.Error(), `ETag "v2", was "v1"`) {
 		t.Fatalf("err %v (kind %v); want an integrity error naming both ETags", err, KindOf(err))
 	}
 	if res.Size >= int64(len(data)) {
 		t.Fatalf("%d bytes accepted; want the download stopped short", res.Size)
+	}
+}
+
+// TestShownTag: an entity tag in a message keeps its own quotes, and only its own; one that
+// is not well formed is quoted with escapes, so a control byte never reaches the terminal.
+func TestShownTag(t *testing.T) {
+	for tag, want := range map[string]string{
+		`"v1"`:         `"v1"`,
+		`W/"v1"`:       `W/"v1"`,
+		`""`:           `""`,
+		"":             "none",
+		`v1`:           `"v1"`,
+		`"v"1"`:        `"\"v\"1\""`,
+		"\"v\x1b[2J\"": `"\"v\x1b[2J\""`,
+		`"`:            `"\""`,
+	} {
+		if got := shownTag([]byte(tag)); got != want {
+			t.Errorf("shownTag(%q) = %s; want %s", tag, got, want)
+		}
 	}
 }
 

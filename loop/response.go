@@ -55,8 +55,8 @@ func (l *Loop) accept(c *conn) bool {
 	if !sameValidator(l.etag, r.ETag()) || !sameValidator(l.lastMod, r.LastModified()) || !bytes.Equal(l.encoding, r.ContentEncoding()) {
 		l.close(c)
 		l.fail(&Error{Kind: KindIntegrity, Msg: "the download of " + l.job.URL + " cannot go on",
-			Err: fmt.Errorf("%w during the download (ETag %q, was %q; Last-Modified %q, was %q; Content-Encoding %q, was %q)",
-				ErrRemoteChanged, r.ETag(), l.etag, r.LastModified(), l.lastMod, r.ContentEncoding(), l.encoding)})
+			Err: fmt.Errorf("%w during the download (ETag %s, was %s; Last-Modified %q, was %q; Content-Encoding %q, was %q)",
+				ErrRemoteChanged, shownTag(r.ETag()), shownTag(l.etag), r.LastModified(), l.lastMod, r.ContentEncoding(), l.encoding)})
 		return false
 	}
 	return true
@@ -187,7 +187,7 @@ func (l *Loop) acceptFirst(c *conn) bool {
 		case l.sched.total != ctl.Size:
 			return l.changed(c, "size %d, was %d", l.sched.total, ctl.Size)
 		case ctl.ETag != "" && string(l.etag) != ctl.ETag:
-			return l.changed(c, "ETag %q, was %q", l.etag, ctl.ETag)
+			return l.changed(c, "ETag %s, was %s", shownTag(l.etag), shownTag([]byte(ctl.ETag)))
 		case ctl.LastModified != "" && string(l.lastMod) != ctl.LastModified:
 			return l.changed(c, "Last-Modified %q, was %q", l.lastMod, ctl.LastModified)
 		}
@@ -271,6 +271,25 @@ func (l *Loop) changed(c *conn, format string, args ...any) bool {
 	l.fail(&Error{Kind: KindIntegrity, Msg: "cannot continue " + l.job.Output,
 		Err: fmt.Errorf("%w (%s)", ErrRemoteChanged, fmt.Sprintf(format, args...))})
 	return false
+}
+
+// shownTag renders an entity tag for a message. One that is well formed (RFC 9110 §8.8.3)
+// carries its own quotes and is shown as it came: "v1", not "\"v1\"". Anything else is quoted
+// with escapes, so that no control byte reaches the terminal; an absent one is "none".
+func shownTag(tag []byte) string {
+	if len(tag) == 0 {
+		return "none"
+	}
+	opaque := bytes.TrimPrefix(tag, []byte("W/"))
+	if len(opaque) < 2 || opaque[0] != '"' || opaque[len(opaque)-1] != '"' {
+		return fmt.Sprintf("%q", tag)
+	}
+	for _, b := range opaque[1 : len(opaque)-1] {
+		if b == '"' || b < 0x21 || b > 0x7e {
+			return fmt.Sprintf("%q", tag)
+		}
+	}
+	return string(tag)
 }
 
 // ifRangeValue picks the If-Range value: a strong entity tag, or else a date (RFC 9110 §13.1.5).
