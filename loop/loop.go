@@ -934,7 +934,7 @@ func (l *Loop) deliver(c *conn, data []byte) bool {
 		data = data[:want] // stolen from: the bytes past the new end are someone else's
 	}
 	if err := l.out.buf.Push(c.off, data); err != nil {
-		l.fail(errorf(KindIO, err, "writing %s", l.job.Output))
+		l.writeFailed(err)
 		return false
 	}
 	if l.job.Stream != nil {
@@ -1242,7 +1242,7 @@ func (l *Loop) throttle() {
 	full := l.out.buf.Room() == 0
 	if full {
 		if err := l.out.buf.Flush(); err != nil { // write out what is contiguous at the cursor
-			l.fail(errorf(KindIO, err, "writing %s", l.job.Output))
+			l.writeFailed(err)
 			return
 		}
 		full = l.out.buf.Room() == 0
@@ -1337,6 +1337,23 @@ func (l *Loop) wakeAt() time.Time {
 	return next
 }
 
+// writeFailed fails the download for an error writing its output. A refused write names the
+// first byte not written and the system's reason: "writing f at byte 4194304: no space left on
+// device", or for -o - whose reader went away, "writing standard output at byte 65536: broken
+// pipe".
+func (l *Loop) writeFailed(err error) {
+	we := new(reorder.WriteError)
+	if !errors.As(err, &we) {
+		l.fail(errorf(KindIO, err, "writing %s", l.job.Output))
+		return
+	}
+	cause := we.Err
+	if pe := new(os.PathError); errors.As(cause, &pe) && pe.Op == "write" {
+		cause = pe.Err // "write f: ...": the message names the output already
+	}
+	l.fail(errorf(KindIO, cause, "writing %s at byte %d", l.job.Output, we.Off))
+}
+
 // fail records the first fatal error; the loop stops after the current event.
 func (l *Loop) fail(e *Error) {
 	if l.err == nil {
@@ -1367,7 +1384,7 @@ func (l *Loop) closeOutput() (kept bool) {
 		// A small file is written here, in one piece: one that cannot be written (a full
 		// disk, a file size limit) goes as if nothing had arrived, not left short.
 		if err := l.out.buf.Flush(); err != nil {
-			l.fail(errorf(KindIO, err, "writing %s", l.job.Output))
+			l.writeFailed(err)
 		}
 	}
 	kept = true
@@ -1389,7 +1406,7 @@ func (l *Loop) closeOutput() (kept bool) {
 		}
 	case l.out != nil:
 		if err := l.out.close(l.fin && l.err == nil); err != nil {
-			l.fail(errorf(KindIO, err, "writing %s", l.job.Output))
+			l.writeFailed(err)
 		}
 	case l.file != nil:
 		l.file.Close()

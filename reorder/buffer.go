@@ -8,8 +8,8 @@ import (
 	"slices"
 )
 
-// Errors returned by a Buffer. A write error is not one of these: it is the
-// sink's own error, wrapped with the offset (see Push).
+// Errors returned by a Buffer. A write error is not one of these: it is a
+// *WriteError, the sink's own error with the offset (see Push).
 var (
 	// ErrBadOffset reports a Push at a negative offset, past the end of the
 	// int64 range, or before the start of a stream.
@@ -17,6 +17,16 @@ var (
 	// ErrClosed reports a call on a Buffer after Close.
 	ErrClosed = errors.New("reorder: buffer closed")
 )
+
+// A WriteError is a write the sink refused, or took only part of.
+type WriteError struct {
+	Off int64 // the first byte the sink did not take
+	Err error // the sink's error; io.ErrShortWrite when it returned none
+}
+
+func (e *WriteError) Error() string { return fmt.Sprintf("reorder: write at %d: %v", e.Off, e.Err) }
+
+func (e *WriteError) Unwrap() error { return e.Err }
 
 const (
 	defaultBlockSize   = 256 << 10
@@ -175,10 +185,9 @@ func newBuffer(opt Options) *Buffer {
 //
 // A negative offset, a range past math.MaxInt64, or in stream mode an
 // offset before the stream's start, is an ErrBadOffset error and changes
-// nothing. A write error is returned as "reorder: write at OFF: ERR", where
-// OFF is the first byte the sink did not take and ERR (wrapped) is the
-// sink's error; the Buffer then fails every later Push and Flush with that
-// same error, and the bytes not written are not in Written.
+// nothing. A write error is a *WriteError; the Buffer then fails every later
+// Push and Flush with that same error, and the bytes not written are not in
+// Written.
 func (b *Buffer) Push(off int64, data []byte) error {
 	if b.closed {
 		return ErrClosed
@@ -380,7 +389,7 @@ func (b *Buffer) emit(p []byte, off int64, why writeReason) error {
 		err = io.ErrShortWrite
 	}
 	if err != nil {
-		b.err = fmt.Errorf("reorder: write at %d: %w", off+int64(n), err)
+		b.err = &WriteError{Off: off + int64(n), Err: err}
 		return b.err
 	}
 	return nil

@@ -318,6 +318,9 @@ func TestShortWrite(t *testing.T) {
 	if !errors.Is(err, io.ErrShortWrite) || err.Error() != "reorder: write at 1: short write" {
 		t.Errorf("Push = %v; want reorder: write at 1: %v", err, io.ErrShortWrite)
 	}
+	if we := new(WriteError); !errors.As(err, &we) || we.Off != 1 {
+		t.Errorf("Push = %#v; want a *WriteError at offset 1", err)
+	}
 	if got := b.Written().String(); got != "[0,1)" {
 		t.Errorf("Written() = %q; want %q", got, "[0,1)")
 	}

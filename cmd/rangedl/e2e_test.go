@@ -598,7 +598,7 @@ func TestStdoutClosed(t *testing.T) {
 	}
 	out.Close()
 	cmd.Wait()
-	want := regexp.MustCompile(`^rangedl: writing standard output: .*broken pipe\n$`)
+	want := regexp.MustCompile(`^rangedl: writing standard output at byte \d+: broken pipe\n$`)
 	if code := cmd.ProcessState.ExitCode(); code != exitIO || !want.MatchString(stderr.String()) {
 		t.Errorf("exit %d (%v), stderr %q; want %d, %s", code, cmd.ProcessState, stderr.String(), exitIO, want)
 	}

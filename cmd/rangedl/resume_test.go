@@ -497,7 +497,7 @@ func TestFileSizeLimit(t *testing.T) {
 	}
 
 	r = limited(dir, "-p", "--file-allocation", "none", "-o", "f", url)
-	if r.code != exitIO || !regexp.MustCompile(`^rangedl: writing f: reorder: write at \d+: write f: file too large\n`+
+	if r.code != exitIO || !regexp.MustCompile(`^rangedl: writing f at byte \d+: file too large\n`+
 		`rangedl: f is incomplete \([0-9.]+ [KM]iB of it is saved\); run the same command with -c to continue\n$`).MatchString(r.stderr) {
 		t.Fatalf("none: exit %d, stderr %q; want %d and how to continue", r.code, r.stderr, exitIO)
 	}
@@ -551,7 +551,7 @@ ls -a >&2
 	}
 	want := regexp.MustCompile(`^rangedl: not enough room for f \(8388608 bytes\): fallocate: no space left on device\n` +
 		`falloc exit 6\n` +
-		`rangedl: writing f: reorder: write at \d+: write f: no space left on device\n` +
+		`rangedl: writing f at byte \d+: no space left on device\n` +
 		`rangedl: f is incomplete \([0-9.]+ MiB of it is saved\); run the same command with -c to continue\n` +
 		`none exit 6\n` +
 		`resume exit 0\n` +
