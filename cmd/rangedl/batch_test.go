@@ -135,6 +135,25 @@ func TestFailedInPlace(t *testing.T) {
 	}
 }
 
+// TestFailedKeepsBadOption: an entry refused for an option line goes to --failed with that
+// line as it was. Written without it, the rerun of --failed downloaded the file unchecked
+// (a mistyped checksum) or under another name, and called it saved.
+func TestFailedKeepsBadOption(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 16})
+	dir := t.TempDir()
+	writeList(t, dir, s.URL("/3000")+"\n  out=f\n  checksum=sha256:00\n  bogus=1\n")
+	r := rangedlIn(t, dir, "-q", "-i", "list", "--failed", "failed")
+	want := "# line 3: checksum=\"sha256:00\": want sha-256=64 hex digits\n" + s.URL("/3000") + "\n  out=f\n  checksum=sha256:00\n  bogus=1\n"
+	got, _ := os.ReadFile(filepath.Join(dir, "failed"))
+	if r.code != exitUsage || string(got) != want {
+		t.Fatalf("exit %d, --failed wrote %q; want %d, %q\n%s", r.code, got, exitUsage, want, r.stderr)
+	}
+	r = rangedlIn(t, dir, "-q", "-i", "failed")
+	if _, err := os.Stat(filepath.Join(dir, "f")); r.code != exitUsage || !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("rerun of --failed: exit %d, f: %v; want %d and no file\n%s", r.code, err, exitUsage, r.stderr)
+	}
+}
+
 // TestFailedCutShort: a --failed list that cannot be written whole (a file size limit here, a
 // full disk in life) is not renamed over the list it was to replace, which stays as it was;
 // before, the part written replaced it, and one line per failed entry said so.

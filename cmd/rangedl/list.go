@@ -26,7 +26,8 @@ import (
 type entry struct {
 	urls     []string // the URL and its mirrors, tried in order
 	out, dir string
-	checksum string // "ALGO=HEX", as written
+	checksum string   // "ALGO=HEX", as written
+	bad      []string // option lines that were refused, as written: --failed keeps them
 }
 
 // maxListLine bounds one line of a list: a URL with a few mirrors fits many times over.
@@ -75,6 +76,7 @@ func (l *listReader) next() (entry, error) {
 			default:
 				if err := e.set(trimmed); err != nil {
 					why = &badEntry{fmt.Sprintf("line %d: %v", l.line, err)}
+					e.bad = append(e.bad, trimmed)
 				}
 			}
 			if bad == nil {
@@ -176,7 +178,9 @@ func (e *entry) set(opt string) error {
 	return nil
 }
 
-// writeEntry writes e in list form, for --failed: a rerun with -i retries exactly these.
+// writeEntry writes e in list form, for --failed: a rerun with -i retries exactly these. An
+// option line that was refused goes back as it was: without it, the rerun would download the
+// entry without the checksum or the name its author meant, so it fails again until it is fixed.
 func writeEntry(w io.Writer, e entry, reason string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n%s\n", strings.ReplaceAll(reason, "\n", " "), strings.Join(e.urls, "\t"))
@@ -184,6 +188,9 @@ func writeEntry(w io.Writer, e entry, reason string) error {
 		if kv[1] != "" {
 			fmt.Fprintf(&b, "  %s=%s\n", kv[0], kv[1])
 		}
+	}
+	for _, line := range e.bad {
+		fmt.Fprintf(&b, "  %s\n", line)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
