@@ -450,6 +450,19 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 	var why string
 	failedAt := ""       // the output of the last mirror that failed and left a partial file there
 	var mirrors []string // as a record names its download (loop.Job.Origin)
+	// How to go on after a failure ("run the same command with -c") is said once the entry has
+	// failed, not before "trying the next mirror", which may start that file over: the last
+	// mirror's advice, or else the advice for the partial file an earlier one left, if that
+	// file still has its record.
+	var advice, kept string
+	defer func() {
+		switch {
+		case advice != "":
+			io.WriteString(stderr, advice)
+		case kept != "" && recorded(failedAt):
+			io.WriteString(stderr, kept)
+		}
+	}()
 	if len(e.urls) > 1 {
 		for _, raw := range e.urls {
 			if u, err := parseURL(raw); err == nil {
@@ -460,6 +473,7 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 	for i, raw := range e.urls {
 		o := opt
 		o.output, o.checksum, o.siblings = outputPath(filepath.Join(opt.dir, e.dir), e.out, raw), e.checksum, mirrors
+		advice, o.advice = "", &advice
 		if o.output == failedAt {
 			// The partial file there is the mirror before's, and its record names that
 			// mirror's URL and validators, which this one cannot match: this mirror starts
@@ -472,6 +486,7 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 		}
 		code, res, why = one(o, raw, stderr, say)
 		if code == exitOK {
+			kept = "" // a partial file an earlier mirror left under another name is not to be continued
 			return code, res, "", o.output
 		}
 		switch {
@@ -487,13 +502,19 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 			// its create was O_EXCL), one --overwrite lets any mirror replace, or one
 			// that -c found recorded for it. Any other file it failed on (one that was
 			// there, a record of another URL) is not the next mirror's to replace.
-			failedAt = o.output
+			failedAt, kept = o.output, advice
 		}
 		if i+1 < len(e.urls) {
 			say("trying the next mirror, %s", redactRaw(e.urls[i+1]))
 		}
 	}
 	return code, res, why, ""
+}
+
+// recorded reports whether the partial file at path still has its record: -c continues it.
+func recorded(path string) bool {
+	_, err := os.Lstat(path + loop.ControlSuffix)
+	return err == nil
 }
 
 // guarded runs fetch, and turns a panic in it (a bug) into a failure of that entry alone, exit

@@ -259,6 +259,42 @@ func TestMirrorAfterPartial(t *testing.T) {
 	}
 }
 
+// TestMirrorAdvice: how to go on after a failure is said once, when the entry has failed,
+// and about the file that is left. Before, each mirror's failure was followed by "run the same
+// command with -c", although the next mirror started that file over.
+func TestMirrorAdvice(t *testing.T) {
+	cut := func(u string) string {
+		return "rangedl: connection closed early (bytes 102400-1048575 of " + u + "), 1 attempt\n"
+	}
+	incomplete := "rangedl: out/f is incomplete (100.0 KiB of it is saved); run the same command with -c to continue\n"
+	for _, secondCut := range []bool{true, false} {
+		t.Run(fmt.Sprint("second cut ", secondCut), func(t *testing.T) {
+			once := []server.Fault{{Kind: server.ShortBody, Bytes: 100 << 10, Request: 1}} // then as good
+			first, second := startServer(t, server.Config{Seed: 17, Faults: once}), startServer(t, server.Config{Seed: 17, Faults: once})
+			url, want := second.URL("/4M"), cut(first.URL("/4M"))
+			if secondCut {
+				// The second mirror starts the file over and is cut short too: its advice alone.
+				want += cut(url) + incomplete
+			} else {
+				// It fails before it touches the file: the first's partial file is the one to continue.
+				url = second.URL("/nothing-here")
+				want += "rangedl: HTTP 404 Not Found from " + url + "\n" + incomplete
+			}
+			dir := t.TempDir()
+			writeList(t, dir, first.URL("/4M")+"\t"+url+"\n  out=f\n")
+			r := rangedlIn(t, dir, "-q", "--retries", "0", "-i", "list", "-d", "out")
+			if r.code != exitNetwork && r.code != exitHTTP || r.stderr != want {
+				t.Fatalf("exit %d, stderr\n%s\nwant a failure, and\n%s", r.code, r.stderr, want)
+			}
+			r = rangedlIn(t, dir, "-q", "--retries", "0", "-i", "list", "-d", "out", "-c")
+			if r.code != exitOK {
+				t.Fatalf("the advice followed: exit %d\n%s", r.code, r.stderr)
+			}
+			checkFile(t, filepath.Join(dir, "out", "f"), 17, 4<<20)
+		})
+	}
+}
+
 // TestGuarded: a panic while an entry is fetched (a bug) fails that entry alone, with exit 1
 // and the bug's own line; the list goes on.
 func TestGuarded(t *testing.T) {

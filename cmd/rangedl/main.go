@@ -143,6 +143,7 @@ type options struct {
 	shared         *shared  // a list's downloads: their reactor and caches; nil for one file
 	checksum       string   // a list entry's checksum= ("sha-256=HEX"), checked before "saved"
 	siblings       []string // the entry's other mirrors, as loop.Job.Siblings
+	advice         *string  // when set, one puts how to go on after a failure here, not on stderr
 	quiet          bool
 	noProgress     bool
 	version        bool
@@ -235,15 +236,21 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 	}
 	if err != nil {
 		failure(stderr, opt, rawURL, err)
+		var advice string
 		switch {
 		case errors.Is(err, loop.ErrRemoteChanged) && res.Saved == 0 && res.Resumed > 0:
-			fmt.Fprintf(stderr, "rangedl: %s was left as it was; use -c --restart-if-changed to download the new version\n", job.Output)
+			advice = fmt.Sprintf("rangedl: %s was left as it was; use -c --restart-if-changed to download the new version\n", job.Output)
 		case errors.Is(err, loop.ErrRemoteChanged) && res.Resumable:
-			fmt.Fprintf(stderr, "rangedl: %s is incomplete (%s of it is saved); use -c --restart-if-changed to download the new version\n", job.Output, formatSize(res.Saved))
+			advice = fmt.Sprintf("rangedl: %s is incomplete (%s of it is saved); use -c --restart-if-changed to download the new version\n", job.Output, formatSize(res.Saved))
 		case res.Resumable:
-			fmt.Fprintf(stderr, "rangedl: %s is incomplete (%s of it is saved); run the same command with -c to continue\n", job.Output, formatSize(res.Saved))
+			advice = fmt.Sprintf("rangedl: %s is incomplete (%s of it is saved); run the same command with -c to continue\n", job.Output, formatSize(res.Saved))
 		case res.Saved > 0:
-			fmt.Fprintf(stderr, "rangedl: %s is incomplete: %s were written before the error\n", job.Output, formatSize(res.Saved))
+			advice = fmt.Sprintf("rangedl: %s is incomplete: %s were written before the error\n", job.Output, formatSize(res.Saved))
+		}
+		if opt.advice != nil {
+			*opt.advice = advice
+		} else {
+			io.WriteString(stderr, advice)
 		}
 		return exitCode(err), res, err.Error()
 	}
