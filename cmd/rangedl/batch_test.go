@@ -585,7 +585,7 @@ func TestSmallFileWriteFails(t *testing.T) {
 	// write fails with EFBIG instead of killing rangedl.
 	r := runIn(t, dir, "sh", "-c", `ulimit -f 256 && exec "$@"`, "sh", plainBinary, "-q", "-d", "out",
 		s.URL("/a/512K.bin"), s.URL("/b/1K.bin"))
-	if want := regexp.MustCompile(`^rangedl: http://127\.0\.0\.1:\d+/a/512K\.bin: writing out/512K\.bin: .*file too large\n$`); r.code != exitIO || !want.MatchString(r.stderr) {
+	if want := regexp.MustCompile(`^rangedl: http://127\.0\.0\.1:\d+/a/512K\.bin: writing out/512K\.bin at byte 131072: file too large\n$`); r.code != exitIO || !want.MatchString(r.stderr) {
 		t.Fatalf("exit %d, stderr %q; want %d, %s", r.code, r.stderr, exitIO, want)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out", "512K.bin")); !errors.Is(err, fs.ErrNotExist) {
