@@ -451,16 +451,15 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 	failedAt := ""       // the output of the last mirror that failed and left a partial file there
 	var mirrors []string // as a record names its download (loop.Job.Origin)
 	// How to go on after a failure ("run the same command with -c") is said once the entry has
-	// failed, not before "trying the next mirror", which may start that file over: the last
-	// mirror's advice, or else the advice for the partial file an earlier one left, if that
-	// file still has its record.
-	var advice, kept string
+	// failed, not before "trying the next mirror", which may start that file over: for each
+	// file the mirrors left, the latest advice about it, if the file still has its record.
+	var advice string
+	var left []advised
 	defer func() {
-		switch {
-		case advice != "":
-			io.WriteString(stderr, advice)
-		case kept != "" && recorded(failedAt):
-			io.WriteString(stderr, kept)
+		for _, a := range left {
+			if recorded(a.path) {
+				io.WriteString(stderr, a.line)
+			}
 		}
 	}()
 	if len(e.urls) > 1 {
@@ -485,8 +484,12 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 			return exitIO, res, err.Error(), ""
 		}
 		code, res, why = one(o, raw, stderr, say)
+		if advice != "" {
+			left = slices.DeleteFunc(left, func(a advised) bool { return a.path == o.output })
+			left = append(left, advised{o.output, advice})
+		}
 		if code == exitOK {
-			kept = "" // a partial file an earlier mirror left under another name is not to be continued
+			left = nil // a partial file an earlier mirror left under another name is not to be continued
 			return code, res, "", o.output
 		}
 		switch {
@@ -502,7 +505,7 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 			// its create was O_EXCL), one --overwrite lets any mirror replace, or one
 			// that -c found recorded for it. Any other file it failed on (one that was
 			// there, a record of another URL) is not the next mirror's to replace.
-			failedAt, kept = o.output, advice
+			failedAt = o.output
 		}
 		if i+1 < len(e.urls) {
 			say("trying the next mirror, %s", redactRaw(e.urls[i+1]))
@@ -510,6 +513,9 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 	}
 	return code, res, why, ""
 }
+
+// advised is what to do about a file a mirror left: one of stderr's lines.
+type advised struct{ path, line string }
 
 // recorded reports whether the partial file at path still has its record: -c continues it.
 func recorded(path string) bool {

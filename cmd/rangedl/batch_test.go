@@ -141,16 +141,21 @@ func TestFailedInPlace(t *testing.T) {
 func TestFailedKeepsBadOption(t *testing.T) {
 	s := startServer(t, server.Config{Seed: 16})
 	dir := t.TempDir()
-	writeList(t, dir, s.URL("/3000")+"\n  out=f\n  checksum=sha256:00\n  bogus=1\n")
+	// The second entry's option line is too long to keep: it comes back as one that is refused.
+	writeList(t, dir, s.URL("/3000")+"\n  out=f\n  checksum=sha256:00\n  bogus=1\n"+
+		s.URL("/1000")+"\n  out=g\n  checksum="+strings.Repeat("0", maxListLine)+"\n")
 	r := rangedlIn(t, dir, "-q", "-i", "list", "--failed", "failed")
-	want := "# line 3: checksum=\"sha256:00\": want sha-256=64 hex digits\n" + s.URL("/3000") + "\n  out=f\n  checksum=sha256:00\n  bogus=1\n"
+	want := "# line 3: checksum=\"sha256:00\": want sha-256=64 hex digits\n" + s.URL("/3000") + "\n  out=f\n  checksum=sha256:00\n  bogus=1\n" +
+		fmt.Sprintf("# line 7: longer than %d bytes\n", maxListLine) + s.URL("/1000") + "\n  out=g\n  too-long=\n"
 	got, _ := os.ReadFile(filepath.Join(dir, "failed"))
 	if r.code != exitUsage || string(got) != want {
 		t.Fatalf("exit %d, --failed wrote %q; want %d, %q\n%s", r.code, got, exitUsage, want, r.stderr)
 	}
 	r = rangedlIn(t, dir, "-q", "-i", "failed")
-	if _, err := os.Stat(filepath.Join(dir, "f")); r.code != exitUsage || !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("rerun of --failed: exit %d, f: %v; want %d and no file\n%s", r.code, err, exitUsage, r.stderr)
+	for _, name := range []string{"f", "g"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); r.code != exitUsage || !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("rerun of --failed: exit %d, %s: %v; want %d and no file\n%s", r.code, name, err, exitUsage, r.stderr)
+		}
 	}
 }
 
@@ -260,29 +265,40 @@ func TestMirrorAfterPartial(t *testing.T) {
 }
 
 // TestMirrorAdvice: how to go on after a failure is said once, when the entry has failed,
-// and about the file that is left. Before, each mirror's failure was followed by "run the same
-// command with -c", although the next mirror started that file over.
+// and about each file that is left. Before, each mirror's failure was followed by "run the
+// same command with -c", although the next mirror started that file over.
 func TestMirrorAdvice(t *testing.T) {
 	cut := func(u string) string {
 		return "rangedl: connection closed early (bytes 102400-1048575 of " + u + "), 1 attempt\n"
 	}
-	incomplete := "rangedl: out/f is incomplete (100.0 KiB of it is saved); run the same command with -c to continue\n"
-	for _, secondCut := range []bool{true, false} {
-		t.Run(fmt.Sprint("second cut ", secondCut), func(t *testing.T) {
+	incomplete := func(name string) string {
+		return "rangedl: out/" + name + " is incomplete (100.0 KiB of it is saved); run the same command with -c to continue\n"
+	}
+	for _, tc := range []struct {
+		name, path, out, saved string
+	}{
+		// The second mirror starts the file over and is cut short too: one line about it.
+		{"second cut", "/4M", "\n  out=f", "f"},
+		// It fails before it touches the file: the first's partial file is the one to continue.
+		{"second refused", "/nothing-here", "\n  out=f", "f"},
+		// Each mirror leaves a file of its own: a line about each.
+		{"two names", "/4M.bin", "", "4M"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			once := []server.Fault{{Kind: server.ShortBody, Bytes: 100 << 10, Request: 1}} // then as good
 			first, second := startServer(t, server.Config{Seed: 17, Faults: once}), startServer(t, server.Config{Seed: 17, Faults: once})
-			url, want := second.URL("/4M"), cut(first.URL("/4M"))
-			if secondCut {
-				// The second mirror starts the file over and is cut short too: its advice alone.
-				want += cut(url) + incomplete
-			} else {
-				// It fails before it touches the file: the first's partial file is the one to continue.
-				url = second.URL("/nothing-here")
-				want += "rangedl: HTTP 404 Not Found from " + url + "\n" + incomplete
+			url, want := second.URL(tc.path), cut(first.URL("/4M"))
+			switch tc.name {
+			case "second cut":
+				want += cut(url) + incomplete("f")
+			case "second refused":
+				want += "rangedl: HTTP 404 Not Found from " + url + "\n" + incomplete("f")
+			case "two names":
+				want += cut(url) + incomplete("4M") + incomplete("4M.bin")
 			}
 			dir := t.TempDir()
-			writeList(t, dir, first.URL("/4M")+"\t"+url+"\n  out=f\n")
-			r := rangedlIn(t, dir, "-q", "--retries", "0", "-i", "list", "-d", "out")
+			writeList(t, dir, first.URL("/4M")+"\t"+url+tc.out+"\n")
+			r := rangedlIn(t, dir, "-q", "-n", "1", "--retries", "0", "-i", "list", "-d", "out")
 			if r.code != exitNetwork && r.code != exitHTTP || r.stderr != want {
 				t.Fatalf("exit %d, stderr\n%s\nwant a failure, and\n%s", r.code, r.stderr, want)
 			}
@@ -290,7 +306,7 @@ func TestMirrorAdvice(t *testing.T) {
 			if r.code != exitOK {
 				t.Fatalf("the advice followed: exit %d\n%s", r.code, r.stderr)
 			}
-			checkFile(t, filepath.Join(dir, "out", "f"), 17, 4<<20)
+			checkFile(t, filepath.Join(dir, "out", tc.saved), 17, 4<<20)
 		})
 	}
 }

@@ -71,6 +71,7 @@ func (l *listReader) next() (entry, error) {
 			switch {
 			case isLong:
 				why = long
+				e.bad = append(e.bad, tooLong)
 			case len(e.urls) == 0:
 				why = &badEntry{fmt.Sprintf("line %d: option %q before any URL", l.line, trimmed)}
 			default:
@@ -97,6 +98,11 @@ func (l *listReader) next() (entry, error) {
 		}
 	}
 }
+
+// tooLong stands in --failed for an option line longer than maxListLine, which is not kept
+// whole: an unknown option, so that the rerun refuses the entry again rather than download
+// it without that option (its first 64 KiB could be taken for another one).
+const tooLong = "too-long="
 
 // badEntry is a malformed entry of a list.
 type badEntry struct{ msg string }
