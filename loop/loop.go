@@ -1342,13 +1342,14 @@ func (l *Loop) wakeAt() time.Time {
 // device", or for -o - whose reader went away, "writing standard output at byte 65536: broken
 // pipe".
 func (l *Loop) writeFailed(err error) {
-	we := new(reorder.WriteError)
+	var we *reorder.WriteError
 	if !errors.As(err, &we) {
 		l.fail(errorf(KindIO, err, "writing %s", l.job.Output))
 		return
 	}
 	cause := we.Err
-	if pe := new(os.PathError); errors.As(cause, &pe) && pe.Op == "write" {
+	var pe *os.PathError
+	if errors.As(cause, &pe) && pe.Op == "write" {
 		cause = pe.Err // "write f: ...": the message names the output already
 	}
 	l.fail(errorf(KindIO, cause, "writing %s at byte %d", l.job.Output, we.Off))

@@ -517,12 +517,6 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 // advised is what to do about a file a mirror left: one of stderr's lines.
 type advised struct{ path, line string }
 
-// recorded reports whether the partial file at path still has its record: -c continues it.
-func recorded(path string) bool {
-	_, err := os.Lstat(path + loop.ControlSuffix)
-	return err == nil
-}
-
 // guarded runs fetch, and turns a panic in it (a bug) into a failure of that entry alone, exit
 // 1, so that the list goes on. A panic on the loop's goroutine still ends the run.
 func guarded(stderr io.Writer, fetch func() (int, loop.Result, string, string)) (code int, res loop.Result, why, path string) {

@@ -391,10 +391,16 @@ func existing(job loop.Job, err error) error {
 	if !errors.Is(err, fs.ErrExist) || job.Overwrite || job.Continue {
 		return err
 	}
-	if _, serr := os.Lstat(job.Output + loop.ControlSuffix); serr == nil {
+	if recorded(job.Output) {
 		return usageError{fmt.Errorf("%s is a partial download (see %s); use -c to continue it, or --overwrite to start over", job.Output, job.Output+loop.ControlSuffix)}
 	}
 	return usageError{fmt.Errorf("%s already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name", job.Output)}
+}
+
+// recorded reports whether the partial file at path still has its record: -c continues it.
+func recorded(path string) bool {
+	_, err := os.Lstat(path + loop.ControlSuffix)
+	return err == nil
 }
 
 // streamGrace is how long a stream to standard output has to end after SIGINT or SIGTERM.
