@@ -89,7 +89,7 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 	defer onSignals(func() {
 		close(stop)
 		r.Stop()
-	}, 0, stderr)()
+	}, failed.discard, 0, stderr)()
 	start := time.Now()
 	bar := startBatchProgress(stderr, s.progress, !opt.quiet && !opt.noProgress)
 	out.setBar(bar.bar != nil)
@@ -356,6 +356,15 @@ func (l *failedList) finish() error {
 		return fmt.Errorf("%v; %s was left as it was", err, l.final)
 	}
 	return nil
+}
+
+// discard removes the list being written beside its final name, which is left as it was, for
+// a program about to exit at once. It may run beside the other methods, at any time, and
+// does nothing to a nil list.
+func (l *failedList) discard() {
+	if l != nil && l.final != "" {
+		os.Remove(l.f.Name()) // after finish's rename, there is nothing of that name
+	}
 }
 
 // abandon removes what was written if finish was not reached.

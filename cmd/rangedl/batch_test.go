@@ -871,6 +871,63 @@ func TestOutNamesRecord(t *testing.T) {
 	}
 }
 
+// TestSecondInterrupt: a second SIGINT ends a list at once, though rangedl is blocked writing
+// to a standard error nobody reads, and leaves nothing of --failed behind. Before, the line it
+// printed blocked too, so rangedl did not end; and when it did end, failed.txt.PID.tmp stayed.
+func TestSecondInterrupt(t *testing.T) {
+	s := startServer(t, server.Config{})
+	dir := t.TempDir()
+	var list strings.Builder
+	for i := range 3000 {
+		fmt.Fprintln(&list, s.URL(fmt.Sprintf("/m%d", i))) // a 404: a line on stderr each
+	}
+	writeList(t, dir, list.String())
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close() // read only once rangedl has ended
+	cmd := exec.Command(binary, "-i", "list", "-d", "out", "--failed", "failed.txt")
+	cmd.Dir, cmd.Stderr = dir, w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// The pipe holds 64 KiB, about 1000 lines: then rangedl waits, and asks for nothing more.
+	for deadline, last := time.Now().Add(runTimeout), int64(-1); ; time.Sleep(300 * time.Millisecond) {
+		n := s.Stats().Requests
+		if n == last && n > 0 {
+			break
+		}
+		if last = n; n == 3000 || time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("%d requests: standard error not filled", n)
+		}
+	}
+	cmd.Process.Signal(os.Interrupt)
+	time.Sleep(sameSignal + 200*time.Millisecond)
+	select {
+	case err := <-done:
+		t.Fatalf("ended (%v) with its standard error full; the test needs it blocked", err)
+	default:
+	}
+	cmd.Process.Signal(os.Interrupt)
+	select {
+	case err := <-done:
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
+			t.Fatalf("err %v; want exit %d", err, exitInterrupted)
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("still running 10 s after the second SIGINT")
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "failed.txt*")); len(left) != 0 {
+		t.Errorf("left after the second SIGINT: %q; want nothing (--failed is not written)", left)
+	}
+}
+
 // TestFailedInPlaceInterrupt: with --failed naming the list, an interrupt replaces the list
 // with every entry not saved: the ones under way, and the ones not started, up to the end of
 // the list. A rerun of it with -c saves them all.

@@ -437,8 +437,14 @@ func TestNoGoroutinePerConnection(t *testing.T) {
 
 // TestInterruptUnreadStdout: SIGTERM ends a stream whose reader has stopped reading, with exit
 // 130, though the loop is blocked in its write and cannot see the signal: before, only a
-// second signal (or the reader's end) did.
+// second signal (or the reader's end) did. A second signal ends it at once, and says so.
 func TestInterruptUnreadStdout(t *testing.T) {
+	for _, signals := range []int{1, 2} {
+		t.Run(strconv.Itoa(signals), func(t *testing.T) { interruptUnreadStdout(t, signals) })
+	}
+}
+
+func interruptUnreadStdout(t *testing.T, signals int) {
 	s := startServer(t, server.Config{Seed: 9})
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -459,6 +465,13 @@ func TestInterruptUnreadStdout(t *testing.T) {
 		}
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
+	signalled := time.Now()
+	want := "rangedl: interrupted (standard output was not being read)\n"
+	if signals == 2 {
+		time.Sleep(sameSignal + 200*time.Millisecond) // not the same signal delivered twice
+		cmd.Process.Signal(syscall.SIGTERM)
+		want = "rangedl: interrupted again: stopped at once\n"
+	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
@@ -466,8 +479,11 @@ func TestInterruptUnreadStdout(t *testing.T) {
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
 			t.Fatalf("err %v; want exit 130\n%s", err, stderr.String())
 		}
-		if want := "rangedl: interrupted (standard output was not being read)\n"; stderr.String() != want {
+		if stderr.String() != want {
 			t.Fatalf("stderr %q; want %q", stderr.String(), want)
+		}
+		if d := time.Since(signalled); signals == 2 && d >= streamGrace {
+			t.Errorf("ended %v after the first signal; want the second to end it, before %v", d, streamGrace)
 		}
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()

@@ -372,7 +372,7 @@ func fetch(job loop.Job, opt options, stderr io.Writer) (loop.Result, error) {
 	if job.Stream != nil {
 		grace = streamGrace
 	}
-	defer onSignals(l.Stop, grace, stderr)()
+	defer onSignals(l.Stop, nil, grace, stderr)()
 	bar := startProgress(stderr, job.Stats, !opt.quiet && !opt.noProgress)
 	res, err := l.Run()
 	bar.stop()
@@ -414,9 +414,10 @@ const sameSignal = 500 * time.Millisecond
 // onSignals calls first at the first SIGINT or SIGTERM. A second one, while the loop cannot
 // see the first (blocked writing to a stalled pipe, say), ends the program at once, and so
 // does the end of grace after the first when grace is not 0: a stream to a reader that has
-// stopped reading cannot end cleanly, and has nothing to record. The function returned stops
-// watching.
-func onSignals(first func(), grace time.Duration, stderr io.Writer) func() {
+// stopped reading cannot end cleanly, and has nothing to record. Before it does, it calls
+// last, if not nil, to remove what would be left half written; last runs beside the rest of
+// the program and must not wait for it. The function returned stops watching.
+func onSignals(first, last func(), grace time.Duration, stderr io.Writer) func() {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
@@ -429,6 +430,7 @@ func onSignals(first func(), grace time.Duration, stderr io.Writer) func() {
 			expired = time.After(grace)
 		}
 		for same := time.After(sameSignal); ; {
+			why := "interrupted (standard output was not being read)"
 			select {
 			case <-same:
 				same = nil
@@ -440,17 +442,37 @@ func onSignals(first func(), grace time.Duration, stderr io.Writer) func() {
 				if same != nil {
 					continue
 				}
-				fmt.Fprintln(stderr, "rangedl: interrupted again: stopped at once")
+				why = "interrupted again: stopped at once"
 			case <-expired:
-				fmt.Fprintln(stderr, "rangedl: interrupted (standard output was not being read)")
 			}
-			os.Exit(exitInterrupted)
+			if last != nil {
+				last()
+			}
+			exitSaying(stderr, why)
 		}
 	}()
 	return func() {
 		signal.Stop(sigs)
 		close(sigs) // no signal comes after Stop: this ends the goroutine
 	}
+}
+
+// lastWords is how long exitSaying waits for its line to be written.
+const lastWords = 100 * time.Millisecond
+
+// exitSaying prints why and exits with exitInterrupted, said or not after lastWords: standard
+// error may be a pipe nobody reads, where the line would wait for ever, and with it the exit.
+func exitSaying(stderr io.Writer, why string) {
+	said := make(chan struct{})
+	go func() {
+		fmt.Fprintln(stderr, "rangedl: "+why)
+		close(said)
+	}()
+	select {
+	case <-said:
+	case <-time.After(lastWords):
+	}
+	os.Exit(exitInterrupted)
 }
 
 // sayer returns the function that prints a remark line to w, unless quiet.
