@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/netip"
 	"net/url"
 	"os"
@@ -498,7 +500,8 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 			left = append(left, advised{o.output, advice})
 		}
 		if code == exitOK {
-			left = nil // a partial file an earlier mirror left under another name is not to be continued
+			removeLeft(left, o.output, say)
+			left = nil
 			return code, res, "", o.output
 		}
 		switch {
@@ -525,6 +528,24 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 
 // advised is what to do about a file a mirror left: one of stderr's lines.
 type advised struct{ path, line string }
+
+// removeLeft removes the partial files, with their records, that earlier mirrors of an entry
+// left under names other than saved, the file the entry's last mirror saved: each holds the
+// start of that same file, and none is to be continued. The data goes first: a record alone
+// describes nothing, and a kill between the two leaves no file that -c would take up.
+func removeLeft(left []advised, saved string, say func(string, ...any)) {
+	for _, a := range left {
+		if a.path == saved || !recorded(a.path) {
+			continue
+		}
+		if err := os.Remove(a.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			say("%s, left incomplete by an earlier mirror, is no longer needed (%s is saved); cannot remove it: %v", a.path, saved, err)
+			continue
+		}
+		reorder.RemoveControl(a.path + loop.ControlSuffix)
+		say("removed %s, left incomplete by an earlier mirror (%s is saved)", a.path, saved)
+	}
+}
 
 // guarded runs fetch, and turns a panic in it (a bug) into a failure of that entry alone, exit
 // 1, so that the list goes on. A panic on the loop's goroutine still ends the run.

@@ -311,6 +311,24 @@ func TestMirrorAdvice(t *testing.T) {
 	}
 }
 
+// TestMirrorLeftover: when a mirror saves the file under a name of its own, the partial file
+// an earlier mirror left under another name is removed, with its record, and said so. Before,
+// it stayed, unmentioned.
+func TestMirrorLeftover(t *testing.T) {
+	first := startServer(t, server.Config{Seed: 19, Faults: []server.Fault{{Kind: server.ShortBody, Bytes: 100 << 10, Request: 1}}})
+	second := startServer(t, server.Config{Seed: 19})
+	dir := t.TempDir()
+	writeList(t, dir, first.URL("/4M")+"\t"+second.URL("/4M.bin")+"\n")
+	r := rangedlIn(t, dir, "-n", "1", "--retries", "0", "-i", "list", "-d", "out")
+	if want := "\nrangedl: removed out/4M, left incomplete by an earlier mirror (out/4M.bin is saved)\n"; r.code != exitOK || !strings.Contains(r.stderr, want) {
+		t.Fatalf("exit %d, stderr\n%s\nwant 0, and %q", r.code, r.stderr, want)
+	}
+	checkFile(t, filepath.Join(dir, "out", "4M.bin"), 19, 4<<20)
+	if names, _ := filepath.Glob(filepath.Join(dir, "out", "*")); len(names) != 1 {
+		t.Errorf("in out: %q; want only 4M.bin", names)
+	}
+}
+
 // TestGuarded: a panic while an entry is fetched (a bug) fails that entry alone, with exit 1
 // and the bug's own line; the list goes on.
 func TestGuarded(t *testing.T) {
