@@ -480,7 +480,11 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 			}
 		}
 	}
-	for i, raw := range e.urls {
+	urls := e.urls
+	if opt.resume {
+		urls = resumeFirst(opt, e, say)
+	}
+	for i, raw := range urls {
 		o := opt
 		o.output, o.checksum, o.siblings = outputPath(filepath.Join(opt.dir, e.dir), e.out, raw), e.checksum, mirrors
 		advice, o.advice = "", &advice
@@ -519,11 +523,33 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 			// there, a record of another URL) is not the next mirror's to replace.
 			failedAt = o.output
 		}
-		if i+1 < len(e.urls) {
-			say("trying the next mirror, %s", redactRaw(e.urls[i+1]))
+		if i+1 < len(urls) {
+			say("trying the next mirror, %s", redactRaw(urls[i+1]))
 		}
 	}
 	return code, res, why, ""
+}
+
+// resumeFirst returns the mirrors of e in the order -c tries them: the first whose file has a
+// record of its own download goes first, to continue that file. In list order, a mirror before
+// it would start the file over, since the record holds another server's validators.
+func resumeFirst(opt options, e entry, say func(string, ...any)) []string {
+	for i, raw := range e.urls {
+		u, err := parseURL(raw)
+		if err != nil {
+			continue
+		}
+		path := outputPath(filepath.Join(opt.dir, e.dir), e.out, raw)
+		if ctl, err := reorder.ReadControl(path + loop.ControlSuffix); err != nil || ctl.URL != u.Redacted() {
+			continue
+		}
+		if i > 0 {
+			say("%s: continuing %s from the mirror its record names, %s", redactRaw(e.urls[0]), path, redactRaw(raw))
+			return slices.Concat(e.urls[i:i+1], e.urls[:i], e.urls[i+1:])
+		}
+		break
+	}
+	return e.urls
 }
 
 // advised is what to do about a file a mirror left: one of stderr's lines.

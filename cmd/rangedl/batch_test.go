@@ -329,6 +329,29 @@ func TestMirrorLeftover(t *testing.T) {
 	}
 }
 
+// TestMirrorContinue: -c continues a file from the mirror its record names, though an earlier
+// mirror of the entry works again. Before, the first mirror started the file over.
+func TestMirrorContinue(t *testing.T) {
+	once := []server.Fault{{Kind: server.ShortBody, Bytes: 100 << 10, Request: 1}} // then as good
+	first, second := startServer(t, server.Config{Seed: 20, Faults: once}), startServer(t, server.Config{Seed: 20, Faults: once})
+	dir := t.TempDir()
+	writeList(t, dir, first.URL("/4M")+"\t"+second.URL("/4M")+"\n  out=f\n")
+	r := rangedlIn(t, dir, "-q", "-n", "1", "--retries", "0", "-i", "list", "-d", "out")
+	if r.code != exitNetwork || !recorded(filepath.Join(dir, "out", "f")) {
+		t.Fatalf("exit %d, out/f recorded %v; want %d, the second mirror's partial file\n%s", r.code, recorded(filepath.Join(dir, "out", "f")), exitNetwork, r.stderr)
+	}
+	before := first.Stats().BodyBytes
+	r = rangedlIn(t, dir, "-c", "-i", "list", "-d", "out")
+	want := "rangedl: " + first.URL("/4M") + ": continuing out/f from the mirror its record names, " + second.URL("/4M") + "\n"
+	if r.code != exitOK || !strings.HasPrefix(r.stderr, want) || !strings.Contains(r.stderr, "continued from 100.0 KiB") {
+		t.Fatalf("rerun with -c: exit %d, stderr\n%s\nwant 0, first %q, then the file continued from 100.0 KiB", r.code, r.stderr, want)
+	}
+	if got := first.Stats().BodyBytes; got != before {
+		t.Errorf("the first mirror sent %d bytes more; want none", got-before)
+	}
+	checkFile(t, filepath.Join(dir, "out", "f"), 20, 4<<20)
+}
+
 // TestGuarded: a panic while an entry is fetched (a bug) fails that entry alone, with exit 1
 // and the bug's own line; the list goes on.
 func TestGuarded(t *testing.T) {
