@@ -79,6 +79,7 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 	go func() {
 		defer func() {
 			if p := recover(); p != nil { // nothing can go on without the loop
+				failed.discard()
 				os.Exit(internalError(stderr, p))
 			}
 		}()
@@ -459,8 +460,8 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 	var code int
 	var res loop.Result
 	var why string
-	failedAt := ""       // the output of the last mirror that failed and left a partial file there
-	var mirrors []string // as a record names its download (loop.Job.Origin)
+	var failedAt []string // the outputs where a mirror failed and left a partial file
+	var mirrors []string  // as a record names its download (loop.Job.Origin)
 	// How to go on after a failure ("run the same command with -c") is said once the entry has
 	// failed, not before "trying the next mirror", which may start that file over: for each
 	// file the mirrors left, the latest advice about it, if the file still has its record.
@@ -481,15 +482,15 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 		}
 	}
 	urls := e.urls
-	if opt.resume {
+	if opt.resume && len(mirrors) > 1 {
 		urls = resumeFirst(opt, e, say)
 	}
 	for i, raw := range urls {
 		o := opt
 		o.output, o.checksum, o.siblings = outputPath(filepath.Join(opt.dir, e.dir), e.out, raw), e.checksum, mirrors
 		advice, o.advice = "", &advice
-		if o.output == failedAt {
-			// The partial file there is the mirror before's, and its record names that
+		if slices.Contains(failedAt, o.output) {
+			// The partial file there is an earlier mirror's, and its record names that
 			// mirror's URL and validators, which this one cannot match: this mirror starts
 			// the file over.
 			o.overwrite, o.resume = true, false
@@ -504,7 +505,7 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 			left = append(left, advised{o.output, advice})
 		}
 		if code == exitOK {
-			removeLeft(left, o.output, say)
+			removeLeft(left, o.output, mirrors, stderr, say)
 			left = nil
 			return code, res, "", o.output
 		}
@@ -521,7 +522,7 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 			// its create was O_EXCL), one --overwrite lets any mirror replace, or one
 			// that -c found recorded for it. Any other file it failed on (one that was
 			// there, a record of another URL) is not the next mirror's to replace.
-			failedAt = o.output
+			failedAt = append(failedAt, o.output)
 		}
 		if i+1 < len(urls) {
 			say("trying the next mirror, %s", redactRaw(urls[i+1]))
@@ -557,20 +558,53 @@ type advised struct{ path, line string }
 
 // removeLeft removes the partial files, with their records, that earlier mirrors of an entry
 // left under names other than saved, the file the entry's last mirror saved: each holds the
-// start of that same file, and none is to be continued. The data goes first: a record alone
-// describes nothing, and a kill between the two leaves no file that -c would take up.
-func removeLeft(left []advised, saved string, say func(string, ...any)) {
+// start of that same file, and none is to be continued. A file is removed under its lock, and
+// only while its record still names one of the entry's mirrors: another rangedl may have taken
+// it up since. The data goes first: a record alone describes nothing.
+func removeLeft(left []advised, saved string, mirrors []string, stderr io.Writer, say func(string, ...any)) {
 	for _, a := range left {
 		if a.path == saved || !recorded(a.path) {
 			continue
 		}
-		if err := os.Remove(a.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			say("%s, left incomplete by an earlier mirror, is no longer needed (%s is saved); cannot remove it: %v", a.path, saved, err)
+		if err := removePartial(a.path, mirrors); err != nil {
+			fmt.Fprintf(stderr, "rangedl: %s, left incomplete by an earlier mirror, is not needed (%s is saved), but %v\n", a.path, saved, err)
 			continue
 		}
-		reorder.RemoveControl(a.path + loop.ControlSuffix)
 		say("removed %s, left incomplete by an earlier mirror (%s is saved)", a.path, saved)
 	}
+}
+
+// removePartial removes the partial file at path and its record, which must name one of
+// mirrors, while it holds the file's lock.
+func removePartial(path string, mirrors []string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("cannot be opened: %v", err)
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		return fmt.Errorf("cannot be locked (%v): another rangedl may be writing it", err)
+	}
+	ctl, err := reorder.ReadControl(path + loop.ControlSuffix)
+	if err != nil || !slices.Contains(mirrors, ctl.URL) {
+		return errors.New("its record no longer names a mirror of the entry")
+	}
+	if st, err := f.Stat(); err != nil || !sameFile(st, path) {
+		return errors.New("it was replaced while rangedl looked at it")
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("cannot be removed: %v", err)
+	}
+	if err := reorder.RemoveControl(path + loop.ControlSuffix); err != nil {
+		return fmt.Errorf("its record cannot be removed: %v", err)
+	}
+	return nil
+}
+
+// sameFile reports whether path names the file st describes.
+func sameFile(st fs.FileInfo, path string) bool {
+	now, err := os.Stat(path)
+	return err == nil && os.SameFile(st, now)
 }
 
 // guarded runs fetch, and turns a panic in it (a bug) into a failure of that entry alone, exit

@@ -20,6 +20,7 @@ import (
 
 	"github.com/rangedl/rangedl/bench/server"
 	"github.com/rangedl/rangedl/loop"
+	"github.com/rangedl/rangedl/reorder"
 )
 
 func TestListReader(t *testing.T) {
@@ -313,19 +314,82 @@ func TestMirrorAdvice(t *testing.T) {
 
 // TestMirrorLeftover: when a mirror saves the file under a name of its own, the partial file
 // an earlier mirror left under another name is removed, with its record, and said so. Before,
-// it stayed, unmentioned.
+// it stayed, unmentioned. A third mirror starts over the file the first left under its name,
+// though the second failed in between: before, it refused that file as a partial download.
 func TestMirrorLeftover(t *testing.T) {
-	first := startServer(t, server.Config{Seed: 19, Faults: []server.Fault{{Kind: server.ShortBody, Bytes: 100 << 10, Request: 1}}})
-	second := startServer(t, server.Config{Seed: 19})
-	dir := t.TempDir()
-	writeList(t, dir, first.URL("/4M")+"\t"+second.URL("/4M.bin")+"\n")
-	r := rangedlIn(t, dir, "-n", "1", "--retries", "0", "-i", "list", "-d", "out")
-	if want := "\nrangedl: removed out/4M, left incomplete by an earlier mirror (out/4M.bin is saved)\n"; r.code != exitOK || !strings.Contains(r.stderr, want) {
-		t.Fatalf("exit %d, stderr\n%s\nwant 0, and %q", r.code, r.stderr, want)
+	for _, tc := range []struct {
+		name, saved, gone string
+		paths             []string // of the mirrors; all but the last are cut short
+	}{
+		{"two names", "4M.bin", "4M", []string{"/4M", "/4M.bin"}},
+		{"back to the first name", "4M", "4M.bin", []string{"/4M", "/4M.bin", "/4M"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var urls []string
+			for i, p := range tc.paths {
+				c := server.Config{Seed: 19}
+				if i < len(tc.paths)-1 {
+					c.Faults = []server.Fault{{Kind: server.ShortBody, Bytes: 100 << 10, Request: 1}}
+				}
+				urls = append(urls, startServer(t, c).URL(p))
+			}
+			dir := t.TempDir()
+			writeList(t, dir, strings.Join(urls, "\t")+"\n")
+			r := rangedlIn(t, dir, "-n", "1", "--retries", "0", "-i", "list", "-d", "out")
+			want := "\nrangedl: removed out/" + tc.gone + ", left incomplete by an earlier mirror (out/" + tc.saved + " is saved)\n"
+			if r.code != exitOK || !strings.Contains(r.stderr, want) {
+				t.Fatalf("exit %d, stderr\n%s\nwant 0, and %q", r.code, r.stderr, want)
+			}
+			checkFile(t, filepath.Join(dir, "out", tc.saved), 19, 4<<20)
+			if names, _ := filepath.Glob(filepath.Join(dir, "out", "*")); len(names) != 1 {
+				t.Errorf("in out: %q; want only %s", names, tc.saved)
+			}
+		})
 	}
-	checkFile(t, filepath.Join(dir, "out", "4M.bin"), 19, 4<<20)
-	if names, _ := filepath.Glob(filepath.Join(dir, "out", "*")); len(names) != 1 {
-		t.Errorf("in out: %q; want only 4M.bin", names)
+}
+
+// TestRemovePartial: a leftover partial file is removed only under its lock, and only while
+// its record names a mirror of the entry: another rangedl may have taken it up since.
+func TestRemovePartial(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f")
+	record := func(url string) {
+		b, err := (&reorder.Control{URL: url, FinalURL: url, Size: 10, PieceSize: 1}).MarshalText()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("part"), 0o666); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path+loop.ControlSuffix, b, 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mirrors := []string{"http://a/f", "http://b/f"}
+	record("http://c/f")
+	if err := removePartial(path, mirrors); err == nil || err.Error() != "its record no longer names a mirror of the entry" {
+		t.Errorf("a record of another URL: %v; want it refused", err)
+	}
+	record("http://b/f")
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	if err := removePartial(path, mirrors); err == nil || !strings.HasPrefix(err.Error(), "cannot be locked") {
+		t.Errorf("a file locked by another: %v; want it refused", err)
+	}
+	f.Close()
+	if !recorded(path) {
+		t.Fatal("the refused removals took the record")
+	}
+	if err := removePartial(path, mirrors); err != nil {
+		t.Fatalf("unlocked, of a mirror: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 0 {
+		t.Errorf("left: %q; want nothing", left)
 	}
 }
 
@@ -937,10 +1001,11 @@ func TestSecondInterrupt(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	// The pipe holds 64 KiB, about 1000 lines: then rangedl waits, and asks for nothing more.
-	for deadline, last := time.Now().Add(runTimeout), int64(-1); ; time.Sleep(300 * time.Millisecond) {
+	for deadline, last, still := time.Now().Add(runTimeout), int64(-1), 0; still < 3; time.Sleep(300 * time.Millisecond) {
 		n := s.Stats().Requests
-		if n == last && n > 0 {
-			break
+		still++
+		if n != last || n == 0 {
+			still = 0 // three looks in a row, 0.9 s, with no new request
 		}
 		if last = n; n == 3000 || time.Now().After(deadline) {
 			cmd.Process.Kill()

@@ -465,7 +465,6 @@ func interruptUnreadStdout(t *testing.T, signals int) {
 		}
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
-	signalled := time.Now()
 	want := "rangedl: interrupted (standard output was not being read)\n"
 	if signals == 2 {
 		time.Sleep(sameSignal + 200*time.Millisecond) // not the same signal delivered twice
@@ -481,9 +480,6 @@ func interruptUnreadStdout(t *testing.T, signals int) {
 		}
 		if stderr.String() != want {
 			t.Fatalf("stderr %q; want %q", stderr.String(), want)
-		}
-		if d := time.Since(signalled); signals == 2 && d >= streamGrace {
-			t.Errorf("ended %v after the first signal; want the second to end it, before %v", d, streamGrace)
 		}
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()

@@ -430,7 +430,7 @@ func onSignals(first, last func(), grace time.Duration, stderr io.Writer) func()
 			expired = time.After(grace)
 		}
 		for same := time.After(sameSignal); ; {
-			why := "interrupted (standard output was not being read)"
+			var why string
 			select {
 			case <-same:
 				same = nil
@@ -444,6 +444,7 @@ func onSignals(first, last func(), grace time.Duration, stderr io.Writer) func()
 				}
 				why = "interrupted again: stopped at once"
 			case <-expired:
+				why = "interrupted (standard output was not being read)"
 			}
 			if last != nil {
 				last()
