@@ -736,12 +736,7 @@ func TestBatchInterrupt(t *testing.T) {
 	defer in.Close() // the list stays open: rangedl must not wait for its end
 	// c's URL line ends b's entry; c itself waits for more of the list (options may follow).
 	fmt.Fprintf(in, "%s\n  out=a\n%s\n  out=b\n%s\n", s.URL("/160K"), s.URL("/200K"), s.URL("/1K"))
-	for deadline := time.Now().Add(runTimeout); s.Stats().BodyBytes < 32<<10; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("no 32 KiB downloaded")
-		}
-	}
+	awaitBody(t, s, cmd, 32<<10)
 	signalled := time.Now()
 	cmd.Process.Signal(os.Interrupt)
 	err = cmd.Wait()
@@ -1052,12 +1047,7 @@ func TestFailedInPlaceInterrupt(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(runTimeout); s.Stats().BodyBytes < 32<<10; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("no 32 KiB downloaded")
-		}
-	}
+	awaitBody(t, s, cmd, 32<<10)
 	cmd.Process.Signal(os.Interrupt)
 	if err := cmd.Wait(); err == nil || cmd.ProcessState.ExitCode() != exitInterrupted {
 		t.Fatalf("err %v; want exit %d\n%s", err, exitInterrupted, stderr.String())

@@ -116,6 +116,18 @@ func startIn(t *testing.T, dir string, start func(*exec.Cmd) error, name string,
 	return result{code: code, stderr: stderr.String(), out: dir}
 }
 
+// awaitBody waits until s has sent n body bytes to the rangedl that cmd runs, and kills it and
+// fails the test if that takes longer than runTimeout.
+func awaitBody(t *testing.T, s *server.Server, cmd *exec.Cmd, n int64) {
+	t.Helper()
+	for deadline := time.Now().Add(runTimeout); s.Stats().BodyBytes < n; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("%d of %d body bytes sent in %v", s.Stats().BodyBytes, n, runTimeout)
+		}
+	}
+}
+
 // checkFile asserts that path holds exactly the first size bytes of the content for seed.
 func checkFile(t *testing.T, path string, seed uint64, size int64) {
 	t.Helper()
@@ -458,12 +470,7 @@ func interruptUnreadStdout(t *testing.T, signals int) {
 		t.Fatal(err)
 	}
 	w.Close()
-	for deadline := time.Now().Add(runTimeout); s.Stats().BodyBytes < 1<<20; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("no 1 MiB downloaded")
-		}
-	}
+	awaitBody(t, s, cmd, 1<<20)
 	cmd.Process.Signal(syscall.SIGTERM)
 	want := "rangedl: interrupted (standard output was not being read)\n"
 	if signals == 2 {
@@ -505,12 +512,7 @@ func interrupt(t *testing.T, signals int) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(runTimeout); s.Stats().BodyBytes < 2<<20; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("no 2 MiB downloaded")
-		}
-	}
+	awaitBody(t, s, cmd, 2<<20)
 	for range signals {
 		cmd.Process.Signal(os.Interrupt)
 	}
