@@ -168,10 +168,15 @@ type filesRun struct {
 	tool       string
 	probe      time.Duration // createProbe just before the run; 0 if it failed
 	usage      measure.Usage
-	fail       string // why the run does not count; "" if it does
+	flush      time.Duration // the sync(2) right after the tool exited: what it left unwritten
+	fail       string        // why the run does not count; "" if it does
 }
 
 func (r filesRun) ok() bool { return r.fail == "" }
+
+// synced is the time until the tool's files were on disk: its wall time
+// and the sync after it.
+func (r filesRun) synced() time.Duration { return r.usage.Wall + r.flush }
 
 // filesTimeout bounds one run: generous (a slow tool should fail as slow,
 // not hang the benchmark), growing with the file count.
@@ -249,13 +254,14 @@ func runFiles(ctx context.Context, o options, bins binaries, work string, found 
 			argv := t.command(in)
 			logf("%s $ %s", tag, shell.Join(argv))
 			r.usage, r.fail = runFilesOnce(ctx, bins.spawn, argv, in.dir, home, o.files)
+			r.flush = timeSync()
 			if r.fail == "" {
 				r.fail = verifyDir(in.dir, names, o.size, sums)
 			}
 			rep.runs = append(rep.runs, r)
 			if r.ok() {
-				logf("%s %.3f s  %.0f files/s  cpu %.2f s  rss %.1f MiB  ok", tag, r.usage.Wall.Seconds(),
-					float64(o.files)/r.usage.Wall.Seconds(), r.usage.CPU.Seconds(), float64(r.usage.MaxRSS)/mib)
+				logf("%s %.3f s (+ sync %.3f s)  %.0f files/s  cpu %.2f s  rss %.1f MiB  ok", tag, r.usage.Wall.Seconds(),
+					r.flush.Seconds(), float64(o.files)/r.usage.Wall.Seconds(), r.usage.CPU.Seconds(), float64(r.usage.MaxRSS)/mib)
 			} else {
 				logf("%s FAILED: %s", tag, r.fail)
 			}
@@ -295,6 +301,15 @@ func createProbe(dir string) time.Duration {
 	return time.Since(start) / probeFiles
 }
 
+// timeSync returns how long a sync(2) took. Right after a tool exits, it is
+// the time the kernel still needed to put that tool's files on disk: rangedl
+// syncs its filesystem before it exits, the others leave it to the kernel.
+func timeSync() time.Duration {
+	start := time.Now()
+	syscall.Sync()
+	return time.Since(start)
+}
+
 // runFilesOnce runs one tool with a fresh dir and home and returns spawn's
 // measurement, or the reason the run failed before its files could be
 // checked.
@@ -304,9 +319,10 @@ func runFilesOnce(ctx context.Context, spawn string, argv []string, dir, home st
 			return measure.Usage{}, err.Error()
 		}
 	}
-	// The previous run's files are still dirty in the page cache: flush
-	// them now rather than in this run (rangedl syncs its filesystem at the
-	// end, and would otherwise pay for another tool's writes).
+	// The create probe's files and these directories are dirty in the page
+	// cache: flush them now rather than in this run (rangedl syncs its
+	// filesystem at the end, and would otherwise pay for them), and leave
+	// the sync after the run only this run's writes to flush.
 	syscall.Sync()
 
 	ctx, cancel := context.WithTimeout(ctx, filesTimeout(n))

@@ -112,15 +112,18 @@ type filesReport struct {
 type toolSummary struct {
 	ok, total int
 	wall, cpu time.Duration
+	flush     time.Duration // the sync after the run
+	synced    time.Duration // the wall time and the sync after it, added run by run
 	rss       int64
 	rate      float64 // files/s at the median wall time; 0 if no run succeeded
+	syncRate  float64 // files/s at the median synced time
 }
 
 // summarize computes the medians of tool's successful runs. A failed run
 // contributes nothing: a fast wrong answer is not fast.
 func (r filesReport) summarize(tool string) toolSummary {
 	var s toolSummary
-	var walls, cpus []time.Duration
+	var walls, cpus, flushes, synced []time.Duration
 	var rss []int64
 	for _, x := range r.runs {
 		if x.tool != tool {
@@ -131,14 +134,19 @@ func (r filesReport) summarize(tool string) toolSummary {
 			s.ok++
 			walls = append(walls, x.usage.Wall)
 			cpus = append(cpus, x.usage.CPU)
+			flushes = append(flushes, x.flush)
+			synced = append(synced, x.synced())
 			rss = append(rss, x.usage.MaxRSS)
 		}
 	}
 	s.wall, _ = stats.Median(walls)
 	s.cpu, _ = stats.Median(cpus)
+	s.flush, _ = stats.Median(flushes)
+	s.synced, _ = stats.Median(synced)
 	s.rss, _ = stats.Median(rss)
 	if s.wall > 0 {
 		s.rate = float64(r.n) / s.wall.Seconds()
+		s.syncRate = float64(r.n) / s.synced.Seconds()
 	}
 	return s
 }
@@ -165,27 +173,28 @@ func (r filesReport) markdown() string {
 
 	base := r.summarize("rangedl")
 	b.WriteString("\n## Results\n\n")
-	b.WriteString("| tool | ok runs | median wall | files/s | files/s vs rangedl | median CPU | median peak RSS |\n")
-	b.WriteString("|---|---|---|---|---|---|---|\n")
+	b.WriteString("| tool | ok runs | median wall | files/s | vs rangedl | median sync after | median wall + sync | files/s | vs rangedl | median CPU | median peak RSS |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, t := range r.tools {
 		if t.absent != "" {
-			fmt.Fprintf(&b, "| %s | absent | – | – | – | – | – |\n", t.name)
+			fmt.Fprintf(&b, "| %s | absent | – | – | – | – | – | – | – | – | – |\n", t.name)
 			continue
 		}
 		s := r.summarize(t.name)
 		if s.ok == 0 {
-			fmt.Fprintf(&b, "| %s | 0/%d | – | – | – | – | – |\n", t.name, s.total)
+			fmt.Fprintf(&b, "| %s | 0/%d | – | – | – | – | – | – | – | – | – |\n", t.name, s.total)
 			continue
 		}
-		ratio := "–"
+		ratio, syncRatio := "–", "–"
 		if base.rate > 0 {
 			ratio = fmt.Sprintf("%.2f", s.rate/base.rate)
+			syncRatio = fmt.Sprintf("%.2f", s.syncRate/base.syncRate)
 		}
-		fmt.Fprintf(&b, "| %s | %d/%d | %s | %.0f | %s | %s | %s |\n", t.name, s.ok, s.total,
-			seconds(s.wall), s.rate, ratio, seconds(s.cpu), mibString(s.rss))
+		fmt.Fprintf(&b, "| %s | %d/%d | %s | %.0f | %s | %s | %s | %.0f | %s | %s | %s |\n", t.name, s.ok, s.total,
+			seconds(s.wall), s.rate, ratio, seconds(s.flush), seconds(s.synced), s.syncRate, syncRatio, seconds(s.cpu), mibString(s.rss))
 	}
 
-	b.WriteString("\n## Every run\n\n| round | order | tool | create probe | wall | files/s | CPU | peak RSS | result |\n|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("\n## Every run\n\n| round | order | tool | create probe | wall | sync after | files/s | CPU | peak RSS | result |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, x := range r.runs {
 		result := "ok"
 		if !x.ok() {
@@ -196,15 +205,18 @@ func (r filesReport) markdown() string {
 			probe = fmt.Sprintf("%.0f µs", float64(x.probe)/float64(time.Microsecond))
 		}
 		if x.usage.Wall == 0 {
-			fmt.Fprintf(&b, "| %d | %d | %s | %s | – | – | – | – | %s |\n", x.round, x.pos, x.tool, probe, result)
+			fmt.Fprintf(&b, "| %d | %d | %s | %s | – | – | – | – | – | %s |\n", x.round, x.pos, x.tool, probe, result)
 			continue
 		}
-		fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %.0f | %s | %s | %s |\n", x.round, x.pos, x.tool, probe,
-			seconds(x.usage.Wall), float64(r.n)/x.usage.Wall.Seconds(), seconds(x.usage.CPU), mibString(x.usage.MaxRSS), result)
+		fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %s | %.0f | %s | %s | %s |\n", x.round, x.pos, x.tool, probe,
+			seconds(x.usage.Wall), seconds(x.flush), float64(r.n)/x.usage.Wall.Seconds(), seconds(x.usage.CPU), mibString(x.usage.MaxRSS), result)
 	}
 
 	b.WriteString("\n## Notes\n\n")
 	b.WriteString("- files/s is the file count over the median wall time; \"vs rangedl\" is that rate over rangedl's (above 1: faster than rangedl).\n")
+	b.WriteString("- sync after: a sync(2) timed right after the tool exited, which writes out what the tool left in the page cache; " +
+		"wall + sync (added run by run, then the median) is the time until the files were on disk, the same finish line for every tool. " +
+		"rangedl syncs before it exits, so its sync after has nothing of its own left to write.\n")
 	b.WriteString("- Wall time runs from fork to exit of the tool, so it includes reading the list and, for rangedl, its final syncfs. " +
 		"The tool, nginx and the harness share the machine's CPUs.\n")
 	b.WriteString("- Peak RSS is measured through bench/cmd/compare's spawn helper, not by the harness itself: " +

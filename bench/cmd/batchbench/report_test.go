@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,11 @@ func withProbe(r filesRun, probe time.Duration) filesRun {
 	return r
 }
 
+func withFlush(r filesRun, flush time.Duration) filesRun {
+	r.flush = flush
+	return r
+}
+
 func testFilesReport() filesReport {
 	found := make([]installed, len(tools))
 	for i, t := range tools {
@@ -39,15 +45,15 @@ func testFilesReport() filesReport {
 		server: "nginx/1.22.1 on 127.0.0.1:8080",
 		tools:  found,
 		runs: []filesRun{
-			run1(1, 1, "rangedl", 1*time.Second, 500*time.Millisecond, 10<<20, ""),
-			run1(1, 2, "curl", 4*time.Second, 3*time.Second, 8<<20, ""),
+			withFlush(run1(1, 1, "rangedl", 1*time.Second, 500*time.Millisecond, 10<<20, ""), 10*time.Millisecond),
+			withFlush(run1(1, 2, "curl", 4*time.Second, 3*time.Second, 8<<20, ""), 2*time.Second),
 			run1(1, 3, "aria2c", 5*time.Second, 4*time.Second, 30<<20, "exit status 3: boom"),
 			withProbe(run1(2, 1, "curl", 100*time.Millisecond, time.Second, 8<<20, "1 missing (f00001)"), 230*time.Microsecond), // fast and wrong
 			run1(2, 2, "aria2c", 0, 0, 0, "timeout after 2m0s"),
-			run1(2, 3, "rangedl", 3*time.Second, 700*time.Millisecond, 14<<20, ""),
+			withFlush(run1(2, 3, "rangedl", 3*time.Second, 700*time.Millisecond, 14<<20, ""), 20*time.Millisecond),
 			run1(3, 1, "aria2c", 6*time.Second, 4*time.Second, 30<<20, "1 wrong SHA-256 (f00002)"),
-			run1(3, 2, "rangedl", 2*time.Second, 600*time.Millisecond, 12<<20, ""),
-			withProbe(run1(3, 3, "curl", 5*time.Second, 3*time.Second, 9<<20, ""), 12400*time.Nanosecond),
+			withFlush(run1(3, 2, "rangedl", 2*time.Second, 600*time.Millisecond, 12<<20, ""), 30*time.Millisecond),
+			withFlush(withProbe(run1(3, 3, "curl", 5*time.Second, 3*time.Second, 9<<20, ""), 12400*time.Nanosecond), time.Second),
 		},
 	}
 }
@@ -55,12 +61,15 @@ func testFilesReport() filesReport {
 func TestFilesSummary(t *testing.T) {
 	r := testFilesReport()
 	s := r.summarize("rangedl")
-	if s.ok != 3 || s.total != 3 || s.wall != 2*time.Second || s.cpu != 600*time.Millisecond || s.rss != 12<<20 || s.rate != 2500 {
+	if s.ok != 3 || s.total != 3 || s.wall != 2*time.Second || s.cpu != 600*time.Millisecond || s.rss != 12<<20 || s.rate != 2500 ||
+		s.flush != 20*time.Millisecond || s.synced != 2030*time.Millisecond || math.Abs(s.syncRate-5000/2.03) > 1e-9 {
 		t.Errorf("rangedl: got %+v", s)
 	}
-	// The failed 0.1 s run is not a median candidate.
+	// The failed 0.1 s run is not a median candidate. The synced median is
+	// of the sums, 6 s and 6 s, not the sum of the medians, 4.5 + 1.5 s.
 	s = r.summarize("curl")
-	if s.ok != 2 || s.total != 3 || s.wall != 4500*time.Millisecond || s.rate != 5000/4.5 {
+	if s.ok != 2 || s.total != 3 || s.wall != 4500*time.Millisecond || s.rate != 5000/4.5 ||
+		s.flush != 1500*time.Millisecond || s.synced != 6*time.Second || s.syncRate != 5000/6.0 {
 		t.Errorf("curl: got %+v", s)
 	}
 	if s := r.summarize("aria2c"); s.ok != 0 || s.total != 3 || s.rate != 0 {
@@ -77,14 +86,15 @@ func TestFilesMarkdown(t *testing.T) {
 		"- Load average (1, 5, 15 min) at start: 0.10 0.20 0.30; at end: 1.00 0.50 0.40\n",
 		"| rangedl | rangedl 1.0 | `rangedl -q -j 16 -i LIST -d DIR` |\n",
 		"| wget2 | absent: not found: exec: \"wget2\": executable file not found in $PATH |",
-		"| rangedl | 3/3 | 2.000 s | 2500 | 1.00 | 0.600 s | 12.0 MiB |\n",
-		"| wget2 | absent | – | – | – | – | – |\n",
-		"| curl | 2/3 | 4.500 s | 1111 | 0.44 | 3.000 s | 8.5 MiB |\n",
-		"| aria2c | 0/3 | – | – | – | – | – |\n",
-		"| round | order | tool | create probe | wall | files/s | CPU | peak RSS | result |\n",
-		"| 2 | 1 | curl | 230 µs | 0.100 s | 50000 | 1.000 s | 8.0 MiB | FAILED: 1 missing (f00001) |\n",
-		"| 2 | 2 | aria2c | – | – | – | – | – | FAILED: timeout after 2m0s |\n",
-		"| 3 | 3 | curl | 12 µs | 5.000 s | 1000 | 3.000 s | 9.0 MiB | ok |\n",
+		"| rangedl | 3/3 | 2.000 s | 2500 | 1.00 | 0.020 s | 2.030 s | 2463 | 1.00 | 0.600 s | 12.0 MiB |\n",
+		"| wget2 | absent | – | – | – | – | – | – | – | – | – |\n",
+		"| curl | 2/3 | 4.500 s | 1111 | 0.44 | 1.500 s | 6.000 s | 833 | 0.34 | 3.000 s | 8.5 MiB |\n",
+		"| aria2c | 0/3 | – | – | – | – | – | – | – | – | – |\n",
+		"| round | order | tool | create probe | wall | sync after | files/s | CPU | peak RSS | result |\n",
+		"| 2 | 1 | curl | 230 µs | 0.100 s | 0.000 s | 50000 | 1.000 s | 8.0 MiB | FAILED: 1 missing (f00001) |\n",
+		"| 2 | 2 | aria2c | – | – | – | – | – | – | FAILED: timeout after 2m0s |\n",
+		"| 3 | 3 | curl | 12 µs | 5.000 s | 1.000 s | 1000 | 3.000 s | 9.0 MiB | ok |\n",
+		"- sync after: a sync(2) timed right after the tool exited",
 		"- create probe: the harness's own time to create one empty file, averaged over 200",
 		"- curl: --no-progress-meter",
 	} {
