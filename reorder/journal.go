@@ -234,7 +234,9 @@ func (j *Journal) write(rec Control) error {
 	if j.reserved {
 		tmp = j.path + ReserveSuffix
 	}
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE, 0o666)
+	// O_NOFOLLOW: a link planted under the name must not send the record, or the truncation
+	// below, to the file it points to.
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|syscall.O_NOFOLLOW, 0o666)
 	if err != nil {
 		return fmt.Errorf("saving %s: %w", j.path, err)
 	}
@@ -273,7 +275,7 @@ func (j *Journal) write(rec Control) error {
 // FILE.rangedl.reserve without its FILE.rangedl means the record was lost (deleted by hand),
 // and FILE's length must not be trusted.
 func (j *Journal) reserve(n int) bool {
-	f, err := os.OpenFile(j.path+ReserveSuffix, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+	f, err := os.OpenFile(j.path+ReserveSuffix, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW, 0o666)
 	if err != nil {
 		return false
 	}

@@ -222,3 +222,48 @@ func TestJournalFirstSave(t *testing.T) {
 		t.Errorf("the failed first save left %s.tmp (%v)", dir, err)
 	}
 }
+
+// TestJournalFollowsNoLink: a link in place of the temporary or the reserve file is not
+// written through. One in place of the temporary fails the save; one in place of the reserve
+// only costs the reserve. The files the links point to keep their contents.
+func TestJournalFollowsNoLink(t *testing.T) {
+	for _, suffix := range []string{".tmp", ReserveSuffix} {
+		t.Run(suffix, func(t *testing.T) {
+			dir := t.TempDir()
+			victim := filepath.Join(dir, "victim")
+			if err := os.WriteFile(victim, []byte("keep me\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.Create(filepath.Join(dir, "f"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer data.Close()
+			path := filepath.Join(dir, "f.rangedl")
+			if err := os.Symlink(victim, path+suffix); err != nil {
+				t.Fatal(err)
+			}
+			rec := sampleControl()
+			rec.Durable = nil
+			j, err := OpenJournal(data, path, rec)
+			switch {
+			case suffix == ".tmp" && err == nil:
+				t.Error("the first record was saved through a link")
+			case suffix == ".tmp":
+				if _, serr := os.Stat(path); !errors.Is(serr, os.ErrNotExist) {
+					t.Errorf("control file after the failed save: %v", serr)
+				}
+			case err != nil:
+				t.Fatalf("a link in place of the reserve failed the save: %v", err)
+			default:
+				j.Abandon()
+				if got := readBack(t, path); len(got) != 0 {
+					t.Errorf("record: got %v; want no ranges", got)
+				}
+			}
+			if b, err := os.ReadFile(victim); err != nil || string(b) != "keep me\n" {
+				t.Errorf("the file a link points to: got %d bytes, %.40q, %v; want \"keep me\\n\"", len(b), b, err)
+			}
+		})
+	}
+}
