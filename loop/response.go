@@ -219,47 +219,60 @@ func (l *Loop) acceptFirst(c *conn) bool {
 }
 
 // prepareFile readies the output for the first body byte, in an order that keeps every
-// instant safe to crash in: first the control file (so a file of the full length never exists
-// without a record of which bytes in it are real), then --overwrite's truncation, then the
-// allocation. Only a ranged download of known size keeps a control file: nothing else could
-// be resumed.
+// instant safe to crash in. A file of the full length must never exist without a record of
+// which bytes in it are real, or with a record that claims bytes it lacks. So a download that
+// will keep a control file (only a ranged one of known size could be resumed) writes its
+// record first, then empties --overwrite's old file, then allocates; one that will not first
+// empties the old file, durably, and only then removes an old record: -c refuses a file
+// shorter than its record, but would take the old file without one for complete.
 func (l *Loop) prepareFile() *Error {
 	l.out = newFile(l.file, l.target, l.from.have())
 	total := l.sched.total
-	journal := l.ranged && total != unknownEnd
-	if journal {
-		rec := reorder.Control{URL: l.job.origin(), FinalURL: l.job.URL, Size: total, ETag: string(l.etag),
-			LastModified: string(l.lastMod), PieceSize: l.job.PieceSize}
-		if err := l.out.keepJournal(l.job.Output+ControlSuffix, rec, &l.job, l.now); err != nil {
-			return errorf(KindIO, err, "cannot start %s", l.job.Output)
+	if !l.ranged || total == unknownEnd {
+		if err := l.emptyOld(true); err != nil {
+			return err
 		}
-	}
-	if !journal {
-		// Nothing here could be resumed; an old record (of an --overwrite, or a -c that
-		// found nothing to keep) must not outlive the truncation below. The file is still
-		// synced as it goes, and at the end: "saved" means on disk, record or not.
+		// The file is still synced as it goes, and at the end: "saved" means on disk,
+		// record or not.
 		if err := reorder.RemoveControl(l.job.Output + ControlSuffix); err != nil {
 			return errorf(KindIO, err, "cannot remove %s", l.job.Output+ControlSuffix)
 		}
 		if err := l.out.keepJournal("", reorder.Control{}, &l.job, l.now); err != nil {
 			return errorf(KindIO, err, "cannot start %s", l.job.Output)
 		}
-	}
-	if !l.created && l.have.Size() == 0 {
-		// --overwrite (or -c with nothing worth keeping): the old content goes only now
-		// that a new version is on its way.
-		if err := l.file.File().Truncate(0); err != nil {
-			return errorf(KindIO, err, "cannot truncate %s", l.job.Output)
-		}
-	}
-	if !journal {
 		return nil
+	}
+	rec := reorder.Control{URL: l.job.origin(), FinalURL: l.job.URL, Size: total, ETag: string(l.etag),
+		LastModified: string(l.lastMod), PieceSize: l.job.PieceSize}
+	if err := l.out.keepJournal(l.job.Output+ControlSuffix, rec, &l.job, l.now); err != nil {
+		return errorf(KindIO, err, "cannot start %s", l.job.Output)
+	}
+	if err := l.emptyOld(false); err != nil {
+		return err
 	}
 	if err := allocate(l.file.File(), total, l.job.Allocation); err != nil {
 		if errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EFBIG) || errors.Is(err, unix.EDQUOT) {
 			return errorf(KindIO, err, "not enough room for %s (%s bytes)", l.job.Output, strconv.FormatInt(total, 10))
 		}
 		return errorf(KindIO, err, "cannot allocate %s", l.job.Output)
+	}
+	return nil
+}
+
+// emptyOld truncates an old file that nothing of is kept (--overwrite, or -c with nothing
+// worth keeping): its content goes only now that a new version is on its way. With durably,
+// the truncation is synced before emptyOld returns.
+func (l *Loop) emptyOld(durably bool) *Error {
+	if l.created || l.have.Size() > 0 {
+		return nil
+	}
+	f := l.file.File()
+	err := f.Truncate(0)
+	if err == nil && durably {
+		err = f.Sync()
+	}
+	if err != nil {
+		return errorf(KindIO, err, "cannot truncate %s", l.job.Output)
 	}
 	return nil
 }

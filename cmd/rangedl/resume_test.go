@@ -659,3 +659,29 @@ func TestResumeCannotConnect(t *testing.T) {
 		t.Fatalf("-c with the server gone: exit %d\n%s\nwant %d, ending %q", r.code, r.stderr, exitNetwork, want)
 	}
 }
+
+// TestOverwriteEmptiesFirst: a download that keeps no record (here, from a server without
+// ranges) empties --overwrite's old file, durably, before it removes the old record. In the
+// other order a crash between the two left the old partial file, at its full length, without
+// its record, and -c took it for complete. The crash is stood in for by a record that cannot
+// be removed (a directory with a file in it): the old content must be gone already.
+func TestOverwriteEmptiesFirst(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 24, NoRanges: true})
+	url := s.URL("/2M")
+	dir := t.TempDir()
+	partial(t, dir, url, 24, 2<<20, []reorder.Range{{Start: 0, End: 1 << 20}})
+	record := filepath.Join(dir, "f.rangedl")
+	if err := os.Remove(record); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(record, "in"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := rangedlIn(t, dir, "-q", "--overwrite", "-o", "f", url)
+	if want := "cannot remove f.rangedl"; r.code != exitIO || !strings.Contains(r.stderr, want) {
+		t.Fatalf("exit %d\n%s\nwant %d and %q", r.code, r.stderr, exitIO, want)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "f")); err != nil || len(b) != 0 {
+		t.Fatalf("f after the failure: %d bytes, %v; want it empty, its old content gone before the record", len(b), err)
+	}
+}
