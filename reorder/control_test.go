@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func sampleControl() Control {
@@ -176,4 +178,37 @@ func TestReadControlMissing(t *testing.T) {
 
 func hex8(body string) string {
 	return fmt.Sprintf("%08x", crc32.Checksum([]byte(body), castagnoli))
+}
+
+// TestReadControlNotAFile: a FIFO or a device under a control file's name is refused at once,
+// without waiting for a writer or reading without end, and so is a file too big to be one.
+func TestReadControlNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.rangedl")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	zero := filepath.Join(dir, "zero.rangedl")
+	if err := os.Symlink("/dev/zero", zero); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.rangedl")
+	if err := os.WriteFile(big, make([]byte, maxControl+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{fifo, zero, big} {
+		done := make(chan error, 1)
+		go func() {
+			_, err := ReadControl(path)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if !errors.Is(err, ErrControl) {
+				t.Errorf("%s: got %v; want ErrControl", filepath.Base(path), err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: ReadControl still reading after 5 s", filepath.Base(path))
+		}
+	}
 }

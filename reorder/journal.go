@@ -3,6 +3,7 @@ package reorder
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -74,13 +75,36 @@ func OpenJournal(data *os.File, path string, rec Control) (*Journal, error) {
 	return j, nil
 }
 
+// maxControl bounds the size of a control file that ReadControl reads: far more than the
+// ranges of any download in flight take (a few dozen bytes each, two or so per connection).
+const maxControl = 4 << 20
+
 // ReadControl reads and checks the control file at path. An error wraps
 // ErrControl when the file is there but unusable, or the open error (for
 // a missing file, fs.ErrNotExist).
 func ReadControl(path string) (*Control, error) {
-	b, err := os.ReadFile(path)
+	// O_NONBLOCK: a FIFO under the name must not hang the open; the checks below refuse it.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: not a regular file", ErrControl)
+	}
+	if st.Size() > maxControl {
+		return nil, fmt.Errorf("%w: %d bytes, more than a record can hold", ErrControl, st.Size())
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxControl+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxControl {
+		return nil, fmt.Errorf("%w: more than %d bytes, more than a record can hold", ErrControl, maxControl)
 	}
 	c := new(Control)
 	if err := c.UnmarshalText(b); err != nil {
