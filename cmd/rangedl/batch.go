@@ -87,6 +87,9 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 		close(ran)
 	}()
 	s := newShared(r)
+	if failed != nil {
+		s.failedName = failed.final
+	}
 	opt.shared = s
 	stop := make(chan struct{}) // closed at the first SIGINT or SIGTERM
 	defer onSignals(func() {
@@ -682,6 +685,8 @@ type shared struct {
 	dirs  map[string]bool // directories made (or found) already
 	busy  map[string]bool // output names held by entries in flight
 	freed chan struct{}   // a value when some were released since the list's reader last looked
+
+	failedName string // where --failed puts its list at the end, "" if nowhere: no entry's output
 
 	insecureWarned atomic.Bool // -k's warning was printed: once for the list, not per entry
 }

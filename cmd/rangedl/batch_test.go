@@ -1163,3 +1163,21 @@ func TestNoRangesAfterPartial(t *testing.T) {
 		t.Fatalf("left behind: %v; want no file and no record", left)
 	}
 }
+
+// TestFailedIsAnOutput: an entry whose output is the --failed file, however spelled, fails
+// (exit 2) and is listed there; before, it was saved and then replaced by the list.
+func TestFailedIsAnOutput(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 16})
+	dir := t.TempDir()
+	writeList(t, dir, s.URL("/3000")+"\n  out=failed.txt\n"+s.URL("/1000")+"\n  out=g\n")
+	r := rangedlIn(t, dir, "-q", "-i", "list", "--failed", filepath.Join(dir, "failed.txt"))
+	why := "failed.txt is where --failed puts its list; give the entry another out= name"
+	if want := "rangedl: " + s.URL("/3000") + ": " + why + "\n"; r.code != exitUsage || r.stderr != want {
+		t.Fatalf("exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitUsage, want)
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, "failed.txt"))
+	if want := "# " + why + "\n" + s.URL("/3000") + "\n  out=failed.txt\n"; string(got) != want {
+		t.Errorf("failed.txt: %q; want %q", got, want)
+	}
+	checkFile(t, filepath.Join(dir, "g"), 16, 1000)
+}

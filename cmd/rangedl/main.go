@@ -215,6 +215,11 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 		entry = redactRaw(rawURL) + ": "
 	}
 	job.Notice = func(msg string) { say("%s%s", entry, msg) }
+	if s := opt.shared; s != nil && s.failedName != "" && sameName(job.Output, s.failedName) {
+		err := usageError{fmt.Errorf("%s is where --failed puts its list; give the entry another out= name", job.Output)}
+		failure(stderr, opt, rawURL, err)
+		return exitUsage, loop.Result{}, err.Error()
+	}
 	if opt.trace != "" {
 		f, err := createTrace(opt.trace, job.Output, opt.overwrite)
 		if err != nil {
@@ -786,7 +791,7 @@ func isControlName(name string) bool {
 // createTrace opens the --trace file: never the output itself, and an existing file only
 // with --overwrite.
 func createTrace(name, output string, overwrite bool) (*os.File, error) {
-	if a, b := filepath.Clean(name), filepath.Clean(output); a == b {
+	if sameName(name, output) || sameExisting(name, output) {
 		return nil, usageError{fmt.Errorf("--trace %s: that is the output file", name)}
 	}
 	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
@@ -801,6 +806,36 @@ func createTrace(name, output string, overwrite bool) (*os.File, error) {
 		return nil, fmt.Errorf("cannot write the trace: %v", err)
 	}
 	return f, nil
+}
+
+// sameName reports whether the paths a and b name one entry of one directory, however each is
+// spelled: relative or absolute, through a link to the directory. Only paths with the same
+// last element cost a system call.
+func sameName(a, b string) bool {
+	a, b = filepath.Clean(a), filepath.Clean(b)
+	if a == b {
+		return true
+	}
+	if filepath.Base(a) != filepath.Base(b) {
+		return false
+	}
+	da, err := os.Stat(filepath.Dir(a))
+	if err != nil {
+		return false
+	}
+	db, err := os.Stat(filepath.Dir(b))
+	return err == nil && os.SameFile(da, db)
+}
+
+// sameExisting reports whether a and b both exist and are one file (a link to the other, a
+// hard link).
+func sameExisting(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
 }
 
 // revision names the commit the binary was built from, as go build records it in a git

@@ -685,3 +685,35 @@ func TestOverwriteEmptiesFirst(t *testing.T) {
 		t.Fatalf("f after the failure: %d bytes, %v; want it empty, its old content gone before the record", len(b), err)
 	}
 }
+
+// TestTraceIsOutput: --trace naming the output by another spelling (an absolute path, a link
+// to its directory, a link to the file) is refused before anything is written, with or
+// without --overwrite; before, the trace's lines went into the "saved" file.
+func TestTraceIsOutput(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 31})
+	url := s.URL("/100000")
+	dir := t.TempDir()
+	if err := os.Symlink(".", filepath.Join(dir, "here")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("y", filepath.Join(dir, "to-y")); err != nil {
+		t.Fatal(err)
+	}
+	old := []byte("old content\n")
+	for _, trace := range []string{filepath.Join(dir, "y"), "here/y", "to-y"} {
+		for _, flags := range [][]string{{"--overwrite"}, nil} {
+			if err := os.WriteFile(filepath.Join(dir, "y"), old, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			args := append(append([]string{"-q"}, flags...), "--trace", trace, "-o", "y", url)
+			r := rangedlIn(t, dir, args...)
+			want := "rangedl: --trace " + trace + ": that is the output file\n"
+			if r.code != exitUsage || r.stderr != want {
+				t.Errorf("%q: exit %d, stderr %q; want %d, %q", args, r.code, r.stderr, exitUsage, want)
+			}
+			if b, _ := os.ReadFile(filepath.Join(dir, "y")); !bytes.Equal(b, old) {
+				t.Errorf("%q: y holds %d bytes %.40q; want its old content", args, len(b), b)
+			}
+		}
+	}
+}
