@@ -745,19 +745,21 @@ func outputName(u *url.URL) string {
 	if err != nil {
 		name = path.Base(u.Path)
 	}
+	kept := false // a character of the name itself, not a '_' in place of one
 	name = strings.Map(func(r rune) rune {
 		// Format characters (Cf) include the bidirectional overrides, which make a
 		// terminal show "\u202egpj.exe" as "exe.jpg".
 		if r == '/' || r == '\\' || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError {
 			return '_'
 		}
+		kept = true
 		return r
 	}, name)
 	name = cut(name, maxName)
 	switch {
 	case name == "-":
 		return "_" // "-" means standard output to -o, and to most tools
-	case name == "" || name == "." || name == ".." || strings.Trim(name, "_") == "":
+	case !kept || name == "." || name == "..":
 		return "index.html"
 	case isControlName(name):
 		return cut(name, maxName-1) + "_" // a download of the name without the suffix would take it for its record

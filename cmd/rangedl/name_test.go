@@ -26,6 +26,9 @@ func TestOutputName(t *testing.T) {
 		{"http://h/x%FFy", "x_y"},    // not UTF-8
 		{"http://h/a%5Cb", "a_b"},
 		{"http://h/-", "_"},
+		{"http://h/_", "_"}, // underscores of its own: kept (was index.html)
+		{"http://h/__", "__"},
+		{"http://h/%0A%2F", "index.html"},                              // nothing but replaced characters
 		{"http://h/" + url.PathEscape(long), strings.Repeat("é", 119)}, // 238 bytes: FILE.rangedl.reserve fits in 255
 		{"http://h/%E2%80%AEgpj.exe", "_gpj.exe"},                      // U+202E, right-to-left override
 		{"http://h/x%E2%80%8By", "x_y"},                                // U+200B, zero width space
