@@ -966,6 +966,10 @@ func TestOutNamesRecord(t *testing.T) {
 	if err := (&entry{}).set("out=f.rangedl/"); err == nil {
 		t.Error("out=f.rangedl/: taken; want it refused (the path is cleaned to f.rangedl)")
 	}
+	long := "d/" + strings.Repeat("b", 240)
+	if err := (&entry{}).set("out=" + long); err == nil || !strings.HasPrefix(err.Error(), "out="+long+": a name of 240 bytes leaves no room") {
+		t.Errorf("out=%s: %v; want it refused", long, err)
+	}
 	if err := (&entry{}).set("out=f.rangedl.bin"); err != nil {
 		t.Errorf("out=f.rangedl.bin: %v; want it taken", err)
 	}

@@ -293,6 +293,10 @@ func TestFailures(t *testing.T) {
 				`rangedl: 2 files: 0 saved, 2 failed; 0 B in \S+\n$`},
 		{"-o with two urls", []string{"-o", "f", "http://127.0.0.1:1/x", "http://127.0.0.1:1/y"}, 2,
 			`^rangedl: -o names one file: with several URLs or -i, use -d DIR \(and out= in the list\)\n`},
+		// Refused before a request: a file cut short by a name too long for its record
+		// failed after one (exit 6).
+		{"-o too long", []string{"-o", "d/" + strings.Repeat("b", 240), "http://a/x"}, 2,
+			`^rangedl: -o d/b{240}: a name of 240 bytes leaves no room for its control file \(FILE\.rangedl\.reserve: a name may have 239 bytes at most\)\n$`},
 		{"bad -n", []string{"-n", "0", "http://a/x"}, 2, `^rangedl: -n 0: connections must be 1\.\.256\n`},
 		{"bad -j", []string{"-j", "0", "http://a/x", "http://a/y"}, 2, `^rangedl: -j 0: files at once must be 1\.\.1024\n`},
 		{"bad --max-per-host", []string{"--max-per-host", "300", "-i", "list"}, 2, `^rangedl: --max-per-host 300: must be 1\.\.256\n`},

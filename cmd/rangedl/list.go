@@ -164,6 +164,9 @@ func (e *entry) set(opt string) error {
 		if value == "-" {
 			return errors.New("out=-: standard output takes one download, not an entry of a list")
 		}
+		if len(filepath.Base(value)) > maxName {
+			return fmt.Errorf("out=%s: %s", value, nameTooLong(value))
+		}
 		if isControlName(filepath.Clean(value)) {
 			// Another entry's record could be this name: saving here would replace it, or
 			// be replaced by it.

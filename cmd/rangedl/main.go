@@ -610,6 +610,8 @@ func parseArgs(args []string) (options, []string, error) {
 		return opt, nil, errors.New("no URL given; see rangedl -h")
 	case (len(urls) > 1 || opt.input != "") && opt.output != "":
 		return opt, nil, errors.New("-o names one file: with several URLs or -i, use -d DIR (and out= in the list)")
+	case opt.output != "-" && len(filepath.Base(opt.output)) > maxName:
+		return opt, nil, fmt.Errorf("-o %s: %s", opt.output, nameTooLong(opt.output))
 	case (len(urls) > 1 || opt.input != "") && opt.trace != "":
 		return opt, nil, errors.New("--trace follows one download: not with several URLs or -i")
 	case len(urls) == 1 && opt.input == "" && opt.failed != "":
@@ -779,6 +781,13 @@ func cut(name string, n int) string {
 // maxName bounds a name derived from a URL: the usual limit of a file name (255 bytes), less
 // the longest suffix of the files kept beside it (FILE.rangedl.reserve).
 const maxName = 255 - len(loop.ControlSuffix+reorder.ReserveSuffix)
+
+// nameTooLong says why a name longer than maxName is refused, before any request: the files kept
+// beside it would not fit in a directory entry.
+func nameTooLong(name string) string {
+	return fmt.Sprintf("a name of %d bytes leaves no room for its control file (FILE%s%s: a name may have %d bytes at most)",
+		len(filepath.Base(name)), loop.ControlSuffix, reorder.ReserveSuffix, maxName)
+}
 
 // isControlName reports whether name is that of a control file or of its temporary files.
 func isControlName(name string) bool {
