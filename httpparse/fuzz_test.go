@@ -1,6 +1,10 @@
 package httpparse
 
 import (
+	"bufio"
+	"bytes"
+	"io"
+	"net/http"
 	"path/filepath"
 	"testing"
 )
@@ -9,8 +13,10 @@ import (
 // also chooses, and checks that the outcome is the one whole-input parsing
 // gives. drive checks the API contract on every call: no panic, n within
 // b, data inside the bytes consumed, ErrNeedMore only when all of b was
-// consumed. Crashers found are kept under testdata/fuzz/FuzzParser and run
-// as part of go test.
+// consumed. Every response that both this parser and net/http's
+// ReadResponse read whole must have the same status and body in both.
+// Crashers found are kept under testdata/fuzz/FuzzParser and run as part of
+// go test.
 func FuzzParser(f *testing.F) {
 	for _, set := range [][]tableCase{validCases, invalidCases} {
 		for _, tc := range set {
@@ -46,7 +52,59 @@ func FuzzParser(f *testing.F) {
 				t.Fatalf("response %d: %s\n%v", i, err, whole.String())
 			}
 		}
+		std := stdlibResponses(in, noBody)
+		for i := 0; i < len(whole.resps) && i < len(std); i++ {
+			r := &whole.resps[i]
+			last := i == len(whole.resps)-1
+			if !(r.done || last && whole.err == nil && whole.eof == nil && r.resp.Body == BodyClose) || !std[i].done {
+				break
+			}
+			if r.resp.Status != std[i].status || !bytes.Equal(r.data, std[i].body) {
+				t.Fatalf("response %d: status %d, body %q; net/http read status %d, body %q\n%v",
+					i, r.resp.Status, r.data, std[i].status, std[i].body, whole.String())
+			}
+		}
 	})
+}
+
+// stdResponse is what net/http read of one response.
+type stdResponse struct {
+	status int
+	body   []byte
+	done   bool // the body was read to its end without an error
+}
+
+// stdlibResponses reads in as net/http's client reads a connection's responses to GET requests
+// (to HEAD with noBody), skipping interim 1xx responses, until an error, the end of in, or a
+// body that ends with the connection.
+func stdlibResponses(in []byte, noBody bool) []stdResponse {
+	method := http.MethodGet
+	if noBody {
+		method = http.MethodHead
+	}
+	req, err := http.NewRequest(method, "http://h/", nil)
+	if err != nil {
+		panic(err)
+	}
+	var out []stdResponse
+	br := bufio.NewReader(bytes.NewReader(in))
+	for {
+		if _, err := br.Peek(1); err != nil {
+			return out
+		}
+		resp, err := http.ReadResponse(br, req)
+		if err != nil {
+			return out
+		}
+		if resp.StatusCode/100 == 1 && resp.StatusCode != http.StatusSwitchingProtocols {
+			continue
+		}
+		body, err := io.ReadAll(resp.Body)
+		out = append(out, stdResponse{status: resp.StatusCode, body: body, done: err == nil})
+		if err != nil || resp.Close || resp.ContentLength < 0 && len(resp.TransferEncoding) == 0 && !noBody {
+			return out
+		}
+	}
 }
 
 // checkInvariants returns what is wrong with a head the parser accepted,
