@@ -389,3 +389,25 @@ func TestDeadAddressRace(t *testing.T) {
 		t.Fatalf("after the first address failed: err %v, server open to connects %v; want no error and true", l.err, l.host.room(l.now))
 	}
 }
+
+// TestHostRecoversAfterWait: a host's lowered limit grows back one connection per quiet spell,
+// counted from when connections may open again, not from the refusal: a Retry-After longer
+// than several spells used to end with the limit back at 6, and 6 connects at once.
+func TestHostRecoversAfterWait(t *testing.T) {
+	start := time.Unix(1000, 0)
+	h := &host{}
+	h.refused(start, 30*time.Second) // a 503 with Retry-After: 30
+	if h.limit != 1 {
+		t.Fatalf("limit after the refusal: %d; want 1", h.limit)
+	}
+	for now := start; !now.After(start.Add(30 * time.Second)); now = now.Add(250 * time.Millisecond) {
+		h.recover(now, 8)
+	}
+	if h.limit != 1 {
+		t.Fatalf("limit when the wait is over: %d; want 1", h.limit)
+	}
+	h.recover(h.after.Add(quietSpell), 8)
+	if h.limit != 2 {
+		t.Fatalf("limit a quiet spell later: %d; want 2", h.limit)
+	}
+}

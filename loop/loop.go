@@ -526,7 +526,10 @@ func (l *Loop) ready(c *conn) {
 		}
 	}
 	l.everConnected, l.connectFails = true, 0
-	l.host.worked()
+	// The server is there; whether it serves is for a response to show (worked, in
+	// responseDone). A server that closes every connection before answering still takes
+	// them, and its backoff must grow with each close.
+	l.host.ever = true
 	l.pathBack(c)
 	c.since = l.now
 	l.trace.event("connected", c, nil, piece{}, 0)

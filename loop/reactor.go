@@ -390,15 +390,17 @@ func (h *host) unreachable(now, started time.Time) {
 	h.after = now.Add(backoff(h.fails))
 }
 
-// worked notes a connection, or a response, that worked.
+// worked notes a response that worked.
 func (h *host) worked() {
 	h.ever, h.fails = true, 0
 }
 
 // recover raises a lowered limit by one after a quiet spell, up to want; with want 0 (no
-// limit of the reactor's own) the limit goes at once.
+// limit of the reactor's own) the limit goes at once. The spell starts when connections may
+// open again: a Retry-After of 30 s is no quiet spell, and the limit must not stand at 6
+// when it ends.
 func (h *host) recover(now time.Time, want int) {
-	if h.limit != want && now.Sub(h.quiet) >= quietSpell {
+	if h.limit != want && now.Sub(later(h.quiet, h.after)) >= quietSpell {
 		h.limit++
 		if want == 0 || h.limit > want {
 			h.limit = want

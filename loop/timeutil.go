@@ -10,3 +10,11 @@ func millis(d time.Duration) int {
 	}
 	return int((d + time.Millisecond - 1) / time.Millisecond)
 }
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

@@ -1185,3 +1185,29 @@ func TestFailedIsAnOutput(t *testing.T) {
 	}
 	checkFile(t, filepath.Join(dir, "g"), 16, 1000)
 }
+
+// TestSheddingHostBacksOff: a server that closes every connection before answering gets a
+// backoff that doubles with each failure, shared by every file from it, however many files
+// give up on it. Each connect that worked (before the close) used to reset the count of
+// failures, so every file's connects came 250 ms apart: 19-21 connections in 5 s here.
+func TestSheddingHostBacksOff(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 16, Faults: []server.Fault{{Kind: server.ResetAfter, Bytes: -1}}})
+	dir := t.TempDir()
+	var list strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&list, "%s\n", s.URL(fmt.Sprintf("/%d", 1000+i)))
+	}
+	writeList(t, dir, list.String())
+	cmd := exec.Command(plainBinary, "-q", "-j", "1", "--retries", "1", "-i", "list", "-d", "out")
+	cmd.Dir = dir
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Second)
+	cmd.Process.Signal(os.Interrupt)
+	cmd.Wait()
+	// 250 ms doubling, each within ±25%: connects at about 0, 0.25, 0.75, 1.75 and 3.75 s.
+	if n := s.Stats().Conns; n > 8 {
+		t.Errorf("%d connections in 5 s; want at most 8", n)
+	}
+}
