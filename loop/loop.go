@@ -294,9 +294,9 @@ func (l *Loop) settle() {
 		res.Saved = l.out.buf.Written().Size()
 	}
 	res.Resumable = l.err != nil && l.recorded() && (l.done > 0 || !l.created)
-	if l.err != nil && l.err.Kind == KindNetwork && l.out == nil && l.from.ctl != nil {
-		// A resume that could not reach the server: the record it found is as it was, and
-		// the same command may do better later.
+	if l.err != nil && (l.err.Kind == KindNetwork || l.err.Kind == KindInterrupted) && l.out == nil && l.from.ctl != nil {
+		// A resume that could not reach the server, or was interrupted before its first
+		// answer: the record it found is as it was, and the same command may do better later.
 		res.Saved, res.Resumable = l.from.size(), true
 	}
 	l.res = res

@@ -161,8 +161,11 @@ func openOutput(job *Job) (f *outFile, created bool, from resumePoint, err error
 	if n := len(ctl.Durable); n > 0 && ctl.Durable[n-1].End > st.Size() {
 		return fail(errorf(KindIO, nil, "%s is shorter (%d bytes) than %s says was written; use --overwrite to start over", job.Output, st.Size(), ctlPath))
 	}
-	if st.Size() > ctl.Size {
+	if st.Size() > ctl.Size && len(ctl.Durable) > 0 {
 		// Something else wrote past the end: nothing here would cut those bytes off again.
+		// (A record that claims nothing keeps nothing: the file is emptied at the first
+		// answer. --overwrite leaves such a record, with the old file not emptied yet, when
+		// it is killed between the two.)
 		return fail(errorf(KindIO, nil, "%s is longer (%d bytes) than the file %s records (%d); use --overwrite to start over", job.Output, st.Size(), ctlPath, ctl.Size))
 	}
 	from.ctl = ctl

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -715,5 +716,53 @@ func TestTraceIsOutput(t *testing.T) {
 				t.Errorf("%q: y holds %d bytes %.40q; want its old content", args, len(b), b)
 			}
 		}
+	}
+}
+
+// TestResumeRecordOfNothing: -c with a record that claims no bytes, beside a file longer than
+// the record's size (an --overwrite killed after its first record, before it emptied the old
+// file), downloads the file from the start; it used to be refused as "longer" (exit 6).
+func TestResumeRecordOfNothing(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 24})
+	url := s.URL("/2M")
+	dir := t.TempDir()
+	partial(t, dir, url, 24, 2<<20, nil)
+	if err := os.Truncate(filepath.Join(dir, "f"), 3<<20); err != nil {
+		t.Fatal(err)
+	}
+	r := rangedlIn(t, dir, "-q", "-c", "-o", "f", url)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "f"), 24, 2<<20)
+	noControlFile(t, dir)
+}
+
+// TestResumeInterruptedEarly: a -c interrupted before its first answer keeps the file and its
+// record, and says what to do, as one that cannot connect does; it used to say only
+// "interrupted".
+func TestResumeInterruptedEarly(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 24, Latency: 5 * time.Second})
+	url := s.URL("/2M")
+	dir := t.TempDir()
+	partial(t, dir, url, 24, 2<<20, []reorder.Range{{Start: 0, End: 1 << 20}})
+	cmd := exec.Command(plainBinary, "-c", "-o", "f", url)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for s.Stats().Requests == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	want := "rangedl: f is incomplete (1.0 MiB of it is saved); run the same command with -c to continue\n"
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted || !strings.HasSuffix(stderr.String(), want) {
+		t.Fatalf("err %v, stderr %q; want exit %d, ending %q", err, stderr.String(), exitInterrupted, want)
+	}
+	if ctl, err := reorder.ReadControl(filepath.Join(dir, "f.rangedl")); err != nil || !reflect.DeepEqual(ctl.Durable, []reorder.Range{{Start: 0, End: 1 << 20}}) {
+		t.Errorf("record after the interrupt: %v; want bytes 0-1048575, as it was", err)
 	}
 }
