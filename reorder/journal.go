@@ -96,9 +96,6 @@ func ReadControl(path string) (*Control, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%w: not a regular file", ErrControl)
 	}
-	if st.Size() > maxControl {
-		return nil, fmt.Errorf("%w: %d bytes, more than a record can hold", ErrControl, st.Size())
-	}
 	b, err := io.ReadAll(io.LimitReader(f, maxControl+1))
 	if err != nil {
 		return nil, err
