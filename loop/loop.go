@@ -41,6 +41,8 @@ type Loop struct {
 	job     Job
 	r       *Reactor
 	own     bool    // r is this download's own reactor, which Run drives
+	seated  bool    // it has one of the reactor's seats: it may open connections (see Reactor.seat)
+	waits   bool    // it waits out its server's backoff, counted in the reactor's Waiting
 	host    *host   // the server, shared with the reactor's other downloads from it
 	conns   []*conn // this download's connections; closed ones (owner no longer l) until fill drops them
 	ended   bool    // finish has run: res and err are final
@@ -151,7 +153,7 @@ func newLoop(job Job, r *Reactor, own bool) (*Loop, error) {
 	}
 	if own {
 		var err error
-		if r, err = NewReactor(0); err != nil {
+		if r, err = NewReactor(0, 0); err != nil {
 			if file != nil {
 				file.Close()
 				if created {
@@ -421,6 +423,12 @@ func (l *Loop) race() {
 // handed out, only the retry nearest the start (the writer waits for it).
 func (l *Loop) holding() bool {
 	return l.job.Stream != nil && l.out != nil && l.out.buf.Room() == 0
+}
+
+// waiting reports whether the download waits out its server's backoff with no connection open:
+// until the backoff is over it has nothing to do.
+func (l *Loop) waiting() bool {
+	return l.live == 0 && l.now.Before(l.host.after) && !l.fin && l.err == nil
 }
 
 // allPaused reports whether every open connection is paused by back-pressure.

@@ -289,7 +289,7 @@ func TestStopInterrupts(t *testing.T) {
 func TestSmallFileWrittenOffLoop(t *testing.T) {
 	data := content(16 << 10) // whole pages: a block of the file's size would fill on the loop
 	s := startRaw(t, &rawServer{content: data})
-	r, err := NewReactor(4)
+	r, err := NewReactor(4, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

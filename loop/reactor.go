@@ -31,6 +31,10 @@ type Reactor struct {
 	hosts      map[string]*host // servers in use, by hostKey
 	parked     int              // parked connections, over all hosts
 	maxPerHost int              // connections to one server at once, by all downloads; 0: no limit
+	seats      int              // downloads at work at once (see seat); 0: no limit
+	seated     int              // downloads with a seat
+	waiting    atomic.Int64     // downloads waiting out their server's backoff, for Waiting
+	waited     chan struct{}    // a value when a download has started to wait (see Waited)
 
 	mu       sync.Mutex
 	incoming []*Loop // handed over by Run on other goroutines, started by the loop
@@ -47,8 +51,10 @@ const MaxParked = 64
 const poolIdle = 15 * time.Second
 
 // NewReactor opens a reactor whose downloads open at most maxPerHost connections to one server
-// at once (0: no limit beyond each download's Job.Connections).
-func NewReactor(maxPerHost int) (*Reactor, error) {
+// at once (0: no limit beyond each download's Job.Connections), and of which at most seats work
+// at once (0: no limit). A download waiting out its server's backoff, with no connection open,
+// works at nothing: it gives up its seat to the next (see Waiting).
+func NewReactor(maxPerHost, seats int) (*Reactor, error) {
 	p, err := newPoller()
 	if err != nil {
 		return nil, errorf(KindIO, err, "event loop")
@@ -60,7 +66,22 @@ func NewReactor(maxPerHost int) (*Reactor, error) {
 		pbuf:       make([]byte, tlsRecordSize),
 		hosts:      make(map[string]*host),
 		maxPerHost: maxPerHost,
+		seats:      seats,
+		waited:     make(chan struct{}, 1),
 	}, nil
+}
+
+// Waiting returns how many of the reactor's downloads wait out their server's backoff, seatless.
+// A caller that hands over the downloads of a list can hand that many more than the seats, so
+// that the files of other servers go on meanwhile; Waited tells it when the count has grown.
+// Both are safe to call from any goroutine.
+func (r *Reactor) Waiting() int {
+	return int(r.waiting.Load())
+}
+
+// Waited returns a channel that gets a value when downloads have started to wait.
+func (r *Reactor) Waited() <-chan struct{} {
+	return r.waited
 }
 
 // New prepares a download that runs in r: its Run hands it to r.Run, which must be running (on
@@ -114,8 +135,11 @@ func (r *Reactor) run(only *Loop) {
 		if only == nil && !r.admit() {
 			break
 		}
+		r.seat()
 		for _, l := range r.running {
-			l.fill()
+			if l.seated {
+				l.fill()
+			}
 		}
 		n, err := r.poll.wait(r.evs, r.timeout())
 		r.now = time.Now()
@@ -187,12 +211,54 @@ func (r *Reactor) reap() {
 		if !l.fin && l.err == nil {
 			return false
 		}
+		if l.seated {
+			r.seated--
+		}
+		if l.waits {
+			r.waiting.Add(-1) // before finish: the caller's Run may look as soon as it returns
+		}
 		l.finish()
 		if l.host.users--; l.host.unused(r.now) {
 			delete(r.hosts, l.host.key)
 		}
 		return true
 	})
+}
+
+// seat takes the seats of the downloads that wait out their server's backoff with no connection
+// open, and gives the free seats to the others, oldest first. Only a seated download opens
+// connections (fill). Files of a server that sheds load thus hold up no other server's: 16
+// files at -j 16 waiting out a Retry-After of 10 s, retried, held a list's next server back
+// for 50 s.
+func (r *Reactor) seat() {
+	more := false
+	for _, l := range r.running {
+		switch w := l.waiting(); {
+		case w && !l.waits:
+			l.waits, more = true, true
+			r.waiting.Add(1)
+			if l.seated {
+				l.seated = false
+				r.seated--
+				l.trace.note("unseat", nil, 0, 0, "waits out the server's backoff")
+			}
+		case !w && l.waits:
+			l.waits = false
+			r.waiting.Add(-1)
+		}
+	}
+	for _, l := range r.running {
+		if !l.seated && !l.waits && (r.seats == 0 || r.seated < r.seats) {
+			l.seated = true
+			r.seated++
+		}
+	}
+	if more {
+		select {
+		case r.waited <- struct{}{}:
+		default: // told already
+		}
+	}
 }
 
 // interrupt fails the downloads that were asked to stop.

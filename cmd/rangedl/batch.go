@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net/netip"
 	"net/url"
 	"os"
@@ -28,6 +29,9 @@ import (
 
 // maxJobs bounds -j: files in flight, each with its own output and reorder buffer.
 const maxJobs = 1024
+
+// maxAside bounds the files of a list that wait out their servers' backoff beyond -j (see crew).
+const maxAside = 256
 
 // batch downloads the URLs given on the command line, then the entries of -i: -j of them at
 // once, all in one reactor (one event loop), so a keep-alive connection that one file is done
@@ -70,7 +74,7 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 		finite = err == nil && st.Mode().IsRegular()
 		list = newListReader(in)
 	}
-	r, err := loop.NewReactor(opt.maxPerHost)
+	r, err := loop.NewReactor(opt.maxPerHost, opt.jobs)
 	if err != nil {
 		fmt.Fprintf(stderr, "rangedl: %v\n", err)
 		return exitIO
@@ -102,18 +106,20 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 
 	work := make(chan outcome)
 	results := make(chan outcome, opt.jobs)
-	var workers sync.WaitGroup
-	for range opt.jobs {
-		workers.Go(func() {
-			for o := range work {
-				o.code, o.res, o.why, o.path = guarded(out, func() (int, loop.Result, string, string) {
-					return fetchEntry(opt, o.e, out, say)
-				})
-				s.release(o.names)
-				results <- o
+	workers := &crew{seats: opt.jobs, aside: opt.aside, r: r}
+	workers.work = func() {
+		for o := range work {
+			o.code, o.res, o.why, o.path = guarded(out, func() (int, loop.Result, string, string) {
+				return fetchEntry(opt, o.e, out, say)
+			})
+			s.release(o.names)
+			results <- o
+			if workers.retire() {
+				return
 			}
-		})
+		}
 	}
+	workers.grow()
 	var saved, failures int
 	var bytes int64
 	code, first := exitOK, -1
@@ -175,6 +181,9 @@ feed:
 			select {
 			case <-stop:
 				break feed
+			case <-r.Waited():
+				workers.grow()
+				continue
 			case <-s.freed:
 				look = true
 				continue
@@ -201,20 +210,25 @@ feed:
 				}
 			}
 		}
-		select {
-		case <-stop:
-			s.release(o.names)
-			n-- // not started
-			unstarted = append(unstarted, o)
-			break feed
-		case work <- o:
+		for sent := false; !sent; {
+			select {
+			case <-stop:
+				s.release(o.names)
+				n-- // not started
+				unstarted = append(unstarted, o)
+				break feed
+			case <-r.Waited():
+				workers.grow() // one of them may take o
+			case work <- o:
+				sent = true
+			}
 		}
 	}
 	n -= waiting.len() // not started: interrupted
 	unstarted = append(unstarted, waiting.entries...)
 	s.progress.total.Store(int64(n))
 	close(work)
-	workers.Wait()
+	workers.wg.Wait()
 	close(results)
 	<-collected
 	if drain && interrupted(stop) {
@@ -401,6 +415,44 @@ func listProcs(cpus int, env string) int {
 		return 1
 	}
 	return 0
+}
+
+// A crew is the workers of a list, each running one entry at a time: one per seat of the
+// reactor (-j), and one more for each file that waits out its server's backoff, seatless (see
+// loop.Reactor.Waiting), up to aside of them: the list goes on past a server that sheds load.
+// A worker between entries leaves when there are more than that.
+type crew struct {
+	seats, aside int
+	r            *loop.Reactor
+	work         func() // a worker's life: takes entries until there are none, or retire says
+	n            atomic.Int64
+	wg           sync.WaitGroup
+}
+
+// want is how many workers there is room for now.
+func (c *crew) want() int64 {
+	return int64(c.seats + min(c.r.Waiting(), c.aside))
+}
+
+// grow starts workers until there are as many as want says. One goroutine calls it.
+func (c *crew) grow() {
+	for c.n.Load() < c.want() {
+		c.n.Add(1)
+		c.wg.Go(c.work)
+	}
+}
+
+// retire reports whether a worker between entries is one too many, and counts it out if so.
+func (c *crew) retire() bool {
+	for {
+		n := c.n.Load()
+		if n <= c.want() {
+			return false
+		}
+		if c.n.CompareAndSwap(n, n-1) {
+			return true
+		}
+	}
 }
 
 // outcome is an entry of a list on its way through the workers.
@@ -650,12 +702,12 @@ func fileSHA256(path string) string {
 
 // raiseFileLimit lifts the soft limit on open files to the hard limit: every connection is a
 // descriptor, and the default soft limit (often 1024) is a guess made for other programs. It
-// fails when even that leaves no room for conns connections (and a few files of our own); what
-// names the flags that asked for them.
-func raiseFileLimit(conns int, what string) error {
+// returns the limit, or fails when even that leaves no room for conns connections (and a few
+// files of our own); what names the flags that asked for them.
+func raiseFileLimit(conns int, what string) (int, error) {
 	var lim unix.Rlimit
 	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) != nil {
-		return nil
+		return math.MaxInt32, nil // no limit that we know of
 	}
 	if lim.Cur < lim.Max {
 		lim.Cur = lim.Max
@@ -664,10 +716,11 @@ func raiseFileLimit(conns int, what string) error {
 		}
 	}
 	// Rlimit's fields are uint64 on Linux and int64 on FreeBSD: compare in float64, exact here.
-	if need := conns + 16; float64(lim.Cur) < float64(need) {
-		return fmt.Errorf("%s needs %d open files, and the limit is %d (ulimit -n)", what, need, lim.Cur)
+	limit := int(min(float64(lim.Cur), math.MaxInt32))
+	if need := conns + 16; limit < need {
+		return limit, fmt.Errorf("%s needs %d open files, and the limit is %d (ulimit -n)", what, need, limit)
 	}
-	return nil
+	return limit, nil
 }
 
 // shared is what the downloads of a list have in common: the reactor they run in, the

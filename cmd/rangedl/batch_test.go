@@ -1211,3 +1211,37 @@ func TestSheddingHostBacksOff(t *testing.T) {
 		t.Errorf("%d connections in 5 s; want at most 8", n)
 	}
 }
+
+// TestBackoffFreesSlot: files of a server waiting out its Retry-After give up their -j slot,
+// and the files of another server behind them in the list go ahead meanwhile. The waiting
+// files still keep to the backoff: one request per attempt, none sooner.
+func TestBackoffFreesSlot(t *testing.T) {
+	shedding := startServer(t, server.Config{Seed: 17, Faults: []server.Fault{{Kind: server.Status503, RetryAfter: 2}}})
+	healthy := startServer(t, server.Config{Seed: 18})
+	var list strings.Builder
+	fmt.Fprintf(&list, "%s\n  out=a1\n%s\n  out=a2\n", shedding.URL("/100"), shedding.URL("/101"))
+	for i := range 6 {
+		fmt.Fprintf(&list, "%s\n", healthy.URL(fmt.Sprintf("/%d", 200+i)))
+	}
+	dir := t.TempDir()
+	writeList(t, dir, list.String())
+	r := runIn(t, dir, plainBinary, "-p", "-j", "1", "--retries", "1", "-i", "list", "-d", "out")
+	if r.code != exitHTTP {
+		t.Fatalf("exit %d; want %d (the 503s)\n%s", r.code, exitHTTP, r.stderr)
+	}
+	for i := range 6 {
+		checkFile(t, filepath.Join(dir, "out", fmt.Sprint(200+i)), 18, int64(200+i))
+	}
+	lines := strings.Split(r.stderr, "\n")
+	first := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "rangedl: HTTP 503") })
+	last := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "rangedl: saved out/205:") })
+	if first < 0 || last < 0 || last > first {
+		t.Errorf("the healthy server's files did not all finish before the first 503 failure\n%s", r.stderr)
+	}
+	if n := strings.Count(r.stderr, "rangedl: HTTP 503 Service Unavailable"); n != 2 {
+		t.Errorf("%d files failed on 503; want 2\n%s", n, r.stderr)
+	}
+	if n := shedding.Stats().Requests; n != 4 {
+		t.Errorf("%d requests to the shedding server; want 4 (two files, two attempts each)", n)
+	}
+}

@@ -139,6 +139,7 @@ type options struct {
 	dir            string
 	failed         string
 	jobs           int
+	aside          int // files of a list that may wait out their server's backoff beyond jobs (see crew)
 	maxPerHost     int
 	shared         *shared  // a list's downloads: their reactor and caches; nil for one file
 	checksum       string   // a list entry's checksum= ("sha-256=HEX"), checked before "saved"
@@ -174,15 +175,22 @@ func run(args []string, stderr io.Writer) (code int) {
 		fmt.Println("rangedl", loop.Version+revision())
 		return exitOK
 	}
+	list := len(urls) > 1 || opt.input != ""
 	need, what := opt.conns, fmt.Sprintf("-n %d", opt.conns)
-	if len(urls) > 1 || opt.input != "" {
+	if list {
 		// Every file in flight may have its connections, and servers keep parked ones.
 		need = opt.jobs*opt.conns + loop.MaxParked
 		what = fmt.Sprintf("-j %d with -n %d", opt.jobs, opt.conns)
 	}
-	if err := raiseFileLimit(need, what); err != nil {
+	limit, err := raiseFileLimit(need, what)
+	if err != nil {
 		fmt.Fprintf(stderr, "rangedl: %v\n", err)
 		return exitUsage
+	}
+	if list {
+		// Every file open holds its output, and perhaps its record: files waiting out their
+		// server's backoff (see crew) may take what the files in flight leave.
+		opt.aside = min(maxAside, max(0, (limit-need-16)/2-opt.jobs))
 	}
 	say := sayer(stderr, opt.quiet)
 	if opt.conns > 16 {
