@@ -227,9 +227,9 @@ func (r *Reactor) reap() {
 
 // seat takes the seats of the downloads that wait out their server's backoff with no connection
 // open, and gives the free seats to the others, oldest first. Only a seated download opens
-// connections (fill). Files of a server that sheds load thus hold up no other server's: 16
-// files at -j 16 waiting out a Retry-After of 10 s, retried, held a list's next server back
-// for 50 s.
+// connections (fill). Files of a server that sheds load thus hold up no other server's: before
+// seats, 16 files at -j 16 waiting out a Retry-After of 10 s, retried, held a list's next
+// server back for 50 s.
 func (r *Reactor) seat() {
 	more := false
 	for _, l := range r.running {
@@ -240,7 +240,6 @@ func (r *Reactor) seat() {
 			if l.seated {
 				l.seated = false
 				r.seated--
-				l.trace.note("unseat", nil, 0, 0, "waits out the server's backoff")
 			}
 		case !w && l.waits:
 			l.waits = false
