@@ -29,7 +29,7 @@ const tlsRecordSize = 16 << 10
 const housekeepingEvery = 250 * time.Millisecond
 
 // lastChunkWait is how long a connection whose piece is complete waits for the last chunk of
-// its chunked body before it is closed instead of used again.
+// its chunked body, or the rest of a redirect's page, before it is closed instead of used again.
 const lastChunkWait = 500 * time.Millisecond
 
 // holdStall is the stall timeout of the connection a full stream buffer waits for.
@@ -59,16 +59,17 @@ type Loop struct {
 	nextAddr    int       // until a connect works: the next address to try (Happy Eyeballs)
 	lastAttempt time.Time // when the last of those attempts started
 
-	sched   sched
-	out     *output
-	ranged  bool             // the file is fetched in ranges over many connections
-	closing bool             // every response so far closed its connection: each piece costs one (see ways)
-	small   bool             // a small file of a list, written whole at the end (Job.Small)
-	have    reorder.RangeSet // body bytes accepted (a duplicated range arrives twice, counts once)
-	done    int64            // have.Size(), or the bytes of a stream of unknown length
-	fin     bool             // every byte is in
-	err     *Error
-	trace   *tracer
+	sched      sched
+	out        *output
+	ranged     bool             // the file is fetched in ranges over many connections
+	closing    bool             // every response so far closed its connection: each piece costs one (see ways)
+	small      bool             // a small file of a list, written whole at the end (Job.Small)
+	have       reorder.RangeSet // body bytes accepted (a duplicated range arrives twice, counts once)
+	done       int64            // have.Size(), or the bytes of a stream of unknown length
+	fin        bool             // every byte is in
+	err        *Error
+	redirected *Error // the first answer was a redirect: the error once its page is read
+	trace      *tracer
 
 	rates      []float64 // scratch for the median rate
 	nextEvict  time.Time // no eviction before this
@@ -1005,6 +1006,14 @@ func (l *Loop) complete() bool {
 // the next one on the same socket.
 func (l *Loop) responseDone(c *conn) {
 	switch {
+	case l.redirected != nil:
+		if c.noReuse {
+			l.close(c)
+		} else {
+			c.state = idle // for the next download from the server (closeConns)
+		}
+		l.fail(l.redirected)
+		return
 	case c.drain:
 		l.fin = true // the 416 of an empty file: nothing more to fetch
 		return
@@ -1127,6 +1136,9 @@ func (l *Loop) requeue(c *conn, k Kind, cause error, what string, atLeast time.D
 	}
 	rest := c.unfinished()
 	switch {
+	case l.redirected != nil:
+		l.close(c) // the page broke off: the redirect is said all the same
+		l.fail(l.redirected)
 	case c.drain:
 		// The 416's error page broke off, but the 416 said all there was to say: the file
 		// is complete (see Loop.accept). Its range is past the end; asking again would fail.
@@ -1313,6 +1325,8 @@ func (l *Loop) chores() {
 			}
 		case c.tail && idleFor > lastChunkWait:
 			l.pieceFailed(c, KindNetwork, nil, "no last chunk") // the piece is done: only the connection goes
+		case l.redirected != nil && idleFor > lastChunkWait:
+			l.pieceFailed(c, KindNetwork, nil, "no redirect page") // the connection goes; the redirect is followed
 		case c.state == head && !c.paused && idleFor > l.job.StallTimeout:
 			// A server that drops pipelined requests (it should not: RFC 9112 §9.3.2) costs
 			// a stall timeout on each connection that had pipelined one, not one per piece.
@@ -1373,13 +1387,13 @@ func (l *Loop) fail(e *Error) {
 	}
 }
 
-// closeConns parks the idle keep-alive connections of a download that is complete, and closes
-// every other.
+// closeConns parks the idle keep-alive connections of a download that is complete, or that a
+// redirect sends elsewhere, and closes every other.
 func (l *Loop) closeConns() {
 	for _, c := range l.conns {
 		switch {
 		case c.owner != l:
-		case l.fin && l.err == nil && c.state == idle && !c.paused && !c.stray && c.armed == evRead && l.r.park(c):
+		case (l.fin && l.err == nil || l.err != nil && l.err == l.redirected) && c.state == idle && !c.paused && !c.stray && c.armed == evRead && l.r.park(c):
 			l.live-- // parked: the server closing it is noticed, and it is closed
 		default:
 			l.close(c)

@@ -1,8 +1,14 @@
 package loop
 
 import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
 	"net/netip"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,5 +75,87 @@ func TestWaitingGivesUpSeat(t *testing.T) {
 	}
 	if n := r.Waiting(); n != 0 {
 		t.Errorf("Waiting() = %d after the download ended; want 0", n)
+	}
+}
+
+// TestRedirectPage: the connection a redirect came on is parked for the next download from
+// the server once the redirect's page is read, and closed if the page breaks off (the redirect
+// is followed all the same, without waiting for the stall timeout) or bytes follow it.
+func TestRedirectPage(t *testing.T) {
+	const head = "HTTP/1.1 302 Found\r\nLocation: /g\r\nContent-Length: 5\r\n\r\n"
+	cases := []struct {
+		name   string
+		answer string // to the first request
+		kept   bool   // the connection serves the second download
+	}{
+		{"whole page", head + "hello", true},
+		{"no page", "HTTP/1.1 302 Found\r\nLocation: /g\r\nContent-Length: 0\r\n\r\n", true},
+		{"page broken off", head + "hel", false},
+		{"bytes after the page", head + "hello" + "HTTP/1.1 200 OK\r\n", false},
+		{"connection: close", "HTTP/1.1 302 Found\r\nLocation: /g\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var conns atomic.Int64
+			closed := make(chan bool, 1) // the client closed the first connection
+			j := scripted(t, func(c *net.TCPConn) {
+				first := conns.Add(1) == 1
+				rd := bufio.NewReader(c)
+				if _, err := http.ReadRequest(rd); err != nil {
+					return
+				}
+				if !first {
+					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc")
+					return
+				}
+				io.WriteString(c, tc.answer)
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if _, err := http.ReadRequest(rd); err != nil {
+					var ne net.Error
+					closed <- !errors.As(err, &ne) || !ne.Timeout()
+					return
+				}
+				closed <- false
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc")
+			})
+			j.StallTimeout = 20 * time.Second
+			r, err := NewReactor(0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ran := make(chan struct{})
+			go func() { r.Run(); close(ran) }()
+			defer func() { r.Close(); <-ran }()
+
+			a, err := r.New(j)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := a.Run()
+			var rd *Redirect
+			if !errors.As(err, &rd) || rd.Location != "/g" {
+				t.Fatalf("first download: %v; want a redirect to /g", err)
+			}
+			if res.Elapsed > j.StallTimeout/2 {
+				t.Errorf("the redirect took %v; want it not to wait for the stall timeout (%v)", res.Elapsed, j.StallTimeout)
+			}
+			if !tc.kept {
+				if !<-closed {
+					t.Fatal("the connection was kept")
+				}
+			}
+			j.Output = filepath.Join(t.TempDir(), "g")
+			b, err := r.New(j)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.Run(); err != nil {
+				t.Fatal(err)
+			}
+			checkOutput(t, j.Output, []byte("abc"))
+			if want := map[bool]int64{true: 1, false: 2}[tc.kept]; conns.Load() != want {
+				t.Errorf("%d connections for the two downloads; want %d", conns.Load(), want)
+			}
+		})
 	}
 }

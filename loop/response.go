@@ -163,6 +163,12 @@ func (l *Loop) acceptFirst(c *conn) bool {
 		c.drain = true
 		l.ranged = true
 		l.sched.learn(r.Range.Total, &l.have, piece{})
+	case isRedirect(r.Status) && len(r.Location()) > 0 && r.KeepAlive && r.Body == httpparse.BodyLength && r.ContentLength <= maxRedirectPage:
+		// The redirect's page, short and of a known length, is read and dropped: the
+		// connection is then parked for the next download from the server (closeConns), the
+		// redirect's own perhaps. Closed, it cost a new connection per file of a list.
+		c.drain, l.redirected = true, l.redirect(r)
+		return true
 	default:
 		l.badStatus(c)
 		return false
@@ -324,7 +330,7 @@ func (l *Loop) badStatus(c *conn) {
 	switch {
 	case isRedirect(r.Status) && len(r.Location()) > 0 && c.probe:
 		l.close(c)
-		l.fail(&Error{Kind: KindHTTP, Msg: what + " from " + l.job.URL, Err: &Redirect{Status: r.Status, Location: string(r.Location())}})
+		l.fail(l.redirect(r))
 	case (r.Status == 403 || r.Status == 410) && !c.probe && l.job.Origin != "":
 		l.close(c)
 		l.fail(&Error{Kind: KindHTTP, Msg: what + " from " + l.job.URL, Err: ErrExpired})
@@ -368,6 +374,15 @@ func (l *Loop) badStatus(c *conn) {
 func (l *Loop) proxyAuthError() *Error {
 	return errorf(KindHTTP, nil, "proxy %s wants a user and password (HTTP 407): give them in the proxy URL, http://USER:PASS@%s", l.job.Proxy, l.job.Proxy)
 }
+
+// redirect is the error that ends a download whose first answer, r, is a redirect.
+func (l *Loop) redirect(r *httpparse.Response) *Error {
+	return &Error{Kind: KindHTTP, Msg: fmt.Sprintf("HTTP %d %s from %s", r.Status, r.Reason(), l.job.URL),
+		Err: &Redirect{Status: r.Status, Location: string(r.Location())}}
+}
+
+// maxRedirectPage bounds the page of a redirect that is read and dropped to keep its connection.
+const maxRedirectPage = 64 << 10
 
 // isRedirect reports whether status is a redirect that names where to go (RFC 9110 §15.4).
 func isRedirect(status int) bool {

@@ -274,11 +274,16 @@ func (s *Server) record(r *http.Request, c *conn) (seq int) {
 	return seq
 }
 
-// redirect answers 302 Found (RFC 9110 §15.4.3) with no body.
+// redirect answers 302 Found (RFC 9110 §15.4.3) with a short page, as nginx does: a client
+// that keeps the connection reads it first.
 func redirect(w http.ResponseWriter, location string) {
 	w.Header().Set("Location", location)
+	w.Header().Set("Content-Type", "text/html")
 	w.WriteHeader(http.StatusFound)
+	w.Write([]byte(redirectPage))
 }
+
+const redirectPage = "<html><head><title>302 Found</title></head><body><h1>302 Found</h1></body></html>\n"
 
 // baseModTime is Last-Modified of the initial content; each ChangeContent
 // moves it one hour later, so date validators change along with the ETag.

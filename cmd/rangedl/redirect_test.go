@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -257,5 +258,31 @@ func TestRequestTarget(t *testing.T) {
 		if got := requestTarget(u); got != tc.want {
 			t.Errorf("requestTarget(%q) = %q; want %q", tc.url, got, tc.want)
 		}
+	}
+}
+
+// TestRedirectKeepsConnection: a list of files that all redirect to another server keeps its
+// connections to both: the redirect's page is read, and the connection serves the next file.
+func TestRedirectKeepsConnection(t *testing.T) {
+	end := startServer(t, server.Config{Seed: 42})
+	start := startServer(t, server.Config{Faults: []server.Fault{{Kind: server.Redirect, Target: end.URL("/5000")}}})
+	var list strings.Builder
+	for i := range 20 {
+		fmt.Fprintf(&list, "%s\n  out=f%d\n", start.URL(fmt.Sprintf("/%d", i)), i)
+	}
+	dir := t.TempDir()
+	writeList(t, dir, list.String())
+	r := runIn(t, dir, plainBinary, "-q", "-j", "4", "-i", "list")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for i := range 20 {
+		checkFile(t, filepath.Join(dir, fmt.Sprintf("f%d", i)), 42, 5000)
+	}
+	if st := start.Stats(); st.Requests != 20 || st.Conns > 4 {
+		t.Errorf("the redirecting server had %d requests on %d connections; want 20 on at most 4 (-j 4)", st.Requests, st.Conns)
+	}
+	if st := end.Stats(); st.Requests != 20 || st.Conns > 4 {
+		t.Errorf("the final server had %d requests on %d connections; want 20 on at most 4 (-j 4)", st.Requests, st.Conns)
 	}
 }
