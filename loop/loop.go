@@ -29,7 +29,8 @@ const tlsRecordSize = 16 << 10
 const housekeepingEvery = 250 * time.Millisecond
 
 // lastChunkWait is how long a connection whose piece is complete waits for the last chunk of
-// its chunked body, or the rest of a redirect's page, before it is closed instead of used again.
+// its chunked body, or for all of a redirect's page (counted from its head), before it is closed
+// instead of used again.
 const lastChunkWait = 500 * time.Millisecond
 
 // holdStall is the stall timeout of the connection a full stream buffer waits for.
@@ -42,7 +43,7 @@ type Loop struct {
 	r       *Reactor
 	own     bool    // r is this download's own reactor, which Run drives
 	seated  bool    // it has one of the reactor's seats: it may open connections (see Reactor.seat)
-	waits   bool    // it waits out its server's backoff, counted in the reactor's Waiting
+	waits   bool    // it waits out a backoff (see waiting), counted in the reactor's Waiting
 	host    *host   // the server, shared with the reactor's other downloads from it
 	conns   []*conn // this download's connections; closed ones (owner no longer l) until fill drops them
 	ended   bool    // finish has run: res and err are final
@@ -426,10 +427,15 @@ func (l *Loop) holding() bool {
 	return l.job.Stream != nil && l.out != nil && l.out.buf.Room() == 0
 }
 
-// waiting reports whether the download waits out its server's backoff with no connection open:
-// until the backoff is over it has nothing to do.
+// waiting reports whether the download has no connection open and may open none before a time
+// to come: the end of its server's backoff, of its own after failed connects, or of its pieces'
+// retry waits. Until then it has nothing to do.
 func (l *Loop) waiting() bool {
-	return l.live == 0 && l.now.Before(l.host.after) && !l.fin && l.err == nil
+	if l.live > 0 || l.fin || l.err != nil {
+		return false
+	}
+	return l.now.Before(l.host.after) || l.now.Before(l.connectAfter) ||
+		!l.sched.ready(l.now, 1, true) && l.sched.wake().After(l.now)
 }
 
 // allPaused reports whether every open connection is paused by back-pressure.
@@ -770,7 +776,13 @@ func (l *Loop) moved(c *conn) {
 // feed runs bytes from the socket through the parser: head, then body, then (keep-alive) the
 // next request. A response is validated before one byte of its body is written.
 func (l *Loop) feed(c *conn, b []byte) {
-	for len(b) > 0 && c.owner == l && l.err == nil {
+	for len(b) > 0 && c.owner == l {
+		if l.err != nil {
+			// Bytes after the download has ended (after a redirect's page, in a TLS record
+			// of their own): nobody asked for them, so the connection is not used again.
+			l.close(c)
+			return
+		}
 		switch c.state {
 		case tunneling:
 			n, err := c.p.Head(b)
@@ -1325,7 +1337,7 @@ func (l *Loop) chores() {
 			}
 		case c.tail && idleFor > lastChunkWait:
 			l.pieceFailed(c, KindNetwork, nil, "no last chunk") // the piece is done: only the connection goes
-		case l.redirected != nil && idleFor > lastChunkWait:
+		case l.redirected != nil && l.now.Sub(c.bodyStart) > lastChunkWait:
 			l.pieceFailed(c, KindNetwork, nil, "no redirect page") // the connection goes; the redirect is followed
 		case c.state == head && !c.paused && idleFor > l.job.StallTimeout:
 			// A server that drops pipelined requests (it should not: RFC 9112 §9.3.2) costs

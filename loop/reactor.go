@@ -33,7 +33,7 @@ type Reactor struct {
 	maxPerHost int              // connections to one server at once, by all downloads; 0: no limit
 	seats      int              // downloads at work at once (see seat); 0: no limit
 	seated     int              // downloads with a seat
-	waiting    atomic.Int64     // downloads waiting out their server's backoff, for Waiting
+	waiting    atomic.Int64     // downloads waiting out a backoff (Loop.waiting), for Waiting
 	waited     chan struct{}    // a value when a download has started to wait (see Waited)
 
 	mu       sync.Mutex
@@ -52,8 +52,8 @@ const poolIdle = 15 * time.Second
 
 // NewReactor opens a reactor whose downloads open at most maxPerHost connections to one server
 // at once (0: no limit beyond each download's Job.Connections), and of which at most seats work
-// at once (0: no limit). A download waiting out its server's backoff, with no connection open,
-// works at nothing: it gives up its seat to the next (see Waiting).
+// at once (0: no limit). A download waiting out a backoff (its server's, or its own retry's) with
+// no connection open works at nothing: it gives up its seat to the next (see Waiting).
 func NewReactor(maxPerHost, seats int) (*Reactor, error) {
 	p, err := newPoller()
 	if err != nil {
@@ -71,7 +71,7 @@ func NewReactor(maxPerHost, seats int) (*Reactor, error) {
 	}, nil
 }
 
-// Waiting returns how many of the reactor's downloads wait out their server's backoff, seatless.
+// Waiting returns how many of the reactor's downloads wait out a backoff, seatless.
 // A caller that hands over the downloads of a list can hand that many more than the seats, so
 // that the files of other servers go on meanwhile; Waited tells it when the count has grown.
 // Both are safe to call from any goroutine.
@@ -225,11 +225,11 @@ func (r *Reactor) reap() {
 	})
 }
 
-// seat takes the seats of the downloads that wait out their server's backoff with no connection
-// open, and gives the free seats to the others, oldest first. Only a seated download opens
-// connections (fill). Files of a server that sheds load thus hold up no other server's: before
-// seats, 16 files at -j 16 waiting out a Retry-After of 10 s, retried, held a list's next
-// server back for 50 s.
+// seat takes the seats of the downloads that wait out a backoff with no connection open
+// (Loop.waiting), and gives the free seats to the others, oldest first. Only a seated download
+// opens connections (fill). Files of a server that sheds load thus hold up no other server's:
+// before seats, 16 files at -j 16 waiting out a Retry-After of 10 s, retried, held a list's
+// next server back for 50 s.
 func (r *Reactor) seat() {
 	more := false
 	for _, l := range r.running {

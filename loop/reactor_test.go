@@ -2,12 +2,15 @@ package loop
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -79,83 +82,125 @@ func TestWaitingGivesUpSeat(t *testing.T) {
 }
 
 // TestRedirectPage: the connection a redirect came on is parked for the next download from
-// the server once the redirect's page is read, and closed if the page breaks off (the redirect
-// is followed all the same, without waiting for the stall timeout) or bytes follow it.
+// the server once the redirect's page is read, and closed if the page breaks off or trickles
+// (the redirect is followed all the same, 500 ms after its head, not at the stall timeout) or
+// bytes follow it, over TLS in a record of their own too.
 func TestRedirectPage(t *testing.T) {
 	const head = "HTTP/1.1 302 Found\r\nLocation: /g\r\nContent-Length: 5\r\n\r\n"
 	cases := []struct {
 		name   string
-		answer string // to the first request
-		kept   bool   // the connection serves the second download
+		answer []string      // to the first request, in writes (TLS records) of their own
+		gap    time.Duration // between the writes; 0: sent in one piece
+		kept   bool          // the connection serves the second download
 	}{
-		{"whole page", head + "hello", true},
-		{"no page", "HTTP/1.1 302 Found\r\nLocation: /g\r\nContent-Length: 0\r\n\r\n", true},
-		{"page broken off", head + "hel", false},
-		{"bytes after the page", head + "hello" + "HTTP/1.1 200 OK\r\n", false},
-		{"connection: close", "HTTP/1.1 302 Found\r\nLocation: /g\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello", false},
+		{"whole page", []string{head + "hello"}, 0, true},
+		{"no page", []string{"HTTP/1.1 302 Found\r\nLocation: /g\r\nContent-Length: 0\r\n\r\n"}, 0, true},
+		{"page broken off", []string{head + "hel"}, 0, false},
+		{"page trickled", []string{head, "h", "e", "l", "l", "o"}, 200 * time.Millisecond, false},
+		{"bytes after the page", []string{head + "hello", "HTTP/1.1 200 OK\r\n"}, 0, false},
+		{"connection: close", []string{"HTTP/1.1 302 Found\r\nLocation: /g\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello"}, 0, false},
 	}
+	srvTLS, clientTLS := testTLS(t)
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			var conns atomic.Int64
-			closed := make(chan bool, 1) // the client closed the first connection
-			j := scripted(t, func(c *net.TCPConn) {
-				first := conns.Add(1) == 1
-				rd := bufio.NewReader(c)
-				if _, err := http.ReadRequest(rd); err != nil {
-					return
-				}
-				if !first {
+		for _, secure := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/tls=%v", tc.name, secure), func(t *testing.T) {
+				var conns atomic.Int64
+				closed := make(chan bool, 1) // the client closed the first connection
+				j := scripted(t, func(raw *net.TCPConn) {
+					first := conns.Add(1) == 1
+					held := &heldConn{Conn: raw}
+					var c net.Conn = held
+					if secure {
+						tc := tls.Server(held, srvTLS)
+						if tc.Handshake() != nil {
+							return
+						}
+						c = tc
+					}
+					rd := bufio.NewReader(c)
+					if _, err := http.ReadRequest(rd); err != nil {
+						return
+					}
+					if !first {
+						io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc")
+						return
+					}
+					held.hold = tc.gap == 0
+					for _, w := range tc.answer {
+						io.WriteString(c, w)
+						time.Sleep(tc.gap)
+					}
+					held.release()
+					raw.SetReadDeadline(time.Now().Add(5 * time.Second))
+					if _, err := http.ReadRequest(rd); err != nil {
+						var ne net.Error
+						closed <- !errors.As(err, &ne) || !ne.Timeout()
+						return
+					}
+					closed <- false
 					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc")
-					return
+				})
+				if secure {
+					j.URL, j.TLS = strings.Replace(j.URL, "http://", "https://", 1), clientTLS
 				}
-				io.WriteString(c, tc.answer)
-				c.SetReadDeadline(time.Now().Add(5 * time.Second))
-				if _, err := http.ReadRequest(rd); err != nil {
-					var ne net.Error
-					closed <- !errors.As(err, &ne) || !ne.Timeout()
-					return
+				j.StallTimeout = 20 * time.Second
+				r, err := NewReactor(0, 0)
+				if err != nil {
+					t.Fatal(err)
 				}
-				closed <- false
-				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc")
-			})
-			j.StallTimeout = 20 * time.Second
-			r, err := NewReactor(0, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ran := make(chan struct{})
-			go func() { r.Run(); close(ran) }()
-			defer func() { r.Close(); <-ran }()
+				ran := make(chan struct{})
+				go func() { r.Run(); close(ran) }()
+				defer func() { r.Close(); <-ran }()
 
-			a, err := r.New(j)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := a.Run()
-			var rd *Redirect
-			if !errors.As(err, &rd) || rd.Location != "/g" {
-				t.Fatalf("first download: %v; want a redirect to /g", err)
-			}
-			if res.Elapsed > j.StallTimeout/2 {
-				t.Errorf("the redirect took %v; want it not to wait for the stall timeout (%v)", res.Elapsed, j.StallTimeout)
-			}
-			if !tc.kept {
-				if !<-closed {
+				a, err := r.New(j)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := a.Run()
+				var rd *Redirect
+				if !errors.As(err, &rd) || rd.Location != "/g" {
+					t.Fatalf("first download: %v; want a redirect to /g", err)
+				}
+				if res.Elapsed > 2*time.Second {
+					t.Errorf("the redirect took %v; want it followed at most about 500 ms after its head", res.Elapsed)
+				}
+				if !tc.kept && !<-closed {
 					t.Fatal("the connection was kept")
 				}
-			}
-			j.Output = filepath.Join(t.TempDir(), "g")
-			b, err := r.New(j)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := b.Run(); err != nil {
-				t.Fatal(err)
-			}
-			checkOutput(t, j.Output, []byte("abc"))
-			if want := map[bool]int64{true: 1, false: 2}[tc.kept]; conns.Load() != want {
-				t.Errorf("%d connections for the two downloads; want %d", conns.Load(), want)
-			}
-		})
+				j.Output = filepath.Join(t.TempDir(), "g")
+				b, err := r.New(j)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := b.Run(); err != nil {
+					t.Fatal(err)
+				}
+				checkOutput(t, j.Output, []byte("abc"))
+				if want := map[bool]int64{true: 1, false: 2}[tc.kept]; conns.Load() != want {
+					t.Errorf("%d connections for the two downloads; want %d", conns.Load(), want)
+				}
+			})
+		}
 	}
+}
+
+// heldConn is a connection whose writes, while hold is set, wait for release to go out in
+// one: TLS records of their own that arrive in one read.
+type heldConn struct {
+	net.Conn
+	hold bool
+	out  []byte
+}
+
+func (c *heldConn) Write(b []byte) (int, error) {
+	if c.hold {
+		c.out = append(c.out, b...)
+		return len(b), nil
+	}
+	return c.Conn.Write(b)
+}
+
+func (c *heldConn) release() {
+	c.hold = false
+	c.Conn.Write(c.out)
 }
