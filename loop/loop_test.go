@@ -289,13 +289,7 @@ func TestStopInterrupts(t *testing.T) {
 func TestSmallFileWrittenOffLoop(t *testing.T) {
 	data := content(16 << 10) // whole pages: a block of the file's size would fill on the loop
 	s := startRaw(t, &rawServer{content: data})
-	r, err := NewReactor(4, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ran := make(chan struct{})
-	go func() { r.Run(); close(ran) }()
-	defer func() { r.Close(); <-ran }()
+	r := runReactor(t, 4, 0)
 	j := s.job(t, 4)
 	j.Small = true
 	l, err := r.New(j)

@@ -18,6 +18,20 @@ import (
 	"github.com/rangedl/rangedl/bench/server"
 )
 
+// runReactor starts a reactor (see NewReactor) on a goroutine of its own, closed when the test
+// ends.
+func runReactor(t *testing.T, maxPerHost, seats int) *Reactor {
+	t.Helper()
+	r, err := NewReactor(maxPerHost, seats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan struct{})
+	go func() { r.Run(); close(ran) }()
+	t.Cleanup(func() { r.Close(); <-ran })
+	return r
+}
+
 // TestWaitingGivesUpSeat: a download waiting out its server's Retry-After gives up its seat.
 // With one seat, a download from another server runs to its end meanwhile (with the seat
 // kept, it would wait the 5 s), and Waiting counts the one that waits until it ends.
@@ -28,13 +42,7 @@ func TestWaitingGivesUpSeat(t *testing.T) {
 	}
 	defer shedding.Close()
 	healthy := startRaw(t, &rawServer{content: content(1000)})
-	r, err := NewReactor(0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ran := make(chan struct{})
-	go func() { r.Run(); close(ran) }()
-	defer func() { r.Close(); <-ran }()
+	r := runReactor(t, 0, 1)
 
 	addr := netip.MustParseAddrPort(shedding.Addr())
 	a, err := r.New(Job{URL: shedding.URL("/100"), Host: addr.String(), Target: "/100", Addrs: []netip.AddrPort{addr},
@@ -144,13 +152,7 @@ func TestRedirectPage(t *testing.T) {
 					j.URL, j.TLS = strings.Replace(j.URL, "http://", "https://", 1), clientTLS
 				}
 				j.StallTimeout = 20 * time.Second
-				r, err := NewReactor(0, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				ran := make(chan struct{})
-				go func() { r.Run(); close(ran) }()
-				defer func() { r.Close(); <-ran }()
+				r := runReactor(t, 0, 0)
 
 				a, err := r.New(j)
 				if err != nil {
