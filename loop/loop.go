@@ -43,7 +43,7 @@ type Loop struct {
 	r       *Reactor
 	own     bool    // r is this download's own reactor, which Run drives
 	seated  bool    // it has one of the reactor's seats: it may open connections (see Reactor.seat)
-	waits   bool    // it waits out a backoff (see waiting), counted in the reactor's Waiting
+	waits   bool    // it waits, seatless (see waiting and queued), counted in the reactor's Waiting
 	host    *host   // the server, shared with the reactor's other downloads from it
 	conns   []*conn // this download's connections; closed ones (owner no longer l) until fill drops them
 	ended   bool    // finish has run: res and err are final
@@ -436,6 +436,21 @@ func (l *Loop) waiting() bool {
 	}
 	return l.now.Before(l.host.after) || l.now.Before(l.connectAfter) ||
 		!l.sched.ready(l.now, 1, true) && l.sched.wake().After(l.now)
+}
+
+// queued reports whether the download has no connection open and its server none to give it:
+// none parked, and as many open as its lowered limit allows, working for other downloads. It
+// waits for one of them to come free. The oldest downloads take the spare ones (host.spare)
+// first.
+func (l *Loop) queued() bool {
+	if l.live > 0 || l.fin || l.err != nil {
+		return false
+	}
+	if l.host.spare > 0 {
+		l.host.spare--
+		return false
+	}
+	return true
 }
 
 // allPaused reports whether every open connection is paused by back-pressure.

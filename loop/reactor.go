@@ -33,7 +33,7 @@ type Reactor struct {
 	maxPerHost int              // connections to one server at once, by all downloads; 0: no limit
 	seats      int              // downloads at work at once (see seat); 0: no limit
 	seated     int              // downloads with a seat
-	waiting    atomic.Int64     // downloads waiting out a backoff (Loop.waiting), for Waiting
+	waiting    atomic.Int64     // downloads waiting, seatless (see seat), for Waiting
 	waited     chan struct{}    // a value when a download has started to wait (see Waited)
 
 	mu       sync.Mutex
@@ -52,8 +52,9 @@ const poolIdle = 15 * time.Second
 
 // NewReactor opens a reactor whose downloads open at most maxPerHost connections to one server
 // at once (0: no limit beyond each download's Job.Connections), and of which at most seats work
-// at once (0: no limit). A download waiting out a backoff (its server's, or its own retry's) with
-// no connection open works at nothing: it gives up its seat to the next (see Waiting).
+// at once (0: no limit). A download with no connection open that waits out a backoff (its
+// server's, or its own retry's), or for a connection to a server that asked for fewer, works
+// at nothing: it gives up its seat to the next (see Waiting).
 func NewReactor(maxPerHost, seats int) (*Reactor, error) {
 	p, err := newPoller()
 	if err != nil {
@@ -71,9 +72,10 @@ func NewReactor(maxPerHost, seats int) (*Reactor, error) {
 	}, nil
 }
 
-// Waiting returns how many of the reactor's downloads wait out a backoff, seatless.
-// A caller that hands over the downloads of a list can hand that many more than the seats, so
-// that the files of other servers go on meanwhile; Waited tells it when the count has grown.
+// Waiting returns how many of the reactor's downloads wait, seatless: out a backoff, or for a
+// connection to a server that asked for fewer. A caller that hands over the downloads of a
+// list can hand that many more than the seats, so that the files of other servers go on
+// meanwhile; Waited tells it when the count has grown.
 // Both are safe to call from any goroutine.
 func (r *Reactor) Waiting() int {
 	return int(r.waiting.Load())
@@ -225,15 +227,26 @@ func (r *Reactor) reap() {
 	})
 }
 
-// seat takes the seats of the downloads that wait out a backoff with no connection open
-// (Loop.waiting), and gives the free seats to the others, oldest first. Only a seated download
-// opens connections (fill). Files of a server that sheds load thus hold up no other server's:
-// before seats, 16 files at -j 16 waiting out a Retry-After of 10 s, retried, held a list's
-// next server back for 50 s.
+// seat takes the seats of the downloads with no connection open that wait out a backoff
+// (Loop.waiting) or for a connection to a server whose limit is lowered (Loop.queued), and
+// gives the free seats to the others, oldest first. Only a seated download opens connections
+// (fill). Files of a server that sheds load thus hold up no other server's: before seats, 16
+// files at -j 16 waiting out a Retry-After of 10 s, retried, held a list's next server back
+// for 50 s, and afterwards, at the server's lowered limit, until each had had its turn.
+//
+// Files waiting for a connection at the reactor's own limit (maxPerHost) keep their seats, as
+// -j counts them: a list of one server's big files fills that limit with two of them at -n 8,
+// and the other files, seatless, would have the list read 256 entries ahead for nothing.
 func (r *Reactor) seat() {
+	for _, h := range r.hosts {
+		h.spare = len(r.running) // one each, as many as could ask
+		if h.limit != r.maxPerHost {
+			h.spare = len(h.idle) + max(h.limit-h.open, 0)
+		}
+	}
 	more := false
 	for _, l := range r.running {
-		switch w := l.waiting(); {
+		switch w := l.waiting() || l.queued(); {
 		case w && !l.waits:
 			l.waits, more = true, true
 			r.waiting.Add(1)
@@ -368,6 +381,7 @@ type host struct {
 	open   int       // connections to it, set up, working or parked
 	idle   []*conn   // parked keep-alive connections, oldest first
 	limit  int       // most connections at once; 0: no limit
+	spare  int       // connections its downloads could have at this turn of the loop (see seat)
 	after  time.Time // no new connection before this
 	fails  int       // refusals and dead connects since the last connection that worked
 	ever   bool      // a connection to it has worked

@@ -30,7 +30,7 @@ import (
 // maxJobs bounds -j: files in flight, each with its own output and reorder buffer.
 const maxJobs = 1024
 
-// maxAside bounds the files of a list that wait out a backoff beyond -j (see crew).
+// maxAside bounds the files of a list that wait, seatless, beyond -j (see crew).
 const maxAside = 256
 
 // batch downloads the URLs given on the command line, then the entries of -i: -j of them at
@@ -418,8 +418,9 @@ func listProcs(cpus int, env string) int {
 }
 
 // A crew is the workers of a list, each running one entry at a time: one per seat of the
-// reactor (-j), and one more for each file that waits out a backoff, seatless (see
-// loop.Reactor.Waiting), up to aside of them: the list goes on past a server that sheds load.
+// reactor (-j), and one more for each file that waits, seatless, out a backoff or for a
+// connection to a server that asked for fewer (see loop.Reactor.Waiting), up to aside of them:
+// the list goes on past a server that sheds load.
 // A worker between entries leaves when there are more than that.
 type crew struct {
 	seats, aside int

@@ -1245,3 +1245,38 @@ func TestBackoffFreesSlot(t *testing.T) {
 		t.Errorf("%d requests to the shedding server; want 4 (two files, two attempts each)", n)
 	}
 }
+
+// TestLoweredLimitFreesSlot: a file waiting for a connection to a server that asked for fewer
+// (its limit lowered to the one connection it has open) gives up its -j slot, and the files of
+// another server behind it go ahead meanwhile; with the slot kept, they waited from the end of
+// the backoff until the slow file was done. The server still gets one connection at a time.
+func TestLoweredLimitFreesSlot(t *testing.T) {
+	slow := startServer(t, server.Config{Seed: 19, Rate: 100_000, // 3 s a file
+		Faults: []server.Fault{{Kind: server.Status503, Request: 1, RetryAfter: 1}}})
+	healthy := startServer(t, server.Config{Seed: 20, Latency: 200 * time.Millisecond})
+	var list strings.Builder
+	fmt.Fprintf(&list, "%s\n%s\n", slow.URL("/300000"), slow.URL("/300001"))
+	for i := range 8 {
+		fmt.Fprintf(&list, "%s\n", healthy.URL(fmt.Sprintf("/%d", 200+i)))
+	}
+	dir := t.TempDir()
+	writeList(t, dir, list.String())
+	r := runIn(t, dir, plainBinary, "-p", "-j", "2", "-i", "list", "-d", "out")
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "out", "300000"), 19, 300000)
+	checkFile(t, filepath.Join(dir, "out", "300001"), 19, 300001)
+	for i := range 8 {
+		checkFile(t, filepath.Join(dir, "out", fmt.Sprint(200+i)), 20, int64(200+i))
+	}
+	lines := strings.Split(r.stderr, "\n")
+	first := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "rangedl: saved out/30000") })
+	last := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "rangedl: saved out/207:") })
+	if first < 0 || last < 0 || last > first {
+		t.Errorf("the other server's files did not all finish before the first of the slow server's\n%s", r.stderr)
+	}
+	if st := slow.Stats(); st.Conns != 2 || st.Requests != 3 {
+		t.Errorf("%d connections, %d requests to the slow server; want 2 and 3 (the 503's, then one kept alive for both files)", st.Conns, st.Requests)
+	}
+}

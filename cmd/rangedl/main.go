@@ -139,7 +139,7 @@ type options struct {
 	dir            string
 	failed         string
 	jobs           int
-	aside          int // files of a list that may wait out a backoff beyond jobs (see crew)
+	aside          int // files of a list that may wait, seatless, beyond jobs (see crew)
 	maxPerHost     int
 	shared         *shared  // a list's downloads: their reactor and caches; nil for one file
 	checksum       string   // a list entry's checksum= ("sha-256=HEX"), checked before "saved"
@@ -189,7 +189,7 @@ func run(args []string, stderr io.Writer) (code int) {
 	}
 	if list {
 		// Every file open holds its output, and perhaps its record: files waiting out a
-		// backoff (see crew) may take what the files in flight leave.
+		// backoff or for a connection (see crew) may take what the files in flight leave.
 		opt.aside = min(maxAside, max(0, (limit-need-16)/2-opt.jobs))
 	}
 	say := sayer(stderr, opt.quiet)
