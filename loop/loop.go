@@ -63,6 +63,7 @@ type Loop struct {
 	sched      sched
 	out        *output
 	ranged     bool             // the file is fetched in ranges over many connections
+	noRanges   bool             // a resume was answered with the whole file: its server cannot continue it
 	closing    bool             // every response so far closed its connection: each piece costs one (see ways)
 	small      bool             // a small file of a list, written whole at the end (Job.Small)
 	have       reorder.RangeSet // body bytes accepted (a duplicated range arrives twice, counts once)
@@ -298,10 +299,16 @@ func (l *Loop) settle() {
 		res.Saved = l.out.buf.Written().Size()
 	}
 	res.Resumable = l.err != nil && l.recorded() && (l.done > 0 || !l.created)
-	if l.err != nil && (l.err.Kind == KindNetwork || l.err.Kind == KindInterrupted) && l.out == nil && l.from.ctl != nil {
-		// A resume that could not reach the server, or was interrupted before its first
-		// answer: the record it found is as it was, and the same command may do better later.
-		res.Saved, res.Resumable = l.from.size(), true
+	if l.err != nil && l.out == nil && l.from.ctl != nil && !l.noRanges {
+		switch l.err.Kind {
+		case KindNetwork, KindInterrupted, KindHTTP, KindTLS:
+			// A resume that ended before its first answer was taken: it could not reach the
+			// server, was interrupted, or was answered with an error status (or a redirect,
+			// which the caller may refuse). The record it found is as it was, and the same
+			// command may do better later. (A file that changed, a server that contradicts
+			// itself and a local failure have advice of their own.)
+			res.Saved, res.Resumable = l.from.size(), true
+		}
 	}
 	l.res = res
 }

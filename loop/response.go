@@ -105,6 +105,7 @@ func (l *Loop) acceptFirst(c *conn) bool {
 		// same and the server simply ignores ranges; otherwise it changed.
 		if len(l.ifRange) == 0 || controlMatches(l.from.ctl, r) {
 			l.close(c)
+			l.noRanges = true
 			l.fail(errorf(KindHTTP, nil, "cannot continue %s: %s ignores ranges (it answered HTTP 200 to a request for bytes %d-); use --overwrite to download it again",
 				l.job.Output, l.job.URL, c.piece.start))
 			return false

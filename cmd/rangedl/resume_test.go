@@ -661,6 +661,36 @@ func TestResumeCannotConnect(t *testing.T) {
 	}
 }
 
+// TestResumeErrorStatus: a -c answered with an error status, or a redirect that is refused,
+// before its first answer is taken leaves the file and its record as they were, and says so,
+// with what to do, as a -c that cannot connect does.
+func TestResumeErrorStatus(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault server.Fault
+	}{
+		{"404", server.Fault{Kind: server.NotFound}},
+		{"503", server.Fault{Kind: server.Status503, RetryAfter: -1}},
+		{"redirect loop", server.Fault{Kind: server.RedirectLoop}},
+	} {
+		s := startServer(t, server.Config{Seed: 25, Faults: []server.Fault{tc.fault}})
+		url := s.URL("/2M")
+		dir := t.TempDir()
+		partial(t, dir, url, 25, 2<<20, []reorder.Range{{Start: 0, End: 1 << 20}})
+		before, _ := os.ReadFile(filepath.Join(dir, "f"))
+		record, _ := os.ReadFile(filepath.Join(dir, "f.rangedl"))
+		r := rangedlIn(t, dir, "-c", "--retries", "0", "-o", "f", url)
+		if want := "rangedl: f is incomplete (1.0 MiB of it is saved); run the same command with -c to continue\n"; r.code != exitHTTP || !strings.HasSuffix(r.stderr, want) || strings.Count(r.stderr, "\n") != 2 {
+			t.Errorf("%s: exit %d\n%s\nwant %d, two lines, ending %q", tc.name, r.code, r.stderr, exitHTTP, want)
+		}
+		after, _ := os.ReadFile(filepath.Join(dir, "f"))
+		recordAfter, _ := os.ReadFile(filepath.Join(dir, "f.rangedl"))
+		if !bytes.Equal(before, after) || !bytes.Equal(record, recordAfter) {
+			t.Errorf("%s: the file or its record changed", tc.name)
+		}
+	}
+}
+
 // TestOverwriteEmptiesFirst: a download that keeps no record (here, from a server without
 // ranges) empties --overwrite's old file, durably, before it removes the old record. In the
 // other order a crash between the two left the old partial file, at its full length, without
