@@ -158,18 +158,55 @@ func openOutput(job *Job) (f *outFile, created bool, from resumePoint, err error
 	case ctl.URL != job.origin():
 		return fail(errorf(KindIO, nil, "%s belongs to a download of %s, not %s; choose another -o, or use --overwrite to start over", ctlPath, ctl.URL, job.origin()))
 	}
-	if n := len(ctl.Durable); n > 0 && ctl.Durable[n-1].End > st.Size() {
+	switch misfit(ctl, st.Size()) {
+	case shorter:
 		return fail(errorf(KindIO, nil, "%s is shorter (%d bytes) than %s says was written; use --overwrite to start over", job.Output, st.Size(), ctlPath))
-	}
-	if st.Size() > ctl.Size && len(ctl.Durable) > 0 {
-		// Something else wrote past the end: nothing here would cut those bytes off again.
-		// (A record that claims nothing keeps nothing: the file is emptied at the first
-		// answer. --overwrite leaves such a record, with the old file not emptied yet, when
-		// it is killed between the two.)
+	case longer:
 		return fail(errorf(KindIO, nil, "%s is longer (%d bytes) than the file %s records (%d); use --overwrite to start over", job.Output, st.Size(), ctlPath, ctl.Size))
 	}
 	from.ctl = ctl
 	return f, false, from, nil
+}
+
+// How a file's size contradicts its record (see misfit).
+const (
+	fits = iota
+	shorter
+	longer
+)
+
+// misfit checks the size of a file against its record: shorter than the bytes the record
+// claims (they are not all there), or longer than the file it records (something else wrote
+// past the end, and nothing here would cut those bytes off again). A record that claims nothing
+// fits any file, which is emptied at the first answer (--overwrite leaves such a record, with
+// the old file not emptied yet, when it is killed between the two).
+func misfit(ctl *reorder.Control, size int64) int {
+	n := len(ctl.Durable)
+	switch {
+	case n > 0 && ctl.Durable[n-1].End > size:
+		return shorter
+	case n > 0 && size > ctl.Size:
+		return longer
+	}
+	return fits
+}
+
+// Kept is the Result of a download of job that failed before it could open its file (its
+// server's name did not resolve): with Continue, a record of the same URL that fits the file
+// is as it was, and says how much is saved, as after a failure to connect (settle).
+func Kept(job Job) Result {
+	if !job.Continue {
+		return Result{}
+	}
+	ctl, err := reorder.ReadControl(job.Output + ControlSuffix)
+	if err != nil || ctl.URL != job.origin() {
+		return Result{}
+	}
+	st, err := os.Stat(job.Output)
+	if err != nil || !st.Mode().IsRegular() || misfit(ctl, st.Size()) != fits {
+		return Result{}
+	}
+	return Result{Saved: resumePoint{ctl: ctl}.size(), Resumable: true}
 }
 
 // NotRegular says what is wrong when name exists (links followed) and is not a regular file.

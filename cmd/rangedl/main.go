@@ -341,7 +341,7 @@ func download(job *loop.Job, origin *url.URL, opt options, stderr io.Writer, say
 			}
 		}
 		if err := resolve(job, opt); err != nil {
-			return loop.Result{}, &loop.Error{Kind: loop.KindNetwork, Msg: err.Error()}
+			return loop.Kept(*job), &loop.Error{Kind: loop.KindNetwork, Msg: err.Error()}
 		}
 		res, err := fetch(*job, opt, stderr)
 		var rd *loop.Redirect

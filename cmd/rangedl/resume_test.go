@@ -691,6 +691,35 @@ func TestResumeErrorStatus(t *testing.T) {
 	}
 }
 
+// TestResumeNoAddress: a -c whose server has no address to connect to (a name that does not
+// resolve; here an IPv4 address under -6, which needs no DNS) leaves the file and its record
+// as they were, and says so, as a -c that cannot connect does. A record of another URL, or one
+// its file contradicts, is not said to be continued.
+func TestResumeNoAddress(t *testing.T) {
+	const url = "http://127.0.0.1:9/2M"
+	const saved = "rangedl: f is incomplete (1.0 MiB of it is saved); run the same command with -c to continue\n"
+	for _, tc := range []struct {
+		name   string
+		record string // the URL the record is of
+		size   int64  // of the file
+		want   string
+	}{
+		{"kept", url, 2 << 20, "rangedl: 127.0.0.1 has no IPv6 address\n" + saved},
+		{"another URL's record", "http://127.0.0.1:9/other", 2 << 20, "rangedl: 127.0.0.1 has no IPv6 address\n"},
+		{"file shorter than its record", url, 512 << 10, "rangedl: 127.0.0.1 has no IPv6 address\n"},
+	} {
+		dir := t.TempDir()
+		partial(t, dir, tc.record, 26, 2<<20, []reorder.Range{{Start: 0, End: 1 << 20}})
+		if err := os.Truncate(filepath.Join(dir, "f"), tc.size); err != nil {
+			t.Fatal(err)
+		}
+		r := rangedlIn(t, dir, "-6", "-c", "-o", "f", url)
+		if r.code != exitNetwork || r.stderr != tc.want {
+			t.Errorf("%s: exit %d, stderr %q; want %d, %q", tc.name, r.code, r.stderr, exitNetwork, tc.want)
+		}
+	}
+}
+
 // TestOverwriteEmptiesFirst: a download that keeps no record (here, from a server without
 // ranges) empties --overwrite's old file, durably, before it removes the old record. In the
 // other order a crash between the two left the old partial file, at its full length, without
