@@ -63,7 +63,7 @@ type Loop struct {
 	sched      sched
 	out        *output
 	ranged     bool             // the file is fetched in ranges over many connections
-	noRanges   bool             // a resume was answered with the whole file: its server cannot continue it
+	redo       bool             // the failure asks for another command (--overwrite, a proxy's password): not the same one with -c
 	closing    bool             // every response so far closed its connection: each piece costs one (see ways)
 	small      bool             // a small file of a list, written whole at the end (Job.Small)
 	have       reorder.RangeSet // body bytes accepted (a duplicated range arrives twice, counts once)
@@ -299,14 +299,14 @@ func (l *Loop) settle() {
 		res.Saved = l.out.buf.Written().Size()
 	}
 	res.Resumable = l.err != nil && l.recorded() && (l.done > 0 || !l.created)
-	if l.err != nil && l.out == nil && l.from.ctl != nil && !l.noRanges {
+	if l.err != nil && l.out == nil && l.from.ctl != nil && !l.redo {
 		switch l.err.Kind {
-		case KindNetwork, KindInterrupted, KindHTTP, KindTLS:
+		case KindNetwork, KindInterrupted, KindHTTP:
 			// A resume that ended before its first answer was taken: it could not reach the
 			// server, was interrupted, or was answered with an error status (or a redirect,
 			// which the caller may refuse). The record it found is as it was, and the same
 			// command may do better later. (A file that changed, a server that contradicts
-			// itself and a local failure have advice of their own.)
+			// itself, a certificate not trusted and a local failure have advice of their own.)
 			res.Saved, res.Resumable = l.from.size(), true
 		}
 	}
@@ -532,7 +532,7 @@ func (l *Loop) tunneled(c *conn, rest []byte) {
 		l.connectFailed(c.addr, c.started, fmt.Errorf("proxy %s sent bytes after its CONNECT answer", l.job.Proxy))
 	case r.Status == 407:
 		l.close(c)
-		l.fail(l.proxyAuthError())
+		l.failProxyAuth()
 	default:
 		l.close(c)
 		l.fail(errorf(KindHTTP, nil, "proxy %s refused to connect to %s: HTTP %d %s", l.job.Proxy, l.job.Tunnel, r.Status, r.Reason()))

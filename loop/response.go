@@ -105,7 +105,7 @@ func (l *Loop) acceptFirst(c *conn) bool {
 		// same and the server simply ignores ranges; otherwise it changed.
 		if len(l.ifRange) == 0 || controlMatches(l.from.ctl, r) {
 			l.close(c)
-			l.noRanges = true
+			l.redo = true // --overwrite
 			l.fail(errorf(KindHTTP, nil, "cannot continue %s: %s ignores ranges (it answered HTTP 200 to a request for bytes %d-); use --overwrite to download it again",
 				l.job.Output, l.job.URL, c.piece.start))
 			return false
@@ -337,7 +337,7 @@ func (l *Loop) badStatus(c *conn) {
 		l.fail(&Error{Kind: KindHTTP, Msg: what + " from " + l.job.URL, Err: ErrExpired})
 	case r.Status == 407 && l.job.Proxy != "" && l.job.Tunnel == "": // through a tunnel, the origin's
 		l.close(c)
-		l.fail(l.proxyAuthError())
+		l.failProxyAuth()
 	case r.Status == 429 || r.Status == 503:
 		// The server asks for less (RFC 6585 §4, RFC 9110 §15.6.4): one connection fewer from
 		// now on, and the retry waits at least as long as Retry-After says.
@@ -371,9 +371,11 @@ func (l *Loop) badStatus(c *conn) {
 	}
 }
 
-// proxyAuthError says that the proxy wants credentials (RFC 9110 §15.5.8) and how to give them.
-func (l *Loop) proxyAuthError() *Error {
-	return errorf(KindHTTP, nil, "proxy %s wants a user and password (HTTP 407): give them in the proxy URL, http://USER:PASS@%s", l.job.Proxy, l.job.Proxy)
+// failProxyAuth fails the download because the proxy wants credentials (RFC 9110 §15.5.8),
+// saying how to give them.
+func (l *Loop) failProxyAuth() {
+	l.redo = true
+	l.fail(errorf(KindHTTP, nil, "proxy %s wants a user and password (HTTP 407): give them in the proxy URL, http://USER:PASS@%s", l.job.Proxy, l.job.Proxy))
 }
 
 // redirect is the error that ends a download whose first answer, r, is a redirect.

@@ -192,8 +192,10 @@ func misfit(ctl *reorder.Control, size int64) int {
 }
 
 // Kept is the Result of a download of job that failed before it could open its file (its
-// server's name did not resolve): with Continue, a record of the same URL that fits the file
-// is as it was, and says how much is saved, as after a failure to connect (settle).
+// server's name did not resolve): with Continue, a record of the same URL that fits a file
+// that can be written is as it was, and says how much is saved, as after a failure to connect
+// (settle). The file is not locked to look: a file that another rangedl is downloading is
+// reported with what its record says at that moment (a -c meanwhile is refused, saying so).
 func Kept(job Job) Result {
 	if !job.Continue {
 		return Result{}
@@ -203,7 +205,7 @@ func Kept(job Job) Result {
 		return Result{}
 	}
 	st, err := os.Stat(job.Output)
-	if err != nil || !st.Mode().IsRegular() || misfit(ctl, st.Size()) != fits {
+	if err != nil || !st.Mode().IsRegular() || misfit(ctl, st.Size()) != fits || unix.Access(job.Output, unix.W_OK) != nil {
 		return Result{}
 	}
 	return Result{Saved: resumePoint{ctl: ctl}.size(), Resumable: true}

@@ -349,6 +349,9 @@ func download(job *loop.Job, origin *url.URL, opt options, stderr io.Writer, say
 		case errors.As(err, &rd):
 			next, err := nextURL(cur, rd.Location, opt, seen)
 			if err != nil {
+				if errors.As(err, new(needsFlag)) {
+					res = loop.Result{} // no "run the same command with -c"
+				}
 				return res, &loop.Error{Kind: loop.KindHTTP, Msg: err.Error()}
 			}
 			cur = next

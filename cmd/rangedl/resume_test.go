@@ -663,25 +663,42 @@ func TestResumeCannotConnect(t *testing.T) {
 
 // TestResumeErrorStatus: a -c answered with an error status, or a redirect that is refused,
 // before its first answer is taken leaves the file and its record as they were, and says so,
-// with what to do, as a -c that cannot connect does.
+// with what to do, as a -c that cannot connect does. A failure whose message names another
+// command (a flag to add) does not also say to run the same one.
 func TestResumeErrorStatus(t *testing.T) {
+	ca, _ := testCA(t)
+	trusted, err := ca.ServerConfigFor([]string{"127.0.0.1"}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fault := func(f server.Fault) server.Config { return server.Config{Seed: 25, Faults: []server.Fault{f}} }
 	for _, tc := range []struct {
-		name  string
-		fault server.Fault
+		name   string
+		cfg    server.Config
+		args   []string
+		code   int
+		advice bool
 	}{
-		{"404", server.Fault{Kind: server.NotFound}},
-		{"503", server.Fault{Kind: server.Status503, RetryAfter: -1}},
-		{"redirect loop", server.Fault{Kind: server.RedirectLoop}},
+		{"404", fault(server.Fault{Kind: server.NotFound}), nil, exitHTTP, true},
+		{"503", fault(server.Fault{Kind: server.Status503, RetryAfter: -1}), nil, exitHTTP, true},
+		{"redirect loop", fault(server.Fault{Kind: server.RedirectLoop}), nil, exitHTTP, true},
+		{"redirects past --max-redirects", fault(server.Fault{Kind: server.Redirect, Target: "/elsewhere"}), []string{"--max-redirects", "0"}, exitHTTP, false},
+		{"certificate not trusted", server.Config{Seed: 25, TLS: trusted}, nil, exitTLS, false},
 	} {
-		s := startServer(t, server.Config{Seed: 25, Faults: []server.Fault{tc.fault}})
+		s := startServer(t, tc.cfg)
 		url := s.URL("/2M")
 		dir := t.TempDir()
 		partial(t, dir, url, 25, 2<<20, []reorder.Range{{Start: 0, End: 1 << 20}})
 		before, _ := os.ReadFile(filepath.Join(dir, "f"))
 		record, _ := os.ReadFile(filepath.Join(dir, "f.rangedl"))
-		r := rangedlIn(t, dir, "-c", "--retries", "0", "-o", "f", url)
-		if want := "rangedl: f is incomplete (1.0 MiB of it is saved); run the same command with -c to continue\n"; r.code != exitHTTP || !strings.HasSuffix(r.stderr, want) || strings.Count(r.stderr, "\n") != 2 {
-			t.Errorf("%s: exit %d\n%s\nwant %d, two lines, ending %q", tc.name, r.code, r.stderr, exitHTTP, want)
+		r := rangedlIn(t, dir, append([]string{"-c", "--retries", "0", "-o", "f", url}, tc.args...)...)
+		const advice = "rangedl: f is incomplete (1.0 MiB of it is saved); run the same command with -c to continue\n"
+		lines := 1
+		if tc.advice {
+			lines = 2
+		}
+		if r.code != tc.code || strings.HasSuffix(r.stderr, advice) != tc.advice || strings.Count(r.stderr, "\n") != lines {
+			t.Errorf("%s: exit %d\n%s\nwant %d, the line %q: %v", tc.name, r.code, r.stderr, tc.code, advice, tc.advice)
 		}
 		after, _ := os.ReadFile(filepath.Join(dir, "f"))
 		recordAfter, _ := os.ReadFile(filepath.Join(dir, "f.rangedl"))

@@ -685,6 +685,10 @@ func pinned(entries []string, host, port string) ([]netip.Addr, error) {
 	return nil, nil
 }
 
+// needsFlag is a redirect refused unless a flag, which the message names, says otherwise: the
+// same command would be refused again.
+type needsFlag struct{ error }
+
 // nextURL checks a redirect from cur to location (RFC 9110 §10.2.2: relative to cur) and
 // returns where to go. seen holds every URL of the chain so far.
 func nextURL(cur *url.URL, location string, opt options, seen map[string]bool) (*url.URL, error) {
@@ -697,13 +701,13 @@ func nextURL(cur *url.URL, location string, opt options, seen map[string]bool) (
 		return nil, fmt.Errorf("%s redirects to %s: %v", cur.Redacted(), next.Redacted(), err)
 	}
 	if cur.Scheme == "https" && next.Scheme == "http" && !opt.allowDowngrade {
-		return nil, fmt.Errorf("%s redirects to %s, from https to plain http: refused (use --allow-downgrade to follow it)", cur.Redacted(), next.Redacted())
+		return nil, needsFlag{fmt.Errorf("%s redirects to %s, from https to plain http: refused (use --allow-downgrade to follow it)", cur.Redacted(), next.Redacted())}
 	}
 	if seen[next.String()] {
 		return nil, fmt.Errorf("redirect loop: %s redirects back to %s", cur.Redacted(), next.Redacted())
 	}
 	if len(seen) > opt.maxRedirects {
-		return nil, fmt.Errorf("more than %d redirects, the last from %s to %s (see --max-redirects)", opt.maxRedirects, cur.Redacted(), next.Redacted())
+		return nil, needsFlag{fmt.Errorf("more than %d redirects, the last from %s to %s (see --max-redirects)", opt.maxRedirects, cur.Redacted(), next.Redacted())}
 	}
 	seen[next.String()] = true
 	return next, nil
