@@ -1232,10 +1232,7 @@ func TestBackoffFreesSlot(t *testing.T) {
 	for i := range 6 {
 		checkFile(t, filepath.Join(dir, "out", fmt.Sprint(200+i)), 18, int64(200+i))
 	}
-	lines := strings.Split(r.stderr, "\n")
-	first := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "rangedl: HTTP 503") })
-	last := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "rangedl: saved out/205:") })
-	if first < 0 || last < 0 || last > first {
+	if !lineBefore(r.stderr, "rangedl: saved out/205:", "rangedl: HTTP 503") {
 		t.Errorf("the healthy server's files did not all finish before the first 503 failure\n%s", r.stderr)
 	}
 	if n := strings.Count(r.stderr, "rangedl: HTTP 503 Service Unavailable"); n != 2 {
@@ -1270,13 +1267,19 @@ func TestLoweredLimitFreesSlot(t *testing.T) {
 	for i := range 8 {
 		checkFile(t, filepath.Join(dir, "out", fmt.Sprint(200+i)), 20, int64(200+i))
 	}
-	lines := strings.Split(r.stderr, "\n")
-	first := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "rangedl: saved out/30000") })
-	last := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "rangedl: saved out/207:") })
-	if first < 0 || last < 0 || last > first {
+	if !lineBefore(r.stderr, "rangedl: saved out/207:", "rangedl: saved out/30000") {
 		t.Errorf("the other server's files did not all finish before the first of the slow server's\n%s", r.stderr)
 	}
 	if st := slow.Stats(); st.Conns != 2 || st.Requests != 3 {
 		t.Errorf("%d connections, %d requests to the slow server; want 2 and 3 (the 503's, then one kept alive for both files)", st.Conns, st.Requests)
 	}
+}
+
+// lineBefore reports whether out has a line starting with a, and one starting with b, and the
+// first such a comes before the first such b.
+func lineBefore(out, a, b string) bool {
+	lines := strings.Split(out, "\n")
+	i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, a) })
+	j := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, b) })
+	return i >= 0 && j >= 0 && i < j
 }
