@@ -89,6 +89,73 @@ func TestWaitingGivesUpSeat(t *testing.T) {
 	}
 }
 
+// TestQueuedGivesUpSeat: after a 503 lowers its server's limit to one connection, a download
+// from that server waiting for the connection gives up its seat, so that a download from
+// another server runs meanwhile (with the seat kept, it would wait until the first download,
+// 2 s of body, was done), and Waiting counts the one that waits.
+func TestQueuedGivesUpSeat(t *testing.T) {
+	slow, err := server.Start(server.Config{Rate: 100_000,
+		Faults: []server.Fault{{Kind: server.Status503, Request: 1, RetryAfter: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	healthy := startRaw(t, &rawServer{content: content(1000)})
+	r := runReactor(t, 0, 2)
+
+	addr := netip.MustParseAddrPort(slow.Addr())
+	start := func(job Job) chan error {
+		l, err := r.New(job)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { _, err := l.Run(); done <- err }()
+		return done
+	}
+	slowJob := func(path string) Job {
+		return Job{URL: slow.URL(path), Host: addr.String(), Target: path, Addrs: []netip.AddrPort{addr},
+			Output: filepath.Join(t.TempDir(), "f"), MaxRetries: 1}
+	}
+	aDone := start(slowJob("/200000"))
+	waitFor := func(what string, ok func(int) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !ok(r.Waiting()); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("Waiting() = %d; %s never came", r.Waiting(), what)
+			}
+		}
+	}
+	waitFor("the 503's backoff", func(n int) bool { return n == 1 })
+	bDone := start(slowJob("/200001"))
+	waitFor("the second download's wait", func(n int) bool { return n == 2 })
+	waitFor("the end of the backoff, one download waiting for the connection", func(n int) bool { return n < 2 })
+	if n := r.Waiting(); n != 1 {
+		t.Fatalf("Waiting() = %d after the backoff; want 1 (the download without the connection)", n)
+	}
+
+	jc := healthy.job(t, 1)
+	select {
+	case err := <-start(jc):
+		if err != nil {
+			t.Fatal(err)
+		}
+	case err := <-aDone:
+		t.Fatalf("the slow download ended first (%v): the other server's waited for a seat", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the other server's download did not run")
+	}
+	checkOutput(t, jc.Output, healthy.content)
+	for _, done := range []chan error{aDone, bDone} {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := slow.Stats(); st.Conns != 2 {
+		t.Errorf("%d connections to the slow server; want 2 (the 503's, then one for both files)", st.Conns)
+	}
+}
+
 // TestRedirectPage: the connection a redirect came on is parked for the next download from
 // the server once the redirect's page is read, and closed if the page breaks off or trickles
 // (the redirect is followed all the same, 500 ms after its head, not at the stall timeout) or
