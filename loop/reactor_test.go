@@ -32,6 +32,44 @@ func runReactor(t *testing.T, maxPerHost, seats int) *Reactor {
 	return r
 }
 
+// runIn hands job to r and runs it on a goroutine of its own; the channel gets Run's error.
+func runIn(t *testing.T, r *Reactor, job Job) (*Loop, chan error) {
+	t.Helper()
+	l, err := r.New(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := l.Run(); done <- err }()
+	return l, done
+}
+
+// serverJob is a download of path from s, retried once, into a file of its own.
+func serverJob(t *testing.T, s *server.Server, path string) Job {
+	addr := netip.MustParseAddrPort(s.Addr())
+	return Job{URL: s.URL(path), Host: addr.String(), Target: path, Addrs: []netip.AddrPort{addr},
+		Output: filepath.Join(t.TempDir(), "f"), MaxRetries: 1}
+}
+
+// runsMeanwhile downloads from s in r and checks that it ends, with s's content, before the
+// download whose result comes on waiting: it had a seat meanwhile.
+func runsMeanwhile(t *testing.T, r *Reactor, s *rawServer, waiting chan error) {
+	t.Helper()
+	j := s.job(t, 1)
+	_, done := runIn(t, r, j)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case err := <-waiting:
+		t.Fatalf("the waiting download ended first (%v): the other server's waited for a seat", err)
+	case <-time.After(4 * time.Second):
+		t.Fatal("the other server's download did not run while the first waited")
+	}
+	checkOutput(t, j.Output, s.content)
+}
+
 // TestWaitingGivesUpSeat: a download waiting out its server's Retry-After gives up its seat.
 // With one seat, a download from another server runs to its end meanwhile (with the seat
 // kept, it would wait the 5 s), and Waiting counts the one that waits until it ends.
@@ -44,14 +82,7 @@ func TestWaitingGivesUpSeat(t *testing.T) {
 	healthy := startRaw(t, &rawServer{content: content(1000)})
 	r := runReactor(t, 0, 1)
 
-	addr := netip.MustParseAddrPort(shedding.Addr())
-	a, err := r.New(Job{URL: shedding.URL("/100"), Host: addr.String(), Target: "/100", Addrs: []netip.AddrPort{addr},
-		Output: filepath.Join(t.TempDir(), "a"), MaxRetries: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	aDone := make(chan error, 1)
-	go func() { _, err := a.Run(); aDone <- err }()
+	a, aDone := runIn(t, r, serverJob(t, shedding, "/100"))
 	select {
 	case <-r.Waited():
 	case <-time.After(4 * time.Second):
@@ -61,24 +92,7 @@ func TestWaitingGivesUpSeat(t *testing.T) {
 		t.Fatalf("Waiting() = %d; want 1", n)
 	}
 
-	jb := healthy.job(t, 1)
-	b, err := r.New(jb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bDone := make(chan error, 1)
-	go func() { _, err := b.Run(); bDone <- err }()
-	select {
-	case err := <-bDone:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case err := <-aDone:
-		t.Fatalf("the waiting download ended first (%v): the other waited for its seat", err)
-	case <-time.After(4 * time.Second):
-		t.Fatal("the other server's download did not run while the first waited")
-	}
-	checkOutput(t, jb.Output, healthy.content)
+	runsMeanwhile(t, r, healthy, aDone)
 
 	a.Stop()
 	if err := <-aDone; KindOf(err) != KindInterrupted {
@@ -103,21 +117,7 @@ func TestQueuedGivesUpSeat(t *testing.T) {
 	healthy := startRaw(t, &rawServer{content: content(1000)})
 	r := runReactor(t, 0, 2)
 
-	addr := netip.MustParseAddrPort(slow.Addr())
-	start := func(job Job) chan error {
-		l, err := r.New(job)
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { _, err := l.Run(); done <- err }()
-		return done
-	}
-	slowJob := func(path string) Job {
-		return Job{URL: slow.URL(path), Host: addr.String(), Target: path, Addrs: []netip.AddrPort{addr},
-			Output: filepath.Join(t.TempDir(), "f"), MaxRetries: 1}
-	}
-	aDone := start(slowJob("/200000"))
+	_, aDone := runIn(t, r, serverJob(t, slow, "/200000"))
 	waitFor := func(what string, ok func(int) bool) {
 		t.Helper()
 		for deadline := time.Now().Add(5 * time.Second); !ok(r.Waiting()); time.Sleep(5 * time.Millisecond) {
@@ -127,25 +127,14 @@ func TestQueuedGivesUpSeat(t *testing.T) {
 		}
 	}
 	waitFor("the 503's backoff", func(n int) bool { return n == 1 })
-	bDone := start(slowJob("/200001"))
+	_, bDone := runIn(t, r, serverJob(t, slow, "/200001"))
 	waitFor("the second download's wait", func(n int) bool { return n == 2 })
 	waitFor("the end of the backoff, one download waiting for the connection", func(n int) bool { return n < 2 })
 	if n := r.Waiting(); n != 1 {
 		t.Fatalf("Waiting() = %d after the backoff; want 1 (the download without the connection)", n)
 	}
 
-	jc := healthy.job(t, 1)
-	select {
-	case err := <-start(jc):
-		if err != nil {
-			t.Fatal(err)
-		}
-	case err := <-aDone:
-		t.Fatalf("the slow download ended first (%v): the other server's waited for a seat", err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("the other server's download did not run")
-	}
-	checkOutput(t, jc.Output, healthy.content)
+	runsMeanwhile(t, r, healthy, aDone)
 	for _, done := range []chan error{aDone, bDone} {
 		if err := <-done; err != nil {
 			t.Fatal(err)
