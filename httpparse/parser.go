@@ -77,8 +77,8 @@ const (
 )
 
 // Parser is an incremental HTTP/1.1 response parser for one connection.
-// It is about 21 KB (two fixed line/value areas) and never allocates:
-// keep one per connection and Reset it between responses.
+// It is about 21 KB (a line buffer and the fixed value areas of Resp) and
+// never allocates: keep one per connection and Reset it between responses.
 type Parser struct {
 	// Resp is the parsed head, valid once Head returned nil and until the
 	// next Reset or Head call.
@@ -229,20 +229,6 @@ func (p *Parser) EOF() error {
 		return nil
 	}
 	return p.fail(ErrUnexpectedEOF)
-}
-
-// Remaining returns how many body bytes a BodyLength response still owes,
-// or -1 for any other framing or before the head is complete.
-func (p *Parser) Remaining() int64 {
-	switch p.state {
-	case stateBodyLength:
-		return p.remaining
-	case stateDone:
-		if p.Resp.Body == BodyLength {
-			return 0
-		}
-	}
-	return -1
 }
 
 // fail makes err sticky and returns it.

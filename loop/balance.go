@@ -23,9 +23,9 @@ import (
 //     only the bytes already in flight (the socket's buffers) and one reconnect, and at that
 //     point the victim would have needed a new request anyway.
 //   - End game. When nothing is left worth splitting, an idle connection duplicates the range
-//     expected to finish last, if its copy could come first. Whichever copy arrives first is kept (the reorder buffer keeps
-//     the first copy of a byte; both copies were checked against the same validators) and the
-//     other connection is closed.
+//     expected to finish last, if its copy could come first. Whichever copy arrives first is
+//     kept (the reorder buffer keeps the first copy of a byte; both copies were checked
+//     against the same validators) and the other connection is closed.
 //   - Eviction. A connection far below the median of its peers (or not moving at all) while
 //     it still holds a second or more of work is closed, and its unfinished range goes back
 //     to the queue at once for a fresh connection. At most one eviction per evictEvery, and a
@@ -99,8 +99,8 @@ func (c *conn) remaining() int64 { return c.piece.end - c.off }
 // between pieces (request sent, head awaited) are not slowness, and a head that never comes is
 // the stall timeout's business. A slot with less than half of it in bodies is carried into the
 // next, its bytes and its time together (carrying the bytes alone read 200 ms responses back
-// to back at 4 MiB/s as 44 MiB/s: TestBackToBackRate). A connection that stops working (idle, connecting, paused for
-// back-pressure) starts its window again.
+// to back at 4 MiB/s as 44 MiB/s: TestBackToBackRate). A connection that stops working (idle,
+// connecting, paused for back-pressure) starts its window again.
 func (l *Loop) sample() {
 	from := l.lastSample
 	l.lastSample = l.now
@@ -155,8 +155,13 @@ func (l *Loop) median() (float64, int) {
 	if len(l.rates) == 0 {
 		return -1, 0
 	}
-	slices.Sort(l.rates)
-	return l.rates[len(l.rates)/2], len(l.rates)
+	return middle(l.rates), len(l.rates)
+}
+
+// middle sorts rates and returns the one in the middle.
+func middle(rates []float64) float64 {
+	slices.Sort(rates)
+	return rates[len(rates)/2]
 }
 
 // steal gives the idle connection c the back part of the largest range in flight, if its
@@ -222,11 +227,10 @@ func (l *Loop) duplicate(c *conn) bool {
 	return true
 }
 
-// evict closes one connection (the first found, at most one per evictEvery) that is far below
-// the median of its peers, has been for slowFor of its round trips, and would take more than
-// a second to finish its piece.
+// evict closes one connection (the first found) that is far below the median of its peers
+// (see evictIfSlow).
 func (l *Loop) evict() {
-	if l.now.Before(l.nextEvict) || l.evictions >= 2*l.job.Connections+4 {
+	if !l.mayEvict() {
 		return
 	}
 	med, n := l.median()
@@ -234,15 +238,21 @@ func (l *Loop) evict() {
 		return
 	}
 	for _, c := range l.conns {
-		if c.owner == l && c.active() && c.dup == nil && l.straggles(c, med) {
+		if c.owner == l && c.active() && c.dup == nil && l.evictIfSlow(c, med) {
 			return
 		}
 	}
 }
 
-// straggles evicts c if it is far below med, has been for slowFor of its round trips, and
+// mayEvict reports whether an eviction may come now: at most one per evictEvery, and 2n+4 in
+// all, so a uniformly slow server causes no churn.
+func (l *Loop) mayEvict() bool {
+	return !l.now.Before(l.nextEvict) && l.evictions < 2*l.job.Connections+4
+}
+
+// evictIfSlow evicts c if it is far below med, has been for slowFor of its round trips, and
 // would take more than a second to finish its piece, and reports whether it did.
-func (l *Loop) straggles(c *conn, med float64) bool {
+func (l *Loop) evictIfSlow(c *conn, med float64) bool {
 	r := c.rate(judgeTicks)
 	if r < 0 || r >= med/evictRatio || (r > 0 && float64(c.remaining())/r < time.Second.Seconds()) {
 		c.slowSince = time.Time{}
@@ -256,7 +266,7 @@ func (l *Loop) straggles(c *conn, med float64) bool {
 	}
 	l.evictions++
 	l.nextEvict = l.now.Add(evictEvery)
-	l.trace.rates("evict", c, r, med)
+	l.trace.evict(c, r, med)
 	l.release(c, false, 0)
 	return true
 }
@@ -268,7 +278,7 @@ func (l *Loop) straggles(c *conn, med float64) bool {
 // range goes back to the queue, and the paused connection furthest ahead gives up its slot for
 // a fresh one to fetch it (fill). The limits are evict's.
 func (l *Loop) rescue() {
-	if !l.holding() || l.now.Before(l.nextEvict) || l.evictions >= 2*l.job.Connections+4 {
+	if !l.holding() || !l.mayEvict() {
 		return
 	}
 	var head *conn
@@ -287,8 +297,7 @@ func (l *Loop) rescue() {
 	if head == nil || head.dup != nil || len(l.rates) < 3 {
 		return
 	}
-	slices.Sort(l.rates)
-	l.straggles(head, l.rates[len(l.rates)/2])
+	l.evictIfSlow(head, middle(l.rates))
 }
 
 // superseded closes the partner of a duplicated range once the range is complete.

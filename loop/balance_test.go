@@ -278,14 +278,14 @@ func TestConnectsFailTogether(t *testing.T) {
 	l.job.MaxRetries, l.everConnected, l.stats = 5, true, new(Stats)
 	l.now = start.Add(15 * time.Second)
 	for range 8 {
-		l.connectFailed(0, start, errors.New("connect timed out after 15s"))
+		l.connectFailed(start, errors.New("connect timed out after 15s"))
 	}
 	if l.err != nil || l.connectFails != 1 {
 		t.Fatalf("8 connects that failed together: err %v, %d failures counted; want 1 and no error", l.err, l.connectFails)
 	}
 	for i := range 5 { // one at a time from now on: each counts
 		l.now = l.now.Add(20 * time.Second)
-		l.connectFailed(0, l.now.Add(-15*time.Second), errors.New("connect timed out after 15s"))
+		l.connectFailed(l.now.Add(-15*time.Second), errors.New("connect timed out after 15s"))
 		if got := l.err != nil; got != (i == 4) {
 			t.Fatalf("after %d more: err %v", i+1, l.err)
 		}
@@ -316,8 +316,8 @@ func TestOutageRestoresConnections(t *testing.T) {
 		other := loopWith() // another download from the same server
 		other.host, other.job, other.target, other.everConnected, other.stats, other.now = l.host, l.job, 8, true, new(Stats), l.now
 		for range 8 {
-			l.connectFailed(0, l.now.Add(-time.Second), tc.err)
-			other.connectFailed(0, l.now.Add(-time.Second), tc.err)
+			l.connectFailed(l.now.Add(-time.Second), tc.err)
+			other.connectFailed(l.now.Add(-time.Second), tc.err)
 		}
 		if l.err != nil || l.target != 1 || l.host.fails != tc.fails {
 			t.Fatalf("%v: after 8 failed connects: err %v, target %d, server failures %d; want no error, 1, %d",
@@ -384,7 +384,7 @@ func TestDeadAddressRace(t *testing.T) {
 	l.job.Addrs = []netip.AddrPort{netip.MustParseAddrPort("[2001:db8::1]:80"), netip.MustParseAddrPort("127.0.0.1:80")}
 	l.nextAddr, l.now, l.stats = 1, time.Now(), new(Stats)
 	l.host.ever = true
-	l.connectFailed(0, l.now, os.NewSyscallError("connect", unix.ENETUNREACH))
+	l.connectFailed(l.now, os.NewSyscallError("connect", unix.ENETUNREACH))
 	if l.err != nil || !l.host.room(l.now) {
 		t.Fatalf("after the first address failed: err %v, server open to connects %v; want no error and true", l.err, l.host.room(l.now))
 	}

@@ -11,7 +11,8 @@
 //	                                     │  head checked before any body byte is written
 //	                                     ▼
 //	                    reorder.Buffer.Push(offset, bytes) ──▶ pwrite
-//	after each batch: chores (timeouts) and fill (idle connections get pieces, new ones open)
+//	after each batch: fill (idle connections get pieces, new ones open)
+//	every 250 ms: chores (progress records, stragglers, timeouts)
 //
 // One download (New) has a reactor of its own. The files of a list share one (NewReactor,
 // Reactor.New): when a download ends, its idle keep-alive connections are parked, and the
@@ -39,5 +40,5 @@
 //		Addrs: addrs, Output: "f.iso", Connections: 8,
 //	})
 //	if err != nil { ... }
-//	res, err := l.Run() // loop.KindOf(err) tells network, HTTP, integrity, I/O, interrupted
+//	res, err := l.Run() // loop.KindOf(err) tells network, TLS, HTTP, integrity, I/O, interrupted
 package loop

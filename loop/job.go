@@ -58,7 +58,7 @@ type Job struct {
 	ConnectTimeout time.Duration // 0: DefaultConnectTimeout
 	StallTimeout   time.Duration // no body byte for this long fails the piece; 0: DefaultStallTimeout
 	MaxRetries     int           // attempts per piece after the first; 0: DefaultMaxRetries; <0: none
-	UserAgent      string        // 0: "rangedl/" + Version
+	UserAgent      string        // "": "rangedl/" + Version
 	Header         []string      // more request header lines, "Name: value" (checked by the caller)
 
 	// Notice, when set, receives one-line remarks worth telling the user (for example that the

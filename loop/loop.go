@@ -394,14 +394,9 @@ func (l *Loop) adopt() bool {
 		}
 		l.everConnected = true
 	}
-	l.opened++
-	c.id, c.since, c.reused = l.opened, l.now, true
+	c.since, c.reused = l.now, true
 	c.tick, c.got, c.busy, c.dup, c.paused = 0, 0, 0, nil, false
-	l.conns = append(l.conns, c)
-	l.live++
-	l.peak = max(l.peak, l.live)
-	l.stats.Conns.Store(int64(l.live))
-	l.trace.open(c, c.to)
+	l.enlist(c)
 	l.trace.note("adopt", c, 0, 0, "a keep-alive connection another download parked")
 	l.pathBack(c)
 	l.assign(c)
@@ -475,30 +470,36 @@ func (l *Loop) open() bool {
 	to := l.job.Addrs[l.addr]
 	fd, err := dial(to)
 	if err != nil {
-		l.connectFailed(l.addr, l.now, err)
+		l.connectFailed(l.now, err)
 		return false
 	}
-	c := &conn{fd: fd, id: l.opened + 1, addr: l.addr, to: to, owner: l, host: l.host, state: connecting, since: l.now, started: l.now}
+	c := &conn{fd: fd, addr: l.addr, to: to, owner: l, host: l.host, state: connecting, since: l.now, started: l.now}
 	if err := l.r.add(c, evWrite); err != nil {
 		unix.Close(fd)
 		l.fail(errorf(KindIO, err, "event loop"))
 		return false
 	}
-	l.opened++
 	l.host.open++
+	l.connecting++
+	l.enlist(c)
+	return true
+}
+
+// enlist counts c, a connection new to this download (opened, or adopted from the reactor's
+// parked ones), among its live connections, and gives it its number.
+func (l *Loop) enlist(c *conn) {
+	l.opened++
+	c.id = l.opened
 	l.conns = append(l.conns, c)
 	l.live++
-	l.connecting++
 	l.peak = max(l.peak, l.live)
 	l.stats.Conns.Store(int64(l.live))
-	l.trace.open(c, to)
-	return true
+	l.trace.open(c)
 }
 
 func (l *Loop) connected(c *conn) {
 	if err := connectResult(c.fd); err != nil {
-		l.close(c)
-		l.connectFailed(c.addr, c.started, err)
+		l.setupFailed(c, err)
 		return
 	}
 	switch {
@@ -528,8 +529,7 @@ func (l *Loop) tunneled(c *conn, rest []byte) {
 	case r.Status >= 200 && r.Status < 300 && len(rest) == 0:
 		l.startTLS(c)
 	case r.Status >= 200 && r.Status < 300:
-		l.close(c)
-		l.connectFailed(c.addr, c.started, fmt.Errorf("proxy %s sent bytes after its CONNECT answer", l.job.Proxy))
+		l.setupFailed(c, fmt.Errorf("proxy %s sent bytes after its CONNECT answer", l.job.Proxy))
 	case r.Status == 407:
 		l.close(c)
 		l.failProxyAuth()
@@ -583,6 +583,13 @@ func (l *Loop) pathBack(c *conn) {
 	}
 }
 
+// setupFailed closes c, which failed before it could carry a request (its connect, proxy
+// tunnel or TLS handshake), and decides what that means (connectFailed).
+func (l *Loop) setupFailed(c *conn, err error) {
+	l.close(c)
+	l.connectFailed(c.started, err)
+}
+
 // connectFailed decides what a failed connect means (one started at started). Before any
 // connect has worked, the next address is tried, and when none is left the download fails.
 // Later, fewer connections are wanted, and a new one waits for a backoff. Connects started
@@ -595,7 +602,7 @@ func (l *Loop) pathBack(c *conn) {
 // probe the path, and the first that works brings the others back (pathBack). Taken for
 // refusals, an 18 s outage left a download of 8 connections on one, then two, three...: 43 s
 // where 28 s do (README, Server pressure).
-func (l *Loop) connectFailed(addr int, started time.Time, err error) {
+func (l *Loop) connectFailed(started time.Time, err error) {
 	if started.After(l.failCounted) {
 		l.connectFails++
 		l.failCounted = l.now
@@ -611,7 +618,7 @@ func (l *Loop) connectFailed(addr int, started time.Time, err error) {
 			// server's backoff.
 			l.backOff(dead, started)
 			l.nextAddr = 0
-			l.trace.note("backoff", nil, int64(l.connectFails), 0, "connect failed: "+err.Error())
+			l.trace.note("backoff", nil, int64(l.host.fails), 0, "connect failed: "+err.Error())
 		default:
 			l.fail(errorf(KindNetwork, err, "cannot connect to %s", l.dialName()))
 		}
@@ -811,8 +818,7 @@ func (l *Loop) feed(c *conn, b []byte) {
 			switch {
 			case err == httpparse.ErrNeedMore:
 			case err != nil:
-				l.close(c)
-				l.connectFailed(c.addr, c.started, fmt.Errorf("proxy %s: bad answer to CONNECT: %w", l.job.Proxy, err))
+				l.setupFailed(c, fmt.Errorf("proxy %s: bad answer to CONNECT: %w", l.job.Proxy, err))
 			default:
 				l.tunneled(c, b[n:])
 			}
@@ -1084,11 +1090,9 @@ func (l *Loop) responseDone(c *conn) {
 func (l *Loop) eof(c *conn) {
 	switch c.state {
 	case tunneling:
-		l.close(c)
-		l.connectFailed(c.addr, c.started, fmt.Errorf("proxy %s closed the connection before answering CONNECT", l.job.Proxy))
+		l.setupFailed(c, fmt.Errorf("proxy %s closed the connection before answering CONNECT", l.job.Proxy))
 	case handshaking:
-		l.close(c)
-		l.connectFailed(c.addr, c.started, fmt.Errorf("TLS handshake with %s: connection closed", l.job.Host))
+		l.setupFailed(c, fmt.Errorf("TLS handshake with %s: connection closed", l.job.Host))
 	case idle:
 		l.close(c) // an idle keep-alive connection timed out at the server: fine
 	case head:
@@ -1118,8 +1122,7 @@ func (l *Loop) lost(c *conn, err error) {
 		l.close(c)
 		return
 	case tunneling, handshaking:
-		l.close(c)
-		l.connectFailed(c.addr, c.started, fmt.Errorf("connecting to %s: %w", l.job.Host, err))
+		l.setupFailed(c, fmt.Errorf("connecting to %s: %w", l.job.Host, err))
 		return
 	}
 	if l.stale(c) {
@@ -1137,7 +1140,7 @@ func (l *Loop) shed(c *conn) {
 	if !c.reused && !c.p.Started() {
 		l.restore = 0 // the server is there, and says it has too many
 		l.host.refused(l.now, 0)
-		l.trace.note("backoff", c, int64(l.host.limit), 0, "the server closed a new connection before answering")
+		l.trace.note("backoff", c, int64(l.host.fails), 0, "the server closed a new connection before answering")
 	}
 }
 
@@ -1331,7 +1334,8 @@ func (l *Loop) pause(c *conn) {
 	l.arm(c, 0)
 }
 
-// chores samples throughput, evicts a straggler, and checks timeouts.
+// chores records the progress when a save is due, samples throughput, evicts a straggler
+// (evict, rescue), lets the wanted connections grow again (recover), and checks timeouts.
 func (l *Loop) chores() {
 	if l.out != nil {
 		if err := l.out.checkpoint(l.now); err != nil {
@@ -1354,8 +1358,7 @@ func (l *Loop) chores() {
 			// The connect timeout covers the whole setup (TCP, CONNECT, TLS), counted from the
 			// start: a handshake that trickles bytes does not get to last forever.
 			if l.now.Sub(c.started) > l.job.ConnectTimeout {
-				l.close(c)
-				l.connectFailed(c.addr, c.started, connectTimeout{l.job.ConnectTimeout, c.state != connecting})
+				l.setupFailed(c, connectTimeout{l.job.ConnectTimeout, c.state != connecting})
 			}
 		case c.tail && idleFor > lastChunkWait:
 			l.pieceFailed(c, KindNetwork, nil, "no last chunk") // the piece is done: only the connection goes
@@ -1382,7 +1385,7 @@ func (l *Loop) chores() {
 func (l *Loop) wakeAt() time.Time {
 	next := l.now.Add(housekeepingEvery)
 	if t := l.sched.wake(); t.After(l.now) && t.Before(next) {
-		next = t // a retry already due waits for a free connection, whose freeing wakes us
+		next = t // a retry to come (one already due waits for a free connection, whose freeing wakes us)
 	}
 	if !l.connectAfter.IsZero() && l.connectAfter.After(l.now) && l.connectAfter.Before(next) {
 		next = l.connectAfter

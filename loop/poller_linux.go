@@ -168,3 +168,12 @@ func (p *poller) close() error {
 	unix.Close(p.wakefd)
 	return p.file.Close()
 }
+
+// millis converts a poll timeout to whole milliseconds, rounding up so a wait never returns
+// just before a deadline and spins; negative means "block".
+func millis(d time.Duration) int {
+	if d < 0 {
+		return -1
+	}
+	return int((d + time.Millisecond - 1) / time.Millisecond)
+}

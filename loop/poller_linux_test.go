@@ -29,3 +29,14 @@ func TestPollerBlockingFallback(t *testing.T) {
 		t.Fatalf("events %v; want a wake-up", got)
 	}
 }
+
+func TestMillis(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want int
+	}{{-1, -1}, {0, 0}, {time.Microsecond, 1}, {time.Millisecond, 1}, {1500 * time.Microsecond, 2}} {
+		if got := millis(tc.d); got != tc.want {
+			t.Errorf("millis(%v) = %d; want %d", tc.d, got, tc.want)
+		}
+	}
+}

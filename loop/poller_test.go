@@ -172,14 +172,3 @@ func TestPollerTimeout(t *testing.T) {
 		t.Fatalf("a 30ms wait took %v", d)
 	}
 }
-
-func TestMillis(t *testing.T) {
-	for _, tc := range []struct {
-		d    time.Duration
-		want int
-	}{{-1, -1}, {0, 0}, {time.Microsecond, 1}, {time.Millisecond, 1}, {1500 * time.Microsecond, 2}} {
-		if got := millis(tc.d); got != tc.want {
-			t.Errorf("millis(%v) = %d; want %d", tc.d, got, tc.want)
-		}
-	}
-}

@@ -167,9 +167,7 @@ func (r *Reactor) run(only *Loop) {
 	}
 	for _, h := range r.hosts {
 		for len(h.idle) > 0 {
-			c := h.idle[0]
-			r.unpark(c)
-			r.drop(c)
+			r.closeParked(h.idle[0])
 		}
 	}
 	r.poll.close()
@@ -294,8 +292,7 @@ func (r *Reactor) dispatch(ev event) {
 	case c == nil:
 		// closed earlier in this batch (new descriptors are made only by fill, after it)
 	case c.owner == nil:
-		r.unpark(c)
-		r.drop(c)
+		r.closeParked(c)
 	case c.owner.fin || c.owner.err != nil:
 		// The download has ended, and reap closes or parks its connections: not this one,
 		// which has something to say (the server closing it, or bytes nobody asked for).
@@ -314,9 +311,7 @@ func (r *Reactor) chores() {
 	}
 	for _, h := range r.hosts {
 		for len(h.idle) > 0 && r.now.Sub(h.idle[0].since) > poolIdle {
-			c := h.idle[0]
-			r.unpark(c)
-			r.drop(c)
+			r.closeParked(h.idle[0])
 		}
 		h.recover(r.now, r.maxPerHost)
 		if h.unused(r.now) {
@@ -423,13 +418,14 @@ func (r *Reactor) park(c *conn) bool {
 	return true
 }
 
-// unpark takes c out of the parked connections.
-func (r *Reactor) unpark(c *conn) {
+// closeParked takes c out of the parked connections and closes it.
+func (r *Reactor) closeParked(c *conn) {
 	h := c.host
 	if i := slices.Index(h.idle, c); i >= 0 {
 		h.idle = slices.Delete(h.idle, i, i+1)
 		r.parked--
 	}
+	r.drop(c)
 }
 
 // adopt gives l the most recently parked connection to its server, or returns nil.
@@ -486,4 +482,12 @@ func (h *host) recover(now time.Time, want int) {
 		}
 		h.quiet = now
 	}
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

@@ -38,8 +38,7 @@ func (l *Loop) accept(c *conn) bool {
 			want.start, want.end-1, l.sched.total, rangeString(r)))
 		return false
 	}
-	if r.ContentLength >= 0 && r.ContentLength != want.len() {
-		l.pieceFailed(c, KindIntegrity, nil, fmt.Sprintf("Content-Length %d disagrees with Content-Range %s", r.ContentLength, rangeString(r)))
+	if !l.lengthFits(c) {
 		return false
 	}
 	// A 206 carries the validators a 200 would (RFC 9110 §15.3.7): one that is missing or
@@ -62,6 +61,17 @@ func (l *Loop) accept(c *conn) bool {
 	return true
 }
 
+// lengthFits checks a 206's Content-Length, if it has one, against its Content-Range (which
+// matches the request): a contradiction fails the piece.
+func (l *Loop) lengthFits(c *conn) bool {
+	r := &c.p.Resp
+	if r.ContentLength >= 0 && r.ContentLength != r.Range.End+1-r.Range.Start {
+		l.pieceFailed(c, KindIntegrity, nil, fmt.Sprintf("Content-Length %d disagrees with Content-Range %s", r.ContentLength, rangeString(r)))
+		return false
+	}
+	return true
+}
+
 // acceptFirst handles the answer to the first request, which tells the size and whether the
 // server does ranges at all. When resuming, it also proves that the remote file is the one the
 // bytes on disk came from, before one byte more is written.
@@ -76,8 +86,7 @@ func (l *Loop) acceptFirst(c *conn) bool {
 			l.pieceFailed(c, KindIntegrity, nil, fmt.Sprintf("asked for bytes %d-%d, server sent %s", from, c.piece.end-1, rangeString(r)))
 			return false
 		}
-		if r.ContentLength >= 0 && r.ContentLength != r.Range.End+1-from {
-			l.pieceFailed(c, KindIntegrity, nil, fmt.Sprintf("Content-Length %d disagrees with Content-Range %s", r.ContentLength, rangeString(r)))
+		if !l.lengthFits(c) {
 			return false
 		}
 		c.piece.end = r.Range.End + 1
@@ -112,38 +121,8 @@ func (l *Loop) acceptFirst(c *conn) bool {
 		}
 		return l.changed(c, "%s answered with the whole file (HTTP 200) instead of bytes %d-", l.job.URL, c.piece.start)
 	case r.Status == 200:
-		// The server ignores ranges (or the length is unknown): keep streaming this response.
-		end := r.ContentLength
-		if r.Body != httpparse.BodyLength {
-			end = unknownEnd
-		}
-		if r.HasRange {
-			// No range was applied (RFC 9110 §14.4 gives Content-Range to 206 and 416): one
-			// that names less than the whole body, or another length, contradicts the 200.
-			cr := r.Range
-			if cr.Start != 0 || cr.End+1 != cr.Total || cr.Total == unknownEnd || end != unknownEnd && end != cr.Total {
-				l.close(c)
-				l.fail(errorf(KindIntegrity, nil, "%s answered HTTP 200 (the whole file) with Content-Range %s and %s: the server contradicts itself",
-					l.job.URL, rangeString(r), lengthString(r)))
-				return false
-			}
-			end = cr.Total // a body without a length must have this one
-		}
-		if end == unknownEnd && r.Body == httpparse.BodyLength {
-			l.close(c)
-			l.fail(errorf(KindIntegrity, nil, "%s answered with Content-Length %d, more than any file can hold", l.job.URL, r.ContentLength))
+		if !l.acceptWhole(c) {
 			return false
-		}
-		c.piece = piece{start: 0, end: end}
-		c.reqEnd = end
-		l.sched.learn(end, &l.have, c.piece)
-		if l.job.Connections > 1 && !l.noticed {
-			l.noticed = true
-			if end == unknownEnd {
-				l.job.Notice("the server did not say how long the file is; downloading over one connection")
-			} else {
-				l.job.Notice("the server does not support ranges; downloading over one connection")
-			}
 		}
 	case r.Status == 416 && r.HasRange && r.Range.Start < 0 && (r.Range.Total == 0 || resuming):
 		// RFC 9110 §15.5.17: the range starts at or past the end of the file. For an empty
@@ -225,6 +204,46 @@ func (l *Loop) acceptFirst(c *conn) bool {
 	return true
 }
 
+// acceptWhole takes a 200 to the first request: the server ignores ranges (or the length is
+// unknown), and this response is streamed to its end. It reports false when the head
+// contradicts itself; the download has failed then.
+func (l *Loop) acceptWhole(c *conn) bool {
+	r := &c.p.Resp
+	end := r.ContentLength
+	if r.Body != httpparse.BodyLength {
+		end = unknownEnd
+	}
+	if r.HasRange {
+		// No range was applied (RFC 9110 §14.4 gives Content-Range to 206 and 416): one
+		// that names less than the whole body, or another length, contradicts the 200.
+		cr := r.Range
+		if cr.Start != 0 || cr.End+1 != cr.Total || cr.Total == unknownEnd || end != unknownEnd && end != cr.Total {
+			l.close(c)
+			l.fail(errorf(KindIntegrity, nil, "%s answered HTTP 200 (the whole file) with Content-Range %s and %s: the server contradicts itself",
+				l.job.URL, rangeString(r), lengthString(r)))
+			return false
+		}
+		end = cr.Total // a body without a length must have this one
+	}
+	if end == unknownEnd && r.Body == httpparse.BodyLength {
+		l.close(c)
+		l.fail(errorf(KindIntegrity, nil, "%s answered with Content-Length %d, more than any file can hold", l.job.URL, r.ContentLength))
+		return false
+	}
+	c.piece = piece{start: 0, end: end}
+	c.reqEnd = end
+	l.sched.learn(end, &l.have, c.piece)
+	if l.job.Connections > 1 && !l.noticed {
+		l.noticed = true
+		if end == unknownEnd {
+			l.job.Notice("the server did not say how long the file is; downloading over one connection")
+		} else {
+			l.job.Notice("the server does not support ranges; downloading over one connection")
+		}
+	}
+	return true
+}
+
 // prepareFile readies the output for the first body byte, in an order that keeps every
 // instant safe to crash in. A file of the full length must never exist without a record of
 // which bytes in it are real, or with a record that claims bytes it lacks. So a download that
@@ -259,7 +278,7 @@ func (l *Loop) prepareFile() *Error {
 	}
 	if err := allocate(l.file.File(), total, l.job.Allocation); err != nil {
 		if errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EFBIG) || errors.Is(err, unix.EDQUOT) {
-			return errorf(KindIO, err, "not enough room for %s (%s bytes)", l.job.Output, strconv.FormatInt(total, 10))
+			return errorf(KindIO, err, "not enough room for %s (%d bytes)", l.job.Output, total)
 		}
 		return errorf(KindIO, err, "cannot allocate %s", l.job.Output)
 	}

@@ -178,7 +178,6 @@ func (s *sched) ready(now time.Time, n int, tail bool) bool {
 		}
 	}
 	switch {
-	case !tail:
 	case s.total < 0 && !s.probed:
 		k++
 	case s.left > 0:

@@ -179,7 +179,7 @@ func (l *Loop) handshake(c *conn) {
 			l.fail(errorf(KindTLS, nil, "%s", msg))
 			return
 		}
-		l.connectFailed(c.addr, c.started, errors.New(msg))
+		l.connectFailed(c.started, errors.New(msg))
 		return
 	}
 	l.ready(c)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
-	"net/netip"
 	"time"
 )
 
@@ -25,7 +24,10 @@ import (
 // copy of a duplicated range, closed), evict, retry (the failed part goes back to the queue;
 // "wait" is the delay in seconds), close (a connection closed with nothing lost, with
 // "reason"), preempt (a paused connection gives its slot to the piece a stream waits for),
-// target (connections wanted, with "reason"), finish. Ranges are [start, end) byte offsets.
+// target (connections wanted, with "reason"), backoff (a connect failed, or the server closed a
+// new connection before answering: fewer connections to it for a while; "n" is the failures
+// that set the wait), adopt (a connection parked by an earlier download from the same server is
+// used again), finish. Ranges are [start, end) byte offsets.
 type tracer struct {
 	w     *bufio.Writer
 	enc   *json.Encoder
@@ -82,12 +84,12 @@ func (t *tracer) event(name string, c, other *conn, p piece, status int) {
 	t.emit(e)
 }
 
-func (t *tracer) rates(name string, c *conn, rate, median float64) {
-	t.emit(traceEvent{Event: name, Conn: connID(c), Rate: rate, Median: median})
+func (t *tracer) evict(c *conn, rate, median float64) {
+	t.emit(traceEvent{Event: "evict", Conn: connID(c), Rate: rate, Median: median})
 }
 
-func (t *tracer) open(c *conn, addr netip.AddrPort) {
-	t.emit(traceEvent{Event: "open", Conn: connID(c), Addr: addr.String()})
+func (t *tracer) open(c *conn) {
+	t.emit(traceEvent{Event: "open", Conn: connID(c), Addr: c.to.String()})
 }
 
 func (t *tracer) note(name string, c *conn, n int64, wait time.Duration, reason string) {

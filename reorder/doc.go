@@ -48,9 +48,10 @@
 //
 // Memory is bounded by MaxBuffered in file mode. In stream mode, if the
 // caller honours Room, it is bounded by MaxBuffered plus the caller's last
-// read plus one partial block per run held ahead of the cursor. Blocks come from a free list owned by the Buffer, so a
-// steady download allocates nothing per Push; many short-lived Buffers (one
-// per small file of a list) can share a Blocks instead.
+// read plus one partial block per run held ahead of the cursor. Blocks come
+// from a free list owned by the Buffer, so a steady download allocates
+// nothing per Push; many short-lived Buffers (one per small file of a list)
+// can share a Blocks instead.
 //
 // # Example
 //

@@ -444,8 +444,8 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, fastSlice); return &
 // slice so that BodyBytes counts bytes handed to the socket rather than
 // left in net/http's buffers, and so that a rate-limited client sees a
 // steady stream. (A slice that net/http buffered but could not flush is
-// still counted: the only imprecision, on connections that just failed.) With rate > 0 every slice first waits on the connection's token
-// bucket.
+// still counted: the only imprecision, on connections that just failed.)
+// With rate > 0 every slice first waits on the connection's token bucket.
 func (s *Server) writeBody(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, c *conn, seed uint64, off, n int64, rate int64) error {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)

@@ -543,7 +543,7 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 	}
 	for i, raw := range urls {
 		o := opt
-		o.output, o.checksum, o.siblings = outputPath(filepath.Join(opt.dir, e.dir), e.out, raw), e.checksum, mirrors
+		o.output, o.checksum, o.siblings = entryPath(opt, e, raw), e.checksum, mirrors
 		advice, o.advice = "", &advice
 		if slices.Contains(failedAt, o.output) {
 			// The partial file there is an earlier mirror's, and its record names that
@@ -596,7 +596,7 @@ func resumeFirst(opt options, e entry, say func(string, ...any)) []string {
 		if err != nil {
 			continue
 		}
-		path := outputPath(filepath.Join(opt.dir, e.dir), e.out, raw)
+		path := entryPath(opt, e, raw)
 		if ctl, err := reorder.ReadControl(path + loop.ControlSuffix); err != nil || ctl.URL != u.Redacted() {
 			continue
 		}
@@ -672,6 +672,11 @@ func guarded(stderr io.Writer, fetch func() (int, loop.Result, string, string)) 
 		}
 	}()
 	return fetch()
+}
+
+// entryPath is where entry e saves the file of its mirror raw.
+func entryPath(opt options, e entry, raw string) string {
+	return outputPath(filepath.Join(opt.dir, e.dir), e.out, raw)
 }
 
 // outputPath is where a download of rawURL goes: dir joined with name, or with the name
@@ -838,7 +843,7 @@ func (s *shared) makeDirOf(output string) error {
 func outputNames(opt options, e entry) []string {
 	var names []string
 	for _, raw := range e.urls {
-		name := filepath.Clean(outputPath(filepath.Join(opt.dir, e.dir), e.out, raw))
+		name := filepath.Clean(entryPath(opt, e, raw))
 		if !slices.Contains(names, name) {
 			names = append(names, name)
 		}

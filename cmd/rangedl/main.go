@@ -196,7 +196,7 @@ func run(args []string, stderr io.Writer) (code int) {
 	if opt.conns > 16 {
 		say("warning: %d connections to one server is a lot; most servers are happier with 16 or fewer", opt.conns)
 	}
-	if len(urls) == 1 && opt.input == "" {
+	if !list {
 		if opt.dir != "" && opt.output != "-" {
 			opt.output = outputPath(opt.dir, opt.output, urls[0])
 			if err := opt.shared.makeDirOf(opt.output); err != nil { // no list: shared is nil
@@ -614,18 +614,19 @@ func parseArgs(args []string) (options, []string, error) {
 		args = fs.Args()[1:]
 	}
 	fs.Visit(func(f *flag.Flag) { opt.noEnvProxy = opt.noEnvProxy || (f.Name == "proxy" && opt.proxy == "") })
+	list := len(urls) > 1 || opt.input != ""
 	switch {
 	case opt.version:
 		return opt, nil, nil
 	case len(urls) == 0 && opt.input == "":
 		return opt, nil, errors.New("no URL given; see rangedl -h")
-	case (len(urls) > 1 || opt.input != "") && opt.output != "":
+	case list && opt.output != "":
 		return opt, nil, errors.New("-o names one file: with several URLs or -i, use -d DIR (and out= in the list)")
 	case opt.output != "-" && len(filepath.Base(opt.output)) > maxName:
 		return opt, nil, fmt.Errorf("-o %s: %s", opt.output, nameTooLong(opt.output))
-	case (len(urls) > 1 || opt.input != "") && opt.trace != "":
+	case list && opt.trace != "":
 		return opt, nil, errors.New("--trace follows one download: not with several URLs or -i")
-	case len(urls) == 1 && opt.input == "" && opt.failed != "":
+	case !list && opt.failed != "":
 		return opt, nil, errors.New("--failed lists the failed entries of several URLs or -i: with one URL, the exit code says it")
 	case opt.conns < 1 || opt.conns > loop.MaxConnections:
 		return opt, nil, fmt.Errorf("-n %d: connections must be 1..%d", opt.conns, loop.MaxConnections)
@@ -852,12 +853,8 @@ func sameName(a, b string) bool {
 // sameExisting reports whether a and b both exist and are one file (a link to the other, a
 // hard link).
 func sameExisting(a, b string) bool {
-	sa, err := os.Stat(a)
-	if err != nil {
-		return false
-	}
-	sb, err := os.Stat(b)
-	return err == nil && os.SameFile(sa, sb)
+	st, err := os.Stat(a)
+	return err == nil && sameFile(st, b)
 }
 
 // revision names the commit the binary was built from, as go build records it in a git
@@ -900,7 +897,7 @@ func closeTrace(f *os.File) {
 	}
 }
 
-// stringList is a repeatable string flag (-H).
+// stringList is a repeatable string flag (-H, --resolve).
 type stringList []string
 
 func (l *stringList) String() string     { return strings.Join(*l, ", ") }

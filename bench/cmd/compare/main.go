@@ -289,7 +289,7 @@ func runScenario(ctx context.Context, sc scenario, rounds int, found []installed
 	}
 
 	logf("== %s: preparing %s from %s", sc.name, sizeString(sc.size), sc.kind)
-	org, err := startOrigin(ctx, sc, work, bins)
+	org, err := startOrigin(sc, work, bins)
 	if err != nil {
 		sr.skipped = err.Error()
 		logf("== %s: not run: %v", sc.name, err)

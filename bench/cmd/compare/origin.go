@@ -39,9 +39,9 @@ type origin interface {
 	close() error
 }
 
-// startOrigin starts sc's server, with its files in a new directory under
-// work.
-func startOrigin(ctx context.Context, sc scenario, work string, bins binaries) (origin, error) {
+// startOrigin readies sc's server: nginx starts now, with its files in a new
+// directory under work; the test server starts with each run (see testOrigin).
+func startOrigin(sc scenario, work string, bins binaries) (origin, error) {
 	if sc.kind == nginxServer {
 		return startNginx(sc, work)
 	}

@@ -32,7 +32,7 @@ func drawTimeline(ctx context.Context, scs []scenario, found []installed, bins b
 			sc = s
 		}
 	}
-	org, err := startOrigin(ctx, sc, work, bins)
+	org, err := startOrigin(sc, work, bins)
 	if err != nil {
 		return "", err
 	}
