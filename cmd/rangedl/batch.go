@@ -146,7 +146,7 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 			if first < 0 || o.i < first {
 				code, first = o.code, o.i
 			}
-			if failed != nil && len(o.e.urls) > 0 {
+			if failed != nil {
 				failed.add(o.e, o.why)
 			}
 		}
@@ -291,7 +291,7 @@ func addUnstarted(failed *failedList, unstarted []outcome, items <-chan listItem
 		switch _, bad := item.err.(*badEntry); {
 		case item.err == nil:
 			failed.add(item.e, why)
-		case bad && len(item.e.urls) > 0:
+		case bad:
 			failed.add(item.e, item.err.Error())
 		case !bad:
 			fmt.Fprintf(out, "rangedl: %s: %v\n", input, item.err)
@@ -303,7 +303,8 @@ func addUnstarted(failed *failedList, unstarted []outcome, items <-chan listItem
 // name not there yet) is written beside its name, and renamed over it only once complete and
 // synced: the list being read may be that very file (the failures rerun in place), and must
 // be neither emptied before it has been read nor replaced by a list cut short (a full disk).
-// A symbolic link stays, and what it names is replaced. Anything else (a terminal,
+// A symbolic link stays, and what it names is replaced (or made, when it is not there yet);
+// a list replaced keeps its permissions (it may hold passwords). Anything else (a terminal,
 // /dev/stderr, a pipe) is written to directly.
 type failedList struct {
 	f      *os.File
@@ -325,10 +326,15 @@ func openFailed(name string) (*failedList, error) {
 		return &failedList{f: os.Stderr, w: os.Stderr, shared: true}, nil
 	}
 	direct := strings.HasPrefix(name, "/dev/") || strings.HasPrefix(name, "/proc/")
-	if target, err := filepath.EvalSymlinks(name); err == nil && !direct {
-		name = target
+	if !direct {
+		var err error
+		if name, err = linkTarget(name); err != nil {
+			return nil, err
+		}
 	}
-	if st, err := os.Stat(name); err == nil && (direct || !st.Mode().IsRegular()) {
+	perm := os.FileMode(0o666) // less the umask
+	st, err := os.Stat(name)
+	if err == nil && (direct || !st.Mode().IsRegular()) {
 		// Without a reader a FIFO's open would wait; O_NONBLOCK makes it fail (ENXIO).
 		f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|syscall.O_NONBLOCK, 0)
 		if err != nil {
@@ -336,11 +342,37 @@ func openFailed(name string) (*failedList, error) {
 		}
 		return &failedList{f: f, w: f}, nil
 	}
-	f, err := os.OpenFile(fmt.Sprintf("%s.%d.tmp", name, os.Getpid()), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	if err == nil {
+		perm = st.Mode().Perm()
+	}
+	f, err := os.OpenFile(fmt.Sprintf("%s.%d.tmp", name, os.Getpid()), os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err == nil && perm != 0o666 {
+		err = f.Chmod(perm) // exactly the old list's, whatever the umask
+	}
 	if err != nil {
+		if f != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
 		return nil, err
 	}
 	return &failedList{f: f, w: bufio.NewWriter(f), final: name}, nil
+}
+
+// linkTarget returns the file that name leads to through symbolic links, also when that file
+// is not there yet (the last link names it), or name itself when it is no link.
+func linkTarget(name string) (string, error) {
+	for range 40 { // the links Linux follows in one path
+		to, err := os.Readlink(name)
+		if err != nil {
+			return name, nil // not a link, or not there
+		}
+		if !filepath.IsAbs(to) {
+			to = filepath.Join(filepath.Dir(name), to)
+		}
+		name = to
+	}
+	return "", fmt.Errorf("%s: too many levels of symbolic links", name)
 }
 
 func (l *failedList) add(e entry, why string) {
@@ -541,9 +573,16 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 	if opt.resume && len(mirrors) > 1 {
 		urls = resumeFirst(opt, e, say)
 	}
+	var taken []string // outputs that something else holds: no mirror saving there can go on
 	for i, raw := range urls {
 		o := opt
 		o.output, o.checksum, o.siblings = entryPath(opt, e, raw), e.checksum, mirrors
+		if slices.Contains(taken, o.output) {
+			continue
+		}
+		if i > 0 {
+			say("trying the next mirror, %s", redactRaw(raw))
+		}
 		advice, o.advice = "", &advice
 		if slices.Contains(failedAt, o.output) {
 			// The partial file there is an earlier mirror's, and its record names that
@@ -555,7 +594,8 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 			failure(stderr, o, raw, err)
 			return exitIO, res, err.Error(), ""
 		}
-		code, res, why = one(o, raw, stderr, say)
+		var err error
+		code, res, err = one(o, raw, stderr, say)
 		if advice != "" {
 			left = slices.DeleteFunc(left, func(a advised) bool { return a.path == o.output })
 			left = append(left, advised{o.output, advice})
@@ -565,23 +605,18 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 			left = nil
 			return code, res, "", o.output
 		}
+		why = err.Error()
 		switch {
 		case code == exitInterrupted:
 			return code, res, why, ""
-		case code == exitUsage:
-			if _, err := parseURL(raw); err == nil {
-				return code, res, why, "" // the output is in the way: no mirror can write it
-			}
-			// A bad URL: the next mirror may be a good one.
+		case errors.As(err, new(outputTaken)):
+			taken = append(taken, o.output)
 		case res.Resumable:
 			// The mirror left a partial file with its record: one it made (without -c
 			// its create was O_EXCL), one --overwrite lets any mirror replace, or one
 			// that -c found recorded for it. Any other file it failed on (one that was
 			// there, a record of another URL) is not the next mirror's to replace.
 			failedAt = append(failedAt, o.output)
-		}
-		if i+1 < len(urls) {
-			say("trying the next mirror, %s", redactRaw(urls[i+1]))
 		}
 	}
 	return code, res, why, ""

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -1282,4 +1283,114 @@ func lineBefore(out, a, b string) bool {
 	i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, a) })
 	j := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, b) })
 	return i >= 0 && j >= 0 && i < j
+}
+
+// TestChecksumLeavesOldFile: with -c, an entry whose file is complete already (here another
+// entry's of the same name, saved first) and does not match its checksum leaves the file as it
+// was. It used to remove it: the first entry, reported saved, was lost.
+func TestChecksumLeavesOldFile(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 40})
+	dir := t.TempDir()
+	writeList(t, dir, s.URL("/a/16K")+"\n  out=f\n"+s.URL("/b/16K")+"\n  out=f\n  checksum=sha-256="+strings.Repeat("0", 64)+"\n")
+	r := rangedlIn(t, dir, "-q", "-c", "-i", "list", "-d", "out", "--failed", "failed")
+	want := "rangedl: " + s.URL("/b/16K") + ": out/f: checksum mismatch: got sha-256=" + fmt.Sprintf("%x", server.Sum(40, 16<<10)) +
+		", want sha-256=" + strings.Repeat("0", 64) + "; the file was complete before this download began, and was left as it was\n"
+	if r.code != exitIntegrity || r.stderr != want {
+		t.Fatalf("exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitIntegrity, want)
+	}
+	checkFile(t, filepath.Join(dir, "out", "f"), 40, 16<<10)
+}
+
+// TestFailedThroughLink: an entry whose output leads to the --failed file through a symbolic
+// link fails (exit 2); it was saved, then replaced by the failed list.
+func TestFailedThroughLink(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 41})
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "real"), []byte("old\n"), 0o666)
+	os.Symlink("real", filepath.Join(dir, "link"))
+	writeList(t, dir, s.URL("/3000")+"\n  out=link\n"+s.URL("/1000")+"\n  out=g\n")
+	r := rangedlIn(t, dir, "-q", "--overwrite", "-i", "list", "--failed", "link")
+	why := "link is where --failed puts its list; give the entry another out= name"
+	got, _ := os.ReadFile(filepath.Join(dir, "real"))
+	if want := "# " + why + "\n" + s.URL("/3000") + "\n  out=link\n"; r.code != exitUsage || string(got) != want {
+		t.Fatalf("exit %d, the link's file holds %q; want %d, %q\n%s", r.code, got, exitUsage, want, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "g"), 41, 1000)
+}
+
+// TestFailedKeepsStrayLines: an entry without a URL (an option before any, or after a URL line
+// too long to keep) goes to --failed as comments. It was counted as failed but not written,
+// so a --failed that replaced the list lost its lines.
+func TestFailedKeepsStrayLines(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 42})
+	dir := t.TempDir()
+	long := s.URL("/" + strings.Repeat("a", maxListLine))
+	writeList(t, dir, "  out=x\n"+s.URL("/1000")+"\n  out=y\n"+long+"\n  out=z\n")
+	r := rangedlIn(t, dir, "-q", "-i", "list", "--failed", "list")
+	got, _ := os.ReadFile(filepath.Join(dir, "list"))
+	want := "# line 1: option \"out=x\" before any URL\n#   out=x\n" + fmt.Sprintf("# line 4: longer than %d bytes\n#   out=z\n", maxListLine)
+	if r.code != exitUsage || string(got) != want {
+		t.Fatalf("exit %d, the list is now %q; want %d, %q\n%s", r.code, got, exitUsage, want, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "y"), 42, 1000)
+}
+
+// TestFailedUnlistedURL: a URL from the command line that a list line cannot carry goes to
+// --failed quoted in a comment. Written as it was, its line break made two entries of it, and
+// the rerun downloaded a file nobody had asked for.
+func TestFailedUnlistedURL(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 43})
+	dir := t.TempDir()
+	bad := s.URL("/nope") + "\n" + s.URL("/1000")
+	r := rangedlIn(t, dir, "-q", "--failed", "failed", "-d", "out", bad, s.URL("/nope2"))
+	got, _ := os.ReadFile(filepath.Join(dir, "failed"))
+	if r.code != exitUsage || !strings.HasPrefix(string(got), "# bad URL ") || !strings.Contains(string(got), "\n#   "+strconv.Quote(bad)+"\n") ||
+		strings.Count(r.stderr, "\n") != 2 {
+		t.Fatalf("exit %d, --failed wrote %q; want %d, the URL quoted in a comment, and one line per failure\n%s", r.code, got, exitUsage, r.stderr)
+	}
+	r = rangedlIn(t, dir, "-q", "-i", "failed", "-d", "out")
+	if _, err := os.Stat(filepath.Join(dir, "out", "1000")); r.code != exitHTTP || !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("rerun: exit %d, out/1000: %v; want %d (nope2's 404) and no file", r.code, err, exitHTTP)
+	}
+}
+
+// TestFailedLinkAndMode: --failed through a symbolic link to a file not there yet makes that
+// file and keeps the link (the link was replaced by a plain file); a list replaced in place
+// keeps its permissions (it came back 0644 with a password in it).
+func TestFailedLinkAndMode(t *testing.T) {
+	dir := t.TempDir()
+	writeList(t, dir, "http://user:secret@127.0.0.1:1/x\n")
+	os.Chmod(filepath.Join(dir, "list"), 0o600)
+	os.Mkdir(filepath.Join(dir, "logs"), 0o777)
+	os.Symlink("logs/retry", filepath.Join(dir, "link"))
+	r := rangedlIn(t, dir, "-q", "-i", "list", "--failed", "link")
+	want := "# cannot connect to 127.0.0.1:1: connect: connection refused\nhttp://user:secret@127.0.0.1:1/x\n"
+	if got, _ := os.ReadFile(filepath.Join(dir, "logs", "retry")); r.code != exitNetwork || string(got) != want {
+		t.Errorf("exit %d, logs/retry holds %q; want %d, %q", r.code, got, exitNetwork, want)
+	}
+	if target, err := os.Readlink(filepath.Join(dir, "link")); err != nil || target != "logs/retry" {
+		t.Errorf("the link is now %q, %v", target, err)
+	}
+	r = rangedlIn(t, dir, "-q", "-i", "list", "--failed", "list")
+	if st, err := os.Stat(filepath.Join(dir, "list")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("the list replaced in place: %v, %v; want mode 0600", st.Mode(), err)
+	}
+}
+
+// TestMirrorAfterTakenName: a file in the way of one mirror's name stops only the mirrors of
+// that name; the entry went no further (exit 2) when another mirror saved under another name.
+func TestMirrorAfterTakenName(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 44})
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "out"), 0o777)
+	os.WriteFile(filepath.Join(dir, "out", "a.bin"), []byte("mine\n"), 0o666)
+	writeList(t, dir, s.URL("/a.bin")+"\t"+s.URL("/x/a.bin")+"\t"+s.URL("/2000")+"\n")
+	r := rangedlIn(t, dir, "-i", "list", "-d", "out")
+	if r.code != exitOK || strings.Count(r.stderr, "already exists") != 1 || strings.Count(r.stderr, "trying the next mirror, "+s.URL("/2000")) != 1 {
+		t.Fatalf("exit %d; want 0, one refusal of out/a.bin, and the third mirror tried\n%s", r.code, r.stderr)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "out", "a.bin")); string(got) != "mine\n" {
+		t.Errorf("out/a.bin holds %q; want the file that was there", got)
+	}
+	checkFile(t, filepath.Join(dir, "out", "2000"), 44, 2000)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -74,6 +75,7 @@ func (l *listReader) next() (entry, error) {
 				e.bad = append(e.bad, tooLong)
 			case len(e.urls) == 0:
 				why = &badEntry{fmt.Sprintf("line %d: option %q before any URL", l.line, trimmed)}
+				e.bad = append(e.bad, trimmed)
 			default:
 				if err := e.set(trimmed); err != nil {
 					why = &badEntry{fmt.Sprintf("line %d: %v", l.line, err)}
@@ -190,9 +192,25 @@ func (e *entry) set(opt string) error {
 // writeEntry writes e in list form, for --failed: a rerun with -i retries exactly these. An
 // option line that was refused goes back as it was: without it, the rerun would download the
 // entry without the checksum or the name its author meant, so it fails again until it is fixed.
+// An entry that a list cannot hold goes back as comments, so that a --failed that replaces
+// the list keeps it, and a rerun retries nothing else in its place: one without a URL (options
+// before any, or after a URL line too long to keep), whose option lines would belong to the
+// entry before them, and one from the command line whose URL a list line cannot carry (a line
+// break or a tab in it, say), quoted.
 func writeEntry(w io.Writer, e entry, reason string) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s\n%s\n", strings.ReplaceAll(reason, "\n", " "), strings.Join(e.urls, "\t"))
+	fmt.Fprintf(&b, "# %s\n", strings.ReplaceAll(reason, "\n", " "))
+	if len(e.urls) == 0 || slices.ContainsFunc(e.urls, unlisted) {
+		for _, u := range e.urls {
+			fmt.Fprintf(&b, "#   %q\n", u)
+		}
+		for _, line := range e.bad {
+			fmt.Fprintf(&b, "#   %s\n", line)
+		}
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	fmt.Fprintf(&b, "%s\n", strings.Join(e.urls, "\t"))
 	for _, kv := range [][2]string{{"out", e.out}, {"dir", e.dir}, {"checksum", e.checksum}} {
 		if kv[1] != "" {
 			fmt.Fprintf(&b, "  %s=%s\n", kv[0], kv[1])
@@ -203,6 +221,12 @@ func writeEntry(w io.Writer, e entry, reason string) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// unlisted reports whether a list line cannot carry u as a URL of an entry: read back, it
+// would be no URL, another one, or several.
+func unlisted(u string) bool {
+	return u == "" || u != strings.TrimSpace(u) || u[0] == '#' || strings.ContainsAny(u, "\t\r\n")
 }
 
 var errNoEntries = errors.New("no URL in the list")

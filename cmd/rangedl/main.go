@@ -211,22 +211,22 @@ func run(args []string, stderr io.Writer) (code int) {
 }
 
 // one downloads rawURL as opt says, prints what happened, and returns the exit code, the
-// result, and the error line (for --failed).
-func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any)) (int, loop.Result, string) {
+// result, and the error (its line goes to --failed).
+func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any)) (int, loop.Result, error) {
 	job, origin, err := newJob(opt, rawURL)
 	if err != nil {
 		failure(stderr, opt, rawURL, err)
-		return exitUsage, loop.Result{}, err.Error()
+		return exitUsage, loop.Result{}, err
 	}
 	entry := "" // in a list, which entry a notice is about, as failure says
 	if opt.shared != nil {
 		entry = redactRaw(rawURL) + ": "
 	}
 	job.Notice = func(msg string) { say("%s%s", entry, msg) }
-	if s := opt.shared; s != nil && s.failedName != "" && sameName(job.Output, s.failedName) {
-		err := usageError{fmt.Errorf("%s is where --failed puts its list; give the entry another out= name", job.Output)}
+	if s := opt.shared; s != nil && s.failedName != "" && (sameName(job.Output, s.failedName) || sameExisting(job.Output, s.failedName)) {
+		err := outputTaken{fmt.Errorf("%s is where --failed puts its list; give the entry another out= name", job.Output)}
 		failure(stderr, opt, rawURL, err)
-		return exitUsage, loop.Result{}, err.Error()
+		return exitUsage, loop.Result{}, err
 	}
 	if opt.trace != "" {
 		f, err := createTrace(opt.trace, job.Output, opt.overwrite)
@@ -236,7 +236,7 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 			if errors.As(err, new(usageError)) {
 				code = exitUsage
 			}
-			return code, loop.Result{}, err.Error()
+			return code, loop.Result{}, err
 		}
 		defer closeTrace(f)
 		job.Trace = f
@@ -265,14 +265,20 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 		} else {
 			io.WriteString(stderr, advice)
 		}
-		return exitCode(err), res, err.Error()
+		return exitCode(err), res, err
 	}
 	if opt.checksum != "" {
 		if got := "sha-256=" + fileSHA256(job.Output); got != opt.checksum {
-			os.Remove(job.Output)
 			err := fmt.Errorf("%s: checksum mismatch: got %s, want %s; the file was removed", job.Output, got, opt.checksum)
+			if res.Resumed == res.Size && res.Size > 0 {
+				// Complete before this download, which wrote none of it: the file may be
+				// the user's, or another entry's of the same name (see README, Not yet).
+				err = fmt.Errorf("%s: checksum mismatch: got %s, want %s; the file was complete before this download began, and was left as it was", job.Output, got, opt.checksum)
+			} else {
+				os.Remove(job.Output)
+			}
 			failure(stderr, opt, rawURL, err)
-			return exitIntegrity, res, err.Error()
+			return exitIntegrity, res, err
 		}
 	}
 	verb, mode := "saved", ""
@@ -285,14 +291,14 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 	switch {
 	case res.Resumed == res.Size && res.Size > 0:
 		say("%s is complete already (%s)", job.Output, formatSize(res.Size))
-		return exitOK, res, ""
+		return exitOK, res, nil
 	case res.Resumed > 0:
 		mode += ", continued from " + formatSize(res.Resumed)
 	}
 	rate := int64(float64(res.Size-res.Resumed) / max(res.Elapsed.Seconds(), 1e-3))
 	say("%s %s: %s in %s (%s/s), %d connection%s%s", verb, job.Output, formatSize(res.Size),
 		res.Elapsed.Round(time.Millisecond), formatSize(rate), res.Connections, plural(res.Connections), mode)
-	return exitOK, res, ""
+	return exitOK, res, nil
 }
 
 // failure prints err's line. In a list the line names the entry's URL first (without its
@@ -302,7 +308,11 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 func failure(stderr io.Writer, opt options, rawURL string, err error) {
 	msg := err.Error()
 	if opt.shared != nil {
-		if shown := redactRaw(rawURL); !names(msg, shown) {
+		shown := redactRaw(rawURL)
+		if strings.ContainsFunc(shown, unicode.IsControl) {
+			shown = strconv.Quote(shown) // a line break in a URL from the command line, say
+		}
+		if !names(msg, shown) {
 			msg = shown + ": " + msg
 		}
 	}
@@ -402,15 +412,15 @@ func fetch(job loop.Job, opt options, stderr io.Writer) (loop.Result, error) {
 // file alone, whose data file is gone, describes nothing, and the download goes ahead.
 func existing(job loop.Job, err error) error {
 	if nr := loop.NotRegular(job.Output); nr != nil {
-		return usageError{nr} // with -c or --overwrite too: the same mistake, the same exit code
+		return outputTaken{nr} // with -c or --overwrite too: the same mistake, the same exit code
 	}
 	if !errors.Is(err, fs.ErrExist) || job.Overwrite || job.Continue {
 		return err
 	}
 	if recorded(job.Output) {
-		return usageError{fmt.Errorf("%s is a partial download (see %s); use -c to continue it, or --overwrite to start over", job.Output, job.Output+loop.ControlSuffix)}
+		return outputTaken{fmt.Errorf("%s is a partial download (see %s); use -c to continue it, or --overwrite to start over", job.Output, job.Output+loop.ControlSuffix)}
 	}
-	return usageError{fmt.Errorf("%s already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name", job.Output)}
+	return outputTaken{fmt.Errorf("%s already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name", job.Output)}
 }
 
 // recorded reports whether the partial file at path still has its record: -c continues it.
@@ -505,8 +515,12 @@ func sayer(w io.Writer, quiet bool) func(string, ...any) {
 // setting for the host a redirect leads to, say): it exits 2 like the others.
 type usageError struct{ error }
 
+// outputTaken is the usage error of an output name that something else holds (a file there
+// before, the --failed list): no mirror of a list's entry that saves under that name can go on.
+type outputTaken struct{ error }
+
 func exitCode(err error) int {
-	if errors.As(err, new(usageError)) {
+	if errors.As(err, new(usageError)) || errors.As(err, new(outputTaken)) {
 		return exitUsage
 	}
 	switch loop.KindOf(err) {
