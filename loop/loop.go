@@ -29,8 +29,8 @@ const tlsRecordSize = 16 << 10
 const housekeepingEvery = 250 * time.Millisecond
 
 // lastChunkWait is how long a connection whose piece is complete waits for the last chunk of
-// its chunked body, or for all of a redirect's page (counted from its head), before it is closed
-// instead of used again.
+// its chunked body, or for all of a page nobody reads (a redirect's, a 416's; counted from its
+// head), before it is closed instead of used again.
 const lastChunkWait = 500 * time.Millisecond
 
 // holdStall is the stall timeout of the connection a full stream buffer waits for.
@@ -1362,8 +1362,11 @@ func (l *Loop) chores() {
 			}
 		case c.tail && idleFor > lastChunkWait:
 			l.pieceFailed(c, KindNetwork, nil, "no last chunk") // the piece is done: only the connection goes
-		case l.redirected != nil && l.now.Sub(c.bodyStart) > lastChunkWait:
-			l.pieceFailed(c, KindNetwork, nil, "no redirect page") // the connection goes; the redirect is followed
+		case c.drain && l.now.Sub(c.bodyStart) > lastChunkWait:
+			// A page nobody reads (a redirect's, a 416's) that is not over: the connection
+			// goes, and what its head said stands. Each byte of it counts as progress, so
+			// the stall timeout never came for one that trickles without end.
+			l.pieceFailed(c, KindNetwork, nil, "the page after the head did not end")
 		case c.state == head && !c.paused && idleFor > l.job.StallTimeout:
 			// A server that drops pipelined requests (it should not: RFC 9112 §9.3.2) costs
 			// a stall timeout on each connection that had pipelined one, not one per piece.

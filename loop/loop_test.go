@@ -849,3 +849,29 @@ func TestWeakETagNotice(t *testing.T) {
 		}
 	}
 }
+
+// TestEndless416: the 416 that says an empty file is complete, with a page that trickles
+// without end. The page is dropped within lastChunkWait of the head; the download, which
+// counted each byte of it as progress, used to wait for it for ever.
+func TestEndless416(t *testing.T) {
+	j := scripted(t, func(c *net.TCPConn) {
+		if !readHead(bufio.NewReader(c)) {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */0\r\n\r\n")
+		for {
+			if _, err := io.WriteString(c, "x"); err != nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	start := time.Now()
+	res, err := runBounded(t, j)
+	if err != nil || res.Size != 0 || time.Since(start) > j.StallTimeout {
+		t.Fatalf("size %d, err %v after %v; want an empty file, saved before the stall timeout (%v)", res.Size, err, time.Since(start), j.StallTimeout)
+	}
+	if st, err := os.Stat(j.Output); err != nil || st.Size() != 0 {
+		t.Fatalf("output: %v, %v; want an empty file", st, err)
+	}
+}

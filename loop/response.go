@@ -95,7 +95,7 @@ func (l *Loop) acceptFirst(c *conn) bool {
 		l.target = l.job.Connections
 		l.sched.learn(total, &l.have, c.piece)
 	case r.Status == 200 && resuming && l.from.ctl == nil && r.Body == httpparse.BodyLength && r.ContentLength == l.from.length &&
-		!r.HasRange && len(r.ContentEncoding()) == 0:
+		(!r.HasRange || r.Range.Start == 0 && r.Range.End+1 == r.Range.Total && r.Range.Total == r.ContentLength) && len(r.ContentEncoding()) == 0:
 		// Continued from its length, with no record (the wget -c rule), from a server that
 		// ignores ranges: the whole file is as long as the one on disk, which is complete,
 		// as the 416 below says for a server that does ranges. Its body is not needed.
@@ -110,9 +110,10 @@ func (l *Loop) acceptFirst(c *conn) bool {
 		return false
 	case r.Status == 200 && resuming:
 		// We asked for the bytes after what is on disk, with If-Range when a validator is
-		// known. Without one, or with the recorded validators on the 200, the file is the
-		// same and the server simply ignores ranges; otherwise it changed.
-		if len(l.ifRange) == 0 || controlMatches(l.from.ctl, r) {
+		// known. With the recorded size and validators on the 200 (or no record to compare
+		// it with), the file is the same and the server simply ignores ranges; otherwise it
+		// changed.
+		if sameAsRecord(l.from.ctl, r) {
 			l.close(c)
 			l.redo = true // --overwrite
 			l.fail(errorf(KindHTTP, nil, "cannot continue %s: %s ignores ranges (it answered HTTP 200 to a request for bytes %d-); use --overwrite to download it again",

@@ -51,18 +51,14 @@ type resumePoint struct {
 	length int64            // without one: bytes of the existing file taken as valid
 }
 
-// controlMatches reports whether r carries the validators recorded in ctl (a strong ETag, or
-// else the date).
-func controlMatches(ctl *reorder.Control, r *httpparse.Response) bool {
-	switch {
-	case ctl == nil:
-		return false
-	case ctl.ETag != "":
-		return string(r.ETag()) == ctl.ETag
-	case ctl.LastModified != "":
-		return string(r.LastModified()) == ctl.LastModified
-	}
-	return false
+// sameAsRecord reports whether r, the whole file (a 200), can be the file that ctl records
+// (nil: no record, nothing to compare): of its size, when r gives a length, and with each
+// validator recorded, a weak ETag (which If-Range cannot carry) too.
+func sameAsRecord(ctl *reorder.Control, r *httpparse.Response) bool {
+	return ctl == nil ||
+		(r.Body != httpparse.BodyLength || r.ContentLength == ctl.Size) &&
+			(ctl.ETag == "" || string(r.ETag()) == ctl.ETag) &&
+			(ctl.LastModified == "" || string(r.LastModified()) == ctl.LastModified)
 }
 
 // have returns the ranges the download already has.

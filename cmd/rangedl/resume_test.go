@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -841,4 +845,77 @@ func TestResumeInterruptedEarly(t *testing.T) {
 	if ctl, err := reorder.ReadControl(filepath.Join(dir, "f.rangedl")); err != nil || !reflect.DeepEqual(ctl.Durable, []reorder.Range{{Start: 0, End: 1 << 20}}) {
 		t.Errorf("record after the interrupt: %v; want bytes 0-1048575, as it was", err)
 	}
+}
+
+// TestResumeChangedWithoutRanges: a 200 to a resumed request that contradicts the record (the
+// recorded validators on another size; no validator recorded, and another size; a weak ETag,
+// which If-Range cannot carry, that is not the one recorded) is a changed remote file, exit 5,
+// which --restart-if-changed downloads again. It was taken for a server that ignores ranges
+// (exit 4), which --restart-if-changed does not start over.
+func TestResumeChangedWithoutRanges(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 45, NoRanges: true})
+	url := s.URL("/2M")
+	for _, tc := range []struct {
+		name          string
+		size          int64
+		etag, lastMod string
+	}{
+		{"the recorded validators, another size", 3 << 20, etagOf(45, 2<<20), lastModOf1},
+		{"no validator recorded, another size", 3 << 20, "", ""},
+		{"another weak ETag", 2 << 20, `W/"other"`, ""},
+	} {
+		dir := t.TempDir()
+		partial(t, dir, url, 45, tc.size, []reorder.Range{{Start: 0, End: 1 << 20}})
+		ctl, _ := reorder.ReadControl(filepath.Join(dir, "f.rangedl"))
+		ctl.ETag, ctl.LastModified = tc.etag, tc.lastMod
+		b, _ := ctl.MarshalText()
+		os.WriteFile(filepath.Join(dir, "f.rangedl"), b, 0o666)
+		r := rangedlIn(t, dir, "-c", "-o", "f", url)
+		want := "rangedl: cannot continue f: the remote file changed (" + url + " answered with the whole file (HTTP 200) instead of bytes 1048576-)\n" +
+			"rangedl: f was left as it was; use -c --restart-if-changed to download the new version\n"
+		if r.code != exitIntegrity || r.stderr != want {
+			t.Errorf("%s: exit %d, stderr %q; want %d, %q", tc.name, r.code, r.stderr, exitIntegrity, want)
+			continue
+		}
+		if r = rangedlIn(t, dir, "-q", "-c", "--restart-if-changed", "-o", "f", url); r.code != exitOK {
+			t.Errorf("%s, --restart-if-changed: exit %d; want 0\n%s", tc.name, r.code, r.stderr)
+			continue
+		}
+		checkFile(t, filepath.Join(dir, "f"), 45, 2<<20)
+		noControlFile(t, dir)
+	}
+}
+
+// TestResumeCompleteWholeRange: -c of a file as long as the remote one, from a server that
+// answers 200 with a Content-Range of the whole file, is complete (exit 0), as it is without
+// the Content-Range; it was refused as a server that ignores ranges (exit 4).
+func TestResumeCompleteWholeRange(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	body := content(46, 0, 1000)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Range: bytes 0-999/1000\r\nContent-Length: 1000\r\n\r\n")
+					c.Write(body)
+				}
+			}()
+		}
+	}()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "f"), body, 0o666)
+	r := rangedlIn(t, dir, "-c", "-o", "f", "http://"+ln.Addr().String()+"/f")
+	if want := "rangedl: f is complete already (1000 B)\n"; r.code != exitOK || r.stderr != want {
+		t.Fatalf("exit %d, stderr %q; want 0, %q", r.code, r.stderr, want)
+	}
+	checkFile(t, filepath.Join(dir, "f"), 46, 1000)
 }
