@@ -718,7 +718,7 @@ func entryPath(opt options, e entry, raw string) string {
 // derived from the URL when name is "".
 func outputPath(dir, name, rawURL string) string {
 	if name == "" {
-		if u, err := url.Parse(rawURL); err == nil {
+		if u, err := url.Parse(escapeRaw(rawURL)); err == nil {
 			name = outputName(u)
 		}
 	}

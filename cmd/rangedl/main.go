@@ -624,6 +624,10 @@ func parseArgs(args []string) (options, []string, error) {
 		if fs.NArg() == 0 {
 			break
 		}
+		if rest := fs.Args(); len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
+			urls = append(urls, rest...) // after "--", every argument is a URL
+			break
+		}
 		urls = append(urls, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
@@ -676,7 +680,11 @@ func parseArgs(args []string) (options, []string, error) {
 		return opt, nil, err
 	}
 	if opt.useNetrc {
-		n, err := readNetrc(netrcPath())
+		path, err := netrcPath()
+		if err != nil {
+			return opt, nil, fmt.Errorf("--netrc: %v", err)
+		}
+		n, err := readNetrc(path)
 		if err != nil {
 			return opt, nil, fmt.Errorf("--netrc: %v", err)
 		}
@@ -773,17 +781,22 @@ func outputName(u *url.URL) string {
 	if err != nil {
 		name = path.Base(u.Path)
 	}
-	kept := false // a character of the name itself, not a '_' in place of one
-	name = strings.Map(func(r rune) rune {
+	var b strings.Builder
+	kept := false // a character of the name itself within the cut, not a '_' in place of one
+	for _, r := range name {
 		// Format characters (Cf) include the bidirectional overrides, which make a
 		// terminal show "\u202egpj.exe" as "exe.jpg".
-		if r == '/' || r == '\\' || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError {
-			return '_'
+		own := !(r == '/' || r == '\\' || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError)
+		if !own {
+			r = '_'
 		}
-		kept = true
-		return r
-	}, name)
-	name = cut(name, maxName)
+		if b.Len()+utf8.RuneLen(r) > maxName {
+			break
+		}
+		b.WriteRune(r)
+		kept = kept || own
+	}
+	name = b.String()
 	switch {
 	case name == "-":
 		return "_" // "-" means standard output to -o, and to most tools

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -19,6 +20,7 @@ func TestOutputName(t *testing.T) {
 		{"http://h/..%2f..%2fetc%2fpasswd", ".._.._etc_passwd"}, // one segment, as sent (was "passwd")
 		{"http://h/dir/a%2Fb", "a_b"},
 		{"http://h/dir/a%2F", "a_"},
+		{"http://h/dl/a b%2F", "a b_"}, // a byte to encode besides: the %2F stays one (was index.html)
 		{"http://h/a/..", "index.html"},
 		{"http://h/%2e%2e", "index.html"},
 		{"http://h/x%0Ay", "x_y"},
@@ -29,6 +31,7 @@ func TestOutputName(t *testing.T) {
 		{"http://h/_", "_"}, // underscores of its own: kept (was index.html)
 		{"http://h/__", "__"},
 		{"http://h/%0A%2F", "index.html"},                              // nothing but replaced characters
+		{"http://h/" + strings.Repeat("%00", 300) + "x", "index.html"}, // nothing but replaced ones within the cut (was 239 '_')
 		{"http://h/" + url.PathEscape(long), strings.Repeat("é", 119)}, // 238 bytes: FILE.rangedl.reserve fits in 255
 		{"http://h/%E2%80%AEgpj.exe", "_gpj.exe"},                      // U+202E, right-to-left override
 		{"http://h/x%E2%80%8By", "x_y"},                                // U+200B, zero width space
@@ -39,7 +42,7 @@ func TestOutputName(t *testing.T) {
 		{"http://h/" + strings.Repeat("a", 231) + ".rangedl", strings.Repeat("a", 231) + ".ranged_"}, // 239 bytes with the '_'
 		{"http://h/" + strings.Repeat("a", 230) + ".rangedl", strings.Repeat("a", 230) + ".rangedl_"},
 	} {
-		u, err := url.Parse(tc.url)
+		u, err := parseURL(tc.url)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,4 +106,46 @@ func TestEveryFlagDocumented(t *testing.T) {
 			t.Errorf("%s is not in README.md's flag table", name)
 		}
 	})
+}
+
+// TestArgsAfterDoubleDash: after "--" every argument is a URL, as POSIX utilities read it; the
+// flags after it were parsed (-- URL -o x saved to x).
+func TestArgsAfterDoubleDash(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		urls   []string
+		output string
+	}{
+		{[]string{"--", "http://h/a", "-o", "x"}, []string{"http://h/a", "-o", "x"}, ""},
+		{[]string{"-d", "d", "http://h/a", "--", "-d"}, []string{"http://h/a", "-d"}, ""},
+		{[]string{"-o", "y", "http://h/a"}, []string{"http://h/a"}, "y"},
+	} {
+		opt, urls, err := parseArgs(tc.args)
+		if err != nil || !slices.Equal(urls, tc.urls) || opt.output != tc.output {
+			t.Errorf("%q: URLs %q, -o %q, %v; want %q, %q", tc.args, urls, opt.output, err, tc.urls, tc.output)
+		}
+	}
+}
+
+// TestEmptyPort: a URL whose port is empty has no port (RFC 3986 §3.2.3): "x.test:" went into
+// the Host field and the proxy's request as it was.
+func TestEmptyPort(t *testing.T) {
+	u, err := parseURL("http://x.test:/f")
+	if err != nil || u.Host != "x.test" || u.String() != "http://x.test/f" {
+		t.Errorf("parsed %v, %v; want host x.test", u, err)
+	}
+}
+
+// TestURLChecks: URLs and flags refused before any request (exit 2), which failed later or
+// never mattered: a link-local address without its zone (connect: invalid argument, exit 3),
+// and a --resolve whose port is no port (it never matched, and DNS was asked).
+func TestURLChecks(t *testing.T) {
+	if _, err := parseURL("http://[fe80::1]:8080/f"); err == nil || !strings.Contains(err.Error(), "a link-local address takes a zone") {
+		t.Errorf("link-local without a zone: %v; want refused", err)
+	}
+	for _, port := range []string{"abc", "0", "65536", ""} {
+		if _, _, err := parseArgs([]string{"--resolve", "x.test:" + port + ":127.0.0.1", "http://x.test/f"}); err == nil {
+			t.Errorf("--resolve with port %q: accepted", port)
+		}
+	}
 }

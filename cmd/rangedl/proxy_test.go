@@ -134,6 +134,8 @@ func TestProxyEnvironment(t *testing.T) {
 		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "example.com"}, "10.1.2.3", true},
 		{map[string]string{"http_proxy": "http://p:1"}, "LOCALHOST", false},
 		{map[string]string{"http_proxy": "http://p:1"}, "localhost.", false},
+		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "x.test"}, "x.test.", false}, // a final dot: the same host (was proxied)
+		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "x.test."}, "a.x.test", false},
 	} {
 		for _, k := range []string{"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY"} {
 			t.Setenv(k, tc.env[k])

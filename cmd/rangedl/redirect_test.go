@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/base64"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -212,6 +211,11 @@ func TestNetrcTokens(t *testing.T) {
 		{"machine a login alice password pw#notacomment\r\n", "a", netrcLogin{"alice", "pw#notacomment"}},
 		{"machine a login first password 1\nmachine a login second password 2\n", "a", netrcLogin{"first", "1"}},
 		{"macdef init\nmachine a login no password no\n\nmachine a login yes password yes\n", "a", netrcLogin{"yes", "yes"}},
+		// Keywords and host names in any case, as curl reads them: the first was ignored, the
+		// second's host took the default entry's login.
+		{"MACHINE a LOGIN up PASSWORD pw\n", "a", netrcLogin{"up", "pw"}},
+		{"machine x.test login bob password b\ndefault login def password d\n", "X.Test", netrcLogin{"bob", "b"}},
+		{"MacDef init\nmachine a login no password no\n\nmachine a login yes password yes\n", "a", netrcLogin{"yes", "yes"}},
 	} {
 		path := filepath.Join(t.TempDir(), "netrc")
 		os.WriteFile(path, []byte(tc.text), 0o600)
@@ -222,6 +226,14 @@ func TestNetrcTokens(t *testing.T) {
 		if got, ok := n.lookup(tc.host); !ok || got != tc.want {
 			t.Errorf("%q: %s has %+v, %v; want %+v", tc.text, tc.host, got, ok, tc.want)
 		}
+	}
+	// An entry without login or password gives none: it sent "Authorization: Basic Og==".
+	path := filepath.Join(t.TempDir(), "netrc")
+	os.WriteFile(path, []byte("machine a\ndefault login d password d\n"), 0o600)
+	if n, err := readNetrc(path); err != nil {
+		t.Fatal(err)
+	} else if got, ok := n.lookup("a"); ok {
+		t.Errorf("an empty entry gives %+v; want no credentials", got)
 	}
 	t.Setenv("NETRC", filepath.Join(t.TempDir(), "missing"))
 	r := rangedl(t, "--netrc", "http://127.0.0.1:1/x")
@@ -250,8 +262,12 @@ func TestRequestTarget(t *testing.T) {
 		{"http://h/p?a b&c=\u00e4", "/p?a%20b&c=%C3%A4"},
 		{"http://h/p?q=\"<>`{|}", "/p?q=%22%3C%3E%60%7B%7C%7D"},
 		{"http://h/d\u00e9j\u00e0", "/d%C3%A9j%C3%A0"},
+		// An encoded reserved character stays encoded beside a byte to encode: it was decoded,
+		// and another resource asked for (/api/group/proj/file%20name.bin).
+		{"http://h/api/group%2Fproj/file name.bin", "/api/group%2Fproj/file%20name.bin"},
+		{"http://h/k/a%2Fb/%C3%BC|x%3By?q=%2F \u00fc", "/k/a%2Fb/%C3%BC%7Cx%3By?q=%2F%20%C3%BC"},
 	} {
-		u, err := url.Parse(tc.url)
+		u, err := parseURL(tc.url)
 		if err != nil {
 			t.Fatalf("%q: %v", tc.url, err)
 		}
@@ -284,5 +300,38 @@ func TestRedirectKeepsConnection(t *testing.T) {
 	}
 	if st := end.Stats(); st.Requests != 20 || st.Conns > 4 {
 		t.Errorf("the final server had %d requests on %d connections; want 20 on at most 4 (-j 4)", st.Requests, st.Conns)
+	}
+}
+
+// TestRedirectKeepsEncoding: a Location with a byte to encode keeps what it encodes, as a URL
+// given on the command line does (TestRequestTarget): its %2F was decoded into a '/'.
+func TestRedirectKeepsEncoding(t *testing.T) {
+	cur, err := parseURL("http://h/r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ location, want string }{
+		{"/s3/key%2Fwith/\u00fc.bin", "/s3/key%2Fwith/%C3%BC.bin"},
+		{"//other/a%2Fb c", "/a%2Fb%20c"},
+		{"http://other/x%3By z", "/x%3By%20z"},
+		{"rel%2Fx y", "/rel%2Fx%20y"},
+	} {
+		next, err := nextURL(cur, tc.location, options{maxRedirects: 10}, map[string]bool{})
+		if err != nil {
+			t.Fatalf("%q: %v", tc.location, err)
+		}
+		if got := requestTarget(next); got != tc.want {
+			t.Errorf("redirect to %q: target %q; want %q", tc.location, got, tc.want)
+		}
+	}
+}
+
+// TestNetrcPathNoHome: without $HOME, --netrc reads .netrc in the home directory of the
+// password database, or fails; it read ./.netrc, from whatever directory rangedl ran in.
+func TestNetrcPathNoHome(t *testing.T) {
+	t.Setenv("NETRC", "")
+	t.Setenv("HOME", "")
+	if p, err := netrcPath(); err == nil && (!filepath.IsAbs(p) || filepath.Base(p) != ".netrc") {
+		t.Errorf("netrcPath() = %q; want .netrc in an absolute home directory, or an error", p)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,14 +24,51 @@ import (
 
 // parseURL checks a URL given on the command line.
 func parseURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
+	u, err := url.Parse(escapeRaw(raw))
 	if err != nil {
 		return nil, fmt.Errorf("bad URL %q: %v", redactRaw(raw), parseError(raw, err))
 	}
+	u.Host = strings.TrimSuffix(u.Host, ":") // RFC 3986 §3.2.3: an empty port is no port
 	if err := checkURL(u); err != nil {
 		return nil, fmt.Errorf("bad URL %q: %v", redactRaw(raw), err)
 	}
 	return u, nil
+}
+
+// mustEscape are the printable ASCII bytes that a URL's path or query may not hold as they are.
+const mustEscape = "\"<>\\^`{|}"
+
+// escapeRaw percent-encodes the bytes of raw, after its scheme and host, that a URL may not
+// hold as they are (a space, the bytes of a non-ASCII character, mustEscape), as browsers and
+// curl send them. Done before url.Parse, it keeps what raw encodes as it was: given a byte it
+// must encode, url.URL.EscapedPath encodes the decoded path afresh, and "a%2Fb c" was asked
+// for as "a/b%20c", another resource (RFC 3986 §2.2: a reserved character encoded is data,
+// not a delimiter).
+func escapeRaw(raw string) string {
+	from := 0 // where the path starts: after "scheme://host", or "//host", if there
+	if i := strings.Index(raw, "//"); i >= 0 && (i == 0 || raw[i-1] == ':') && !strings.ContainsAny(raw[:i], "/?#") {
+		from = i + 2
+		if j := strings.IndexAny(raw[from:], "/?#"); j >= 0 {
+			from += j
+		} else {
+			from = len(raw)
+		}
+	}
+	var b strings.Builder
+	for i := from; i < len(raw); i++ {
+		if c := raw[i]; c == ' ' || c >= 0x80 || strings.IndexByte(mustEscape, c) >= 0 {
+			if b.Len() == 0 {
+				b.WriteString(raw[:i])
+			}
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else if b.Len() > 0 {
+			b.WriteByte(c)
+		}
+	}
+	if b.Len() == 0 {
+		return raw
+	}
+	return b.String()
 }
 
 func checkURL(u *url.URL) error {
@@ -47,8 +85,17 @@ func checkURL(u *url.URL) error {
 		if err := checkZone(u.Hostname()); err != nil {
 			return fmt.Errorf("host %q: %v", u.Hostname(), err)
 		}
+	case linkLocal(u.Hostname()):
+		// No socket reaches one without the interface (connect: invalid argument).
+		return fmt.Errorf("host %q: a link-local address takes a zone that names the interface, as in http://[fe80::1%%25eth0]/", u.Hostname())
 	}
 	return checkPort(u.Port())
+}
+
+// linkLocal reports whether host is a link-local IPv6 address (fe80::/10).
+func linkLocal(host string) bool {
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Is6() && ip.IsLinkLocalUnicast()
 }
 
 // checkZone checks a host with a '%' in it, which only a link-local IPv6 address with a zone
@@ -264,7 +311,7 @@ func noProxy(u *url.URL) bool {
 	if list == "" {
 		list = os.Getenv("NO_PROXY")
 	}
-	host, port := strings.ToLower(u.Hostname()), u.Port()
+	host, port := strings.TrimSuffix(strings.ToLower(u.Hostname()), "."), u.Port() // a final dot names the same host
 	if port == "" {
 		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
 	}
@@ -297,7 +344,7 @@ func noProxy(u *url.URL) bool {
 		if ipErr == nil {
 			continue // an address matches addresses only: 2.3 is no suffix of 10.1.2.3
 		}
-		e = strings.TrimPrefix(e, ".")
+		e = strings.TrimSuffix(strings.TrimPrefix(e, "."), ".")
 		if host == e || strings.HasSuffix(host, "."+e) {
 			return true
 		}
@@ -339,16 +386,27 @@ func credentials(u *url.URL, opt options) (user, pass string, ok bool) {
 	return "", "", false
 }
 
-func netrcPath() string {
+// netrcPath is $NETRC, else .netrc in the home directory: $HOME, else the user's entry in the
+// password database, as curl finds it. Without either there is no file to read (it was
+// ./.netrc, whatever the current directory holds).
+func netrcPath() (string, error) {
 	if p := os.Getenv("NETRC"); p != "" {
-		return p
+		return p, nil
 	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".netrc")
+	home := os.Getenv("HOME")
+	if home == "" {
+		u, err := user.Current()
+		if err != nil || u.HomeDir == "" {
+			return "", errors.New("no home directory to find .netrc in ($HOME is not set); set NETRC to the file")
+		}
+		home = u.HomeDir
+	}
+	return filepath.Join(home, ".netrc"), nil
 }
 
 // A netrc holds the logins of a netrc file, read once: "machine HOST login L password P"
-// entries, and a "default" entry for every other host.
+// entries, and a "default" entry for every other host. Keywords and host names are matched in
+// any case, as curl matches them.
 type netrc struct {
 	machines map[string]*netrcLogin // the first entry of each host
 	def      *netrcLogin
@@ -357,8 +415,8 @@ type netrc struct {
 type netrcLogin struct{ user, pass string }
 
 func (n *netrc) lookup(host string) (netrcLogin, bool) {
-	if l := n.machines[host]; l != nil {
-		return *l, true
+	if l := n.machines[strings.ToLower(host)]; l != nil {
+		return *l, *l != netrcLogin{} // an entry without login or password gives none (not "Basic Og==")
 	}
 	if n.def != nil {
 		return *n.def, true
@@ -383,10 +441,10 @@ func readNetrc(path string) (*netrc, error) {
 			}
 			return ""
 		}
-		switch tokens[i] {
+		switch strings.ToLower(tokens[i]) {
 		case "machine":
 			cur = nil
-			if host := next(); n.machines[host] == nil {
+			if host := strings.ToLower(next()); n.machines[host] == nil {
 				cur = new(netrcLogin)
 				n.machines[host] = cur
 			}
@@ -439,7 +497,7 @@ func netrcTokens(text string) []string {
 			if end < 0 {
 				end = len(rest)
 			}
-			if rest[:end] == "macdef" {
+			if strings.EqualFold(rest[:end], "macdef") {
 				inMacro = true
 				break
 			}
@@ -538,7 +596,7 @@ func requestTarget(u *url.URL) string {
 	var b strings.Builder
 	for i := 0; i < len(t); i++ {
 		c := t[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"<>\\^`{|}", c) >= 0 {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(mustEscape, c) >= 0 {
 			fmt.Fprintf(&b, "%%%02X", c)
 		} else {
 			b.WriteByte(c)
@@ -651,6 +709,9 @@ func checkResolve(entries []string) error {
 		if _, err := pinned([]string{e}, h, p); err != nil {
 			return err
 		}
+		if p == "" || checkPort(p) != nil {
+			return fmt.Errorf("--resolve %q: port %q: want 1..65535", e, p) // it would never match
+		}
 	}
 	return nil
 }
@@ -692,10 +753,11 @@ type needsFlag struct{ error }
 // nextURL checks a redirect from cur to location (RFC 9110 §10.2.2: relative to cur) and
 // returns where to go. seen holds every URL of the chain so far.
 func nextURL(cur *url.URL, location string, opt options, seen map[string]bool) (*url.URL, error) {
-	next, err := cur.Parse(location)
+	next, err := cur.Parse(escapeRaw(location))
 	if err != nil {
 		return nil, fmt.Errorf("%s redirects to a bad URL %q", cur.Redacted(), location)
 	}
+	next.Host = strings.TrimSuffix(next.Host, ":")
 	next.Fragment, next.RawFragment = "", ""
 	if err := checkURL(next); err != nil {
 		return nil, fmt.Errorf("%s redirects to %s: %v", cur.Redacted(), next.Redacted(), err)
