@@ -120,11 +120,12 @@ func TestIPv6Zone(t *testing.T) {
 			}
 		}
 	}
-	// Without its zone the address cannot be reached: the zone above was what reached it.
+	// Without its zone the address cannot be reached (connect: invalid argument, exit 3, as
+	// it was): that is said before any connect.
 	url := strings.Replace(plain.URL(path), "%25lo", "", 1)
 	r := startIn(t, t.TempDir(), ns.start, binary, "-o", "f", url)
-	want := fmt.Sprintf("rangedl: cannot connect to %s: connect: invalid argument\n", strings.TrimPrefix(url[:strings.LastIndexByte(url, '/')], "http://"))
-	if r.code != 3 || r.stderr != want {
-		t.Errorf("%s: exit %d, %q; want exit 3, %q", url, r.code, r.stderr, want)
+	want := fmt.Sprintf("rangedl: bad URL %q: host \"fe80::1\": a link-local address takes a zone that names the interface, as in http://[fe80::1%%25eth0]/\n", url)
+	if r.code != exitUsage || r.stderr != want {
+		t.Errorf("%s: exit %d, %q; want exit %d, %q", url, r.code, r.stderr, exitUsage, want)
 	}
 }
