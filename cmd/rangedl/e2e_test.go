@@ -731,3 +731,44 @@ func TestSmallUsage(t *testing.T) {
 	}
 	checkFile(t, abs, 3, 1<<10)
 }
+
+// TestStopAndContinue: a rangedl stopped (SIGSTOP, Ctrl-Z) for longer than --stall-timeout
+// reads what its connections received meanwhile before it judges them. It could fail every
+// connection for "no data" as soon as it was continued, its bytes unread in the sockets: exit
+// 3 at --retries 0 (4 of 9 runs by hand, one stop each), a retry used up for each piece
+// otherwise. Three stops make that likely here.
+func TestStopAndContinue(t *testing.T) {
+	const size = 48 << 20
+	s := startServer(t, server.Config{Seed: 47, Rate: 2 << 20})
+	dir := t.TempDir()
+	cmd := exec.Command(plainBinary, "-q", "-n", "8", "--stall-timeout", "1s", "--retries", "0", "-o", "f", s.URL("/48M"))
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.After(runTimeout)
+	for i := range 3 {
+		for s.Stats().BodyBytes < int64(i+1)*8<<20 {
+			select {
+			case err := <-done:
+				t.Fatalf("%v before stop %d; want exit 0 at the end\n%s", err, i+1, stderr.String())
+			case <-deadline:
+				t.Fatalf("%d of %d body bytes sent in %v", s.Stats().BodyBytes, size, runTimeout)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		time.Sleep(time.Duration(100+i*70) * time.Millisecond) // not just as bytes come
+		cmd.Process.Signal(syscall.SIGSTOP)
+		time.Sleep(2 * time.Second)
+		cmd.Process.Signal(syscall.SIGCONT)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("%v after three stops of 2 s; want exit 0\n%s", err, stderr.String())
+	}
+	checkFile(t, filepath.Join(dir, "f"), 47, size)
+}
