@@ -112,10 +112,12 @@ func (p *poller) wait(out []event, timeout time.Duration) (int, error) {
 			return 0, err
 		}
 	}
-	n, err := p.n, p.err
-	if err == unix.EINTR {
+	if p.err == unix.EINTR && !p.lookNow(0) {
+		// A signal. After a stop (SIGCONT) what is ready goes first, as above: the look
+		// says whether there is any.
 		return 0, nil
 	}
+	n, err := p.n, p.err
 	if err != nil {
 		return 0, os.NewSyscallError("epoll_wait", err)
 	}

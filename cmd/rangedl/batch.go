@@ -325,14 +325,13 @@ func openFailed(name string) (*failedList, error) {
 	case "/dev/stderr":
 		return &failedList{f: os.Stderr, w: os.Stderr, shared: true}, nil
 	}
-	direct := strings.HasPrefix(name, "/dev/") || strings.HasPrefix(name, "/proc/")
-	if !direct {
-		var err error
-		if name, err = linkTarget(name); err != nil {
-			return nil, err
-		}
+	special := func(name string) bool { return strings.HasPrefix(name, "/dev/") || strings.HasPrefix(name, "/proc/") }
+	direct := special(name)
+	if target := linkTarget(name); !direct && special(target) {
+		direct = true // a link to /dev/stderr, say: written through, as it is
+	} else if !direct {
+		name = target
 	}
-	perm := os.FileMode(0o666) // less the umask
 	st, err := os.Stat(name)
 	if err == nil && (direct || !st.Mode().IsRegular()) {
 		// Without a reader a FIFO's open would wait; O_NONBLOCK makes it fail (ENXIO).
@@ -342,11 +341,13 @@ func openFailed(name string) (*failedList, error) {
 		}
 		return &failedList{f: f, w: f}, nil
 	}
-	if err == nil {
+	old := err == nil
+	perm := os.FileMode(0o666) // less the umask
+	if old {
 		perm = st.Mode().Perm()
 	}
 	f, err := os.OpenFile(fmt.Sprintf("%s.%d.tmp", name, os.Getpid()), os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err == nil && perm != 0o666 {
+	if err == nil && old {
 		err = f.Chmod(perm) // exactly the old list's, whatever the umask
 	}
 	if err != nil {
@@ -360,19 +361,34 @@ func openFailed(name string) (*failedList, error) {
 }
 
 // linkTarget returns the file that name leads to through symbolic links, also when that file
-// is not there yet (the last link names it), or name itself when it is no link.
-func linkTarget(name string) (string, error) {
+// is not there yet: then the last link of the chain names it, in a directory that is there.
+// Otherwise (no link, or a link that leads nowhere to write) it returns name.
+func linkTarget(name string) string {
+	if target, err := filepath.EvalSymlinks(name); err == nil {
+		return target
+	}
 	for range 40 { // the links Linux follows in one path
 		to, err := os.Readlink(name)
 		if err != nil {
-			return name, nil // not a link, or not there
+			return name // the last link's file, not there yet
 		}
 		if !filepath.IsAbs(to) {
-			to = filepath.Join(filepath.Dir(name), to)
+			// The link's own directory, links in it followed, and then its text: a ".."
+			// in it climbs from where the link really is.
+			dir, err := filepath.EvalSymlinks(filepath.Dir(name))
+			if err != nil {
+				return name
+			}
+			to = dir + string(filepath.Separator) + to
 		}
-		name = to
+		i := strings.LastIndexByte(to, filepath.Separator)
+		dir, err := filepath.EvalSymlinks(to[:max(i, 1)])
+		if err != nil {
+			return name // nowhere to write: the open says why
+		}
+		name = filepath.Join(dir, to[i+1:])
 	}
-	return "", fmt.Errorf("%s: too many levels of symbolic links", name)
+	return name
 }
 
 func (l *failedList) add(e entry, why string) {

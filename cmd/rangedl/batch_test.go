@@ -1371,9 +1371,22 @@ func TestFailedLinkAndMode(t *testing.T) {
 	if target, err := os.Readlink(filepath.Join(dir, "link")); err != nil || target != "logs/retry" {
 		t.Errorf("the link is now %q, %v", target, err)
 	}
-	r = rangedlIn(t, dir, "-q", "-i", "list", "--failed", "list")
-	if st, err := os.Stat(filepath.Join(dir, "list")); err != nil || st.Mode().Perm() != 0o600 {
-		t.Errorf("the list replaced in place: %v, %v; want mode 0600", st.Mode(), err)
+	for _, mode := range []os.FileMode{0o600, 0o666} {
+		os.Chmod(filepath.Join(dir, "list"), mode)
+		rangedlIn(t, dir, "-q", "-i", "list", "--failed", "list")
+		if st, err := os.Stat(filepath.Join(dir, "list")); err != nil || st.Mode().Perm() != mode {
+			t.Errorf("the list replaced in place: %v, %v; want mode %v", st.Mode(), err, mode)
+		}
+	}
+	// Through a link to a directory, a link whose ".." climbs from where it really is: the
+	// file was made beside the first link's directory instead.
+	os.MkdirAll(filepath.Join(dir, "projects", "v2"), 0o777)
+	os.MkdirAll(filepath.Join(dir, "projects", "shared"), 0o777)
+	os.Symlink(filepath.Join("projects", "v2"), filepath.Join(dir, "cur"))
+	os.Symlink(filepath.Join("..", "shared", "failed"), filepath.Join(dir, "projects", "v2", "failed"))
+	r = rangedlIn(t, dir, "-q", "-i", "list", "--failed", filepath.Join("cur", "failed"))
+	if got, _ := os.ReadFile(filepath.Join(dir, "projects", "shared", "failed")); string(got) != want {
+		t.Errorf("through cur/failed: projects/shared/failed holds %q; want %q", got, want)
 	}
 }
 

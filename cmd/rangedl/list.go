@@ -200,7 +200,7 @@ func (e *entry) set(opt string) error {
 func writeEntry(w io.Writer, e entry, reason string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n", strings.ReplaceAll(reason, "\n", " "))
-	if len(e.urls) == 0 || slices.ContainsFunc(e.urls, unlisted) {
+	if len(e.urls) == 0 || e.urls[0][0] == '#' || slices.ContainsFunc(e.urls, unlisted) {
 		for _, u := range e.urls {
 			fmt.Fprintf(&b, "#   %q\n", u)
 		}
@@ -224,9 +224,10 @@ func writeEntry(w io.Writer, e entry, reason string) error {
 }
 
 // unlisted reports whether a list line cannot carry u as a URL of an entry: read back, it
-// would be no URL, another one, or several.
+// would be no URL, another one, or several. (A line that starts with '#' is a comment: the
+// first URL may not.)
 func unlisted(u string) bool {
-	return u == "" || u != strings.TrimSpace(u) || u[0] == '#' || strings.ContainsAny(u, "\t\r\n")
+	return u == "" || u != strings.TrimSpace(u) || strings.ContainsAny(u, "\t\r\n")
 }
 
 var errNoEntries = errors.New("no URL in the list")

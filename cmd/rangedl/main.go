@@ -614,18 +614,23 @@ func parseArgs(args []string) (options, []string, error) {
 	fs := flagSet(&opt)
 	var urls []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		end := dashDash(fs, args)
+		flags := args
+		if end >= 0 {
+			flags = args[:end]
+		}
+		if err := fs.Parse(flags); err != nil {
 			if err == flag.ErrHelp {
 				fmt.Print(usage)
 				return opt, nil, err
 			}
 			return opt, nil, fmt.Errorf("%v; see rangedl -h", err)
 		}
-		if fs.NArg() == 0 {
+		if end >= 0 {
+			urls = append(urls, args[end+1:]...) // after "--", every argument is a URL
 			break
 		}
-		if rest := fs.Args(); len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
-			urls = append(urls, rest...) // after "--", every argument is a URL
+		if fs.NArg() == 0 {
 			break
 		}
 		urls = append(urls, fs.Arg(0))
@@ -922,6 +927,30 @@ func closeTrace(f *os.File) {
 	if err == nil && st.Size() == 0 {
 		os.Remove(f.Name())
 	}
+}
+
+// dashDash returns the index in args of a "--" that ends the flags, before any URL, or -1. A
+// "--" that is a flag's value (-U --) ends nothing.
+func dashDash(fs *flag.FlagSet, args []string) int {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return i
+		case len(a) < 2 || a[0] != '-':
+			return -1 // a URL
+		}
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if f := fs.Lookup(name); f != nil {
+			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+				i++ // its value
+			}
+		}
+	}
+	return -1
 }
 
 // stringList is a repeatable string flag (-H, --resolve).

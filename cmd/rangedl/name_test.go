@@ -119,6 +119,8 @@ func TestArgsAfterDoubleDash(t *testing.T) {
 		{[]string{"--", "http://h/a", "-o", "x"}, []string{"http://h/a", "-o", "x"}, ""},
 		{[]string{"-d", "d", "http://h/a", "--", "-d"}, []string{"http://h/a", "-d"}, ""},
 		{[]string{"-o", "y", "http://h/a"}, []string{"http://h/a"}, "y"},
+		{[]string{"-U", "--", "http://h/a", "-o", "y"}, []string{"http://h/a"}, "y"}, // a flag's value "--" ends nothing
+		{[]string{"-o", "-U", "--", "http://h/a"}, []string{"http://h/a"}, "-U"},
 	} {
 		opt, urls, err := parseArgs(tc.args)
 		if err != nil || !slices.Equal(urls, tc.urls) || opt.output != tc.output {
@@ -142,6 +144,16 @@ func TestEmptyPort(t *testing.T) {
 func TestURLChecks(t *testing.T) {
 	if _, err := parseURL("http://[fe80::1]:8080/f"); err == nil || !strings.Contains(err.Error(), "a link-local address takes a zone") {
 		t.Errorf("link-local without a zone: %v; want refused", err)
+	}
+	if _, err := parseURL("http://[::ffff:169.254.1.1]/f"); err != nil {
+		t.Errorf("an IPv4 link-local address in IPv6 form: %v; want it taken (it is dialled as IPv4)", err)
+	}
+	if _, err := parseURL("http://h/a% b"); err == nil || !strings.Contains(err.Error(), `"% b"`) {
+		t.Errorf("a bad escape: %v; want the text as given quoted", err)
+	}
+	var b strings.Builder
+	if writeEntry(&b, entry{urls: []string{"http://a/x", "#m"}}, "r"); b.String() != "# r\nhttp://a/x\t#m\n" {
+		t.Errorf("a mirror starting with '#': %q; want it listed (only a line's first URL may not)", b.String())
 	}
 	for _, port := range []string{"abc", "0", "65536", ""} {
 		if _, _, err := parseArgs([]string{"--resolve", "x.test:" + port + ":127.0.0.1", "http://x.test/f"}); err == nil {

@@ -26,6 +26,9 @@ import (
 func parseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(escapeRaw(raw))
 	if err != nil {
+		if _, rerr := url.Parse(raw); rerr != nil {
+			err = rerr // about the text as given
+		}
 		return nil, fmt.Errorf("bad URL %q: %v", redactRaw(raw), parseError(raw, err))
 	}
 	u.Host = strings.TrimSuffix(u.Host, ":") // RFC 3986 §3.2.3: an empty port is no port
@@ -92,10 +95,11 @@ func checkURL(u *url.URL) error {
 	return checkPort(u.Port())
 }
 
-// linkLocal reports whether host is a link-local IPv6 address (fe80::/10).
+// linkLocal reports whether host is a link-local IPv6 address (fe80::/10; not an IPv4 one in
+// IPv6 form, ::ffff:169.254.0.0/112, which is dialled as IPv4 and needs no zone).
 func linkLocal(host string) bool {
 	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.Is6() && ip.IsLinkLocalUnicast()
+	return err == nil && ip.Is6() && !ip.Is4In6() && ip.IsLinkLocalUnicast()
 }
 
 // checkZone checks a host with a '%' in it, which only a link-local IPv6 address with a zone
