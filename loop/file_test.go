@@ -67,3 +67,36 @@ func TestOutFileLikeOSFile(t *testing.T) {
 		t.Errorf("WriteAt after Close: %v", err)
 	}
 }
+
+// Two -c of one missing file, started together: the one that loses the race to create it is
+// told that another rangedl has it, not that it exists (its open found no file, and its
+// create found the other's).
+func TestContinueRacesCreate(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 300 {
+		path := filepath.Join(dir, "out")
+		os.Remove(path)
+		start := make(chan struct{})
+		errs := make(chan error, 2)
+		files := make(chan *outFile, 2)
+		for range 2 {
+			go func() {
+				job := Job{Output: path, Continue: true}
+				<-start
+				f, _, _, err := openOutput(&job)
+				errs <- err
+				files <- f
+			}()
+		}
+		close(start)
+		for range 2 {
+			err := <-errs
+			if f := <-files; f != nil {
+				f.Close()
+			}
+			if err != nil && err.Error() != path+" is being downloaded by another rangedl process" {
+				t.Fatalf("round %d: %v", i, err)
+			}
+		}
+	}
+}

@@ -99,6 +99,9 @@ func openOutput(job *Job) (f *outFile, created bool, from resumePoint, err error
 				return nil, false, from, errorf(KindIO, nil, "%s records a partial download, but %s is missing; use --overwrite to start over", ctlPath, job.Output)
 			}
 			f, created, err = create(job.Output, false)
+			if errors.Is(err, fs.ErrExist) { // another rangedl made it since: its lock says so
+				f, err = openFile(job.Output, unix.O_WRONLY|unix.O_CLOEXEC)
+			}
 		}
 	} else {
 		f, created, err = create(job.Output, job.Overwrite)
