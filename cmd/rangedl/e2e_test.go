@@ -622,6 +622,35 @@ func TestStdoutClosed(t *testing.T) {
 	}
 }
 
+// TestPipelineInterrupted: Ctrl-C on rangedl -o - URL | reader signals the reader too, which
+// may be gone before rangedl sees its own signal. The broken pipe is then the interrupt's: exit
+// 130 and the interrupt's line, not exit 6. Here the reader goes first, and the signal follows
+// it at once.
+func TestPipelineInterrupted(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 18})
+	for i := range 5 {
+		cmd := exec.Command(plainBinary, "-q", "-o", "-", s.URL("/64M"))
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(out, make([]byte, 1<<20)); err != nil {
+			t.Fatal(err)
+		}
+		out.Close()
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		if code := cmd.ProcessState.ExitCode(); code != exitInterrupted || stderr.String() != "rangedl: interrupted\n" {
+			t.Fatalf("run %d: exit %d, stderr %q; want %d, interrupted", i, code, stderr.String(), exitInterrupted)
+		}
+	}
+}
+
 // TestStdoutBackPressure: writing to standard output, bytes must leave in order. When the
 // connection holding the next bytes is slow (a straggler), the others would race ahead and fill
 // memory; rangedl instead stops reading them while its buffer is full. The output is checked

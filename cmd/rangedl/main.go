@@ -398,12 +398,25 @@ func fetch(job loop.Job, opt options, stderr io.Writer) (loop.Result, error) {
 	if job.Stream != nil {
 		grace = streamGrace
 	}
-	defer onSignals(l.Stop, nil, grace, stderr)()
+	stopped := make(chan struct{})
+	defer onSignals(func() { close(stopped); l.Stop() }, nil, grace, stderr)()
 	bar := startProgress(stderr, job.Stats, !opt.quiet && !opt.noProgress)
 	res, err := l.Run()
 	bar.stop()
+	if job.Stream != nil && errors.Is(err, syscall.EPIPE) {
+		// Ctrl-C on rangedl -o - | reader signals the reader too, which may be gone before
+		// rangedl's own signal arrives: then the broken pipe is the interrupt's doing.
+		select {
+		case <-stopped:
+			err = &loop.Error{Kind: loop.KindInterrupted, Msg: "interrupted"}
+		case <-time.After(signalLag):
+		}
+	}
 	return res, err
 }
+
+// signalLag is how long a broken standard output waits for the SIGINT that may have broken it.
+const signalLag = 100 * time.Millisecond
 
 // existing explains the error of a loop that could not create its output because a file of
 // that name is there: a partial download, if its control file is there too. The loop creates
