@@ -533,6 +533,13 @@ func (l *Loop) tunneled(c *conn, rest []byte) {
 	case r.Status == 407:
 		l.close(c)
 		l.failProxyAuth()
+	case l.everConnected:
+		// The proxy has opened a tunnel for this download before: refusing another is its
+		// limit on connections (503 or 429; squid's maxconn answers 403), which is met as a
+		// server's refused connect is: one connection fewer, and a backoff.
+		wait := retryAfter(r.RetryAfter(), l.now)
+		l.setupFailed(c, fmt.Errorf("the proxy refused another tunnel: HTTP %d %s", r.Status, r.Reason()))
+		l.host.after = later(l.host.after, l.now.Add(wait))
 	default:
 		l.close(c)
 		l.fail(errorf(KindHTTP, nil, "proxy %s refused to connect to %s: HTTP %d %s", l.job.Proxy, l.job.Tunnel, r.Status, r.Reason()))

@@ -391,10 +391,14 @@ func (l *Loop) badStatus(c *conn) {
 	}
 }
 
-// failProxyAuth fails the download because the proxy wants credentials (RFC 9110 §15.5.8),
-// saying how to give them.
+// failProxyAuth fails the download because the proxy wants credentials (RFC 9110 §15.5.8):
+// it says how to give them, or that those given were refused.
 func (l *Loop) failProxyAuth() {
 	l.redo = true
+	if l.job.ProxyAuth != "" {
+		l.fail(errorf(KindHTTP, nil, "proxy %s refused the user and password given (HTTP 407)", l.job.Proxy))
+		return
+	}
 	l.fail(errorf(KindHTTP, nil, "proxy %s wants a user and password (HTTP 407): give them in the proxy URL, http://USER:PASS@%s", l.job.Proxy, l.job.Proxy))
 }
 

@@ -23,6 +23,9 @@ type Config struct {
 	// ConnectFraming adds conflicting framing fields to the 2xx answer to CONNECT, which a
 	// server must not send and a client must ignore (RFC 9110 §9.3.6).
 	ConnectFraming bool
+	// MaxTunnels, when positive, is how many tunnels may be open at once: a CONNECT beyond
+	// them is answered 503 with Retry-After: 1, as a proxy that limits each client does.
+	MaxTunnels int
 }
 
 // Request is one entry of the log.
@@ -41,6 +44,8 @@ type Proxy struct {
 	log  []Request
 	done chan struct{}
 	tr   *http.Transport
+	// tunnels is how many tunnels are open; refused counts the CONNECTs refused for MaxTunnels.
+	tunnels, refused int
 }
 
 // Start listens and serves until Close.
@@ -76,6 +81,13 @@ func (p *Proxy) Requests() []Request {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]Request(nil), p.log...)
+}
+
+// Refused reports how many CONNECTs were refused because MaxTunnels were open.
+func (p *Proxy) Refused() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.refused
 }
 
 // Close stops the proxy and its connections.
@@ -134,6 +146,24 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // tunnel answers a CONNECT: 200, then bytes both ways until either side closes.
 func (p *Proxy) tunnel(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	full := p.cfg.MaxTunnels > 0 && p.tunnels >= p.cfg.MaxTunnels
+	if full {
+		p.refused++
+	} else {
+		p.tunnels++
+	}
+	p.mu.Unlock()
+	if full {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "too many tunnels", http.StatusServiceUnavailable)
+		return
+	}
+	defer func() {
+		p.mu.Lock()
+		p.tunnels--
+		p.mu.Unlock()
+	}()
 	up, err := net.DialTimeout("tcp", r.Host, 10*time.Second)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)

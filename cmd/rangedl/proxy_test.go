@@ -68,6 +68,24 @@ func TestProxyHTTPS(t *testing.T) {
 	}
 }
 
+// TestProxyTunnelLimit: a proxy that opens two tunnels at a time and answers 503 to the next
+// CONNECT, as one that limits each client does. Once a tunnel has worked, the refusals mean
+// fewer connections, not the end of the download. Before, the first 503 failed it (exit 4,
+// "refused to connect").
+func TestProxyTunnelLimit(t *testing.T) {
+	ca, caFile := testCA(t)
+	s := startTLSServer(t, ca, server.Config{Seed: 54})
+	p := startProxy(t, proxy.Config{MaxTunnels: 2})
+	r := rangedl(t, "-q", "-n", "8", "--cacert", caFile, "--proxy", p.URL("", ""), "-o", "f", s.URL("/16M?rate=4M"))
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(r.out, "f"), 54, 16<<20)
+	if p.Refused() == 0 {
+		t.Error("no CONNECT was refused: the test tests nothing")
+	}
+}
+
 func TestProxyRefusals(t *testing.T) {
 	s := startServer(t, server.Config{Seed: 53})
 	ca, caFile := testCA(t)
@@ -81,6 +99,10 @@ func TestProxyRefusals(t *testing.T) {
 	r = rangedl(t, "--proxy", p.URL("", ""), "-o", "f", s.URL("/1M"))
 	if r.code != exitHTTP || r.stderr != want {
 		t.Errorf("GET without credentials: exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitHTTP, want)
+	}
+	r = rangedl(t, "--cacert", caFile, "--proxy", p.URL("u", "wrong"), "-o", "f", ts.URL("/1M"))
+	if want := "rangedl: proxy " + strings.TrimPrefix(p.URL("", ""), "http://") + " refused the user and password given (HTTP 407)\n"; r.code != exitHTTP || r.stderr != want {
+		t.Errorf("a wrong password: exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitHTTP, want)
 	}
 	// A 407 through a tunnel is the origin's, not the proxy's (whose credentials worked).
 	origin407 := startTLSServer(t, ca, server.Config{Seed: 53, Faults: []server.Fault{{Kind: server.AuthRequired407}}})
