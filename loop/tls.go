@@ -128,10 +128,14 @@ func tlsFailure(host string, err error) (msg string, final bool) {
 	var invalid x509.CertificateInvalidError
 	var record tls.RecordHeaderError
 	switch {
-	case errors.As(err, &record):
+	case errors.As(err, &record) && string(record.RecordHeader[:]) == "HTTP/":
 		return fmt.Sprintf("%s does not answer in TLS (is it a plain http:// server?)", host), true
+	case errors.As(err, &record):
+		return fmt.Sprintf("TLS handshake with %s failed: %v", host, err), true
 	case errors.As(err, &unknown):
 		return fmt.Sprintf("the certificate of %s is not signed by a trusted authority; use --cacert FILE to trust its CA, or -k to skip the check", host), true
+	case errors.As(err, &name) && name.Certificate != nil && len(name.Certificate.DNSNames)+len(name.Certificate.IPAddresses) == 0:
+		return fmt.Sprintf("the certificate of %s names its host only in the Common Name (%s), which is no longer accepted (RFC 9525): the name must be a Subject Alternative Name; -k skips the check", host, name.Certificate.Subject.CommonName), true
 	case errors.As(err, &name):
 		return fmt.Sprintf("the certificate of %s is for another name (%s)", host, certNames(name.Certificate)), true
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
@@ -158,9 +162,6 @@ func certNames(c *x509.Certificate) string {
 	names := append([]string(nil), c.DNSNames...)
 	for _, ip := range c.IPAddresses {
 		names = append(names, ip.String())
-	}
-	if len(names) == 0 {
-		return c.Subject.CommonName
 	}
 	return fmt.Sprint(names)
 }

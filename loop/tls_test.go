@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"net"
@@ -223,6 +224,29 @@ func TestTLSServerAlert(t *testing.T) {
 		_, err := runBounded(t, j)
 		if KindOf(err) != KindTLS || !strings.Contains(err.Error(), "the server sent") {
 			t.Errorf("TLS %x: err %v (kind %v); want a TLS failure naming the server's alert", version, err, KindOf(err))
+		}
+	}
+}
+
+// tlsFailure says "plain http://" only of a server that answered in HTTP, and of a certificate
+// that names its host only in the Common Name, that this is why (it is not "another name").
+func TestTLSFailureLines(t *testing.T) {
+	cnOnly := &x509.Certificate{Subject: pkix.Name{CommonName: "foo.test"}}
+	other := &x509.Certificate{Subject: pkix.Name{CommonName: "foo.test"}, DNSNames: []string{"bar.test"}}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake", RecordHeader: [5]byte{'H', 'T', 'T', 'P', '/'}},
+			"h:443 does not answer in TLS (is it a plain http:// server?)"},
+		{tls.RecordHeaderError{Msg: "oversized record received with length 60000", RecordHeader: [5]byte{22, 3, 3, 0xea, 0x60}},
+			"TLS handshake with h:443 failed: tls: oversized record received with length 60000"},
+		{x509.HostnameError{Certificate: cnOnly, Host: "foo.test"},
+			"the certificate of h:443 names its host only in the Common Name (foo.test), which is no longer accepted (RFC 9525): the name must be a Subject Alternative Name; -k skips the check"},
+		{x509.HostnameError{Certificate: other, Host: "foo.test"}, "the certificate of h:443 is for another name ([bar.test])"},
+	} {
+		if got, final := tlsFailure("h:443", tc.err); got != tc.want || !final {
+			t.Errorf("%v: %q, final %v; want %q, final", tc.err, got, final, tc.want)
 		}
 	}
 }
