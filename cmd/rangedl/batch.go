@@ -58,7 +58,8 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 		defer failed.abandon()
 	}
 	var list *listReader
-	finite := true // the list can be read to its end at once: not a pipe or a terminal
+	var listFile fs.FileInfo // the list, when it is a regular file
+	finite := true           // the list can be read to its end at once: not a pipe or a terminal
 	if opt.input != "" {
 		in := os.Stdin
 		if opt.input != "-" {
@@ -71,7 +72,9 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 			in = f
 		}
 		st, err := in.Stat()
-		finite = err == nil && st.Mode().IsRegular()
+		if finite = err == nil && st.Mode().IsRegular(); finite {
+			listFile = st
+		}
 		list = newListReader(in)
 	}
 	r, err := loop.NewReactor(opt.maxPerHost, opt.jobs)
@@ -94,6 +97,7 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 	if failed != nil {
 		s.failedName = failed.final
 	}
+	s.list = listFile
 	opt.shared = s
 	stop := make(chan struct{}) // closed at the first SIGINT or SIGTERM
 	defer onSignals(func() {
@@ -796,7 +800,8 @@ type shared struct {
 	busy  map[string]bool // output names held by entries in flight
 	freed chan struct{}   // a value when some were released since the list's reader last looked
 
-	failedName string // where --failed puts its list at the end, "" if nowhere: no entry's output
+	failedName string      // where --failed puts its list at the end, "" if nowhere: no entry's output
+	list       fs.FileInfo // the list being read, when it is a regular file: no entry's output either
 
 	insecureWarned atomic.Bool // -k's warning was printed: once for the list, not per entry
 }

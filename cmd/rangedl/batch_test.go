@@ -1318,6 +1318,36 @@ func TestFailedThroughLink(t *testing.T) {
 	checkFile(t, filepath.Join(dir, "g"), 41, 1000)
 }
 
+// TestListNotOutput: an entry whose output is the list being read is refused, with any flags.
+// With --overwrite it replaced the list while it was read (64 KiB at a time), and the entries
+// after the first 64 KiB were lost to the downloaded bytes, read as URLs.
+func TestListNotOutput(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 44})
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString(s.URL("/100000") + "\n  out=list\n")
+	for range 1200 {
+		b.WriteString("# a comment of sixty bytes, to take the list past 64 KiB...\n")
+	}
+	for i := range 20 {
+		fmt.Fprintf(&b, "%s\n", s.URL(fmt.Sprintf("/%d", 1001+i)))
+	}
+	writeList(t, dir, b.String())
+	for _, flag := range []string{"--overwrite", "-c"} {
+		r := rangedlIn(t, dir, "-q", flag, "-j", "1", "-i", "list")
+		want := "rangedl: " + s.URL("/100000") + ": list is the list being read; give the entry another out= name\n"
+		if r.code != exitUsage || r.stderr != want {
+			t.Fatalf("%s: exit %d, stderr %q; want %d, %q", flag, r.code, r.stderr, exitUsage, want)
+		}
+		if got, _ := os.ReadFile(filepath.Join(dir, "list")); string(got) != b.String() {
+			t.Fatalf("%s: the list was changed", flag)
+		}
+		for i := range 20 {
+			checkFile(t, filepath.Join(dir, fmt.Sprint(1001+i)), 44, int64(1001+i))
+		}
+	}
+}
+
 // TestFailedKeepsStrayLines: an entry without a URL (an option before any, or after a URL line
 // too long to keep) goes to --failed as comments. It was counted as failed but not written,
 // so a --failed that replaced the list lost its lines.

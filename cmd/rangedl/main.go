@@ -228,6 +228,13 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 		failure(stderr, opt, rawURL, err)
 		return exitUsage, loop.Result{}, err
 	}
+	if s := opt.shared; s != nil && s.list != nil && sameFile(s.list, job.Output) {
+		// Written over (--overwrite, or -c) while it is read, the list would go on in the
+		// downloaded bytes.
+		err := outputTaken{fmt.Errorf("%s is the list being read; give the entry another out= name", job.Output)}
+		failure(stderr, opt, rawURL, err)
+		return exitUsage, loop.Result{}, err
+	}
 	if opt.trace != "" {
 		f, err := createTrace(opt.trace, job.Output, opt.overwrite)
 		if err != nil {
