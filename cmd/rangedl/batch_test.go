@@ -684,6 +684,78 @@ func TestListReaderStreams(t *testing.T) {
 	}
 }
 
+// TestListReaderBoundsRefused: an entry holds at most maxRefused refused option lines; the
+// lines after them are entries without a URL, in order, none lost. Before, a list indented
+// whole by mistake was one entry held in memory (264 MB for a million lines).
+func TestListReaderBoundsRefused(t *testing.T) {
+	var in strings.Builder
+	in.WriteString("http://a/1\n")
+	for i := range 40 {
+		fmt.Fprintf(&in, "  bogus=%d\n", i)
+	}
+	in.WriteString("http://a/2\n")
+	r := newListReader(strings.NewReader(in.String()))
+	var bad []string
+	var errs []string
+	var urls []string
+	for {
+		e, err := r.next()
+		if err == io.EOF {
+			break
+		}
+		if len(e.bad) > maxRefused {
+			t.Fatalf("an entry holds %d refused lines", len(e.bad))
+		}
+		bad = append(bad, e.bad...)
+		urls = append(urls, strings.Join(e.urls, " "))
+		if err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	if len(bad) != 40 || bad[0] != "bogus=0" || bad[39] != "bogus=39" {
+		t.Errorf("refused lines: %q; want bogus=0..39", bad)
+	}
+	wantURLs := []string{"http://a/1", "", "", "http://a/2"}
+	wantErrs := []string{
+		`line 2: unknown option "bogus" (known: out, dir, checksum)`,
+		`line 18: option "bogus=16" after 16 refused option lines`,
+		`line 34: option "bogus=32" after 16 refused option lines`,
+	}
+	if !slices.Equal(urls, wantURLs) || !slices.Equal(errs, wantErrs) {
+		t.Errorf("entries %q, errors %q; want %q, %q", urls, errs, wantURLs, wantErrs)
+	}
+
+	const lines = 1_000_000
+	pr, pw := io.Pipe()
+	go func() {
+		w := bufio.NewWriter(pw)
+		for i := range lines {
+			fmt.Fprintf(w, "    http://127.0.0.1:8080/%d\n", i)
+		}
+		w.Flush()
+		pw.Close()
+	}()
+	lr := newListReader(pr)
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	var early uint64
+	for i := 0; ; i++ {
+		if i == 1000 {
+			early = heap()
+		}
+		if _, err := lr.next(); err == io.EOF {
+			break
+		}
+	}
+	if late := heap(); late > early+1<<20 {
+		t.Errorf("heap %d bytes after a million indented lines, %d after 16000", late, early)
+	}
+}
+
 func TestFileLimit(t *testing.T) {
 	r := runIn(t, t.TempDir(), "sh", "-c", `ulimit -n 64 && exec "$0" "$@"`, binary, "-n", "100", "-o", "f", "http://127.0.0.1:1/x")
 	want := "rangedl: -n 100 needs 116 open files, and the limit is 64 (ulimit -n)\n"

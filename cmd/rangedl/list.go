@@ -34,6 +34,11 @@ type entry struct {
 // maxListLine bounds one line of a list: a URL with a few mirrors fits many times over.
 const maxListLine = 64 << 10
 
+// maxRefused bounds the refused option lines an entry holds (for --failed), so that memory
+// does not grow with a list indented whole by mistake: the lines after them are entries of
+// their own, without a URL.
+const maxRefused = 16
+
 // listReader reads entries from a list.
 type listReader struct {
 	r           *bufio.Reader
@@ -41,6 +46,7 @@ type listReader struct {
 	pending     string // a URL line read ahead while looking for the previous entry's options
 	pendingErr  error  // and the *badEntry that came with it, if it was too long
 	havePending bool
+	overflow    bool // the option lines being read follow maxRefused refused ones
 }
 
 func newListReader(r io.Reader) *listReader {
@@ -67,12 +73,19 @@ func (l *listReader) next() (entry, error) {
 		switch {
 		case trimmed == "" || strings.HasPrefix(trimmed, "#"):
 			continue
+		case (text[0] == ' ' || text[0] == '\t') && len(e.bad) == maxRefused:
+			l.pending, l.pendingErr, l.havePending, l.overflow = text, err, true, true
+			l.line--
+			return e, bad
 		case text[0] == ' ' || text[0] == '\t':
 			var why error
 			switch {
 			case isLong:
 				why = long
 				e.bad = append(e.bad, tooLong)
+			case len(e.urls) == 0 && l.overflow:
+				why = &badEntry{fmt.Sprintf("line %d: option %q after %d refused option lines", l.line, trimmed, maxRefused)}
+				e.bad = append(e.bad, trimmed)
 			case len(e.urls) == 0:
 				why = &badEntry{fmt.Sprintf("line %d: option %q before any URL", l.line, trimmed)}
 				e.bad = append(e.bad, trimmed)
@@ -90,8 +103,9 @@ func (l *listReader) next() (entry, error) {
 			l.line--
 			return e, bad
 		case isLong:
-			bad = long
+			bad, l.overflow = long, false
 		default:
+			l.overflow = false
 			for _, u := range strings.Split(text, "\t") {
 				if u = strings.TrimSpace(u); u != "" {
 					e.urls = append(e.urls, u)
