@@ -601,7 +601,7 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 			continue
 		}
 		if i > 0 {
-			say("trying the next mirror, %s", redactRaw(raw))
+			say("trying the next mirror, %s", shownURL(raw))
 		}
 		advice, o.advice = "", &advice
 		if slices.Contains(failedAt, o.output) {

@@ -60,7 +60,9 @@ func TestListReaderRecovers(t *testing.T) {
 		"http://a/2\n  out=" + strings.Repeat("z", maxListLine) + "\n" + // an option too long
 		"http://a/3\n  out=-\n" + // standard output is for one download
 		"http://a/4\n" +
-		"http://a/5\n  dir=a/../../up\n  out=/abs\n" // outside -d
+		"http://a/5\n  dir=a/../../up\n  out=/abs\n" + // outside -d
+		"http://a/6\n  out=\x1b[2Jevil\n" + // what would reach the terminal in "saved NAME"
+		"http://a/7\n  dir=x\u202egpj\n"
 
 	r := newListReader(strings.NewReader(in))
 	type got struct {
@@ -89,6 +91,8 @@ func TestListReaderRecovers(t *testing.T) {
 		{urls: "http://a/3", err: `line 13: out=-: standard output takes one download, not an entry of a list`},
 		{urls: "http://a/4"},
 		{urls: "http://a/5", err: `line 16: dir=a/../../up: must stay under -d (no absolute path, no ..)`},
+		{urls: "http://a/6", err: `line 19: out="\x1b[2Jevil": a control or format character, or a byte that is not UTF-8`},
+		{urls: "http://a/7", err: `line 21: dir="x\u202egpj": a control or format character, or a byte that is not UTF-8`},
 	}
 	if !slices.Equal(all, want) {
 		t.Errorf("entries:\n%q\nwant\n%q", all, want)
@@ -1178,6 +1182,17 @@ func TestNoRangesCutShort(t *testing.T) {
 	r = rangedlIn(t, dir, "-c", "-o", "out/1K", good.URL("/1K"))
 	if r.code != exitOK || !strings.Contains(r.stderr, "out/1K is complete already") {
 		t.Errorf("-c of one file: exit %d\n%s; want 0, complete already", r.code, r.stderr)
+	}
+}
+
+// TestMirrorLineQuoted: a mirror with a control character (an escape sequence from a list) is
+// quoted in the "trying the next mirror" line, as in a failure's; it reached the terminal raw.
+func TestMirrorLineQuoted(t *testing.T) {
+	dir := t.TempDir()
+	writeList(t, dir, "http://127.0.0.1:1/m\thttp://127.0.0.1:1/x?\x1b[31mRED\n")
+	r := rangedlIn(t, dir, "-i", "list", "-d", "out")
+	if want := `rangedl: trying the next mirror, "http://127.0.0.1:1/x?\x1b[31mRED"`; r.code == exitOK || !strings.Contains(r.stderr, want+"\n") || strings.Contains(r.stderr, "\x1b") {
+		t.Errorf("exit %d, stderr %q; want a failure, with %q and no escape character", r.code, r.stderr, want)
 	}
 }
 

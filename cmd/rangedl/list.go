@@ -169,6 +169,10 @@ func (e *entry) set(opt string) error {
 	if !ok {
 		return fmt.Errorf("%q: want key=value", opt)
 	}
+	if (key == "out" || key == "dir") && strings.ContainsFunc(value, unsafeRune) {
+		// As in a name taken from a URL: "saved NAME" would send them to the terminal.
+		return fmt.Errorf("%s=%q: a control or format character, or a byte that is not UTF-8", key, value)
+	}
 	if key == "out" || key == "dir" {
 		// A list may come from anywhere: what it names stays under -d.
 		if c := filepath.Clean(value); filepath.IsAbs(c) || c == ".." || strings.HasPrefix(c, ".."+string(filepath.Separator)) {

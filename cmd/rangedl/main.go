@@ -315,15 +315,22 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 func failure(stderr io.Writer, opt options, rawURL string, err error) {
 	msg := err.Error()
 	if opt.shared != nil {
-		shown := redactRaw(rawURL)
-		if strings.ContainsFunc(shown, unicode.IsControl) {
-			shown = strconv.Quote(shown) // a line break in a URL from the command line, say
-		}
-		if !names(msg, shown) {
+		if shown := shownURL(rawURL); !names(msg, shown) {
 			msg = shown + ": " + msg
 		}
 	}
 	fmt.Fprintf(stderr, "rangedl: %s\n", msg)
+}
+
+// shownURL is rawURL as a line on a terminal may show it: without its password, and quoted
+// when it holds a control character (a line break from the command line, an escape sequence
+// from a list).
+func shownURL(rawURL string) string {
+	shown := redactRaw(rawURL)
+	if strings.ContainsFunc(shown, unicode.IsControl) {
+		return strconv.Quote(shown)
+	}
+	return shown
 }
 
 // names reports whether msg holds u whole, not only as the start of a longer URL (that of a
@@ -809,9 +816,7 @@ func outputName(u *url.URL) string {
 	var b strings.Builder
 	kept := false // a character of the name itself within the cut, not a '_' in place of one
 	for _, r := range name {
-		// Format characters (Cf) include the bidirectional overrides, which make a
-		// terminal show "\u202egpj.exe" as "exe.jpg".
-		own := !(r == '/' || r == '\\' || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError)
+		own := !(r == '/' || r == '\\' || unsafeRune(r))
 		if !own {
 			r = '_'
 		}
@@ -831,6 +836,13 @@ func outputName(u *url.URL) string {
 		return cut(name, maxName-1) + "_" // a download of the name without the suffix would take it for its record
 	}
 	return name
+}
+
+// unsafeRune reports whether r has no place in a file name that a terminal shows: a control
+// character, a format character (Cf: the bidirectional overrides make a terminal show
+// "\u202egpj.exe" as "exe.jpg"), or a byte that is not UTF-8.
+func unsafeRune(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError
 }
 
 // cut shortens name to at most n bytes, on a character boundary.
