@@ -533,18 +533,23 @@ func (l *Loop) tunneled(c *conn, rest []byte) {
 	case r.Status == 407:
 		l.close(c)
 		l.failProxyAuth()
-	case l.everConnected:
-		// The proxy has opened a tunnel for this download before: refusing another is its
-		// limit on connections (503 or 429; squid's maxconn answers 403), which is met as a
-		// server's refused connect is: one connection fewer, and a backoff.
+	case l.everConnected || l.host.ever || r.Status == 429 || r.Status == 503:
+		// The proxy asks to come back later, or has opened a tunnel to the server before
+		// (for this download, or another of a list): then a refusal is its limit on
+		// connections (squid's maxconn answers 403). Either is met as a server's refused
+		// connect is: fewer connections, and a backoff of at least its Retry-After.
 		wait := retryAfter(r.RetryAfter(), l.now)
-		l.setupFailed(c, fmt.Errorf("the proxy refused another tunnel: HTTP %d %s", r.Status, r.Reason()))
+		l.setupFailed(c, fmt.Errorf("%w: HTTP %d %s", errTunnelRefused, r.Status, r.Reason()))
 		l.host.after = later(l.host.after, l.now.Add(wait))
 	default:
 		l.close(c)
 		l.fail(errorf(KindHTTP, nil, "proxy %s refused to connect to %s: HTTP %d %s", l.job.Proxy, l.job.Tunnel, r.Status, r.Reason()))
 	}
 }
+
+// errTunnelRefused is the setup failure of a connection whose CONNECT the proxy refused, in a
+// way that may pass (see tunneled).
+var errTunnelRefused = errors.New("the proxy refused the tunnel")
 
 // dialName names what connections connect to: the server, or the proxy.
 func (l *Loop) dialName() string {
@@ -615,24 +620,29 @@ func (l *Loop) connectFailed(started time.Time, err error) {
 		l.failCounted = l.now
 	}
 	dead := pathDown(err)
+	refused := errors.Is(err, errTunnelRefused)
+	kind := KindNetwork
+	if refused {
+		kind = KindHTTP // the proxy's answer: exit 4, as a status from the server is
+	}
 	if !l.everConnected {
 		switch {
 		case l.nextAddr < len(l.job.Addrs) || l.connecting > 0:
 			// race tries the next address, or another attempt may still work
-		case l.host.ever && l.connectFails <= l.job.MaxRetries:
-			// The server has taken connections (from this download's neighbours): it is
-			// busy, or out of reach for now, not gone. The race starts again after the
-			// server's backoff.
+		case (l.host.ever || refused) && l.connectFails <= l.job.MaxRetries:
+			// The server has taken connections (from this download's neighbours), or the
+			// proxy asks to come back: busy, or out of reach for now, not gone. The race
+			// starts again after the server's backoff.
 			l.backOff(dead, started)
 			l.nextAddr = 0
 			l.trace.note("backoff", nil, int64(l.host.fails), 0, "connect failed: "+err.Error())
 		default:
-			l.fail(errorf(KindNetwork, err, "cannot connect to %s", l.dialName()))
+			l.fail(errorf(kind, err, "cannot connect to %s", l.dialName()))
 		}
 		return
 	}
 	if l.live == 0 && l.connectFails > l.job.MaxRetries {
-		l.fail(errorf(KindNetwork, err, "cannot connect to %s (%s)", l.dialName(), attempts(l.connectFails)))
+		l.fail(errorf(kind, err, "cannot connect to %s (%s)", l.dialName(), attempts(l.connectFails)))
 		return
 	}
 	switch {

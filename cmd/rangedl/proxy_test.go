@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/base64"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -83,6 +84,25 @@ func TestProxyTunnelLimit(t *testing.T) {
 	checkFile(t, filepath.Join(r.out, "f"), 54, 16<<20)
 	if p.Refused() == 0 {
 		t.Error("no CONNECT was refused: the test tests nothing")
+	}
+	// A list: the files after the first meet the limit at their first tunnel.
+	refused := p.Refused()
+	dir := t.TempDir()
+	var list strings.Builder
+	for i := range 8 {
+		fmt.Fprintf(&list, "%s\n", s.URL(fmt.Sprintf("/d%d/1M?rate=2M", i)))
+		fmt.Fprintf(&list, "  out=f%d\n", i)
+	}
+	writeList(t, dir, list.String())
+	r = rangedlIn(t, dir, "-q", "-j", "4", "-n", "2", "--cacert", caFile, "--proxy", p.URL("", ""), "-i", "list")
+	if r.code != 0 {
+		t.Fatalf("list: exit %d\n%s", r.code, r.stderr)
+	}
+	for i := range 8 {
+		checkFile(t, filepath.Join(dir, fmt.Sprintf("f%d", i)), 54, 1<<20)
+	}
+	if p.Refused() == refused {
+		t.Error("list: no CONNECT was refused: the test tests nothing")
 	}
 }
 
