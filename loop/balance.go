@@ -96,11 +96,14 @@ func (c *conn) remaining() int64 { return c.piece.end - c.off }
 
 // sample closes one window slot for every connection that received a body in it. The sample is
 // the bytes over the time spent receiving bodies, scaled to a whole slot: the round trips
-// between pieces (request sent, head awaited) are not slowness, and a head that never comes is
-// the stall timeout's business. A slot with less than half of it in bodies is carried into the
-// next, its bytes and its time together (carrying the bytes alone read 200 ms responses back
-// to back at 4 MiB/s as 44 MiB/s: TestBackToBackRate). A connection that stops working (idle,
-// connecting, paused for back-pressure) starts its window again.
+// between pieces (request sent, head awaited) are not slowness. A head overdue (see overdue)
+// is: each slot it is awaited in samples nothing, so that eviction and the end game see a
+// connection that does not move. (Left to the stall timeout, a lost request kept its range
+// for 30 s while the peers sat idle: TestLostRequest.) A slot with less than half of it in
+// bodies is carried into the next, its bytes and its time together (carrying the bytes alone
+// read 200 ms responses back to back at 4 MiB/s as 44 MiB/s: TestBackToBackRate). A
+// connection that stops working (idle, connecting, paused for back-pressure) starts its
+// window again.
 func (l *Loop) sample() {
 	from := l.lastSample
 	l.lastSample = l.now
@@ -118,8 +121,18 @@ func (l *Loop) sample() {
 			c.ticks[c.tick%rateTicks] = int64(float64(c.got) * float64(housekeepingEvery) / float64(busy))
 			c.tick++
 			c.got, c.busy = 0, 0
+		case c.overdue(l.now):
+			c.ticks[c.tick%rateTicks] = 0
+			c.tick++
 		}
 	}
+}
+
+// overdue reports whether c has waited for a head for four of its round trips (as its last
+// head took), and a second at least: a server rarely pauses that long before a range of a file
+// it has been serving; a lost request, or a flow that died, waits for ever.
+func (c *conn) overdue(now time.Time) bool {
+	return c.state == head && c.wait > 0 && now.Sub(c.since) > max(4*c.wait, time.Second)
 }
 
 // bodyTime is how long c has spent receiving bodies since from (the last sample): in responses
