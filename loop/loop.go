@@ -615,7 +615,8 @@ func (l *Loop) setupFailed(c *conn, err error) {
 // refusals, an 18 s outage left a download of 8 connections on one, then two, three...: 43 s
 // where 28 s do (README, Server pressure).
 func (l *Loop) connectFailed(started time.Time, err error) {
-	if started.After(l.failCounted) {
+	counted := started.After(l.failCounted)
+	if counted {
 		l.connectFails++
 		l.failCounted = l.now
 	}
@@ -650,6 +651,14 @@ func (l *Loop) connectFailed(started time.Time, err error) {
 		l.restore = 0
 	case l.restore == 0:
 		l.restore = l.target
+	}
+	if dead && counted && len(l.job.Addrs) > 1 {
+		// The address the race chose does not answer: new connections go to the name's
+		// next one. (Its addresses serve the same file, as a -c, whose race may choose
+		// another, takes them to; every response is checked against the validators.)
+		from := l.job.Addrs[l.addr]
+		l.addr = (l.addr + 1) % len(l.job.Addrs)
+		l.trace.note("address", nil, 0, 0, fmt.Sprintf("%v does not answer; now %v", from, l.job.Addrs[l.addr]))
 	}
 	l.backOff(dead, started)
 	l.target = max(1, l.live)

@@ -26,8 +26,9 @@ import (
 // "reason"), preempt (a paused connection gives its slot to the piece a stream waits for),
 // target (connections wanted, with "reason"), backoff (a connect failed, or the server closed a
 // new connection before answering: fewer connections to it for a while; "n" is the failures
-// that set the wait), adopt (a connection parked by an earlier download from the same server is
-// used again), finish. Ranges are [start, end) byte offsets.
+// that set the wait), address (new connections go to another of the server's addresses, the
+// one before not answering; "reason" names both), adopt (a connection parked by an earlier
+// download from the same server is used again), finish. Ranges are [start, end) byte offsets.
 type tracer struct {
 	w     *bufio.Writer
 	enc   *json.Encoder

@@ -3,8 +3,10 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,6 +26,7 @@ func blackhole(t *testing.T, port int) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { unix.Close(fd) })
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1) // past the TIME_WAIT of a server closed there
 	if err := unix.Bind(fd, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
 		t.Skipf("cannot bind 127.0.0.1:%d for the dead address: %v", port, err)
 	}
@@ -84,4 +87,48 @@ func TestHappyEyeballs(t *testing.T) {
 		}
 	}
 	t.Logf("second attempt after %.3fs; whole run %v", second, elapsed)
+}
+
+// TestAddressFailover: the address every connection went to goes dead in the middle of the
+// download (its server gone, its connects unanswered). New connections go to the name's next
+// address. Before, they all went on to the dead one, whose connect timeouts used up the
+// retries: exit 3 while the other address served the file (a netns review).
+func TestAddressFailover(t *testing.T) {
+	const size = 32 << 20
+	a, err := server.Start(server.Config{Addr: "127.0.0.1:0", Seed: 62, Rate: 2 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	port := int(netip.MustParseAddrPort(a.Addr()).Port())
+	b := startServer(t, server.Config{Addr: fmt.Sprintf("[::1]:%d", port), Seed: 62, Rate: 2 << 20})
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "-p", "-n", "4", "--connect-timeout", "1s", "--stall-timeout", "2s",
+		"--resolve", fmt.Sprintf("two.test:%d:127.0.0.1,::1", port), "--trace", "trace.json", "-o", "f", fmt.Sprintf("http://two.test:%d/32M", port))
+	var stderr bytes.Buffer
+	cmd.Dir, cmd.Stderr = dir, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	awaitBody(t, a, cmd, 4<<20)
+	a.Close()
+	blackhole(t, port)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr.String())
+		}
+	case <-time.After(runTimeout):
+		cmd.Process.Kill()
+		t.Fatalf("still running after %v", runTimeout)
+	}
+	checkFile(t, filepath.Join(dir, "f"), 62, size)
+	if b.Stats().BodyBytes == 0 {
+		t.Error("nothing came from ::1")
+	}
+	if evs := readTrace(t, filepath.Join(dir, "trace.json")); count(evs, "address") == 0 {
+		t.Error("no address event in the trace")
+	}
 }
