@@ -663,16 +663,10 @@ func TestListReaderStreams(t *testing.T) {
 		pw.Close()
 	}()
 	r := newListReader(pr)
-	heap := func() uint64 {
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
 	var early uint64
 	for i := 0; ; i++ {
 		if i == 10_000 {
-			early = heap()
+			early = heapAlloc()
 		}
 		if _, err := r.next(); err == io.EOF {
 			if i != entries {
@@ -683,7 +677,7 @@ func TestListReaderStreams(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if late := heap(); late > early+1<<20 {
+	if late := heapAlloc(); late > early+1<<20 {
 		t.Errorf("heap %d bytes after a million entries, %d after ten thousand: the list is being kept", late, early)
 	}
 }
@@ -740,24 +734,26 @@ func TestListReaderBoundsRefused(t *testing.T) {
 		pw.Close()
 	}()
 	lr := newListReader(pr)
-	heap := func() uint64 {
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
 	var early uint64
 	for i := 0; ; i++ {
 		if i == 1000 {
-			early = heap()
+			early = heapAlloc()
 		}
 		if _, err := lr.next(); err == io.EOF {
 			break
 		}
 	}
-	if late := heap(); late > early+1<<20 {
+	if late := heapAlloc(); late > early+1<<20 {
 		t.Errorf("heap %d bytes after a million indented lines, %d after 16000", late, early)
 	}
+}
+
+// heapAlloc is the heap in use after a collection.
+func heapAlloc() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
 
 func TestFileLimit(t *testing.T) {

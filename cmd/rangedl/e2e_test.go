@@ -597,13 +597,13 @@ func TestNotRegular(t *testing.T) {
 	}
 }
 
-// TestStdoutClosed: a reader of -o - that goes away early (| head -c 100) gets rangedl one line
-// and exit 6, not a silent death by SIGPIPE (exit 141, as the Go runtime does by default).
-func TestStdoutClosed(t *testing.T) {
-	s := startServer(t, server.Config{Seed: 17})
-	cmd := exec.Command(plainBinary, "-q", "-o", "-", s.URL("/8M"))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+// readStdoutThenClose starts rangedl -q -o - url and reads n bytes of its standard output,
+// which the caller then closes, as a reader that goes away does.
+func readStdoutThenClose(t *testing.T, url string, n int) (*exec.Cmd, io.Closer, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(plainBinary, "-q", "-o", "-", url)
+	stderr := new(bytes.Buffer)
+	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -611,9 +611,17 @@ func TestStdoutClosed(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := io.ReadFull(out, make([]byte, 100)); err != nil {
+	if _, err := io.ReadFull(out, make([]byte, n)); err != nil {
 		t.Fatal(err)
 	}
+	return cmd, out, stderr
+}
+
+// TestStdoutClosed: a reader of -o - that goes away early (| head -c 100) gets rangedl one line
+// and exit 6, not a silent death by SIGPIPE (exit 141, as the Go runtime does by default).
+func TestStdoutClosed(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 17})
+	cmd, out, stderr := readStdoutThenClose(t, s.URL("/8M"), 100)
 	out.Close()
 	cmd.Wait()
 	want := regexp.MustCompile(`^rangedl: writing standard output at byte \d+: broken pipe\n$`)
@@ -629,19 +637,7 @@ func TestStdoutClosed(t *testing.T) {
 func TestPipelineInterrupted(t *testing.T) {
 	s := startServer(t, server.Config{Seed: 18})
 	for i := range 5 {
-		cmd := exec.Command(plainBinary, "-q", "-o", "-", s.URL("/64M"))
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.ReadFull(out, make([]byte, 1<<20)); err != nil {
-			t.Fatal(err)
-		}
+		cmd, out, stderr := readStdoutThenClose(t, s.URL("/64M"), 1<<20)
 		out.Close()
 		cmd.Process.Signal(os.Interrupt)
 		cmd.Wait()
