@@ -223,17 +223,21 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 		entry = redactRaw(rawURL) + ": "
 	}
 	job.Notice = func(msg string) { say("%s%s", entry, msg) }
-	if s := opt.shared; s != nil && s.failedName != "" && (sameName(job.Output, s.failedName) || sameExisting(job.Output, s.failedName)) {
-		err := outputTaken{fmt.Errorf("%s is where --failed puts its list; give the entry another out= name", job.Output)}
-		failure(stderr, opt, rawURL, err)
-		return exitUsage, loop.Result{}, err
-	}
-	if s := opt.shared; s != nil && s.list != nil && sameFile(s.list, job.Output) {
-		// Written over (--overwrite, or -c) while it is read, the list would go on in the
-		// downloaded bytes.
-		err := outputTaken{fmt.Errorf("%s is the list being read; give the entry another out= name", job.Output)}
-		failure(stderr, opt, rawURL, err)
-		return exitUsage, loop.Result{}, err
+	if s := opt.shared; s != nil {
+		var taken string
+		switch {
+		case s.failedName != "" && (sameName(job.Output, s.failedName) || sameExisting(job.Output, s.failedName)):
+			taken = "is where --failed puts its list"
+		case s.list != nil && (opt.overwrite || opt.resume) && sameFile(s.list, job.Output):
+			// Written over while it is read, the list would go on in the downloaded bytes.
+			// Only --overwrite and -c open an output that is there (no stat per entry else).
+			taken = "is the list being read"
+		}
+		if taken != "" {
+			err := outputTaken{fmt.Errorf("%s %s; give the entry another out= name", job.Output, taken)}
+			failure(stderr, opt, rawURL, err)
+			return exitUsage, loop.Result{}, err
+		}
 	}
 	if opt.trace != "" {
 		f, err := createTrace(opt.trace, job.Output, opt.overwrite)
