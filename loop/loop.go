@@ -298,7 +298,8 @@ func (l *Loop) settle() {
 	case l.out != nil && l.job.Stream == nil:
 		res.Saved = l.out.buf.Written().Size()
 	}
-	res.Resumable = l.err != nil && l.recorded() && (l.done > 0 || !l.created)
+	// A file complete but for the record it could not remove (closeOutput) is not resumable.
+	res.Resumable = l.err != nil && l.recorded() && (l.done > 0 || !l.created) && !errors.As(l.err, new(*reorder.RecordLeftError))
 	if l.err != nil && l.out == nil && l.from.ctl != nil && !l.redo {
 		switch l.err.Kind {
 		case KindNetwork, KindInterrupted, KindHTTP:
@@ -1497,7 +1498,10 @@ func (l *Loop) closeOutput() (kept bool) {
 			l.file.Close()
 		}
 	case l.out != nil:
-		if err := l.out.close(l.fin && l.err == nil); err != nil {
+		err := l.out.close(l.fin && l.err == nil)
+		if left := new(reorder.RecordLeftError); errors.As(err, &left) {
+			l.fail(&Error{Kind: KindIO, Err: left, Msg: fmt.Sprintf("%s is complete and synced; delete its record by hand (%s, %s), which rangedl cannot remove", l.job.Output, left.Path, left.Path+reorder.ReserveSuffix)})
+		} else if err != nil {
 			l.writeFailed(err)
 		}
 	case l.file != nil:

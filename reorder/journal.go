@@ -184,8 +184,23 @@ func (j *Journal) Finish() error {
 	if j.path == "" {
 		return nil
 	}
-	return RemoveControl(j.path)
+	err := RemoveControl(j.path)
+	if pe := new(os.PathError); errors.As(err, &pe) && pe.Op == "remove" {
+		return &RecordLeftError{Path: j.path, Err: pe.Err}
+	}
+	return err
 }
+
+// RecordLeftError is Finish's error when the data file is complete and synced but its control
+// file could not be removed (its directory was made read-only, say). The record says less than
+// the file holds: a resume from it fetches again what it does not claim.
+type RecordLeftError struct {
+	Path string // the control file
+	Err  error
+}
+
+func (e *RecordLeftError) Error() string { return e.Err.Error() }
+func (e *RecordLeftError) Unwrap() error { return e.Err }
 
 // Records reports whether the Journal keeps a control file (OpenJournal's path was not "").
 func (j *Journal) Records() bool { return j.path != "" }

@@ -627,8 +627,8 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 		}
 		why = err.Error()
 		switch {
-		case code == exitInterrupted:
-			return code, res, why, ""
+		case code == exitInterrupted, errors.As(err, new(*reorder.RecordLeftError)):
+			return code, res, why, "" // a complete file no mirror could do better on
 		case errors.As(err, new(outputTaken)):
 			taken = append(taken, o.output)
 		case res.Resumable:

@@ -262,6 +262,8 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 		failure(stderr, opt, rawURL, err)
 		var advice string
 		switch {
+		case errors.As(err, new(*reorder.RecordLeftError)):
+			// The file is complete: the failure line says what is left to do.
 		case errors.Is(err, loop.ErrRemoteChanged) && res.Saved == 0 && res.Resumed > 0:
 			advice = fmt.Sprintf("rangedl: %s was left as it was; use -c --restart-if-changed to download the new version\n", job.Output)
 		case errors.Is(err, loop.ErrRemoteChanged) && res.Resumable:

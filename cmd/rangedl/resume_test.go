@@ -919,3 +919,68 @@ func TestResumeCompleteWholeRange(t *testing.T) {
 	}
 	checkFile(t, filepath.Join(dir, "f"), 46, 1000)
 }
+
+// TestRecordLeft: a file completed in a directory made read-only meanwhile cannot lose its
+// record (an immutable directory: root ignores permission bits). The file is whole and synced,
+// and one line says so and what to delete: no "incomplete" line, and in a list no next mirror,
+// which could only fail the same way. A -c, once the directory can be written, removes it.
+func TestRecordLeft(t *testing.T) {
+	const size = 4 << 20
+	s := startServer(t, server.Config{Seed: 31, Rate: 1 << 20})
+	url := s.URL("/4M")
+	lines := map[string]string{
+		"single": "rangedl: f is complete and synced; delete its record by hand (f.rangedl, f.rangedl.reserve), which rangedl cannot remove: operation not permitted\n",
+		"list": "rangedl: " + url + ": d/4M is complete and synced; delete its record by hand (d/4M.rangedl, d/4M.rangedl.reserve), which rangedl cannot remove: operation not permitted\n" +
+			"rangedl: 1 file: 0 saved, 1 failed; ",
+	}
+	for name, args := range map[string][]string{
+		"single": {"-p", "-n", "2", "-o", "f", url},
+		"list":   {"-p", "-n", "2", "-d", "d", "-i", "../list"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "d")
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(dir, "../list"), []byte(url+"\t"+url+"?rate=2000000\n"), 0o666)
+			cmd := exec.Command(binary, args...)
+			cmd.Dir = dir
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(dir, "f")
+			if name == "list" {
+				out = filepath.Join(dir, "d", "4M")
+			}
+			waitFor(t, func() bool { _, err := os.Stat(out + ".rangedl"); return err == nil })
+			immutable := filepath.Dir(out)
+			if b, err := exec.Command("chattr", "+i", immutable).CombinedOutput(); err != nil {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Skipf("cannot make a directory immutable here: %v %s", err, b)
+			}
+			t.Cleanup(func() { exec.Command("chattr", "-i", immutable).Run() })
+			cmd.Wait()
+			got := stderr.String()
+			if name == "list" { // the summary's time varies
+				got = got[:min(len(got), len(lines[name]))]
+			}
+			if code := cmd.ProcessState.ExitCode(); code != exitIO || got != lines[name] {
+				t.Fatalf("exit %d, stderr\n%s\nwant %d and\n%s", code, stderr.String(), exitIO, lines[name])
+			}
+			checkFile(t, out, 31, size)
+			if err := exec.Command("chattr", "-i", immutable).Run(); err != nil {
+				t.Fatal(err)
+			}
+			if r := rangedlIn(t, dir, append([]string{"-q", "-c"}, args[1:]...)...); r.code != 0 {
+				t.Fatalf("-c: exit %d\n%s", r.code, r.stderr)
+			}
+			checkFile(t, out, 31, size)
+			if _, err := os.Lstat(out + ".rangedl"); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("after -c, the record: %v; want it removed", err)
+			}
+		})
+	}
+}
