@@ -83,6 +83,7 @@ type Loop struct {
 	encoding               []byte      // its Content-Encoding, which every response must repeat
 	file                   *outFile    // the output, opened by New (nil for a stream)
 	created                bool        // New made the file (it did not exist): it may be removed
+	emptied                bool        // emptyOld truncated the file that was there
 	from                   resumePoint // what was on disk when the download started
 
 	connectFails  int       // consecutive failed connects, counting those that fail together once
@@ -300,14 +301,15 @@ func (l *Loop) settle() {
 	}
 	// A file complete but for the record it could not remove (closeOutput) is not resumable.
 	res.Resumable = l.err != nil && l.recorded() && (l.done > 0 || !l.created) && !errors.As(l.err, new(*reorder.RecordLeftError))
-	if l.err != nil && l.out == nil && l.from.ctl != nil && !l.redo {
-		switch l.err.Kind {
-		case KindNetwork, KindInterrupted, KindHTTP:
+	if l.err != nil && (l.out == nil || l.out.journal == nil && !l.emptied) && l.from.ctl != nil && !l.redo {
+		switch {
+		case l.err.Kind == KindNetwork, l.err.Kind == KindInterrupted, l.err.Kind == KindHTTP, l.out != nil:
 			// A resume that ended before its first answer was taken: it could not reach the
 			// server, was interrupted, or was answered with an error status (or a redirect,
-			// which the caller may refuse). The record it found is as it was, and the same
-			// command may do better later. (A file that changed, a server that contradicts
-			// itself, a certificate not trusted and a local failure have advice of their own.)
+			// which the caller may refuse); or one whose new record could not be written (a
+			// full disk). The record it found is as it was, and the same command may do
+			// better later. (A file that changed, a server that contradicts itself, a
+			// certificate not trusted and a local failure have advice of their own.)
 			res.Saved, res.Resumable = l.from.size(), true
 		}
 	}
@@ -1482,8 +1484,9 @@ func (l *Loop) closeOutput() (kept bool) {
 	}
 	kept = true
 	// In a list, a file that no record describes (its server ignores ranges), made by us or
-	// truncated for us (prepareFile, --overwrite): a failed entry leaves none (Job.Small).
-	unrecorded := l.job.Small && !l.recorded() && (l.created || l.out != nil)
+	// truncated for us (prepareFile, --overwrite): a failed entry leaves none (Job.Small). A
+	// file whose first record could not be written is neither, and is left as it was.
+	unrecorded := l.job.Small && !l.recorded() && (l.created || l.emptied)
 	switch {
 	case l.err != nil && (l.created && (l.done == 0 || l.small) || unrecorded):
 		// Made by us, and nothing in it, or a small file (written in one piece or not at

@@ -269,9 +269,16 @@ func (l *Loop) prepareFile() *Error {
 		}
 		return nil
 	}
+	path := l.job.Output + ControlSuffix
+	if l.from.ctl == nil && l.have.Size() == total {
+		// Complete already, without a record (-c from its length): nothing will be written,
+		// and a record would only cost a write that a full disk refuses. It is synced at the
+		// end all the same.
+		path = ""
+	}
 	rec := reorder.Control{URL: l.job.origin(), FinalURL: l.job.URL, Size: total, ETag: string(l.etag),
 		LastModified: string(l.lastMod), PieceSize: l.job.PieceSize}
-	if err := l.out.keepJournal(l.job.Output+ControlSuffix, rec, &l.job, l.now); err != nil {
+	if err := l.out.keepJournal(path, rec, &l.job, l.now); err != nil {
 		return errorf(KindIO, err, "cannot start %s", l.job.Output)
 	}
 	if err := l.emptyOld(false); err != nil {
@@ -295,6 +302,7 @@ func (l *Loop) emptyOld(durably bool) *Error {
 	}
 	f := l.file.File()
 	err := f.Truncate(0)
+	l.emptied = err == nil
 	if err == nil && durably {
 		err = f.Sync()
 	}

@@ -527,9 +527,7 @@ func TestDiskFull(t *testing.T) {
 	s := startServer(t, server.Config{Seed: 22})
 	url := s.URL("/8M")
 	mnt, out := t.TempDir(), t.TempDir()
-	script := `set -u
-mount -t tmpfs -o size=10m rangedl-test "$MNT" || exit 99
-cd "$MNT"
+	stderr := inTmpfs(t, "10m", `
 head -c 4194304 /dev/zero > filler
 "$BIN" -o f "$URL"; echo "falloc exit $?" >&2
 "$BIN" -p --file-allocation none -o f "$URL"; echo "none exit $?" >&2
@@ -537,13 +535,34 @@ rm filler
 "$BIN" -q -c -o f "$URL"; echo "resume exit $?" >&2
 cp f "$OUT/f"
 ls -a >&2
-`
+`, "MNT="+mnt, "OUT="+out, "URL="+url)
+	want := regexp.MustCompile(`^rangedl: not enough room for f \(8388608 bytes\): fallocate: no space left on device\n` +
+		`falloc exit 6\n` +
+		`rangedl: writing f at byte \d+: no space left on device\n` +
+		`rangedl: f is incomplete \([0-9.]+ MiB of it is saved\); run the same command with -c to continue\n` +
+		`none exit 6\n` +
+		`resume exit 0\n` +
+		`\.\n\.\.\nf\n$`)
+	if !want.MatchString(stderr) {
+		t.Fatalf("got\n%s\nwant it to match\n%s", stderr, want)
+	}
+	checkFile(t, filepath.Join(out, "f"), 22, size)
+}
+
+// inTmpfs runs script with sh in a mount namespace of its own, in a tmpfs of the given size
+// mounted on $MNT (which env must set), with $BIN the rangedl binary, and returns what it wrote
+// to standard error. The test is skipped where no tmpfs can be mounted.
+func inTmpfs(t *testing.T, size, script string, env ...string) string {
+	t.Helper()
+	script = "set -u\nmount -t tmpfs -o size=" + size + ` rangedl-test "$MNT" || exit 99
+cd "$MNT"
+` + script
 	args := []string{"-m", "sh", "-c", script}
 	if os.Geteuid() != 0 {
 		args = append([]string{"-r"}, args...)
 	}
 	cmd := exec.Command("unshare", args...)
-	cmd.Env = append(os.Environ(), "MNT="+mnt, "OUT="+out, "BIN="+binary, "URL="+url)
+	cmd.Env = append(append(os.Environ(), "BIN="+binary), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err := cmd.Run()
@@ -554,17 +573,41 @@ ls -a >&2
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
-	want := regexp.MustCompile(`^rangedl: not enough room for f \(8388608 bytes\): fallocate: no space left on device\n` +
-		`falloc exit 6\n` +
-		`rangedl: writing f at byte \d+: no space left on device\n` +
-		`rangedl: f is incomplete \([0-9.]+ MiB of it is saved\); run the same command with -c to continue\n` +
-		`none exit 6\n` +
+	return stderr.String()
+}
+
+// TestContinueOnFullDisk: a list's -c on a full disk leaves every file as it was: one complete
+// already is saved (it needs no record), and one whose new record cannot be written keeps its
+// old record and says how much of it is saved. Such files were removed: a complete file, and a
+// partial one with its progress.
+func TestContinueOnFullDisk(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 23, Faults: []server.Fault{{Kind: server.ShortBody, Request: 2, Bytes: 512 << 10}}})
+	a, b := s.URL("/1000"), s.URL("/2M")
+	mnt, out := t.TempDir(), t.TempDir()
+	stderr := inTmpfs(t, "8m", `
+"$BIN" -q -j 1 -n 1 --retries 0 "$A" "$B" 2>/dev/null; echo "first exit $?" >&2
+head -c 16777216 /dev/zero > filler 2>/dev/null
+"$BIN" -p -j 1 -n 1 -c "$A" "$B"; echo "full exit $?" >&2
+ls -a >&2
+rm filler
+"$BIN" -q -c "$A" "$B"; echo "resume exit $?" >&2
+cp 1000 2M "$OUT"
+ls -a >&2
+`, "MNT="+mnt, "OUT="+out, "A="+a, "B="+b)
+	want := regexp.MustCompile(`^first exit 3\n` +
+		`rangedl: 1000 is complete already \(1000 B\)\n` +
+		`rangedl: ` + regexp.QuoteMeta(b) + `: cannot start 2M: saving 2M.rangedl: write 2M.rangedl.tmp: no space left on device\n` +
+		`rangedl: 2M is incomplete \(512.0 KiB of it is saved\); run the same command with -c to continue\n` +
+		`rangedl: 2 files: 1 saved, 1 failed; [^\n]*\n` +
+		`full exit 6\n` +
+		`\.\n\.\.\n1000\n2M\n2M\.rangedl\nfiller\n` +
 		`resume exit 0\n` +
-		`\.\n\.\.\nf\n$`)
-	if !want.Match(stderr.Bytes()) {
-		t.Fatalf("got\n%s\nwant it to match\n%s", stderr.String(), want)
+		`\.\n\.\.\n1000\n2M\n$`)
+	if !want.MatchString(stderr) {
+		t.Fatalf("got\n%s\nwant it to match\n%s", stderr, want)
 	}
-	checkFile(t, filepath.Join(out, "f"), 22, size)
+	checkFile(t, filepath.Join(out, "1000"), 23, 1000)
+	checkFile(t, filepath.Join(out, "2M"), 23, 2<<20)
 }
 
 // TestResumeServerIgnoresRanges: a server that answers 200 to a range request cannot continue
