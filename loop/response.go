@@ -182,9 +182,14 @@ func (l *Loop) acceptFirst(c *conn) bool {
 	if total := l.sched.total; total != unknownEnd {
 		l.stats.Total.Store(total)
 	}
-	if l.ranged && len(l.etag) == 0 && len(l.lastMod) == 0 && l.job.Connections > 1 {
+	if l.ranged && len(l.etag) == 0 && len(l.lastMod) == 0 {
 		// A weak ETag cannot go in If-Range, but every later response must repeat it.
-		l.job.Notice("the server sends no ETag or Last-Modified: a change of the file during the download cannot be detected")
+		switch {
+		case resuming:
+			l.job.Notice("the server sends no ETag or Last-Modified: a change of the file since the partial download cannot be detected, unless its size changed")
+		case l.job.Connections > 1:
+			l.job.Notice("the server sends no ETag or Last-Modified: a change of the file during the download cannot be detected")
+		}
 	}
 	if l.job.Stream != nil {
 		l.out = newStream(l.job.Stream, l.target)
