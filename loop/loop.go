@@ -542,11 +542,11 @@ func (l *Loop) tunneled(c *conn, rest []byte) {
 		// connections (squid's maxconn answers 403). Either is met as a server's refused
 		// connect is: fewer connections, and a backoff of at least its Retry-After.
 		wait := retryAfter(r.RetryAfter(), l.now)
-		l.setupFailed(c, fmt.Errorf("%w: HTTP %d %s", errTunnelRefused, r.Status, r.Reason()))
+		l.setupFailed(c, fmt.Errorf("%w: %s", errTunnelRefused, statusText(r)))
 		l.host.after = later(l.host.after, l.now.Add(wait))
 	default:
 		l.close(c)
-		l.fail(errorf(KindHTTP, nil, "proxy %s refused to connect to %s: HTTP %d %s", l.job.Proxy, l.job.Tunnel, r.Status, r.Reason()))
+		l.fail(errorf(KindHTTP, nil, "proxy %s refused to connect to %s: %s", l.job.Proxy, l.job.Tunnel, statusText(r)))
 	}
 }
 

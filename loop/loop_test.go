@@ -487,6 +487,23 @@ func TestEarlyAnswer(t *testing.T) {
 	}
 }
 
+// TestUnknownTotal: a first answer of "bytes 0-N/*" (RFC 9110 §14.4: the server does not know
+// the length) fails at once, saying so: it was called a server contradicting itself, after every
+// retry had brought the same answer.
+func TestUnknownTotal(t *testing.T) {
+	var requests atomic.Int32
+	j := scriptedRanges(t, func(c *net.TCPConn, start, end int64) {
+		requests.Add(1)
+		fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/*\r\nContent-Length: %d\r\n\r\n", start, end, end+1-start)
+		c.Write(make([]byte, end+1-start))
+	})
+	_, err := runBounded(t, j)
+	want := j.URL + " answered with part of a file of unknown length (Content-Range: bytes 0-1048575/*); rangedl needs the length to download in ranges"
+	if KindOf(err) != KindHTTP || err.Error() != want || requests.Load() != 1 {
+		t.Fatalf("err %v (kind %v) after %d requests; want %q, kind http, after 1", err, KindOf(err), requests.Load(), want)
+	}
+}
+
 // TestCutShort416: the 416 that says an empty file is complete has an error page, and the
 // page breaks off. The file is still complete: asking for its first MiB again (no longer as
 // the probe) would get a 416 that fails the download.
@@ -830,25 +847,33 @@ func TestAppendHost(t *testing.T) {
 // TestWeakETagNotice: a weak ETag cannot go in If-Range, but every later response must
 // repeat it, so a change is still seen: no notice that it cannot be (there was one, and then
 // the change was reported all the same). Without any validator the notice comes; over one
-// connection only for a resume, whose bytes on disk came from another response.
+// connection only for a resume, whose bytes on disk came from another response; and not for an
+// empty file, which has no bytes to change.
 func TestWeakETagNotice(t *testing.T) {
+	const noValidator = "the server sends no ETag or Last-Modified: a change of the file during the download cannot be detected"
 	for _, tt := range []struct {
 		etag        string
+		size        int64
 		connections int
 		resume      bool
 		want        string
 	}{
-		{`ETag: W/"a"` + "\r\n", 4, false, ""},
-		{"", 4, false, "the server sends no ETag or Last-Modified: a change of the file during the download cannot be detected"},
-		{"", 1, false, ""},
-		{"", 1, true, "the server sends no ETag or Last-Modified: a change of the file since the partial download cannot be detected, unless its size changed"},
+		{`ETag: W/"a"` + "\r\n", 4 << 20, 4, false, ""},
+		{"", 4 << 20, 4, false, noValidator},
+		{"", 4 << 20, 1, false, ""},
+		{"", 4 << 20, 1, true, "the server sends no ETag or Last-Modified: a change of the file since the partial download cannot be detected, unless its size changed"},
+		{"", 0, 4, false, ""},
 	} {
 		j := scriptedRanges(t, func(c *net.TCPConn, start, end int64) {
-			if end < start { // bytes=START-
-				end = 4<<20 - 1
+			if tt.size == 0 {
+				io.WriteString(c, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */0\r\nContent-Length: 0\r\n\r\n")
+				return
 			}
-			end = min(end, 4<<20-1)
-			fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/%d\r\n%sContent-Length: %d\r\n\r\n", start, end, 4<<20, tt.etag, end+1-start)
+			if end < start { // bytes=START-
+				end = tt.size - 1
+			}
+			end = min(end, tt.size-1)
+			fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/%d\r\n%sContent-Length: %d\r\n\r\n", start, end, tt.size, tt.etag, end+1-start)
 			c.Write(make([]byte, end+1-start))
 		})
 		j.Connections, j.PieceSize = tt.connections, 1<<20
@@ -866,6 +891,26 @@ func TestWeakETagNotice(t *testing.T) {
 		got := slices.DeleteFunc(notices, func(s string) bool { return !strings.Contains(s, "cannot be detected") })
 		if want := []string{tt.want}; tt.want == "" && len(got) > 0 || tt.want != "" && !slices.Equal(got, want) {
 			t.Errorf("%+v: notices %q; want %q", tt, got, tt.want)
+		}
+	}
+}
+
+// TestReasonShown: a reason phrase holding what a terminal would obey (a C1 control byte, a
+// bidirectional override, a byte that is not UTF-8: all of them obs-text or VCHAR to HTTP) is
+// quoted in the error; a plain one is shown as it came.
+func TestReasonShown(t *testing.T) {
+	for reason, want := range map[string]string{
+		"Not Found":                  "HTTP 404 Not Found from ",
+		"Not \u202eFound\x9b31m\xff": `HTTP 404 "Not \u202eFound\x9b31m\xff" from `,
+	} {
+		j := scripted(t, func(c *net.TCPConn) {
+			if readHead(bufio.NewReader(c)) {
+				io.WriteString(c, "HTTP/1.1 404 "+reason+"\r\nContent-Length: 0\r\n\r\n")
+			}
+		})
+		_, err := runBounded(t, j)
+		if KindOf(err) != KindHTTP || err.Error() != want+j.URL {
+			t.Errorf("err %v (kind %v); want %q", err, KindOf(err), want+j.URL)
 		}
 	}
 }

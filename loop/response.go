@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/rangedl/rangedl/httpparse"
 	"github.com/rangedl/rangedl/reorder"
@@ -79,6 +82,12 @@ func (l *Loop) acceptFirst(c *conn) bool {
 	r := &c.p.Resp
 	resuming := l.have.Size() > 0
 	switch {
+	case r.Status == 206 && r.HasRange && r.Range.Start >= 0 && r.Range.Total < 0:
+		// "bytes 0-1048575/*" (RFC 9110 §14.4): the server does not know the length either.
+		// Asking again would bring the same answer.
+		l.close(c)
+		l.fail(errorf(KindHTTP, nil, "%s answered with part of a file of unknown length (Content-Range: %s); rangedl needs the length to download in ranges", l.job.URL, rangeString(r)))
+		return false
 	case r.Status == 206:
 		total, from := r.Range.Total, c.piece.start
 		// A total of MaxInt64 would be taken for "length unknown" (unknownEnd).
@@ -182,7 +191,7 @@ func (l *Loop) acceptFirst(c *conn) bool {
 	if total := l.sched.total; total != unknownEnd {
 		l.stats.Total.Store(total)
 	}
-	if l.ranged && len(l.etag) == 0 && len(l.lastMod) == 0 {
+	if l.ranged && !c.drain && len(l.etag) == 0 && len(l.lastMod) == 0 { // drained: nothing to fetch
 		// A weak ETag cannot go in If-Range, but every later response must repeat it.
 		switch {
 		case resuming:
@@ -345,6 +354,22 @@ func shownTag(tag []byte) string {
 	return string(tag)
 }
 
+// shownText renders text that a server chose (a reason phrase, a name in its certificate) for
+// a message: as it came when every character in it is printable, else quoted with escapes, so
+// that no control or format character (an escape sequence, a bidirectional override) and no
+// byte that is not UTF-8 reaches the terminal.
+func shownText(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// statusText renders r's status for a message: "HTTP 404 Not Found".
+func statusText(r *httpparse.Response) string {
+	return fmt.Sprintf("HTTP %d %s", r.Status, shownText(string(r.Reason())))
+}
+
 // ifRangeValue picks the If-Range value: a strong entity tag, or else a date (RFC 9110 §13.1.5).
 func ifRangeValue(etag, lastMod []byte) []byte {
 	switch {
@@ -360,7 +385,7 @@ func ifRangeValue(etag, lastMod []byte) []byte {
 // §15.6), fatal otherwise.
 func (l *Loop) badStatus(c *conn) {
 	r := &c.p.Resp
-	what := fmt.Sprintf("HTTP %d %s", r.Status, r.Reason())
+	what := statusText(r)
 	switch {
 	case isRedirect(r.Status) && len(r.Location()) > 0 && c.probe:
 		l.close(c)
@@ -417,7 +442,7 @@ func (l *Loop) failProxyAuth() {
 
 // redirect is the error that ends a download whose first answer, r, is a redirect.
 func (l *Loop) redirect(r *httpparse.Response) *Error {
-	return &Error{Kind: KindHTTP, Msg: fmt.Sprintf("HTTP %d %s from %s", r.Status, r.Reason(), l.job.URL),
+	return &Error{Kind: KindHTTP, Msg: fmt.Sprintf("%s from %s", statusText(r), l.job.URL),
 		Err: &Redirect{Status: r.Status, Location: string(r.Location())}}
 }
 

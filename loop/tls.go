@@ -135,7 +135,7 @@ func tlsFailure(host string, err error) (msg string, final bool) {
 	case errors.As(err, &unknown):
 		return fmt.Sprintf("the certificate of %s is not signed by a trusted authority; use --cacert FILE to trust its CA, or -k to skip the check", host), true
 	case errors.As(err, &name) && name.Certificate != nil && len(name.Certificate.DNSNames)+len(name.Certificate.IPAddresses) == 0:
-		return fmt.Sprintf("the certificate of %s names its host only in the Common Name (%s), which is no longer accepted (RFC 9525): the name must be a Subject Alternative Name; -k skips the check", host, name.Certificate.Subject.CommonName), true
+		return fmt.Sprintf("the certificate of %s names its host only in the Common Name (%s), which is no longer accepted (RFC 9525): the name must be a Subject Alternative Name; -k skips the check", host, shownText(name.Certificate.Subject.CommonName)), true
 	case errors.As(err, &name):
 		return fmt.Sprintf("the certificate of %s is for another name (%s)", host, certNames(name.Certificate)), true
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
@@ -159,7 +159,10 @@ func certNames(c *x509.Certificate) string {
 	if c == nil {
 		return "unknown"
 	}
-	names := append([]string(nil), c.DNSNames...)
+	var names []string
+	for _, n := range c.DNSNames {
+		names = append(names, shownText(n))
+	}
 	for _, ip := range c.IPAddresses {
 		names = append(names, ip.String())
 	}

@@ -244,6 +244,11 @@ func TestTLSFailureLines(t *testing.T) {
 		{x509.HostnameError{Certificate: cnOnly, Host: "foo.test"},
 			"the certificate of h:443 names its host only in the Common Name (foo.test), which is no longer accepted (RFC 9525): the name must be a Subject Alternative Name; -k skips the check"},
 		{x509.HostnameError{Certificate: other, Host: "foo.test"}, "the certificate of h:443 is for another name ([bar.test])"},
+		// Names the server chose reach the terminal quoted when they hold what it would obey.
+		{x509.HostnameError{Certificate: &x509.Certificate{Subject: pkix.Name{CommonName: "\u202etset.oof"}}, Host: "foo.test"},
+			`the certificate of h:443 names its host only in the Common Name ("\u202etset.oof"), which is no longer accepted (RFC 9525): the name must be a Subject Alternative Name; -k skips the check`},
+		{x509.HostnameError{Certificate: &x509.Certificate{DNSNames: []string{"bar\x1b[31m.test", "b\xffz.test"}}, Host: "foo.test"},
+			`the certificate of h:443 is for another name (["bar\x1b[31m.test" "b\xffz.test"])`},
 	} {
 		if got, final := tlsFailure("h:443", tc.err); got != tc.want || !final {
 			t.Errorf("%v: %q, final %v; want %q, final", tc.err, got, final, tc.want)

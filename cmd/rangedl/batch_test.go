@@ -1181,14 +1181,21 @@ func TestNoRangesCutShort(t *testing.T) {
 	}
 }
 
-// TestMirrorLineQuoted: a mirror with a control character (an escape sequence from a list) is
-// quoted in the "trying the next mirror" line, as in a failure's; it reached the terminal raw.
+// TestMirrorLineQuoted: a mirror with a control or format character (an escape sequence, a
+// bidirectional override from a list) is quoted in the "trying the next mirror" line, as in a
+// failure's; it reached the terminal raw.
 func TestMirrorLineQuoted(t *testing.T) {
 	dir := t.TempDir()
-	writeList(t, dir, "http://127.0.0.1:1/m\thttp://127.0.0.1:1/x?\x1b[31mRED\n")
+	writeList(t, dir, "http://127.0.0.1:1/m\thttp://127.0.0.1:1/x?\x1b[31mRED\thttp://127.0.0.1:1/\u202ey\n")
 	r := rangedlIn(t, dir, "-i", "list", "-d", "out")
-	if want := `rangedl: trying the next mirror, "http://127.0.0.1:1/x?\x1b[31mRED"`; r.code == exitOK || !strings.Contains(r.stderr, want+"\n") || strings.Contains(r.stderr, "\x1b") {
-		t.Errorf("exit %d, stderr %q; want a failure, with %q and no escape character", r.code, r.stderr, want)
+	for _, want := range []string{
+		`rangedl: trying the next mirror, "http://127.0.0.1:1/x?\x1b[31mRED"` + "\n",
+		`rangedl: trying the next mirror, "http://127.0.0.1:1/\u202ey"` + "\n",
+		`rangedl: "http://127.0.0.1:1/\u202ey": cannot connect to 127.0.0.1:1`,
+	} {
+		if r.code == exitOK || !strings.Contains(r.stderr, want) || strings.ContainsAny(r.stderr, "\x1b\u202e") {
+			t.Errorf("exit %d, stderr %q; want a failure, with %q and no escape or override character", r.code, r.stderr, want)
+		}
 	}
 }
 

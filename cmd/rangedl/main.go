@@ -329,11 +329,11 @@ func failure(stderr io.Writer, opt options, rawURL string, err error) {
 }
 
 // shownURL is rawURL as a line on a terminal may show it: without its password, and quoted
-// when it holds a control character (a line break from the command line, an escape sequence
-// from a list).
+// when it holds a control or format character (a line break from the command line, an escape
+// sequence or a bidirectional override from a list) or a byte that is not UTF-8.
 func shownURL(rawURL string) string {
 	shown := redactRaw(rawURL)
-	if strings.ContainsFunc(shown, unicode.IsControl) {
+	if strings.ContainsFunc(shown, unsafeRune) {
 		return strconv.Quote(shown)
 	}
 	return shown
