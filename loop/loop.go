@@ -88,6 +88,9 @@ type Loop struct {
 
 	connectFails  int       // consecutive failed connects, counting those that fail together once
 	failCounted   time.Time // when the last of them was counted
+	refusals      int       // 429s and 503s with no body byte between them, those asked together counted once
+	refusedAt     time.Time // when the last of them was counted
+	refusedDone   int64     // done then: a byte since resets the count
 	everConnected bool      // some connect ever succeeded
 	connectAfter  time.Time // no new connection before this (after failed connects)
 	restore       int       // the target to go back to once a connect works after the path went dead; 0: none

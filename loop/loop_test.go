@@ -504,6 +504,28 @@ func TestUnknownTotal(t *testing.T) {
 	}
 }
 
+// TestRefusedEveryPiece: a server that answers 503 to every request after the first fails the
+// download after --retries + 1 refusals in a row, those asked together counted once. Each piece
+// had its own retries, and the refusals went round the pieces one at a time: 3 MiB at -n 8
+// took 270 s to fail.
+func TestRefusedEveryPiece(t *testing.T) {
+	var requests atomic.Int32
+	j := scriptedRanges(t, func(c *net.TCPConn, start, end int64) {
+		if requests.Add(1) > 1 {
+			io.WriteString(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
+			return
+		}
+		fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/%d\r\nContent-Length: %d\r\n\r\n", start, end, 16<<20, end+1-start)
+		c.Write(make([]byte, end+1-start))
+	})
+	j.Connections, j.PieceSize, j.MaxRetries = 8, 1<<20, 2
+	_, err := runBounded(t, j)
+	want := "HTTP 503 Service Unavailable from " + j.URL + ", 3 times in a row"
+	if KindOf(err) != KindHTTP || err.Error() != want || requests.Load() > 16 {
+		t.Fatalf("err %v (kind %v) after %d requests; want %q, kind http, after 16 at most", err, KindOf(err), requests.Load(), want)
+	}
+}
+
 // TestCutShort416: the 416 that says an empty file is complete has an error page, and the
 // page breaks off. The file is still complete: asking for its first MiB again (no longer as
 // the probe) would get a 416 that fails the download.

@@ -365,6 +365,22 @@ func shownText(s string) string {
 	return strconv.Quote(s)
 }
 
+// refused counts a 429 or 503 on c, and reports whether the server has refused too often to go
+// on. The count is of the whole download, not of c's piece: refusing each piece in turn, a server
+// that sheds every request after the first held a file of many pieces for minutes (each with
+// its --retries, one at a time). Refusals of requests sent together count once, as a burst of
+// connects does (connectFailed), and a body byte between two starts the count again.
+func (l *Loop) refused(c *conn) bool {
+	if l.done != l.refusedDone {
+		l.refusals, l.refusedDone = 0, l.done
+	}
+	if c.since.After(l.refusedAt) { // asked after the last counted refusal
+		l.refusals++
+		l.refusedAt = l.now
+	}
+	return l.refusals > l.job.MaxRetries
+}
+
 // statusText renders r's status for a message: "HTTP 404 Not Found".
 func statusText(r *httpparse.Response) string {
 	return fmt.Sprintf("HTTP %d %s", r.Status, shownText(string(r.Reason())))
@@ -406,8 +422,13 @@ func (l *Loop) badStatus(c *conn) {
 		}
 		l.trouble = l.now
 		wait := retryAfter(r.RetryAfter(), l.now)
+		l.host.refused(l.now, wait)                              // and the other downloads from it hold back too
+		if l.refused(c) && c.piece.attempts < l.job.MaxRetries { // (else the piece's own line)
+			l.close(c)
+			l.fail(errorf(KindHTTP, nil, "%s from %s, %d times in a row", what, l.job.URL, l.refusals))
+			return
+		}
 		l.requeue(c, KindHTTP, nil, what, wait)
-		l.host.refused(l.now, wait) // and the other downloads from it hold back too
 	case r.Status == 408 || r.Status == 500 || r.Status == 502 || r.Status == 504:
 		l.pieceFailed(c, KindHTTP, nil, what)
 	case c.probe:
