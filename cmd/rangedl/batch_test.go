@@ -62,7 +62,8 @@ func TestListReaderRecovers(t *testing.T) {
 		"http://a/4\n" +
 		"http://a/5\n  dir=a/../../up\n  out=/abs\n" + // outside -d
 		"http://a/6\n  out=\x1b[2Jevil\n" + // what would reach the terminal in "saved NAME"
-		"http://a/7\n  dir=x\u202egpj\n"
+		"http://a/7\n  dir=x\u202egpj\n" +
+		"http://a/8\n  out=x/..\n" // -d itself, which the file replaced
 
 	r := newListReader(strings.NewReader(in))
 	type got struct {
@@ -93,6 +94,7 @@ func TestListReaderRecovers(t *testing.T) {
 		{urls: "http://a/5", err: `line 16: dir=a/../../up: must stay under -d (no absolute path, no ..)`},
 		{urls: "http://a/6", err: `line 19: out="\x1b[2Jevil": a control or format character, or a byte that is not UTF-8`},
 		{urls: "http://a/7", err: `line 21: dir="x\u202egpj": a control or format character, or a byte that is not UTF-8`},
+		{urls: "http://a/8", err: `line 23: out=x/..: names no file under -d`},
 	}
 	if !slices.Equal(all, want) {
 		t.Errorf("entries:\n%q\nwant\n%q", all, want)
