@@ -45,6 +45,7 @@ type conn struct {
 	armed   events    // interest currently registered with the poller
 	paused  bool      // not reading: the stream writer is behind (back-pressure)
 	pace    float64   // its speed when it was paused, bytes/s; -1: not known (see rescue)
+	last    float64   // the average speed of its last complete response, bytes/s; 0: none yet
 	since   time.Time // last progress: connect started, request sent, head complete, body bytes arrived
 	started time.Time // when the connect started (the connect timeout counts from here)
 	reused  bool      // served a response before: a close before any byte is a stale keep-alive

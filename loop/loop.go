@@ -1065,6 +1065,9 @@ func (l *Loop) writerHeld() {
 // pieceDone records that c's piece is complete, and closes the other copy of a duplicated range.
 func (l *Loop) pieceDone(c *conn) {
 	l.trace.event("done", c, nil, c.piece, 0)
+	if d := l.now.Sub(c.bodyStart); d > 0 && !c.drain {
+		c.last = float64(c.piece.len()) / d.Seconds()
+	}
 	l.superseded(c)
 	l.fin = l.fin || l.complete()
 }
@@ -1358,10 +1361,17 @@ func (l *Loop) throttle() {
 // pause stops reading from c (back-pressure) until throttle resumes it.
 func (l *Loop) pause(c *conn) {
 	c.paused, c.pace = true, c.speed(l.now)
-	if age := l.now.Sub(c.bodyStart); c.pace < 0 && c.state == body && age >= quickRate/4 {
+	switch age := l.now.Sub(c.bodyStart); {
+	case c.pace >= 0:
+	case c.state == body && age >= quickRate/4:
 		// Not quickRate old yet (a fast connection fills its share of the buffer sooner): a
 		// rough average, enough to tell a connection evictRatio times slower.
 		c.pace = float64(c.off-c.piece.start) / age.Seconds()
+	case c.last > 0:
+		// Paused waiting for its head, or as its body began: its last response's average.
+		// With small pieces every peer may be paused so, and rescue, with no pace to compare
+		// with, left the stream at the pace of a 64 KiB/s straggler (16 MiB in 16 s).
+		c.pace = c.last
 	}
 	l.arm(c, 0)
 }
