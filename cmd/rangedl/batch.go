@@ -52,7 +52,7 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 	if opt.failed != "" {
 		var err error
 		if failed, err = openFailed(opt.failed); err != nil {
-			fmt.Fprintf(stderr, "rangedl: --failed: %v\n", err)
+			printf(stderr, "--failed: %v", err)
 			return exitIO
 		}
 		defer failed.abandon()
@@ -65,7 +65,7 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 		if opt.input != "-" {
 			f, err := os.Open(opt.input)
 			if err != nil {
-				fmt.Fprintf(stderr, "rangedl: -i: %v\n", err)
+				printf(stderr, "-i: %v", err)
 				return exitUsage
 			}
 			defer f.Close()
@@ -79,7 +79,7 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 	}
 	r, err := loop.NewReactor(opt.maxPerHost, opt.jobs)
 	if err != nil {
-		fmt.Fprintf(stderr, "rangedl: %v\n", err)
+		printf(stderr, "%v", err)
 		return exitIO
 	}
 	ran := make(chan struct{})
@@ -197,7 +197,7 @@ feed:
 					continue
 				}
 				if item.err != nil {
-					fmt.Fprintf(out, "rangedl: %s: %v\n", opt.input, item.err)
+					printf(out, "%s: %v", opt.input, item.err)
 					if _, bad := item.err.(*badEntry); !bad {
 						unreadable = true // not an entry: the list ends here
 						entries = nil
@@ -244,13 +244,13 @@ feed:
 	// filesystem makes them durable before the summary says they are saved.
 	for _, dir := range dirs {
 		if err := reorder.SyncFS(dir); err != nil {
-			fmt.Fprintf(out, "rangedl: cannot sync the files saved under %s: %v\n", dir, err)
+			printf(out, "cannot sync the files saved under %s: %v", dir, err)
 			code = exitIO
 		}
 	}
 	if failed != nil {
 		if err := failed.finish(); err != nil {
-			fmt.Fprintf(out, "rangedl: --failed: %v\n", err)
+			printf(out, "--failed: %v", err)
 			code = exitIO
 		}
 	}
@@ -266,7 +266,7 @@ feed:
 		if code == exitInterrupted || unreadable {
 			return code
 		}
-		fmt.Fprintf(stderr, "rangedl: %s: %v\n", opt.input, errNoEntries)
+		printf(stderr, "%s: %v", opt.input, errNoEntries)
 		return exitUsage
 	}
 	say("%d file%s: %d saved, %d failed; %s in %s", saved+failures, plural(saved+failures), saved, failures,
@@ -298,7 +298,7 @@ func addUnstarted(failed *failedList, unstarted []outcome, items <-chan listItem
 		case bad:
 			failed.add(item.e, item.err.Error())
 		case !bad:
-			fmt.Fprintf(out, "rangedl: %s: %v\n", input, item.err)
+			printf(out, "%s: %v", input, item.err)
 		}
 	}
 }
@@ -578,7 +578,7 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 	defer func() {
 		for _, a := range left {
 			if recorded(a.path) {
-				io.WriteString(stderr, a.line)
+				printf(stderr, "%s", a.line)
 			}
 		}
 	}()
@@ -678,7 +678,7 @@ func removeLeft(left []advised, saved string, mirrors []string, stderr io.Writer
 			continue
 		}
 		if err := removePartial(a.path, mirrors); err != nil {
-			fmt.Fprintf(stderr, "rangedl: %s, left incomplete by an earlier mirror, is not needed (%s is saved), but %v\n", a.path, saved, err)
+			printf(stderr, "%s, left incomplete by an earlier mirror, is not needed (%s is saved), but %v", a.path, saved, err)
 			continue
 		}
 		say("removed %s, left incomplete by an earlier mirror (%s is saved)", a.path, saved)

@@ -184,6 +184,9 @@ func (e *entry) set(opt string) error {
 		if value == "-" {
 			return errors.New("out=-: standard output takes one download, not an entry of a list")
 		}
+		if strings.HasSuffix(value, "/") {
+			return fmt.Errorf("out=%s names a directory: give a file name, or dir=%s", value, value)
+		}
 		if value != "" && filepath.Clean(value) == "." {
 			// Joined to -d, it would be -d itself: the file was saved as the directory.
 			return fmt.Errorf("out=%s: names no file under -d", value)

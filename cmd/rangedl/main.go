@@ -14,6 +14,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -168,7 +169,7 @@ func run(args []string, stderr io.Writer) (code int) {
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "rangedl: %v\n", err)
+		printf(stderr, "%v", err)
 		return exitUsage
 	}
 	if opt.version {
@@ -184,7 +185,7 @@ func run(args []string, stderr io.Writer) (code int) {
 	}
 	limit, err := raiseFileLimit(need, what)
 	if err != nil {
-		fmt.Fprintf(stderr, "rangedl: %v\n", err)
+		printf(stderr, "%v", err)
 		return exitUsage
 	}
 	if list {
@@ -200,7 +201,7 @@ func run(args []string, stderr io.Writer) (code int) {
 		if opt.dir != "" && opt.output != "-" {
 			opt.output = outputPath(opt.dir, opt.output, urls[0])
 			if err := opt.shared.makeDirOf(opt.output); err != nil { // no list: shared is nil
-				fmt.Fprintf(stderr, "rangedl: %v\n", err)
+				printf(stderr, "%v", err)
 				return exitIO
 			}
 		}
@@ -240,7 +241,7 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 		}
 	}
 	if opt.trace != "" {
-		f, err := createTrace(opt.trace, job.Output, opt.overwrite)
+		f, created, err := createTrace(opt.trace, job.Output, opt)
 		if err != nil {
 			failure(stderr, opt, rawURL, err)
 			code := exitIO
@@ -249,7 +250,7 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 			}
 			return code, loop.Result{}, err
 		}
-		defer closeTrace(f)
+		defer closeTrace(f, created)
 		job.Trace = f
 	}
 	res, err := download(&job, origin, opt, stderr, say)
@@ -265,18 +266,19 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 		case errors.As(err, new(*reorder.RecordLeftError)):
 			// The file is complete: the failure line says what is left to do.
 		case errors.Is(err, loop.ErrRemoteChanged) && res.Saved == 0 && res.Resumed > 0:
-			advice = fmt.Sprintf("rangedl: %s was left as it was; use -c --restart-if-changed to download the new version\n", job.Output)
+			advice = fmt.Sprintf("%s was left as it was; use -c --restart-if-changed to download the new version", job.Output)
 		case errors.Is(err, loop.ErrRemoteChanged) && res.Resumable:
-			advice = fmt.Sprintf("rangedl: %s is incomplete (%s of it is saved); use -c --restart-if-changed to download the new version\n", job.Output, formatSize(res.Saved))
+			advice = fmt.Sprintf("%s is incomplete (%s of it is saved); use -c --restart-if-changed to download the new version", job.Output, formatSize(res.Saved))
 		case res.Resumable:
-			advice = fmt.Sprintf("rangedl: %s is incomplete (%s of it is saved); run the same command with -c to continue\n", job.Output, formatSize(res.Saved))
+			advice = fmt.Sprintf("%s is incomplete (%s of it is saved); run the same command with -c to continue", job.Output, formatSize(res.Saved))
 		case res.Saved > 0:
-			advice = fmt.Sprintf("rangedl: %s is incomplete: %s were written before the error\n", job.Output, formatSize(res.Saved))
+			advice = fmt.Sprintf("%s is incomplete: %s were written before the error", job.Output, formatSize(res.Saved))
 		}
-		if opt.advice != nil {
+		switch {
+		case opt.advice != nil:
 			*opt.advice = advice
-		} else {
-			io.WriteString(stderr, advice)
+		case advice != "":
+			printf(stderr, "%s", advice)
 		}
 		return exitCode(err), res, err
 	}
@@ -325,7 +327,7 @@ func failure(stderr io.Writer, opt options, rawURL string, err error) {
 			msg = shown + ": " + msg
 		}
 	}
-	fmt.Fprintf(stderr, "rangedl: %s\n", msg)
+	printf(stderr, "%s", msg)
 }
 
 // shownURL is rawURL as a line on a terminal may show it: without its password, and quoted
@@ -525,7 +527,7 @@ const lastWords = 100 * time.Millisecond
 func exitSaying(stderr io.Writer, why string) {
 	said := make(chan struct{})
 	go func() {
-		fmt.Fprintln(stderr, "rangedl: "+why)
+		printf(stderr, "%s", why)
 		close(said)
 	}()
 	select {
@@ -539,9 +541,33 @@ func exitSaying(stderr io.Writer, why string) {
 func sayer(w io.Writer, quiet bool) func(string, ...any) {
 	return func(format string, a ...any) {
 		if !quiet {
-			fmt.Fprintf(w, "rangedl: "+format+"\n", a...)
+			printf(w, format, a...)
 		}
 	}
+}
+
+// printf writes one line, "rangedl: " and the message, to w. A control or format character in
+// the message (a name or a URL as the user or a server wrote it, a line break too) or a byte
+// that is not UTF-8 is written as its escape: every message is one line, and none of it reaches
+// a terminal as a command.
+func printf(w io.Writer, format string, a ...any) {
+	msg := fmt.Sprintf(format, a...)
+	if strings.ContainsFunc(msg, unsafeRune) {
+		var b strings.Builder
+		for i, r := range msg {
+			switch {
+			case r == utf8.RuneError && !strings.HasPrefix(msg[i:], string(utf8.RuneError)):
+				fmt.Fprintf(&b, `\x%02x`, msg[i])
+			case unsafeRune(r):
+				q := strconv.QuoteRune(r)
+				b.WriteString(q[1 : len(q)-1])
+			default:
+				b.WriteRune(r)
+			}
+		}
+		msg = b.String()
+	}
+	io.WriteString(w, "rangedl: "+msg+"\n")
 }
 
 // usageError is a mistake in the flags found only once the download runs (the proxy
@@ -678,6 +704,8 @@ func parseArgs(args []string) (options, []string, error) {
 		return opt, nil, errors.New("no URL given; see rangedl -h")
 	case list && opt.output != "":
 		return opt, nil, errors.New("-o names one file: with several URLs or -i, use -d DIR (and out= in the list)")
+	case strings.HasSuffix(opt.output, "/"):
+		return opt, nil, fmt.Errorf("-o %s names a directory: give a file name, or -d %s to save in it", opt.output, opt.output)
 	case opt.output != "-" && len(filepath.Base(opt.output)) > maxName:
 		return opt, nil, fmt.Errorf("-o %s: %s", opt.output, nameTooLong(opt.output))
 	case list && opt.trace != "":
@@ -881,24 +909,39 @@ func isControlName(name string) bool {
 	return false
 }
 
-// createTrace opens the --trace file: never the output itself, and an existing file only
-// with --overwrite.
-func createTrace(name, output string, overwrite bool) (*os.File, error) {
-	if sameName(name, output) || sameExisting(name, output) {
-		return nil, usageError{fmt.Errorf("--trace %s: that is the output file", name)}
+// createTrace opens the --trace file: never the output or one of the files of its record, and
+// an existing file only with --overwrite. created reports whether it made the file.
+func createTrace(name, output string, opt options) (f *os.File, created bool, err error) {
+	ours := []string{output, output + loop.ControlSuffix, output + loop.ControlSuffix + ".tmp", output + loop.ControlSuffix + reorder.ReserveSuffix}
+	for _, o := range ours {
+		if sameName(name, o) || sameExisting(name, o) {
+			return nil, false, usageError{fmt.Errorf("--trace %s: that is the output file, or its record", name)}
+		}
 	}
-	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	if overwrite {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	}
-	f, err := os.OpenFile(name, flags, 0o666)
+	// O_EXCL creates no file through a link, not even one that leads nowhere yet (to the
+	// output, say, which is made after).
+	f, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	created = err == nil
 	switch {
+	case errors.Is(err, fs.ErrExist) && opt.resume:
+		return nil, false, usageError{fmt.Errorf("--trace %s already exists; remove it, or give another name", name)}
+	case errors.Is(err, fs.ErrExist) && !opt.overwrite:
+		return nil, false, usageError{fmt.Errorf("--trace %s already exists; use --overwrite to replace it, or another name", name)}
 	case errors.Is(err, fs.ErrExist):
-		return nil, usageError{fmt.Errorf("--trace %s already exists; use --overwrite to replace it, or another name", name)}
-	case err != nil:
-		return nil, fmt.Errorf("cannot write the trace: %v", err)
+		if _, serr := os.Stat(name); serr != nil {
+			return nil, false, usageError{fmt.Errorf("--trace %s is a symbolic link that leads to no file; give another name", name)}
+		}
+		f, err = os.OpenFile(name, os.O_WRONLY|os.O_TRUNC, 0)
 	}
-	return f, nil
+	if err != nil {
+		return nil, false, fmt.Errorf("cannot write the trace: %v", err)
+	}
+	// The output may be a link that led nowhere until now: to the trace just made.
+	if st, err := f.Stat(); err == nil && slices.ContainsFunc(ours, func(o string) bool { return sameFile(st, o) }) {
+		closeTrace(f, created)
+		return nil, false, usageError{fmt.Errorf("--trace %s: that is the output file, or its record", name)}
+	}
+	return f, created, nil
 }
 
 // sameName reports whether the paths a and b name one entry of one directory, however each is
@@ -956,13 +999,14 @@ func internalError(stderr io.Writer, p any) int {
 	return exitInternal
 }
 
-// closeTrace closes the --trace file, and removes it if nothing was traced (a download refused
-// before it started): an empty trace would only stand in the way of the command that follows,
-// such as the same one with -c.
-func closeTrace(f *os.File) {
+// closeTrace closes the --trace file, and removes it if createTrace made it and nothing was
+// traced (a download refused before it started): an empty trace would only stand in the way of
+// the command that follows, such as the same one with -c. A file that was there stays: it may
+// be a device (/dev/stderr), whose size is always 0.
+func closeTrace(f *os.File, created bool) {
 	st, err := f.Stat()
 	f.Close()
-	if err == nil && st.Size() == 0 {
+	if created && err == nil && st.Mode().IsRegular() && st.Size() == 0 {
 		os.Remove(f.Name())
 	}
 }

@@ -160,4 +160,38 @@ func TestURLChecks(t *testing.T) {
 			t.Errorf("--resolve with port %q: accepted", port)
 		}
 	}
+	// A link-local address without its zone, where the URL's rule was not applied.
+	for _, args := range [][]string{{"--proxy", "http://[fe80::1]:3128"}, {"--resolve", "x.test:80:fe80::1"}} {
+		if _, _, err := parseArgs(append(args, "http://x.test/f")); err == nil || !strings.Contains(err.Error(), "a link-local address takes a zone") {
+			t.Errorf("%q: %v; want refused", args, err)
+		}
+	}
+	// A port is a number, however it is spelled: --resolve's matched only as written.
+	for _, tc := range []struct{ entry, port string }{{"x.test:030111:127.0.0.1", "30111"}, {"x.test:30111:127.0.0.1", "030111"}, {"x.test:+30111:127.0.0.1", "30111"}} {
+		if ips, err := pinned([]string{tc.entry}, "x.test", tc.port); err != nil || len(ips) != 1 {
+			t.Errorf("--resolve %s for port %s: %v, %v; want it to match", tc.entry, tc.port, ips, err)
+		}
+	}
+	// -o or out= that ends in a slash names a directory: the slash was dropped under -d, and
+	// without it the open failed as "is a directory" of a directory that did not exist.
+	if _, _, err := parseArgs([]string{"-o", "sub/", "http://x.test/f"}); err == nil || err.Error() != "-o sub/ names a directory: give a file name, or -d sub/ to save in it" {
+		t.Errorf("-o sub/: %v; want refused", err)
+	}
+	if err := new(entry).set("out=sub/"); err == nil || err.Error() != "out=sub/ names a directory: give a file name, or dir=sub/" {
+		t.Errorf("out=sub/: %v; want refused", err)
+	}
+}
+
+// TestOneLine: every message is one line, with what a terminal would obey escaped: a name or
+// URL as the user gave it, the flag package's own errors too.
+func TestOneLine(t *testing.T) {
+	var b strings.Builder
+	printf(&b, "saved %s, %s", "a\nb\x1b[31m\u202e\xff", "bücher")
+	if want := `rangedl: saved a\nb\x1b[31m\u202e\xff, bücher` + "\n"; b.String() != want {
+		t.Errorf("%q; want %q", b.String(), want)
+	}
+	b.Reset()
+	if code := run([]string{"-x\ny"}, &b); code != exitUsage || b.String() != `rangedl: flag provided but not defined: -x\ny; see rangedl -h`+"\n" {
+		t.Errorf("exit %d, %q; want one line", code, b.String())
+	}
 }

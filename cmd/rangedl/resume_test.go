@@ -831,7 +831,7 @@ func TestTraceIsOutput(t *testing.T) {
 			}
 			args := append(append([]string{"-q"}, flags...), "--trace", trace, "-o", "y", url)
 			r := rangedlIn(t, dir, args...)
-			want := "rangedl: --trace " + trace + ": that is the output file\n"
+			want := "rangedl: --trace " + trace + ": that is the output file, or its record\n"
 			if r.code != exitUsage || r.stderr != want {
 				t.Errorf("%q: exit %d, stderr %q; want %d, %q", args, r.code, r.stderr, exitUsage, want)
 			}
@@ -839,6 +839,57 @@ func TestTraceIsOutput(t *testing.T) {
 				t.Errorf("%q: y holds %d bytes %.40q; want its old content", args, len(b), b)
 			}
 		}
+	}
+}
+
+// TestTraceLinks: a --trace that leads elsewhere is written there and left in place; one that
+// leads nowhere, or to a name the download is about to use, is refused before anything is
+// made. A link to /dev/null was removed after the download (its size is 0: "nothing traced"),
+// a link to the output not made yet got the trace and then the download's bytes with it ("saved",
+// exit 0), and a trace named as the record was replaced by it.
+func TestTraceLinks(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 32})
+	url := s.URL("/100000")
+	for _, tc := range []struct {
+		links      [][2]string // name, target
+		args       []string
+		code       int
+		stderr     string
+		kept, gone []string
+	}{
+		{[][2]string{{"null", "/dev/null"}}, []string{"--overwrite", "--trace", "null", "-o", "f"}, 0, "", []string{"null", "f"}, nil},
+		{[][2]string{{"to-f", "f"}}, []string{"--overwrite", "--trace", "to-f", "-o", "f"}, exitUsage,
+			"rangedl: --trace to-f is a symbolic link that leads to no file; give another name\n", []string{"to-f"}, []string{"f"}},
+		{[][2]string{{"to-t", "t"}}, []string{"--overwrite", "--trace", "t", "-o", "to-t"}, exitUsage,
+			"rangedl: --trace t: that is the output file, or its record\n", []string{"to-t"}, []string{"t"}},
+		{nil, []string{"--trace", "f.rangedl", "-o", "f"}, exitUsage,
+			"rangedl: --trace f.rangedl: that is the output file, or its record\n", nil, []string{"f", "f.rangedl"}},
+		{[][2]string{{"t", "/dev/null"}}, []string{"-c", "--trace", "t", "-o", "f"}, exitUsage,
+			"rangedl: --trace t already exists; remove it, or give another name\n", []string{"t"}, []string{"f"}},
+	} {
+		dir := t.TempDir()
+		for _, l := range tc.links {
+			if err := os.Symlink(l[1], filepath.Join(dir, l[0])); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r := rangedlIn(t, dir, append(append([]string{"-q"}, tc.args...), url)...)
+		if r.code != tc.code || r.stderr != tc.stderr {
+			t.Errorf("%q: exit %d, stderr %q; want %d, %q", tc.args, r.code, r.stderr, tc.code, tc.stderr)
+		}
+		for _, name := range tc.kept {
+			if _, err := os.Lstat(filepath.Join(dir, name)); err != nil {
+				t.Errorf("%q: %v; want %s kept", tc.args, err, name)
+			}
+		}
+		for _, name := range tc.gone {
+			if _, err := os.Lstat(filepath.Join(dir, name)); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("%q: %s is there (%v); want nothing made", tc.args, name, err)
+			}
+		}
+	}
+	if _, err := os.Stat("/dev/null"); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -89,8 +89,7 @@ func checkURL(u *url.URL) error {
 			return fmt.Errorf("host %q: %v", u.Hostname(), err)
 		}
 	case linkLocal(u.Hostname()):
-		// No socket reaches one without the interface (connect: invalid argument).
-		return fmt.Errorf("host %q: a link-local address takes a zone that names the interface, as in http://[fe80::1%%25eth0]/", u.Hostname())
+		return fmt.Errorf("host %q: %v", u.Hostname(), errNoZone)
 	}
 	return checkPort(u.Port())
 }
@@ -113,6 +112,10 @@ func checkZone(host string) error {
 	_, err = zoneIndexed(ip)
 	return err
 }
+
+// errNoZone refuses a link-local address without a zone: no socket reaches one without its
+// interface (connect: invalid argument).
+var errNoZone = errors.New("a link-local address takes a zone that names the interface, as in http://[fe80::1%25eth0]/")
 
 var errZoneOnly = errors.New("a % in a host is only for an IPv6 zone, as in [fe80::1%25eth0]")
 
@@ -141,6 +144,13 @@ func checkPort(p string) error {
 		}
 	}
 	return nil
+}
+
+// samePort reports whether two spellings of a port are one port (030111 and 30111).
+func samePort(a, b string) bool {
+	x, err := strconv.Atoi(a)
+	y, err2 := strconv.Atoi(b)
+	return err == nil && err2 == nil && x == y
 }
 
 func isASCII(s string) bool {
@@ -300,6 +310,8 @@ func parseProxy(raw, from string) (*url.URL, error) {
 		if err := checkZone(p.Hostname()); err != nil {
 			return nil, fmt.Errorf("%s %q: host %q: %v", from, p.Redacted(), p.Hostname(), err)
 		}
+	case linkLocal(p.Hostname()):
+		return nil, fmt.Errorf("%s %q: host %q: %v", from, p.Redacted(), p.Hostname(), errNoZone)
 	}
 	if err := checkPort(p.Port()); err != nil {
 		return nil, fmt.Errorf("%s %q: %v", from, p.Redacted(), err)
@@ -329,7 +341,7 @@ func noProxy(u *url.URL) bool {
 			return true
 		}
 		if h, p, err := net.SplitHostPort(e); err == nil {
-			if p != port {
+			if !samePort(p, port) {
 				continue
 			}
 			e = h
@@ -729,7 +741,7 @@ func pinned(entries []string, host, port string) ([]netip.Addr, error) {
 		if !ok1 || !ok2 {
 			return nil, fmt.Errorf("--resolve %q: want HOST:PORT:ADDRESS[,ADDRESS...]", e)
 		}
-		if !strings.EqualFold(h, host) || p != port {
+		if !strings.EqualFold(h, host) || !samePort(p, port) {
 			continue
 		}
 		var ips []netip.Addr
@@ -742,6 +754,8 @@ func pinned(entries []string, host, port string) ([]netip.Addr, error) {
 				if ip, err = zoneIndexed(ip); err != nil {
 					return nil, fmt.Errorf("--resolve %q: %q: %v", e, a, err)
 				}
+			} else if linkLocal(ip.String()) {
+				return nil, fmt.Errorf("--resolve %q: %q: %v", e, a, errNoZone)
 			}
 			ips = append(ips, ip)
 		}
