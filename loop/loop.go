@@ -1379,6 +1379,10 @@ func (l *Loop) pause(c *conn) {
 // chores records the progress when a save is due, samples throughput, evicts a straggler
 // (evict, rescue), lets the wanted connections grow again (recover), and checks timeouts.
 func (l *Loop) chores() {
+	// What the trace holds goes out every tick: a second signal, or a stream's reader that
+	// stopped, ends the program without the flush at the end of Run (its error sticks, and
+	// that flush reports it).
+	l.trace.flush()
 	if l.out != nil {
 		if err := l.out.checkpoint(l.now); err != nil {
 			l.fail(errorf(KindIO, err, "recording the progress of %s", l.job.Output))

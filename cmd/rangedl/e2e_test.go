@@ -501,6 +501,36 @@ func interruptUnreadStdout(t *testing.T, signals int) {
 // TestInterrupt: SIGINT stops the download cleanly, keeps what arrived and says how to go on.
 // The same SIGINT delivered twice at once (timeout(1) signals the child, then its process
 // group) is one interrupt: before, the second ended rangedl at once, silently, with exit 130.
+// TestSignalBeforeTheLoop: a SIGTERM while rangedl reads a long --cacert, before any download
+// can stop cleanly, waits for the download to begin and stops it: exit 130, one line, and no
+// file. It killed rangedl outright (exit 143), and a little later it left an empty output that
+// the same command then refused as existing.
+func TestSignalBeforeTheLoop(t *testing.T) {
+	ca, err := server.NewTestCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "ca.pem"), bytes.Repeat(ca.PEM, 20000), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, server.Config{Seed: 33})
+	url := strings.Replace(s.URL("/1000"), "http://", "https://", 1)
+	r := startIn(t, dir, func(cmd *exec.Cmd) error {
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		time.Sleep(200 * time.Millisecond) // rangedl's main is running; the CAs take longer
+		return cmd.Process.Signal(syscall.SIGTERM)
+	}, binary, "--cacert", "ca.pem", "-o", "f", url)
+	if r.code != exitInterrupted || r.stderr != "rangedl: interrupted\n" {
+		t.Fatalf("exit %d, stderr %q; want %d, interrupted", r.code, r.stderr, exitInterrupted)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "f")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("f: %v; want no file", err)
+	}
+}
+
 func TestInterrupt(t *testing.T) {
 	for _, signals := range []int{1, 2} {
 		t.Run(strconv.Itoa(signals), func(t *testing.T) { interrupt(t, signals) })

@@ -155,8 +155,16 @@ func main() {
 	// A reader of -o - that goes away (| head) makes the next write fail with EPIPE, which is
 	// reported (exit 6), instead of the Go runtime's silent death by SIGPIPE (exit 141).
 	signal.Ignore(syscall.SIGPIPE)
+	signal.Notify(caught, os.Interrupt, syscall.SIGTERM)
 	os.Exit(run(os.Args[1:], os.Stderr))
 }
+
+// caught holds SIGINT and SIGTERM from the start of main, for onSignals: one that comes before
+// a download is ready to stop cleanly (while its output is made, a name looked up, a --failed
+// list opened), or between two redirects, waits here, and stops the download as soon as it can.
+// Such a signal used to kill rangedl on the spot (exit 143 for SIGTERM), leaving an empty
+// output that the same command then refused as existing.
+var caught = make(chan os.Signal, 2)
 
 func run(args []string, stderr io.Writer) (code int) {
 	defer func() {
@@ -479,10 +487,11 @@ const sameSignal = 500 * time.Millisecond
 // last, if not nil, to remove what would be left half written; last runs beside the rest of
 // the program and must not wait for it. The function returned stops watching.
 func onSignals(first, last func(), grace time.Duration, stderr io.Writer) func() {
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
 	go func() {
-		if _, ok := <-sigs; !ok {
+		select {
+		case <-caught:
+		case <-done:
 			return
 		}
 		first()
@@ -496,16 +505,15 @@ func onSignals(first, last func(), grace time.Duration, stderr io.Writer) func()
 			case <-same:
 				same = nil
 				continue
-			case _, ok := <-sigs:
-				if !ok {
-					return
-				}
+			case <-caught:
 				if same != nil {
 					continue
 				}
 				why = "interrupted again: stopped at once"
 			case <-expired:
 				why = "interrupted (standard output was not being read)"
+			case <-done:
+				return
 			}
 			if last != nil {
 				last()
@@ -513,10 +521,7 @@ func onSignals(first, last func(), grace time.Duration, stderr io.Writer) func()
 			exitSaying(stderr, why)
 		}
 	}()
-	return func() {
-		signal.Stop(sigs)
-		close(sigs) // no signal comes after Stop: this ends the goroutine
-	}
+	return func() { close(done) }
 }
 
 // lastWords is how long exitSaying waits for its line to be written.
