@@ -105,8 +105,7 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 		r.Stop()
 	}, failed.discard, 0, stderr)()
 	start := time.Now()
-	bar := startBatchProgress(stderr, s.progress, !opt.quiet && !opt.noProgress)
-	out.setBar(bar.bar != nil)
+	bar := startBatchProgress(stderr, out, s.progress, !opt.quiet && !opt.noProgress)
 
 	work := make(chan outcome)
 	results := make(chan outcome, opt.jobs)
@@ -1020,6 +1019,9 @@ type lineWriter struct {
 }
 
 func (w *lineWriter) setBar(on bool) {
+	if w == nil {
+		return
+	}
 	w.mu.Lock()
 	w.bar = on
 	w.mu.Unlock()

@@ -827,3 +827,45 @@ func TestStopAndContinue(t *testing.T) {
 	}
 	checkFile(t, filepath.Join(dir, "f"), 47, size)
 }
+
+// TestTerminalLines: on a terminal (script(1) makes one), every message starts a line of its
+// own, only the download's answer starts a bar (each redirect's hop left an empty bar's line),
+// and TERM=dumb, which cannot redraw a line, gets no bar and no escape sequence (a list's lines
+// began with one).
+func TestTerminalLines(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("no script(1) to make a terminal")
+	}
+	for _, term := range []string{"xterm", "dumb"} {
+		s := startServer(t, server.Config{Seed: 34, Rate: 8 << 20, Latency: 150 * time.Millisecond, Faults: []server.Fault{
+			{Kind: server.Redirect, Request: 1, Target: "/2048K"}, {Kind: server.Redirect, Request: 2, Target: "/2M"}}})
+		dir := t.TempDir()
+		cmdline := fmt.Sprintf("stty cols 100; export TERM=%s; %s -o f %s && %s -d d %s %s", term, binary, s.URL("/3M"), binary, s.URL("/1M"), s.URL("/1000"))
+		cmd := exec.Command("script", "-qec", cmdline, "/dev/null")
+		cmd.Dir = dir
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s: %v\n%q", term, err, out)
+		}
+		text := strings.ReplaceAll(string(out), "\r\n", "\n")
+		bars := 0
+		for _, line := range strings.Split(text, "\n") {
+			// What stays on the screen: the text after the line's last carriage return.
+			seen := strings.TrimPrefix(line[strings.LastIndexByte(line, '\r')+1:], "\x1b[K")
+			switch {
+			case seen == "", strings.HasPrefix(seen, "rangedl: "):
+			case strings.Contains(seen, " conns") || strings.Contains(seen, " files"):
+				bars++ // a bar's last drawing
+			default:
+				t.Errorf("%s: line %q", term, line)
+			}
+		}
+		switch {
+		case term == "xterm" && bars != 2:
+			t.Errorf("%s: %d bars' lines; want 2 (the download's, the list's)\n%q", term, bars, out)
+		case term == "dumb" && (bars != 0 || strings.Contains(text, "\x1b")):
+			t.Errorf("%s: %d bars' lines; want none, and no escape sequence\n%q", term, bars, out)
+		}
+		checkFile(t, filepath.Join(dir, "f"), 34, 2<<20)
+	}
+}

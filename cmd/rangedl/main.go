@@ -142,10 +142,11 @@ type options struct {
 	jobs           int
 	aside          int // files of a list that may wait, seatless, beyond jobs (see crew)
 	maxPerHost     int
-	shared         *shared  // a list's downloads: their reactor and caches; nil for one file
-	checksum       string   // a list entry's checksum= ("sha-256=HEX"), checked before "saved"
-	siblings       []string // the entry's other mirrors, as loop.Job.Siblings
-	advice         *string  // when set, one puts how to go on after a failure here, not on stderr
+	shared         *shared     // a list's downloads: their reactor and caches; nil for one file
+	checksum       string      // a list entry's checksum= ("sha-256=HEX"), checked before "saved"
+	siblings       []string    // the entry's other mirrors, as loop.Job.Siblings
+	advice         *string     // when set, one puts how to go on after a failure here, not on stderr
+	lines          *lineWriter // standard error for what is printed while a bar may be drawn
 	quiet          bool
 	noProgress     bool
 	version        bool
@@ -201,7 +202,8 @@ func run(args []string, stderr io.Writer) (code int) {
 		// backoff or for a connection (see crew) may take what the files in flight leave.
 		opt.aside = min(maxAside, max(0, (limit-need-16)/2-opt.jobs))
 	}
-	say := sayer(stderr, opt.quiet)
+	opt.lines = &lineWriter{w: stderr} // a notice while the bar is drawn clears its line first
+	say := sayer(opt.lines, opt.quiet)
 	if opt.conns > 16 {
 		say("warning: %d connections to one server is a lot; most servers are happier with 16 or fewer", opt.conns)
 	}
@@ -430,7 +432,7 @@ func fetch(job loop.Job, opt options, stderr io.Writer) (loop.Result, error) {
 	}
 	stopped := make(chan struct{})
 	defer onSignals(func() { close(stopped); l.Stop() }, nil, grace, stderr)()
-	bar := startProgress(stderr, job.Stats, !opt.quiet && !opt.noProgress)
+	bar := startProgress(stderr, opt.lines, job.Stats, !opt.quiet && !opt.noProgress)
 	res, err := l.Run()
 	bar.stop()
 	if job.Stream != nil && errors.Is(err, syscall.EPIPE) {

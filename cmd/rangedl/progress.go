@@ -16,17 +16,20 @@ import (
 // progress mirrors the loop's counters into a pb/v3 bar. The loop only stores atomics; one
 // goroutine copies them to the bar, which redraws on its own ticker.
 type progress struct {
-	bar  *pb.ProgressBar
-	quit chan struct{}
-	done chan struct{}
+	bar   *pb.ProgressBar
+	quit  chan struct{}
+	done  chan struct{}
+	lines *lineWriter // where lines are printed meanwhile, clearing the bar's line first
+	shown bool        // the bar was started (by run's goroutine; stop reads it after)
 }
 
 const barTemplate = `{{counters . }} {{bar . "[" "=" ">" " " "]"}} {{percent . }} {{speed . "%s/s" "? B/s"}} {{rtime . "ETA %s"}} {{string . "conns"}}`
 
-// startProgress shows a bar on stderr when it is a terminal and show is true; otherwise it
-// returns a progress whose stop does nothing.
-func startProgress(stderr io.Writer, stats *loop.Stats, show bool) *progress {
-	p := newProgress(stderr, barTemplate, show)
+// startProgress shows a bar on stderr when it is a terminal and show is true, once the
+// download has an answer (a redirect's hop shows none, which left an empty bar's line each);
+// otherwise it returns a progress whose stop does nothing.
+func startProgress(stderr io.Writer, lines *lineWriter, stats *loop.Stats, show bool) *progress {
+	p := newProgress(stderr, lines, barTemplate, show)
 	if p.bar == nil {
 		return p
 	}
@@ -36,37 +39,47 @@ func startProgress(stderr io.Writer, stats *loop.Stats, show bool) *progress {
 		bar.SetCurrent(stats.Done.Load())
 		bar.Set("conns", strconv.FormatInt(stats.Conns.Load(), 10)+" conns")
 	}
-	p.run(update)
+	p.run(update, func() bool { return stats.Total.Load() > 0 || stats.Done.Load() > 0 })
 	return p
 }
 
-// newProgress makes a bar of template on stderr when it is a terminal and show is true; else
-// a progress with no bar, whose stop does nothing.
-func newProgress(stderr io.Writer, template string, show bool) *progress {
+// newProgress makes a bar of template on stderr when it is a terminal that draws (not
+// TERM=dumb, where a bar is a line of text per redraw and lines printed meanwhile cannot clear
+// it) and show is true; else a progress with no bar, whose stop does nothing.
+func newProgress(stderr io.Writer, lines *lineWriter, template string, show bool) *progress {
 	f, ok := stderr.(*os.File)
-	if !show || !ok || !isatty.IsTerminal(f.Fd()) {
+	if !show || !ok || !isatty.IsTerminal(f.Fd()) || os.Getenv("TERM") == "dumb" {
 		return &progress{}
 	}
 	bar := pb.New64(0).SetTemplateString(template).SetWriter(f).SetRefreshRate(200 * time.Millisecond)
 	bar.Set(pb.Bytes, true)
-	return &progress{bar: bar, quit: make(chan struct{}), done: make(chan struct{})}
+	return &progress{bar: bar, quit: make(chan struct{}), done: make(chan struct{}), lines: lines}
 }
 
-// run starts the bar and copies the counters into it (update) on a ticker until stop.
-func (p *progress) run(update func()) {
-	update()
-	p.bar.Start()
+// run starts the bar once ready says so, and copies the counters into it (update) on a ticker
+// until stop.
+func (p *progress) run(update func(), ready func() bool) {
 	go func() {
 		defer close(p.done)
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
+			if !p.shown && ready() {
+				update()
+				p.bar.Start()
+				p.shown = true
+				p.lines.setBar(true)
+			}
 			select {
 			case <-p.quit:
-				update()
+				if p.shown {
+					update()
+				}
 				return
 			case <-t.C:
-				update()
+				if p.shown {
+					update()
+				}
 			}
 		}
 	}()
@@ -78,7 +91,10 @@ func (p *progress) stop() {
 	}
 	close(p.quit)
 	<-p.done
-	p.bar.Finish()
+	if p.shown {
+		p.bar.Finish()
+		p.lines.setBar(false)
+	}
 }
 
 // batchProgress counts a list's progress for its one bar: files ended (and failed) of how
@@ -125,8 +141,8 @@ func (b *batchProgress) bytes() int64 {
 const batchTemplate = `{{string . "files"}} {{counters . }} {{speed . "%s/s" "? B/s"}}`
 
 // startBatchProgress shows the bar of a list on stderr when it is a terminal and show is true.
-func startBatchProgress(stderr io.Writer, b *batchProgress, show bool) *progress {
-	p := newProgress(stderr, batchTemplate, show)
+func startBatchProgress(stderr io.Writer, lines *lineWriter, b *batchProgress, show bool) *progress {
+	p := newProgress(stderr, lines, batchTemplate, show)
 	if p.bar == nil {
 		return p
 	}
@@ -143,6 +159,6 @@ func startBatchProgress(stderr io.Writer, b *batchProgress, show bool) *progress
 		bar.Set("files", files)
 		bar.SetCurrent(b.bytes())
 	}
-	p.run(update)
+	p.run(update, func() bool { return true })
 	return p
 }
