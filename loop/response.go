@@ -422,13 +422,13 @@ func (l *Loop) badStatus(c *conn) {
 		}
 		l.trouble = l.now
 		wait := retryAfter(r.RetryAfter(), l.now)
-		l.host.refused(l.now, wait)                              // and the other downloads from it hold back too
 		if l.refused(c) && c.piece.attempts < l.job.MaxRetries { // (else the piece's own line)
 			l.close(c)
 			l.fail(errorf(KindHTTP, nil, "%s from %s, %d times in a row", what, l.job.URL, l.refusals))
-			return
+		} else {
+			l.requeue(c, KindHTTP, nil, what, wait)
 		}
-		l.requeue(c, KindHTTP, nil, what, wait)
+		l.host.refused(l.now, wait) // and the other downloads from it hold back too (c is closed)
 	case r.Status == 408 || r.Status == 500 || r.Status == 502 || r.Status == 504:
 		l.pieceFailed(c, KindHTTP, nil, what)
 	case c.probe:
