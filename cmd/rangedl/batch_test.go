@@ -770,6 +770,16 @@ func TestFileLimit(t *testing.T) {
 	if r.code != exitUsage || r.stderr != want {
 		t.Errorf("list: exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitUsage, want)
 	}
+	// URLs on the command line: no more files at once than there are (2 × 8 + 64 + 16 fits in
+	// 100, where -j 16 asked for 208 and refused them).
+	s := startServer(t, server.Config{Seed: 35})
+	dir := t.TempDir()
+	r = runIn(t, dir, "sh", "-c", `ulimit -n 100 && exec "$0" "$@"`, binary, "-q", "-d", "out", s.URL("/a/3000"), s.URL("/b/4000"))
+	if r.code != exitOK || r.stderr != "" {
+		t.Errorf("two URLs: exit %d, stderr %q; want both saved", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "out", "3000"), 35, 3000)
+	checkFile(t, filepath.Join(dir, "out", "4000"), 35, 4000)
 }
 
 // TestSmallFileWriteFails: a small file of a list that cannot be written (here a file size

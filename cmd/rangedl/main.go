@@ -186,6 +186,9 @@ func run(args []string, stderr io.Writer) (code int) {
 		return exitOK
 	}
 	list := len(urls) > 1 || opt.input != ""
+	if opt.input == "" {
+		opt.jobs = min(opt.jobs, len(urls)) // no more files at once than there are
+	}
 	need, what := opt.conns, fmt.Sprintf("-n %d", opt.conns)
 	if list {
 		// Every file in flight may have its connections, and servers keep parked ones.
