@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/base64"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -234,6 +235,20 @@ func TestNetrcTokens(t *testing.T) {
 		t.Fatal(err)
 	} else if got, ok := n.lookup("a"); ok {
 		t.Errorf("an empty entry gives %+v; want no credentials", got)
+	}
+	// A URL's user without a password takes the entry's password for that user, as curl's
+	// does; an empty one was sent. Another user's entry gives none, and a password in the URL
+	// stays.
+	os.WriteFile(path, []byte("machine a.test login bob password secret\n"), 0o600)
+	n, err := readNetrc(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for raw, want := range map[string][2]string{"http://bob@a.test/": {"bob", "secret"}, "http://eve@a.test/": {"eve", ""}, "http://bob:pw@a.test/": {"bob", "pw"}} {
+		u, _ := url.Parse(raw)
+		if user, pass, _ := credentials(u, options{netrc: n}); [2]string{user, pass} != want {
+			t.Errorf("%s: %s:%s; want %s:%s", raw, user, pass, want[0], want[1])
+		}
 	}
 	t.Setenv("NETRC", filepath.Join(t.TempDir(), "missing"))
 	r := rangedl(t, "--netrc", "http://127.0.0.1:1/x")

@@ -386,14 +386,19 @@ func isCredential(name string) bool {
 }
 
 // credentials returns the user and password for u: --user, else the URL's user:password@,
-// else (with --netrc) the netrc entry for its host.
+// else (with --netrc) the netrc entry for its host. A URL's user without a password takes
+// the password of the netrc entry for its host when that entry is for the same user, as curl
+// does: an empty one was sent.
 func credentials(u *url.URL, opt options) (user, pass string, ok bool) {
 	switch {
 	case opt.user != "":
 		user, pass, _ = strings.Cut(opt.user, ":")
 		return user, pass, true
 	case u.User != nil:
-		pass, _ = u.User.Password()
+		pass, set := u.User.Password()
+		if l, ok := opt.netrc.lookup(u.Hostname()); !set && ok && l.user == u.User.Username() {
+			pass = l.pass
+		}
 		return u.User.Username(), pass, true
 	case opt.netrc != nil:
 		l, ok := opt.netrc.lookup(u.Hostname())
@@ -431,6 +436,9 @@ type netrc struct {
 type netrcLogin struct{ user, pass string }
 
 func (n *netrc) lookup(host string) (netrcLogin, bool) {
+	if n == nil { // no --netrc
+		return netrcLogin{}, false
+	}
 	if l := n.machines[strings.ToLower(host)]; l != nil {
 		return *l, *l != netrcLogin{} // an entry without login or password gives none (not "Basic Og==")
 	}
