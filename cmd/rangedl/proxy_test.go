@@ -172,6 +172,7 @@ func TestProxyEnvironment(t *testing.T) {
 		{map[string]string{"https_proxy": "http://p:1"}, "example.com", false},               // http URL
 		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "2.3"}, "10.1.2.3", true}, // was a suffix match
 		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "10.1.2.3"}, "10.1.2.3", false},
+		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "10.0.0.0/8"}, "[::ffff:10.1.2.3]", false}, // dialled as 10.1.2.3 (was proxied)
 		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "[::2]"}, "[::2]", false},
 		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "example.com"}, "10.1.2.3", true},
 		{map[string]string{"http_proxy": "http://p:1"}, "LOCALHOST", false},

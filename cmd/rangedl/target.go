@@ -332,6 +332,7 @@ func noProxy(u *url.URL) bool {
 		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
 	}
 	ip, ipErr := netip.ParseAddr(host)
+	ip = ip.Unmap() // [::ffff:10.1.2.3] is dialled as 10.1.2.3, and matches as it
 	for _, e := range strings.Split(list, ",") {
 		e = strings.ToLower(strings.TrimSpace(e))
 		if e == "" {
