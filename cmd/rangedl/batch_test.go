@@ -655,16 +655,7 @@ func highWater(pid int) (int64, bool) {
 // last entry is what it was after the first ten thousand (the list is never held).
 func TestListReaderStreams(t *testing.T) {
 	const entries = 1_000_000
-	pr, pw := io.Pipe()
-	go func() {
-		w := bufio.NewWriter(pw)
-		for i := range entries {
-			fmt.Fprintf(w, "http://127.0.0.1:8080/%d\n  out=f%d\n", i, i)
-		}
-		w.Flush()
-		pw.Close()
-	}()
-	r := newListReader(pr)
+	r := generatedList(entries, "http://127.0.0.1:8080/%[1]d\n  out=f%[1]d\n")
 	var early uint64
 	for i := 0; ; i++ {
 		if i == 10_000 {
@@ -725,17 +716,7 @@ func TestListReaderBoundsRefused(t *testing.T) {
 		t.Errorf("entries %q, errors %q; want %q, %q", urls, errs, wantURLs, wantErrs)
 	}
 
-	const lines = 1_000_000
-	pr, pw := io.Pipe()
-	go func() {
-		w := bufio.NewWriter(pw)
-		for i := range lines {
-			fmt.Fprintf(w, "    http://127.0.0.1:8080/%d\n", i)
-		}
-		w.Flush()
-		pw.Close()
-	}()
-	lr := newListReader(pr)
+	lr := generatedList(1_000_000, "    http://127.0.0.1:8080/%d\n")
 	var early uint64
 	for i := 0; ; i++ {
 		if i == 1000 {
@@ -748,6 +729,21 @@ func TestListReaderBoundsRefused(t *testing.T) {
 	if late := heapAlloc(); late > early+1<<20 {
 		t.Errorf("heap %d bytes after a million indented lines, %d after 16000", late, early)
 	}
+}
+
+// generatedList reads a list of n entries, each format with its number, written as it is read:
+// the test holds none of it.
+func generatedList(n int, format string) *listReader {
+	pr, pw := io.Pipe()
+	go func() {
+		w := bufio.NewWriter(pw)
+		for i := range n {
+			fmt.Fprintf(w, format, i)
+		}
+		w.Flush()
+		pw.Close()
+	}()
+	return newListReader(pr)
 }
 
 // heapAlloc is the heap in use after a collection.
