@@ -46,7 +46,7 @@ const maxAside = 256
 // check checksums; only the reactor touches sockets.
 func batch(opt options, urls []string, stderr io.Writer) int {
 	runtime.GOMAXPROCS(listProcs(runtime.NumCPU(), os.Getenv("GOMAXPROCS")))
-	out := &lineWriter{w: stderr}
+	out := opt.lines // run made it; say(), the failures and the bar share it
 	say := sayer(out, opt.quiet)
 	var failed *failedList
 	if opt.failed != "" {
