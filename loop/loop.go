@@ -1510,8 +1510,7 @@ func (l *Loop) closeOutput() (kept bool) {
 		// all), or unrecorded: leave no file (or record of it) behind. The names go while
 		// the lock is still held, so no other rangedl can open them in between.
 		kept = false
-		os.Remove(l.job.Output)
-		reorder.RemoveControl(l.job.Output + ControlSuffix)
+		reorder.RemoveFile(l.job.Output, l.job.Output+ControlSuffix)
 		if l.out != nil {
 			l.out.discard()
 		} else {

@@ -332,9 +332,11 @@ func (j *Journal) removeTemporary() {
 	}
 }
 
-func removeTemporary(path string) {
+// removeTemporary removes the temporary and reserve files beside the control file at path,
+// and reports whether there was a reserve.
+func removeTemporary(path string) (reserve bool) {
 	os.Remove(path + ".tmp")
-	os.Remove(path + ReserveSuffix)
+	return os.Remove(path+ReserveSuffix) == nil
 }
 
 // RemoveControl removes the control file at path, with its temporary and reserve files, and
@@ -344,9 +346,14 @@ func removeTemporary(path string) {
 // The reserve goes first: a reserve without its record says the record was lost, and -c
 // refuses the file (see Journal.reserve). In the other order a kill between the two removals
 // left a complete file that -c refused (TestKillResume saw it once in CI). A record without its
-// reserve is only a save that will need a new block.
+// reserve is only a save that will need a new block. After a power cut the order holds only
+// if the reserve's removal is durable first (see RemoveFile).
 func RemoveControl(path string) error {
-	removeTemporary(path)
+	if removeTemporary(path) {
+		if err := syncDir(filepath.Dir(path)); err != nil {
+			return err
+		}
+	}
 	err := os.Remove(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -355,22 +362,4 @@ func RemoveControl(path string) error {
 		return err
 	}
 	return syncDir(filepath.Dir(path))
-}
-
-// syncDir makes the entries of a directory (a rename, a removal) durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	// Some filesystems cannot sync a directory and say so; they give no
-	// stronger promise we could ask for instead.
-	if errors.Is(err, syscall.EINVAL) {
-		err = nil
-	}
-	return err
 }

@@ -702,11 +702,8 @@ func removePartial(path string, mirrors []string) error {
 	if st, err := f.Stat(); err != nil || !sameFile(st, path) {
 		return errors.New("it was replaced while rangedl looked at it")
 	}
-	if err := os.Remove(path); err != nil {
+	if err := reorder.RemoveFile(path, path+loop.ControlSuffix); err != nil {
 		return fmt.Errorf("cannot be removed: %v", err)
-	}
-	if err := reorder.RemoveControl(path + loop.ControlSuffix); err != nil {
-		return fmt.Errorf("its record cannot be removed: %v", err)
 	}
 	return nil
 }
@@ -865,7 +862,7 @@ func (s *shared) tlsConfig(host string, opt options) (*tls.Config, error) {
 // mkdir makes dir and its parents, once for a list.
 func (s *shared) mkdir(dir string) error {
 	if s == nil {
-		return os.MkdirAll(dir, 0o777)
+		return reorder.MakeDirs(dir)
 	}
 	s.mu.Lock()
 	done := s.dirs[dir]
@@ -873,7 +870,7 @@ func (s *shared) mkdir(dir string) error {
 	if done {
 		return nil
 	}
-	if err := os.MkdirAll(dir, 0o777); err != nil {
+	if err := reorder.MakeDirs(dir); err != nil {
 		return err
 	}
 	s.mu.Lock()
