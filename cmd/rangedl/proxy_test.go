@@ -172,7 +172,12 @@ func TestProxyEnvironment(t *testing.T) {
 		{map[string]string{"https_proxy": "http://p:1"}, "example.com", false},               // http URL
 		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "2.3"}, "10.1.2.3", true}, // was a suffix match
 		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "10.1.2.3"}, "10.1.2.3", false},
-		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "10.0.0.0/8"}, "[::ffff:10.1.2.3]", false}, // dialled as 10.1.2.3 (was proxied)
+		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "10.0.0.0/8"}, "[::ffff:10.1.2.3]", false},        // dialled as 10.1.2.3 (was proxied)
+		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "[::ffff:10.1.2.3]"}, "[::ffff:10.1.2.3]", false}, // the entry in IPv6 form too (was proxied)
+		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "::ffff:10.1.2.3"}, "10.1.2.3", false},
+		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "::ffff:10.0.0.0/104"}, "10.1.2.3", false},
+		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "::ffff:10.0.0.0/104"}, "11.1.2.3", true},
+		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "::/0"}, "10.1.2.3", true}, // every IPv6 address is no IPv4 one
 		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "[::2]"}, "[::2]", false},
 		{map[string]string{"http_proxy": "http://p:1", "no_proxy": "example.com"}, "10.1.2.3", true},
 		{map[string]string{"http_proxy": "http://p:1"}, "LOCALHOST", false},

@@ -352,6 +352,9 @@ func noProxy(u *url.URL) bool {
 		if a, aerr := netip.ParseAddr(e); aerr == nil {
 			pfx, err = netip.PrefixFrom(a, a.BitLen()), nil // an address is a prefix of itself
 		}
+		if a := pfx.Addr(); err == nil && a.Is4In6() && pfx.Bits() >= 96 {
+			pfx = netip.PrefixFrom(a.Unmap(), pfx.Bits()-96) // as the addresses it covers are dialled
+		}
 		if err == nil {
 			if ipErr == nil && pfx.Contains(ip) {
 				return true
