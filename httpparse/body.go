@@ -1,6 +1,9 @@
 package httpparse
 
-import "math"
+import (
+	"bytes"
+	"math"
+)
 
 // Body decodes the body framing chosen by the head. It consumes n bytes of
 // b; data is the body payload among them, a sub-slice of b (never a copy),
@@ -77,16 +80,14 @@ func (p *Parser) chunkedBody(b []byte) (data []byte, n int, done bool, err error
 			p.state = stateChunkCR
 			afterData = n
 		case stateChunkCR:
-			// The CRLF after chunk-data; a bare LF is accepted as for
-			// any line (RFC 9112 §2.2).
-			switch b[n] {
-			case '\r':
-				p.state = stateChunkLF
-			case '\n':
-				p.state = stateChunkSize
-			default:
+			// The CRLF after chunk-data. Not a bare LF: RFC 9112 §2.2
+			// allows one in the start line and fields only (erratum 7633
+			// declined to extend it), and a parser that took one here
+			// would read another body than one that does not.
+			if b[n] != '\r' {
 				err = ErrBadChunk // the data ran longer than its size said
 			}
+			p.state = stateChunkLF
 			n++
 		case stateChunkLF:
 			if b[n] != '\n' {
@@ -99,7 +100,12 @@ func (p *Parser) chunkedBody(b []byte) (data []byte, n int, done bool, err error
 			n += k
 			switch lerr {
 			case nil:
-				err = p.chunkSize(line)
+				// Its CRLF is required too (see stateChunkCR).
+				if line, crlf := bytes.CutSuffix(line, []byte{'\r'}); crlf {
+					err = p.chunkSize(line)
+				} else {
+					err = ErrBadChunk
+				}
 			case errPartial:
 				return data, n, false, nil
 			default:
@@ -107,6 +113,7 @@ func (p *Parser) chunkedBody(b []byte) (data []byte, n int, done bool, err error
 			}
 		case stateTrailer:
 			line, k, lerr := p.nextLine(b[n:], MaxHeaderBytes-p.headBytes, ErrHeadersTooLarge)
+			line = trimCR(line)
 			n += k
 			p.headBytes += k
 			switch {

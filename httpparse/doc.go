@@ -23,7 +23,8 @@
 // coding other than chunked, obs-fold, a bare CR), as is anything over the
 // named limits (MaxHeaderBytes, MaxLineLength, ...). After an error the
 // Parser returns that error until Reset; the caller drops the connection.
-// Two leniencies: a bare LF ends a line (RFC 9112 §2.2), and empty lines
+// Two leniencies: a bare LF ends a line of the head or the trailer (RFC 9112
+// §2.2; a line of chunked framing needs its CRLF), and empty lines
 // before a status line (a stray CRLF after the body before) are ignored,
 // counted against MaxHeaderBytes. The second is §2.2's rule for a server
 // reading a request-line, applied to a client reading a status line.

@@ -70,7 +70,7 @@ const (
 	stateBodyClose               // everything until EOF is body
 	stateChunkSize               // inside a chunk-size [ext] line
 	stateChunkData               // inside chunk data
-	stateChunkCR                 // expecting the CR (or bare LF) after chunk data
+	stateChunkCR                 // expecting the CR after chunk data
 	stateChunkLF                 // expecting the LF after that CR
 	stateTrailer                 // inside the trailer section
 	stateDone                    // body complete; only Reset leaves this state
@@ -158,6 +158,7 @@ func (p *Parser) Head(b []byte) (n int, err error) {
 	}
 	for n < len(b) {
 		line, k, err := p.nextLine(b[n:], MaxHeaderBytes-p.headBytes, ErrHeadersTooLarge)
+		line = trimCR(line)
 		n += k
 		p.headBytes += k
 		if err == errPartial {
@@ -303,10 +304,11 @@ func (p *Parser) Started() bool {
 // errPartial is nextLine's internal "line not finished" signal.
 var errPartial = errors.New("httpparse: partial line")
 
-// nextLine returns the next line of b without its terminator, and k, the
-// bytes of b it consumed. A line may end in CRLF or, leniently, a bare LF
-// (RFC 9112 §2.2); a CR anywhere else is left in the line for the caller
-// to reject.
+// nextLine returns the next line of b without its LF, and k, the bytes of b
+// it consumed. The line's CR, if any, is left for the caller: in the head
+// and the trailer a bare LF ends a line too (RFC 9112 §2.2; see trimCR), in
+// chunked framing it does not (see Parser.Body). A CR anywhere else is
+// left in the line for the caller to reject.
 //
 // When b holds no LF, all of b is appended to p.line and err is errPartial.
 // The returned line aliases b when the whole line was inside b (the fast
@@ -339,8 +341,12 @@ func (p *Parser) nextLine(b []byte, room int, roomErr error) (line []byte, k int
 		line = p.line[:n]
 		p.lineLen = 0
 	}
-	if len(line) > 0 && line[len(line)-1] == '\r' {
-		line = line[:len(line)-1]
-	}
 	return line, i + 1, nil
+}
+
+// trimCR removes the CR of a line's CRLF. A line of the head or the trailer
+// (a start line or a field) may end in a bare LF as well, which RFC 9112
+// §2.2 lets a recipient accept.
+func trimCR(line []byte) []byte {
+	return bytes.TrimSuffix(line, []byte{'\r'})
 }

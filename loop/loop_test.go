@@ -937,6 +937,25 @@ func TestReasonShown(t *testing.T) {
 	}
 }
 
+// TestChunkedBareLF: a chunked body whose framing ends a line in a bare LF is not saved. Read
+// with the LF as a line's end, this one is "abc"; read as RFC 9112 has it, it is another body.
+// It was saved as "abc", exit 0.
+func TestChunkedBareLF(t *testing.T) {
+	j := scripted(t, func(c *net.TCPConn) {
+		if readHead(bufio.NewReader(c)) {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;\nabc\r\n0\n\n")
+		}
+	})
+	j.MaxRetries = -1
+	_, err := runBounded(t, j)
+	if want := "malformed chunked encoding"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("err %v; want one saying %q", err, want)
+	}
+	if _, serr := os.Stat(j.Output); serr == nil {
+		t.Errorf("%s was left", j.Output)
+	}
+}
+
 // TestEndless416: the 416 that says an empty file is complete, with a page that trickles
 // without end. The page is dropped within lastChunkWait of the head; the download, which
 // counted each byte of it as progress, used to wait for it for ever.
