@@ -84,14 +84,14 @@ type Parser struct {
 	// next Reset or Head call.
 	Resp Response
 	// NoBody is set by the caller, after Reset and before Head, when the
-	// request was HEAD or a CONNECT that may answer 2xx: such responses
-	// never carry a body whatever their headers say (RFC 9112 §6.3 rules 1
-	// and 2).
+	// request was HEAD: the response never carries a body, whatever its
+	// headers say (RFC 9112 §6.3 rule 1).
 	NoBody bool
-	// Tunnel is set by the caller, with NoBody, when the request was
-	// CONNECT: a 2xx answer's Content-Length and Transfer-Encoding fields
-	// are ignored, as RFC 9110 §9.3.6 tells a client to (the tunnel
-	// starts right after the head, whatever they say).
+	// Tunnel is set by the caller, after Reset and before Head, when the
+	// request was CONNECT. A 2xx answer has no body (rule 2), and its
+	// Content-Length and Transfer-Encoding fields are ignored, as RFC 9110
+	// §9.3.6 tells a client to: the tunnel starts right after the head. Any
+	// other answer is framed by its fields, as any response is.
 	Tunnel bool
 
 	state    state
@@ -261,7 +261,7 @@ func (p *Parser) endHead() error {
 		return ErrLengthAndChunked
 	}
 	switch {
-	case p.NoBody || r.Status == 204 || r.Status == 304:
+	case p.NoBody || p.tunnelOpen() || r.Status == 204 || r.Status == 304:
 		// RFC 9112 §6.3 rules 1 and 2. (1xx never gets here.)
 		// ContentLength keeps the advertised value: for HEAD it is the
 		// size the matching GET would send.

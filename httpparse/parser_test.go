@@ -453,20 +453,33 @@ func TestEOF(t *testing.T) {
 
 // TestTunnelIgnoresFraming: a 2xx answer to CONNECT ends at its head
 // whatever its framing fields say (RFC 9110 §9.3.6: a client must ignore
-// them); any other answer to CONNECT is held to them. Reset clears Tunnel.
+// them); any other answer to CONNECT is framed by them. Reset clears Tunnel.
 func TestTunnelIgnoresFraming(t *testing.T) {
 	const framing = "Content-Length: 7\r\nContent-Length: 9\r\nTransfer-Encoding: chunked\r\n\r\n"
 	var p Parser
-	p.NoBody, p.Tunnel = true, true
+	p.Tunnel = true
 	in := "HTTP/1.1 200 Connection established\r\n" + framing + "tunnel"
 	n, err := p.Head([]byte(in))
 	if err != nil || in[n:] != "tunnel" || p.Resp.Body != BodyNone {
 		t.Fatalf("2xx to CONNECT: err %v, rest %q, body %v; want nil, %q, none", err, in[n:], p.Resp.Body, "tunnel")
 	}
 	p.Reset()
-	p.NoBody, p.Tunnel = true, true
+	p.Tunnel = true
 	if _, err := p.Head([]byte("HTTP/1.1 407 Proxy Authentication Required\r\n" + framing)); err != ErrBadContentLength {
 		t.Fatalf("407 to CONNECT with conflicting lengths: err %v; want %v", err, ErrBadContentLength)
+	}
+	// A page with it, framed by its length: it was taken for no body, and so for the start of
+	// the next response.
+	p.Reset()
+	p.Tunnel = true
+	in = "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 5\r\n\r\nhello"
+	n, err = p.Head([]byte(in))
+	if err != nil || p.Resp.Body != BodyLength || in[n:] != "hello" {
+		t.Fatalf("407 to CONNECT with a page: err %v, body %v, rest %q; want nil, length, %q", err, p.Resp.Body, in[n:], "hello")
+	}
+	data, _, done, err := p.Body([]byte(in[n:]))
+	if string(data) != "hello" || !done || err != nil {
+		t.Fatalf("its body: %q, done %v, err %v; want %q, true, nil", data, done, err, "hello")
 	}
 	p.Reset()
 	if p.Tunnel {

@@ -6,7 +6,7 @@ import "bytes"
 type BodyKind uint8
 
 const (
-	BodyNone    BodyKind = iota // 1xx (skipped anyway), 204, 304, or the caller set NoBody
+	BodyNone    BodyKind = iota // 1xx (skipped anyway), 204, 304, a 2xx to CONNECT, or the caller set NoBody
 	BodyLength                  // Content-Length: N (N may be 0)
 	BodyChunked                 // Transfer-Encoding: chunked (the final and only coding)
 	BodyClose                   // neither: the body runs until the peer closes (RFC 9112 §6.3 rule 8)

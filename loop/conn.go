@@ -106,7 +106,7 @@ func (c *conn) connectRequest(j *Job) {
 	b = append(b, "\r\n"...)
 	c.req, c.sent = b, 0
 	c.p.Reset()
-	c.p.NoBody, c.p.Tunnel = true, true // a 2xx to CONNECT has no body: the tunnel starts right after the head
+	c.p.Tunnel = true // a 2xx to CONNECT has no body: the tunnel starts right after the head
 }
 
 // appendHost appends the Host field's value: j.Host without an IPv6 zone, which names an
