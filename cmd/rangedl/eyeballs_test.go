@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -89,6 +90,31 @@ func TestHappyEyeballs(t *testing.T) {
 		}
 	}
 	t.Logf("second attempt after %.3fs; whole run %v", second, elapsed)
+}
+
+// TestHappyEyeballsList: in a list of more files than --max-per-host, each file's attempt at
+// the dead address leaves room for its attempt at the next one. Held to the limit, the 16
+// attempts at the dead address filled it, and the files waited out the connect timeout.
+func TestHappyEyeballsList(t *testing.T) {
+	s := startServer(t, server.Config{Addr: "[::1]:0", Seed: 62})
+	port := netip.MustParseAddrPort(s.Addr()).Port()
+	blackhole(t, int(port))
+	var list strings.Builder
+	for i := range 20 {
+		fmt.Fprintf(&list, "http://dual.test:%d/1000\n  out=f%d\n", port, i)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "list"), []byte(list.String()), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r := rangedlIn(t, dir, "-q", "--connect-timeout", "20s", "--resolve", fmt.Sprintf("dual.test:%d:127.0.0.1,::1", port), "-i", "list")
+	if elapsed := time.Since(start); r.code != 0 || elapsed > 10*time.Second {
+		t.Fatalf("exit %d after %v; want 0, well before the connect timeout (20s)\n%s", r.code, elapsed, r.stderr)
+	}
+	for i := range 20 {
+		checkFile(t, filepath.Join(r.out, fmt.Sprintf("f%d", i)), 62, 1000)
+	}
 }
 
 // TestAddressFailover: the address every connection went to goes dead in the middle of the
