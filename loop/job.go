@@ -102,7 +102,7 @@ type Stats struct {
 type Result struct {
 	Size        int64
 	Elapsed     time.Duration
-	Connections int   // most connections open at once
+	Connections int   // most connections set up at once (an attempt that lost a race is none)
 	Ranged      bool  // false when the server ignored ranges or the length was unknown
 	Resumed     int64 // bytes that were on disk already when the download started
 	Saved       int64 // after a failure: bytes kept in the output (those its control file records, if any)

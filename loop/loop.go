@@ -502,7 +502,7 @@ func (l *Loop) enlist(c *conn) {
 	c.id = l.opened
 	l.conns = append(l.conns, c)
 	l.live++
-	l.peak = max(l.peak, l.live)
+	l.peak = max(l.peak, l.live-l.connecting) // an adopted one is set up; an opened one not yet
 	l.stats.Conns.Store(int64(l.live))
 	l.trace.open(c)
 }
@@ -585,6 +585,7 @@ func (l *Loop) ready(c *conn) {
 		}
 	}
 	l.everConnected, l.connectFails = true, 0
+	l.peak = max(l.peak, l.live-l.connecting)
 	// The server is there; whether it serves is for a response to show (worked, in
 	// responseDone). A server that closes every connection before answering still takes
 	// them, and its backoff must grow with each close.

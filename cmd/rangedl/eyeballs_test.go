@@ -94,7 +94,8 @@ func TestHappyEyeballs(t *testing.T) {
 
 // TestHappyEyeballsList: in a list of more files than --max-per-host, each file's attempt at
 // the dead address leaves room for its attempt at the next one. Held to the limit, the 16
-// attempts at the dead address filled it, and the files waited out the connect timeout.
+// attempts at the dead address filled it, and the files waited out the connect timeout. A
+// single download counts only the connection that won.
 func TestHappyEyeballsList(t *testing.T) {
 	s := startServer(t, server.Config{Addr: "[::1]:0", Seed: 62})
 	port := netip.MustParseAddrPort(s.Addr()).Port()
@@ -114,6 +115,11 @@ func TestHappyEyeballsList(t *testing.T) {
 	}
 	for i := range 20 {
 		checkFile(t, filepath.Join(r.out, fmt.Sprintf("f%d", i)), 62, 1000)
+	}
+	// One connection carried the download: the attempt that lost is none (it said 2).
+	r = rangedlIn(t, dir, "-n", "1", "--resolve", fmt.Sprintf("dual.test:%d:127.0.0.1,::1", port), "-o", "one", fmt.Sprintf("http://dual.test:%d/1000", port))
+	if r.code != 0 || !strings.HasSuffix(r.stderr, ", 1 connection\n") {
+		t.Errorf("one connection: exit %d, stderr %q; want 0, a line ending in %q", r.code, r.stderr, ", 1 connection")
 	}
 }
 
