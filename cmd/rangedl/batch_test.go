@@ -449,7 +449,7 @@ func TestSameNameContinue(t *testing.T) {
 	list := s.URL("/1000") + "\n  out=data\n" + s.URL("/3000") + "\n  out=data\n"
 	writeList(t, dir, list)
 	r := rangedlIn(t, dir, "-q", "-i", "list", "-d", "out")
-	if want := "rangedl: " + s.URL("/3000") + ": out/data already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name\n"; r.code != exitUsage || r.stderr != want {
+	if want := "rangedl: " + s.URL("/3000") + ": out/data already exists; use -c to continue it, --overwrite to replace it, or out= in a list or another -d to choose another name\n"; r.code != exitUsage || r.stderr != want {
 		t.Fatalf("first run: exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitUsage, want)
 	}
 	r = rangedlIn(t, dir, "-q", "-c", "-i", "list", "-d", "out")
@@ -507,7 +507,7 @@ func TestBatch(t *testing.T) {
 	for _, want := range []string{
 		`rangedl: http://127\.0\.0\.1:1/\S+: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n`,
 		`rangedl: http://127\.0\.0\.1:\d+/\S+: out/corrupt: checksum mismatch: got sha-256=` + good + `, want sha-256=0{64}; the file was removed\n`,
-		`rangedl: http://127\.0\.0\.1:\d+/\S+: out/f000 already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name\n`,
+		`rangedl: http://127\.0\.0\.1:\d+/\S+: out/f000 already exists; use -c to continue it, --overwrite to replace it, or out= in a list or another -d to choose another name\n`,
 		`rangedl: HTTP 404 Not Found from http://127\.0\.0\.1:\d+/nothing-here\n`,
 		`rangedl: 2008 files: 2004 saved, 4 failed; \S+ \S+ in \S+\n$`,
 	} {
@@ -901,7 +901,7 @@ func TestBatchWaitingName(t *testing.T) {
 		switch {
 		case strings.HasPrefix(l, "rangedl: saved f") && i > slow:
 			t.Errorf("%q came after x was saved: the list waited behind x\n%s", l, r.stderr)
-		case strings.HasSuffix(l, ": x already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name") && i < slow:
+		case strings.HasSuffix(l, ": x already exists; use -c to continue it, --overwrite to replace it, or out= in a list or another -d to choose another name") && i < slow:
 			t.Errorf("an entry named x ended before the first one was saved\n%s", r.stderr)
 		}
 	}

@@ -419,7 +419,7 @@ func fetch(job loop.Job, opt options, stderr io.Writer) (loop.Result, error) {
 		job.Small = true
 		l, err := s.reactor.New(job)
 		if err != nil {
-			return loop.Result{}, existing(job, err)
+			return loop.Result{}, existing(job, err, true)
 		}
 		s.progress.add(job.Stats)
 		defer s.progress.remove(job.Stats)
@@ -427,7 +427,7 @@ func fetch(job loop.Job, opt options, stderr io.Writer) (loop.Result, error) {
 	}
 	l, err := loop.New(job)
 	if err != nil {
-		return loop.Result{}, existing(job, err)
+		return loop.Result{}, existing(job, err, false)
 	}
 	grace := time.Duration(0)
 	if job.Stream != nil {
@@ -457,8 +457,9 @@ const signalLag = 100 * time.Millisecond
 // that name is there: a partial download, if its control file is there too. The loop creates
 // the output with O_EXCL, which makes the check and the creation one step; neither name is
 // looked up before (a stat of each cost ~5% of the CPU of a list of small files). A control
-// file alone, whose data file is gone, describes nothing, and the download goes ahead.
-func existing(job loop.Job, err error) error {
+// file alone, whose data file is gone, describes nothing, and the download goes ahead. A file
+// of many (several URLs, or -i) cannot be named with -o.
+func existing(job loop.Job, err error, many bool) error {
 	if nr := loop.NotRegular(job.Output); nr != nil {
 		return outputTaken{nr} // with -c or --overwrite too: the same mistake, the same exit code
 	}
@@ -468,7 +469,11 @@ func existing(job loop.Job, err error) error {
 	if recorded(job.Output) {
 		return outputTaken{fmt.Errorf("%s is a partial download (see %s); use -c to continue it, or --overwrite to start over", job.Output, job.Output+loop.ControlSuffix)}
 	}
-	return outputTaken{fmt.Errorf("%s already exists; use -c to continue it, --overwrite to replace it, or -o to choose another name", job.Output)}
+	rename := "-o to choose another name"
+	if many {
+		rename = "out= in a list or another -d to choose another name"
+	}
+	return outputTaken{fmt.Errorf("%s already exists; use -c to continue it, --overwrite to replace it, or %s", job.Output, rename)}
 }
 
 // recorded reports whether the partial file at path still has its record: -c continues it.
