@@ -31,7 +31,7 @@ cc:
 	@command -v $${CC:-cc} >/dev/null || command -v gcc >/dev/null || { \
 		echo "installing gcc (go test -race needs a C compiler)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq gcc libc6-dev >/dev/null; }
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev >/dev/null; }
 
 unit:
 	$(GO) test ./...
@@ -71,7 +71,7 @@ nginx:
 	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { \
 		echo "installing nginx-light"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx-light >/dev/null; }
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
 
 # Downloads from a real nginx on loopback.
 interop: nginx
@@ -87,13 +87,14 @@ soak:
 # Side-by-side comparison with aria2c, axel, curl, wget, wget2 (installs what is missing).
 bench: nginx
 	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); for p in aria2:aria2c axel:axel wget2:wget2 curl:curl wget:wget; do \
-		command -v $${p#*:} >/dev/null || { $$SUDO apt-get update -qq; DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $${p%%:*} >/dev/null || echo "$${p%%:*}: not installable, reported absent"; }; \
+		command -v $${p#*:} >/dev/null || { $$SUDO apt-get update -qq; $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $${p%%:*} >/dev/null || echo "$${p%%:*}: not installable, reported absent"; }; \
 	done
 	$(GO) test -run '^$$' -bench . -benchmem ./httpparse ./reorder
 	$(GO) run ./bench/cmd/compare
 
+# Its report goes to ./bin/bench-smoke (ignored by git), replaced by the next run.
 bench-smoke:
-	$(GO) run ./bench/cmd/compare -smoke
+	$(GO) run ./bench/cmd/compare -smoke -out $(BIN)/bench-smoke
 
 # Many small files. bench-batch: 5000 files of 16 KiB from nginx with rangedl, wget2, curl and
 # aria2c (installs what is missing), 3 rounds, under $TMPDIR; bench-batch-tmpfs: the same on
@@ -104,7 +105,7 @@ bench-smoke:
 .PHONY: batch-tools bench-batch bench-batch-tmpfs bench-million
 batch-tools: nginx
 	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); for p in aria2:aria2c wget2:wget2 curl:curl; do \
-		command -v $${p#*:} >/dev/null || { $$SUDO apt-get update -qq; DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $${p%%:*} >/dev/null || echo "$${p%%:*}: not installable, reported absent"; }; \
+		command -v $${p#*:} >/dev/null || { $$SUDO apt-get update -qq; $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $${p%%:*} >/dev/null || echo "$${p%%:*}: not installable, reported absent"; }; \
 	done
 
 bench-batch: batch-tools
