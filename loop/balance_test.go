@@ -390,6 +390,31 @@ func TestDeadAddressRace(t *testing.T) {
 	}
 }
 
+// TestRaceBesideLimit: an attempt at the next address may start beside one under way when the
+// server's limit is reached (the two hold one place: the loser is closed), but not while the
+// server is backed off, and the first attempt needs room as any connection does.
+func TestRaceBesideLimit(t *testing.T) {
+	l := loopWith()
+	l.job.Addrs = []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:80"), netip.MustParseAddrPort("[::1]:80")}
+	l.now = time.Now()
+	l.host.limit, l.host.open = 1, 1
+	if l.mayTryNext() {
+		t.Error("a first attempt with the server at its limit")
+	}
+	l.nextAddr, l.connecting, l.lastAttempt = 1, 1, l.now.Add(-attemptDelay)
+	if !l.mayTryNext() {
+		t.Error("no attempt at the next address beside one under way, at the server's limit")
+	}
+	l.host.after = l.now.Add(time.Second)
+	if l.mayTryNext() {
+		t.Error("an attempt at the next address while the server is backed off")
+	}
+	l.host.after, l.lastAttempt = time.Time{}, l.now.Add(-attemptDelay/2)
+	if l.mayTryNext() {
+		t.Error("an attempt at the next address before attemptDelay")
+	}
+}
+
 // TestHostRecoversAfterWait: a host's lowered limit grows back one connection per quiet spell,
 // counted from when connections may open again, not from the refusal: a Retry-After longer
 // than several spells used to end with the limit back at 6, and 6 connects at once.

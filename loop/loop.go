@@ -418,18 +418,29 @@ const attemptDelay = 250 * time.Millisecond
 // before it have failed, or have not connected within attemptDelay; they run side by side, and
 // the first to connect decides the address every later connection uses. (New interleaves the
 // address families, so a dead IPv6 path costs 250 ms, not a connect timeout.)
-//
-// Only the first attempt needs room under the server's limit: the next ones run beside it, and
-// all but the first to connect are closed then. Held to the limit too, a list's files, as many
-// as --max-per-host, filled it with attempts at a dead address and waited out the timeout.
 func (l *Loop) race() {
-	for l.nextAddr < len(l.job.Addrs) && (l.connecting == 0 || l.now.Sub(l.lastAttempt) >= attemptDelay) && l.err == nil && (l.connecting > 0 || l.host.room(l.now)) {
+	for l.mayTryNext() {
 		l.addr, l.lastAttempt = l.nextAddr, l.now
 		l.nextAddr++
 		l.open()
 		if l.everConnected {
 			return
 		}
+	}
+}
+
+// mayTryNext reports whether race may start an attempt at the next address now. Only the first
+// attempt needs room under the server's limit: the next ones run beside it, and all but the
+// first to connect are closed then. Held to the limit too, a list's files, as many as
+// --max-per-host, filled it with attempts at a dead address and waited out the timeout.
+func (l *Loop) mayTryNext() bool {
+	switch {
+	case l.nextAddr >= len(l.job.Addrs) || l.err != nil:
+		return false
+	case l.connecting == 0:
+		return l.host.room(l.now)
+	default:
+		return l.now.Sub(l.lastAttempt) >= attemptDelay && !l.now.Before(l.host.after)
 	}
 }
 
