@@ -1,9 +1,6 @@
 package httpparse
 
-import (
-	"bytes"
-	"math"
-)
+import "math"
 
 // Body decodes the body framing chosen by the head. It consumes n bytes of
 // b; data is the body payload among them, a sub-slice of b (never a copy),
@@ -101,7 +98,7 @@ func (p *Parser) chunkedBody(b []byte) (data []byte, n int, done bool, err error
 			switch lerr {
 			case nil:
 				// Its CRLF is required too (see stateChunkCR).
-				if line, crlf := bytes.CutSuffix(line, []byte{'\r'}); crlf {
+				if line, crlf := cutCR(line); crlf {
 					err = p.chunkSize(line)
 				} else {
 					err = ErrBadChunk
@@ -113,7 +110,7 @@ func (p *Parser) chunkedBody(b []byte) (data []byte, n int, done bool, err error
 			}
 		case stateTrailer:
 			line, k, lerr := p.nextLine(b[n:], MaxHeaderBytes-p.headBytes, ErrHeadersTooLarge)
-			line = trimCR(line)
+			line, crlf := cutCR(line)
 			n += k
 			p.headBytes += k
 			switch {
@@ -121,6 +118,10 @@ func (p *Parser) chunkedBody(b []byte) (data []byte, n int, done bool, err error
 				return data, n, false, nil
 			case lerr != nil:
 				err = lerr
+			case len(line) == 0 && !crlf:
+				// The line that ends the body is framing, not a field
+				// (trailer-section CRLF, RFC 9112 §7.1): CRLF only.
+				err = ErrBadChunk
 			case len(line) == 0:
 				p.state = stateDone
 				return data, n, true, nil

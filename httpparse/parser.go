@@ -158,7 +158,7 @@ func (p *Parser) Head(b []byte) (n int, err error) {
 	}
 	for n < len(b) {
 		line, k, err := p.nextLine(b[n:], MaxHeaderBytes-p.headBytes, ErrHeadersTooLarge)
-		line = trimCR(line)
+		line, _ = cutCR(line)
 		n += k
 		p.headBytes += k
 		if err == errPartial {
@@ -306,7 +306,7 @@ var errPartial = errors.New("httpparse: partial line")
 
 // nextLine returns the next line of b without its LF, and k, the bytes of b
 // it consumed. The line's CR, if any, is left for the caller: in the head
-// and the trailer a bare LF ends a line too (RFC 9112 §2.2; see trimCR), in
+// and the trailer a bare LF ends a line too (RFC 9112 §2.2; see cutCR), in
 // chunked framing it does not (see Parser.Body). A CR anywhere else is
 // left in the line for the caller to reject.
 //
@@ -344,9 +344,12 @@ func (p *Parser) nextLine(b []byte, room int, roomErr error) (line []byte, k int
 	return line, i + 1, nil
 }
 
-// trimCR removes the CR of a line's CRLF. A line of the head or the trailer
-// (a start line or a field) may end in a bare LF as well, which RFC 9112
-// §2.2 lets a recipient accept.
-func trimCR(line []byte) []byte {
-	return bytes.TrimSuffix(line, []byte{'\r'})
+// cutCR returns line without the CR of its CRLF, and whether it had one. A
+// line of the head or of the trailer may end in a bare LF (RFC 9112 §2.2); a
+// line of chunked framing may not (see Parser.Body).
+func cutCR(line []byte) ([]byte, bool) {
+	if k := len(line) - 1; k >= 0 && line[k] == '\r' {
+		return line[:k], true
+	}
+	return line, false
 }

@@ -68,7 +68,7 @@ var validCases = []tableCase{
 		status: 200, body: BodyChunked, cl: -1, keep: true, data: "a"},
 	{name: "chunked hex, zeros, ext", in: ok200 + "Transfer-Encoding: chunked\r\n\r\n00A;name=\"v; x\"\r\n0123456789\r\n000 ; last\r\n\r\n",
 		status: 200, body: BodyChunked, cl: -1, keep: true, data: "0123456789"},
-	{name: "chunked, bare LF in head and trailer", in: ok200 + "Transfer-Encoding: chunked\n\n3\r\nabc\r\n0\r\nX-T: 1\n\n",
+	{name: "chunked, bare LF in head and trailer", in: ok200 + "Transfer-Encoding: chunked\n\n3\r\nabc\r\n0\r\nX-T: 1\n\r\n",
 		status: 200, body: BodyChunked, cl: -1, keep: true, data: "abc"},
 	{name: "chunked trailers", in: ok200 + "Transfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\nDigest: x\r\nContent-Length: 99\r\n\r\n",
 		status: 200, body: BodyChunked, cl: -1, keep: true, data: "ab"},
@@ -204,6 +204,8 @@ var invalidCases = []tableCase{
 	{name: "bare LF after data", in: ok200 + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\n0\r\n\r\n", err: ErrBadChunk,
 		status: 200, body: BodyChunked, cl: -1, keep: true, data: "abc"},
 	{name: "bare LF after last chunk", in: ok200 + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\n\r\n", err: ErrBadChunk,
+		status: 200, body: BodyChunked, cl: -1, keep: true, data: "abc"},
+	{name: "bare LF ending the body", in: ok200 + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\n", err: ErrBadChunk,
 		status: 200, body: BodyChunked, cl: -1, keep: true, data: "abc"},
 	{name: "bad trailer", in: ok200 + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nbad trailer\r\n\r\n", err: ErrBadHeader,
 		status: 200, body: BodyChunked, cl: -1, keep: true, data: "abc"},
@@ -369,8 +371,8 @@ func TestCallOrder(t *testing.T) {
 	}
 }
 
-// TestResetClearsNoBody pins the documented behaviour the event loop
-// relies on: NoBody must be set again after each Reset.
+// TestResetClearsNoBody pins the documented behaviour: NoBody must be set
+// again after each Reset.
 func TestResetClearsNoBody(t *testing.T) {
 	var p Parser
 	p.NoBody = true
