@@ -21,9 +21,11 @@ func RemoveFile(path, control string) error {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	if _, serr := os.Lstat(control); err == nil && serr == nil {
-		if err := syncDir(filepath.Dir(path)); err != nil {
-			return err
+	if err == nil {
+		if _, err := os.Lstat(control); err == nil {
+			if err := syncDir(filepath.Dir(path)); err != nil {
+				return err
+			}
 		}
 	}
 	return RemoveControl(control)
@@ -33,6 +35,7 @@ func RemoveFile(path, control string) error {
 // each new directory's entry durable in its parent: a file synced in a new directory is not
 // on disk until the directory is.
 func MakeDirs(dir string) error {
+	dir = filepath.Clean(dir)
 	if st, err := os.Stat(dir); err == nil {
 		if !st.IsDir() {
 			return &fs.PathError{Op: "mkdir", Path: dir, Err: syscall.ENOTDIR}
@@ -55,7 +58,7 @@ func MakeDirs(dir string) error {
 }
 
 // syncDir makes the entries of a directory (a rename, a removal) durable. It is a variable so
-// that the tests can see what each sync makes durable.
+// that the tests can see what each sync makes durable (so those tests do not run in parallel).
 var syncDir = func(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {

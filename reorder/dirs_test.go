@@ -111,6 +111,23 @@ func TestFinishOrder(t *testing.T) {
 	}
 }
 
+// TestReserveLeft: a reserve that cannot be removed keeps its record, which must not go first.
+// The record was removed all the same.
+func TestReserveLeft(t *testing.T) {
+	dir := t.TempDir()
+	makeFiles(t, dir, "f", "f.rangedl")
+	reserve := filepath.Join(dir, "f.rangedl"+ReserveSuffix)
+	if err := os.MkdirAll(filepath.Join(reserve, "x"), 0o777); err != nil { // a directory with something in it
+		t.Fatal(err)
+	}
+	if err := RemoveControl(filepath.Join(dir, "f.rangedl")); err == nil {
+		t.Error("RemoveControl with the reserve left: no error")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "f.rangedl")); err != nil {
+		t.Errorf("the record went before its reserve: %v", err)
+	}
+}
+
 // TestMakeDirs: each directory MakeDirs makes is synced in its parent, in order from the top,
 // and one that exists costs nothing.
 func TestMakeDirs(t *testing.T) {

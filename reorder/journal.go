@@ -333,10 +333,15 @@ func (j *Journal) removeTemporary() {
 }
 
 // removeTemporary removes the temporary and reserve files beside the control file at path,
-// and reports whether there was a reserve.
-func removeTemporary(path string) (reserve bool) {
+// and reports whether there was a reserve, and the error of its removal, if not that there was
+// none.
+func removeTemporary(path string) (reserve bool, err error) {
 	os.Remove(path + ".tmp")
-	return os.Remove(path+ReserveSuffix) == nil
+	err = os.Remove(path + ReserveSuffix)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // RemoveControl removes the control file at path, with its temporary and reserve files, and
@@ -349,12 +354,16 @@ func removeTemporary(path string) (reserve bool) {
 // reserve is only a save that will need a new block. After a power cut the order holds only
 // if the reserve's removal is durable first (see RemoveFile).
 func RemoveControl(path string) error {
-	if removeTemporary(path) {
+	reserve, err := removeTemporary(path)
+	if err != nil {
+		return err // the record stays: it must not go before its reserve
+	}
+	if reserve {
 		if err := syncDir(filepath.Dir(path)); err != nil {
 			return err
 		}
 	}
-	err := os.Remove(path)
+	err = os.Remove(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}

@@ -239,8 +239,9 @@ feed:
 	}
 	r.Close()
 	<-ran
-	// The small files were written without syncs of their own (loop.Job.Small): one sync per
-	// filesystem makes them durable before the summary says they are saved.
+	// The small files were written without syncs of their own (loop.Job.Small), and the new
+	// directories made without (shared.mkdir): one sync per filesystem makes them durable
+	// before the summary says they are saved.
 	for _, dir := range dirs {
 		if err := reorder.SyncFS(dir); err != nil {
 			printf(out, "cannot sync the files saved under %s: %v", dir, err)
@@ -703,6 +704,9 @@ func removePartial(path string, mirrors []string) error {
 		return errors.New("it was replaced while rangedl looked at it")
 	}
 	if err := reorder.RemoveFile(path, path+loop.ControlSuffix); err != nil {
+		if _, serr := os.Lstat(path); serr != nil {
+			return fmt.Errorf("its record cannot be removed: %v", err)
+		}
 		return fmt.Errorf("cannot be removed: %v", err)
 	}
 	return nil
@@ -859,7 +863,9 @@ func (s *shared) tlsConfig(host string, opt options) (*tls.Config, error) {
 	return c, nil
 }
 
-// mkdir makes dir and its parents, once for a list.
+// mkdir makes dir and its parents: for one file, each synced in its parent before the file is
+// saved in it; for a list, once, and made durable with the files by the list's final sync (see
+// batch), as its small files are.
 func (s *shared) mkdir(dir string) error {
 	if s == nil {
 		return reorder.MakeDirs(dir)
@@ -870,7 +876,7 @@ func (s *shared) mkdir(dir string) error {
 	if done {
 		return nil
 	}
-	if err := reorder.MakeDirs(dir); err != nil {
+	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return err
 	}
 	s.mu.Lock()

@@ -398,6 +398,15 @@ func TestRemovePartial(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 0 {
 		t.Errorf("left: %q; want nothing", left)
 	}
+	// The file goes, its record cannot (a reserve that is a directory with something in it):
+	// the error says so. It said the file could not be removed.
+	record("http://b/f")
+	if err := os.MkdirAll(filepath.Join(path+loop.ControlSuffix+reorder.ReserveSuffix, "x"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := removePartial(path, mirrors); err == nil || !strings.HasPrefix(err.Error(), "its record cannot be removed: ") {
+		t.Errorf("a reserve that cannot be removed: %v; want its record named", err)
+	}
 }
 
 // TestMirrorContinue: -c continues a file from the mirror its record names, though an earlier
@@ -449,7 +458,7 @@ func TestSameNameContinue(t *testing.T) {
 	list := s.URL("/1000") + "\n  out=data\n" + s.URL("/3000") + "\n  out=data\n"
 	writeList(t, dir, list)
 	r := rangedlIn(t, dir, "-q", "-i", "list", "-d", "out")
-	if want := "rangedl: " + s.URL("/3000") + ": out/data already exists; use -c to continue it, --overwrite to replace it, or out= in a list or another -d to choose another name\n"; r.code != exitUsage || r.stderr != want {
+	if want := "rangedl: " + s.URL("/3000") + ": out/data already exists; use -c to continue it, --overwrite to replace it, or out= in a list (-i) to choose another name\n"; r.code != exitUsage || r.stderr != want {
 		t.Fatalf("first run: exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitUsage, want)
 	}
 	r = rangedlIn(t, dir, "-q", "-c", "-i", "list", "-d", "out")
@@ -507,7 +516,7 @@ func TestBatch(t *testing.T) {
 	for _, want := range []string{
 		`rangedl: http://127\.0\.0\.1:1/\S+: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n`,
 		`rangedl: http://127\.0\.0\.1:\d+/\S+: out/corrupt: checksum mismatch: got sha-256=` + good + `, want sha-256=0{64}; the file was removed\n`,
-		`rangedl: http://127\.0\.0\.1:\d+/\S+: out/f000 already exists; use -c to continue it, --overwrite to replace it, or out= in a list or another -d to choose another name\n`,
+		`rangedl: http://127\.0\.0\.1:\d+/\S+: out/f000 already exists; use -c to continue it, --overwrite to replace it, or out= in a list \(-i\) to choose another name\n`,
 		`rangedl: HTTP 404 Not Found from http://127\.0\.0\.1:\d+/nothing-here\n`,
 		`rangedl: 2008 files: 2004 saved, 4 failed; \S+ \S+ in \S+\n$`,
 	} {
@@ -901,7 +910,7 @@ func TestBatchWaitingName(t *testing.T) {
 		switch {
 		case strings.HasPrefix(l, "rangedl: saved f") && i > slow:
 			t.Errorf("%q came after x was saved: the list waited behind x\n%s", l, r.stderr)
-		case strings.HasSuffix(l, ": x already exists; use -c to continue it, --overwrite to replace it, or out= in a list or another -d to choose another name") && i < slow:
+		case strings.HasSuffix(l, ": x already exists; use -c to continue it, --overwrite to replace it, or out= in a list (-i) to choose another name") && i < slow:
 			t.Errorf("an entry named x ended before the first one was saved\n%s", r.stderr)
 		}
 	}

@@ -471,7 +471,7 @@ func existing(job loop.Job, err error, many bool) error {
 	}
 	rename := "-o to choose another name"
 	if many {
-		rename = "out= in a list or another -d to choose another name"
+		rename = "out= in a list (-i) to choose another name"
 	}
 	return outputTaken{fmt.Errorf("%s already exists; use -c to continue it, --overwrite to replace it, or %s", job.Output, rename)}
 }
