@@ -92,7 +92,7 @@ bench: nginx
 	$(GO) test -run '^$$' -bench . -benchmem ./httpparse ./reorder
 	$(GO) run ./bench/cmd/compare
 
-# Its report goes to ./bin/bench-smoke (ignored by git), replaced by the next run.
+# Its report goes to ./bin/bench-smoke (ignored by git), replaced by the next run of the same day.
 bench-smoke:
 	$(GO) run ./bench/cmd/compare -smoke -out $(BIN)/bench-smoke
 

@@ -51,9 +51,9 @@ type Loop struct {
 	settled chan struct{} // closed when the download has ended (a shared reactor's)
 
 	live       int // open connections
-	connecting int // of which still connecting (they have no piece yet)
+	connecting int // of which still being set up: connect, tunnel, TLS handshake (settingUp)
 	opened     int // connections ever opened
-	peak       int // most open at once
+	peak       int // most set up at once (live - connecting): the summary's count
 	target     int // connections wanted: 1 until the size is known, then Job.Connections
 	addr       int // index in Job.Addrs that new connections use (once one has worked)
 
