@@ -377,6 +377,22 @@ func TestBackToBackRate(t *testing.T) {
 	}
 }
 
+// TestOverdueAfterShortBody: a connection whose last body took less than half a slot, and whose
+// next head never comes, samples nothing once that head is overdue. The short body's slot was
+// carried forward at every sample, and the head never counted as overdue.
+func TestOverdueAfterShortBody(t *testing.T) {
+	c := &conn{state: head, got: 1 << 20, busy: 60 * time.Millisecond, wait: 20 * time.Millisecond}
+	l := loopWith(c)
+	start := time.Now()
+	c.since, l.lastSample = start, start
+	for l.now = start; l.now.Sub(start) <= 2*time.Second; l.now = l.now.Add(housekeepingEvery) {
+		l.sample()
+	}
+	if c.tick == 0 || c.ticks[(c.tick-1)%rateTicks] != 0 {
+		t.Errorf("%d samples, the last %d bytes; want a sample of 0 for the overdue head", c.tick, c.ticks[max(c.tick-1, 0)%rateTicks])
+	}
+}
+
 // TestDeadAddressRace: while the addresses of a server are raced (Happy Eyeballs), an address
 // with no route does not hold up the next one with a backoff.
 func TestDeadAddressRace(t *testing.T) {
