@@ -1220,7 +1220,9 @@ const progressed = 64 << 10
 // requeue is pieceFailed with a least wait before the retry (a server's Retry-After).
 func (l *Loop) requeue(c *conn, k Kind, cause error, what string, atLeast time.Duration) {
 	if !c.drain && c.off-c.piece.start >= progressed {
-		c.piece.attempts = 0
+		// Not counted: giveBack's count of this failure brings the piece to none. (Reset to
+		// 0, it counted as the first, and --retries 0 ended the download at it.)
+		c.piece.attempts = -1
 	}
 	rest := c.unfinished()
 	switch {

@@ -752,6 +752,36 @@ func TestCutEveryTime(t *testing.T) {
 	checkOutput(t, j.Output, data)
 }
 
+// TestCutNotCounted: a failure that brought 64 KiB or more of its piece does not count against
+// --retries. It was reset to none and then counted as the first: the piece below failed after
+// its second short answer at 2 retries, and at none the download ended at the first cut.
+func TestCutNotCounted(t *testing.T) {
+	data := content(1 << 20)
+	for _, tc := range []struct{ retries, short int }{{2, 2}, {-1, 0}} {
+		var n atomic.Int64
+		j := scriptedRanges(t, func(c *net.TCPConn, start, end int64) {
+			fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/%d\r\nContent-Length: %d\r\n\r\n", start, end, len(data), end+1-start)
+			switch k := n.Add(1); {
+			case k == 1:
+				c.Write(data[start : start+100<<10]) // progress, then cut
+			case k <= int64(1+tc.short):
+				c.Write(data[start : start+10]) // a counted failure
+			default:
+				c.Write(data[start : end+1])
+				return
+			}
+			c.SetLinger(0)
+			c.Close()
+		})
+		j.MaxRetries = tc.retries
+		if _, err := runBounded(t, j); err != nil {
+			t.Errorf("--retries %d, %d short answers after the cut: %v", max(tc.retries, 0), tc.short, err)
+			continue
+		}
+		checkOutput(t, j.Output, data)
+	}
+}
+
 // TestShrunk: a 416 to a range inside the file means the file is shorter now: the remote file
 // changed (exit 5), not an HTTP error (exit 4). A 416 that gives the same size contradicts
 // itself: exit 5 too, but not "changed" (which -c --restart-if-changed would start over on).

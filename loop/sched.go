@@ -123,7 +123,7 @@ func (s *sched) giveBack(p piece, failed bool, now time.Time, atLeast time.Durat
 	var wait time.Duration
 	if failed {
 		p.attempts++
-		wait = max(backoff(p.attempts), atLeast)
+		wait = max(backoff(max(p.attempts, 1)), atLeast)
 		p.notBefore = now.Add(wait)
 	}
 	s.retry = append(s.retry, p)
