@@ -235,7 +235,14 @@ func (l *Loop) duplicate(c *conn) bool {
 	if v == nil || worst < max(dupAfter, c.wait) || v.piece.attempts >= l.job.MaxRetries {
 		return false // a copy is an attempt too: none for a range with no retry left
 	}
-	if rt, _ := l.median(); rt > 0 && c.wait.Seconds()+float64(v.remaining())/rt >= worst.Seconds() {
+	// Without its peers' rate there is no telling that a copy could come first (with their
+	// rate 0, all stalled, any copy could). Unknown rates were taken for a yes: a stream to a
+	// slow reader, whose paused connections sample nothing, copied ranges that were only
+	// waiting for the writer, and 64 MiB at -n 256 fetched 99–105 MB.
+	switch rt, _ := l.median(); {
+	case rt < 0:
+		return false
+	case rt > 0 && c.wait.Seconds()+float64(v.remaining())/rt >= worst.Seconds():
 		return false
 	}
 	c.piece = piece{start: v.off, end: v.piece.end, attempts: v.piece.attempts}

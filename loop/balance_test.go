@@ -184,6 +184,25 @@ func TestStealTooSmall(t *testing.T) {
 	}
 }
 
+// TestNoCopyWithoutPeers: a range whose own pace says it will take long is not copied while no
+// connection's rate is known: no telling that a copy would come first. A stream to a slow reader
+// is so: its connections, paused for the writer, sample nothing, and their averages count the
+// pauses. Such copies fetched 64 MiB at -n 256 as 99–105 MB.
+func TestNoCopyWithoutPeers(t *testing.T) {
+	v := fakeConn(1, piece{start: 0, end: 4 << 20}, 64<<10, -1)
+	l := loopWith(v)
+	l.now = time.Now()
+	v.bodyStart = l.now.Add(-10 * time.Second) // 6.4 KiB/s on average: 10 minutes to go
+	if eta, ok := v.eta(l.now); !ok || eta < time.Minute {
+		t.Fatalf("eta %v, %v; want a long one", eta, ok)
+	}
+	thief := &conn{fd: 2, id: 2, state: idle}
+	l.with(thief)
+	if l.duplicate(thief) {
+		t.Errorf("copied %+v with no peer's rate known", thief.piece)
+	}
+}
+
 // realFD gives c a descriptor the loop may close: a duplicate of one end of a socket pair.
 func realFD(t *testing.T, p *poller, c *conn) *conn {
 	a, _ := newPair(t)
