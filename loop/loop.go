@@ -597,6 +597,11 @@ func (l *Loop) ready(c *conn) {
 	}
 	l.everConnected, l.connectFails = true, 0
 	l.peak = max(l.peak, l.live-l.connecting)
+	if c.wait == 0 {
+		// Until its first head, its setup's time stands for its round trip (see overdue): a
+		// first request lost was never overdue, and kept its range to the stall timeout.
+		c.wait = max(l.now.Sub(c.started), 1)
+	}
 	// The server is there; whether it serves is for a response to show (worked, in
 	// responseDone). A server that closes every connection before answering still takes
 	// them, and its backoff must grow with each close.

@@ -149,17 +149,21 @@ func TestStalledConnection(t *testing.T) {
 // now counts as no progress, and a peer takes the range over.
 //
 // At 16 MiB/s a connection's last body before the lost request took under half a sampling
-// slot, which was carried forward for ever: the head never counted as overdue (30 s).
+// slot, which was carried forward for ever: the head never counted as overdue (30 s). The 3rd
+// request, a connection's first, had no round trip to be overdue by (30 s).
 func TestLostRequest(t *testing.T) {
 	const size = 48 << 20
-	for _, rate := range []int64{8 << 20, 16 << 20} {
-		s := startServer(t, server.Config{Seed: 24, Rate: rate, Faults: []server.Fault{{Kind: server.Stall, Request: 14, Bytes: -1}}})
+	for _, tc := range []struct {
+		rate    int64
+		request int
+	}{{8 << 20, 14}, {16 << 20, 14}, {8 << 20, 3}} {
+		s := startServer(t, server.Config{Seed: 24, Rate: tc.rate, Faults: []server.Fault{{Kind: server.Stall, Request: tc.request, Bytes: -1}}})
 		evs := tracedDownload(t, s, 24, size, "/48M", "-n", "6")
 		if count(evs, "evict", "duplicate") == 0 {
-			t.Errorf("%d MiB/s: no evict or duplicate in the trace", rate>>20)
+			t.Errorf("%+v: no evict or duplicate in the trace", tc)
 		}
 		if fin := evs[len(evs)-1].T; fin > 20 {
-			t.Errorf("%d MiB/s: finished after %.1fs; want well before the 30s stall timeout", rate>>20, fin)
+			t.Errorf("%+v: finished after %.1fs; want well before the 30s stall timeout", tc, fin)
 		}
 	}
 }
