@@ -1533,6 +1533,8 @@ func (l *Loop) closeOutput() (kept bool) {
 		// all), or unrecorded: leave no file (or record of it) behind. The names go while
 		// the lock is still held, so no other rangedl can open them in between.
 		kept = false
+		// Unchecked: what a failure leaves is a record without its file (it describes
+		// nothing), or the file with its record.
 		reorder.RemoveFile(l.job.Output, l.job.Output+ControlSuffix)
 		if l.out != nil {
 			l.out.discard()
