@@ -1225,8 +1225,8 @@ const progressed = 64 << 10
 // requeue is pieceFailed with a least wait before the retry (a server's Retry-After).
 func (l *Loop) requeue(c *conn, k Kind, cause error, what string, atLeast time.Duration) {
 	if !c.drain && c.off-c.piece.start >= progressed {
-		// Not counted: giveBack's count of this failure brings the piece to none. (Reset to
-		// 0, it counted as the first, and --retries 0 ended the download at it.)
+		// Not counted: giveBack's count of this failure brings the piece to none (reset to
+		// 0, it counted as the first). --retries 0 still fails at once, as it says.
 		c.piece.attempts = -1
 	}
 	rest := c.unfinished()
@@ -1251,12 +1251,12 @@ func (l *Loop) requeue(c *conn, k Kind, cause error, what string, atLeast time.D
 	case !l.ranged && !c.probe:
 		l.close(c)
 		l.fail(errorf(k, cause, "%s (%s of %s); the server does not support ranges, so it cannot be resumed", what, rangeText(rest), l.job.URL))
-	case rest.attempts >= l.job.MaxRetries:
+	case rest.attempts >= l.job.MaxRetries || l.job.MaxRetries == 0:
 		l.close(c)
-		l.fail(errorf(k, cause, "%s (%s of %s), %s", what, rangeText(rest), l.job.URL, attempts(rest.attempts+1)))
+		l.fail(errorf(k, cause, "%s (%s of %s), %s", what, rangeText(rest), l.job.URL, attempts(max(rest.attempts+1, 1))))
 	default:
 		wait := l.release(c, true, atLeast)
-		l.trace.note("retry", c, int64(rest.attempts+1), wait, what)
+		l.trace.note("retry", c, int64(max(rest.attempts+1, 1)), wait, what)
 		l.trouble = l.now
 	}
 }
