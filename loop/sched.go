@@ -123,7 +123,7 @@ func (s *sched) giveBack(p piece, failed bool, now time.Time, atLeast time.Durat
 	var wait time.Duration
 	if failed {
 		p.attempts++
-		wait = max(backoff(max(p.attempts, 1)), atLeast)
+		wait = max(backoff(p.attempts), atLeast)
 		p.notBefore = now.Add(wait)
 	}
 	s.retry = append(s.retry, p)
@@ -158,9 +158,10 @@ func (s *sched) wake() time.Time {
 }
 
 // backoff is 250 ms doubled per attempt, capped at 8 s, with ±25% jitter so that many
-// connections failing together do not come back together.
+// connections failing together do not come back together. Attempt 0 or less (a failure that
+// was not counted) waits as the first does.
 func backoff(attempt int) time.Duration {
-	d := 250 * time.Millisecond << min(attempt-1, 5)
+	d := 250 * time.Millisecond << min(max(attempt-1, 0), 5)
 	return d - d/4 + rand.N(d/2+1)
 }
 
