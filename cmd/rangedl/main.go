@@ -914,20 +914,22 @@ func nameTooLong(name string) string {
 		len(filepath.Base(name)), loop.ControlSuffix, reorder.ReserveSuffix, maxName)
 }
 
+// recordSuffixes name the files kept beside an output: its control file and that file's
+// temporary and reserve files.
+var recordSuffixes = []string{loop.ControlSuffix, loop.ControlSuffix + ".tmp", loop.ControlSuffix + reorder.ReserveSuffix}
+
 // isControlName reports whether name is that of a control file or of its temporary files.
 func isControlName(name string) bool {
-	for _, suffix := range []string{loop.ControlSuffix, loop.ControlSuffix + ".tmp", loop.ControlSuffix + reorder.ReserveSuffix} {
-		if strings.HasSuffix(name, suffix) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(recordSuffixes, func(suffix string) bool { return strings.HasSuffix(name, suffix) })
 }
 
 // createTrace opens the --trace file: never the output or one of the files of its record, and
 // an existing file only with --overwrite. created reports whether it made the file.
 func createTrace(name, output string, opt options) (f *os.File, created bool, err error) {
-	ours := []string{output, output + loop.ControlSuffix, output + loop.ControlSuffix + ".tmp", output + loop.ControlSuffix + reorder.ReserveSuffix}
+	ours := []string{output}
+	for _, suffix := range recordSuffixes {
+		ours = append(ours, output+suffix)
+	}
 	for _, o := range ours {
 		if sameName(name, o) || sameExisting(name, o) {
 			return nil, false, usageError{fmt.Errorf("--trace %s: that is the output file, or its record", name)}
