@@ -694,13 +694,12 @@ func (l *Loop) connectFailed(started time.Time, err error) {
 	l.trace.note("target", nil, int64(l.target), 0, "connect failed: "+err.Error())
 }
 
-// backOff gives the server a backoff for a failed connect (one started at started): a dead
-// path's counts together with the other connects that failed with it, a refusal on its own.
+// backOff gives the server a backoff for a failed connect, one started at started.
 func (l *Loop) backOff(dead bool, started time.Time) {
 	if dead {
 		l.host.unreachable(l.now, started)
 	} else {
-		l.host.refused(l.now, 0)
+		l.host.refused(l.now, started, 0)
 	}
 }
 
@@ -1195,7 +1194,7 @@ func (l *Loop) lost(c *conn, err error) {
 func (l *Loop) shed(c *conn) {
 	if !c.reused && !c.p.Started() {
 		l.restore = 0 // the server is there, and says it has too many
-		l.host.refused(l.now, 0)
+		l.host.refused(l.now, c.started, 0)
 		l.trace.note("backoff", c, int64(l.host.fails), 0, "the server closed a new connection before answering")
 	}
 }

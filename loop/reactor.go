@@ -371,17 +371,17 @@ func (r *Reactor) drop(c *conn) {
 // (limit) and none before a backoff (after); after a quiet spell the limit grows again, one
 // connection at a time.
 type host struct {
-	key    string
-	users  int       // running downloads from it
-	open   int       // connections to it, set up, working or parked
-	idle   []*conn   // parked keep-alive connections, oldest first
-	limit  int       // most connections at once; 0: no limit
-	spare  int       // connections its downloads could have at this turn of the loop (see seat)
-	after  time.Time // no new connection before this
-	fails  int       // refusals and dead connects since the last connection that worked
-	ever   bool      // a connection to it has worked
-	quiet  time.Time // the last refusal
-	deadAt time.Time // when the last connect that got no answer was counted in fails
+	key     string
+	users   int       // running downloads from it
+	open    int       // connections to it, set up, working or parked
+	idle    []*conn   // parked keep-alive connections, oldest first
+	limit   int       // most connections at once; 0: no limit
+	spare   int       // connections its downloads could have at this turn of the loop (see seat)
+	after   time.Time // no new connection before this
+	fails   int       // refusals and dead connects since the last connection that worked
+	ever    bool      // a connection to it has worked
+	quiet   time.Time // the last refusal
+	counted time.Time // when the last of fails was counted
 }
 
 // hostKey names the server a job's connections go to: a parked connection serves only a job
@@ -441,11 +441,12 @@ func (r *Reactor) adopt(l *Loop) *conn {
 	return c
 }
 
-// refused notes that h refused a connection, or asked for less (503, 429): no more
-// connections than are open now (the caller has closed the one refused), and no new one
-// before the backoff, or the server's own wait, has passed.
-func (h *host) refused(now time.Time, atLeast time.Duration) {
-	h.fails++
+// refused notes that h refused a connection, or asked for less (503, 429), for something
+// started at started (a connect, a request): no more connections than are open now (the caller
+// has closed the one refused), and no new one before the backoff, or the server's own wait,
+// has passed.
+func (h *host) refused(now, started time.Time, atLeast time.Duration) {
+	h.count(now, started)
 	h.quiet = now
 	if h.limit == 0 || h.open < h.limit {
 		h.limit = max(h.open, 1)
@@ -455,14 +456,21 @@ func (h *host) refused(now time.Time, atLeast time.Duration) {
 
 // unreachable notes that a connect to h, started at started, got no answer: its path is down.
 // That says nothing about how many connections h takes, so the limit stays; none opens before
-// the backoff. Connects started before the last such failure was counted, by any download,
-// fail with it: counted one by one, an outage under 8 connects made the backoff 8 s.
+// the backoff.
 func (h *host) unreachable(now, started time.Time) {
-	if started.After(h.deadAt) {
-		h.fails++
-		h.deadAt = now
-	}
+	h.count(now, started)
 	h.after = now.Add(backoff(h.fails))
+}
+
+// count adds a failure to h.fails, unless what failed was started before the last one was
+// counted, by any download: it was under way then, and fails with it. Counted one by one, an
+// outage under 8 connects made the backoff 8 s, and so did a server at its limit of 4 closing
+// the 60 others that -n 64 had opened.
+func (h *host) count(now, started time.Time) {
+	if started.After(h.counted) {
+		h.fails++
+		h.counted = now
+	}
 }
 
 // worked notes a response that worked.

@@ -421,14 +421,15 @@ func (l *Loop) badStatus(c *conn) {
 			l.trace.note("target", c, int64(l.target), 0, what)
 		}
 		l.trouble = l.now
-		wait := retryAfter(r.RetryAfter(), l.now)
+		// Retry-After is the least wait; since is still when the request went out (see moved).
+		wait, asked := retryAfter(r.RetryAfter(), l.now), c.since
 		if l.refused(c) && c.piece.attempts < l.job.MaxRetries { // (else the piece's own line)
 			l.close(c)
 			l.fail(errorf(KindHTTP, nil, "%s from %s, %d times in a row", what, l.job.URL, l.refusals))
 		} else {
 			l.requeue(c, KindHTTP, nil, what, wait)
 		}
-		l.host.refused(l.now, wait) // and the other downloads from it hold back too (c is closed)
+		l.host.refused(l.now, asked, wait) // and the other downloads from it hold back too (c is closed)
 	case r.Status == 408 || r.Status == 500 || r.Status == 502 || r.Status == 504:
 		l.pieceFailed(c, KindHTTP, nil, what)
 	case c.probe:
