@@ -314,7 +314,7 @@ func TestConnectsFailTogether(t *testing.T) {
 // TestShedTogether: a server at its limit closes every connection over it that -n opened
 // together. That is one refusal: new connections wait out the first backoff, not the 8 s cap
 // that counting each of the 60 made (-n 64 to a server taking 4, -o -: 32 MiB took 8 to 11 s
-// in 3 runs of 6, where the rest took 1.1 s). A connection opened after it counts again.
+// in 6 runs of 12, where the rest took 1.1 to 1.3 s). A connection opened after it counts again.
 func TestShedTogether(t *testing.T) {
 	l := loopWith()
 	start := time.Unix(1000, 0)
