@@ -610,6 +610,14 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 			// the file over.
 			o.overwrite, o.resume = true, false
 		}
+		if d := opt.shared.failedAbove(o.output); d != "" {
+			// Made a directory, the path would leave the list nowhere to go at the end.
+			err := outputTaken{fmt.Errorf("%s is in %s, where --failed puts its list; give the entry another out= or dir=", o.output, d)}
+			failure(stderr, o, raw, err)
+			code, why = exitUsage, err.Error()
+			taken = append(taken, o.output)
+			continue
+		}
 		if err := opt.shared.makeDirOf(o.output); err != nil {
 			failure(stderr, o, raw, err)
 			return exitIO, res, err.Error(), ""
@@ -883,6 +891,19 @@ func (s *shared) mkdir(dir string) error {
 	remember(s.dirs, dir, true)
 	s.mu.Unlock()
 	return nil
+}
+
+// failedAbove returns the directory above output that is the --failed file, or "".
+func (s *shared) failedAbove(output string) string {
+	if s.failedName == "" {
+		return ""
+	}
+	for d := filepath.Dir(output); d != "." && d != filepath.Dir(d); d = filepath.Dir(d) {
+		if sameName(d, s.failedName) {
+			return d
+		}
+	}
+	return ""
 }
 
 // makeDirOf makes the directory that output goes in, if it is not the current one.

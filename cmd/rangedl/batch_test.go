@@ -1294,6 +1294,25 @@ func TestFailedIsAnOutput(t *testing.T) {
 	checkFile(t, filepath.Join(dir, "g"), 16, 1000)
 }
 
+// TestFailedAboveAnOutput: an entry saved under the --failed file, as a directory, fails (exit
+// 2) and is listed there. Before, its directory was made, and the list, which could not be
+// renamed over it, was lost ("file exists", exit 6).
+func TestFailedAboveAnOutput(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 17})
+	dir := t.TempDir()
+	writeList(t, dir, s.URL("/3000")+"\n  dir=res\n  out=x\n"+s.URL("/1000")+"\n  out=res2/g\n")
+	r := rangedlIn(t, dir, "-q", "-i", "list", "--failed", "res")
+	why := filepath.Join("res", "x") + " is in res, where --failed puts its list; give the entry another out= or dir="
+	if want := "rangedl: " + s.URL("/3000") + ": " + why + "\n"; r.code != exitUsage || r.stderr != want {
+		t.Fatalf("exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitUsage, want)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "res"))
+	if want := "# " + why + "\n" + s.URL("/3000") + "\n  out=x\n  dir=res\n"; err != nil || string(got) != want {
+		t.Errorf("res: %q, %v; want %q", got, err, want)
+	}
+	checkFile(t, filepath.Join(dir, "res2", "g"), 17, 1000)
+}
+
 // TestSheddingHostBacksOff: a server that closes every connection before answering gets a
 // backoff that doubles with each failure, shared by every file from it, however many files
 // give up on it. Each connect that worked (before the close) used to reset the count of
