@@ -352,7 +352,7 @@ func openFailed(name string) (*failedList, error) {
 	}
 	f, err := os.OpenFile(fmt.Sprintf("%s.%d.tmp", name, os.Getpid()), os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err == nil && old {
-		err = f.Chmod(perm) // exactly the old list's, whatever the umask
+		err = f.Chmod(keepOwner(f, st, perm)) // exactly the old list's, whatever the umask
 	}
 	if err != nil {
 		if f != nil {
@@ -362,6 +362,25 @@ func openFailed(name string) (*failedList, error) {
 		return nil, err
 	}
 	return &failedList{f: f, w: bufio.NewWriter(f), final: name}, nil
+}
+
+// keepOwner gives f, the list that replaces old, old's owner and group, and returns the mode
+// f may have. A group it cannot be given (rangedl not root, nor in that group) gets none of
+// old's group bits: the list may hold passwords, and they were not meant for f's group. (An
+// owner that cannot be kept stays rangedl's user, who could read the list anyway.)
+func keepOwner(f *os.File, old os.FileInfo, perm os.FileMode) os.FileMode {
+	st, ok := old.Sys().(*syscall.Stat_t)
+	if !ok {
+		return perm
+	}
+	if f.Chown(int(st.Uid), int(st.Gid)) != nil && f.Chown(-1, int(st.Gid)) != nil {
+		if now, err := f.Stat(); err == nil {
+			if s, ok := now.Sys().(*syscall.Stat_t); ok && s.Gid != st.Gid {
+				perm &^= 0o070
+			}
+		}
+	}
+	return perm
 }
 
 // linkTarget returns the file that name leads to through symbolic links, also when that file

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -1507,6 +1508,29 @@ func TestFailedUnlistedURL(t *testing.T) {
 	r = rangedlIn(t, dir, "-q", "-i", "failed", "-d", "out")
 	if _, err := os.Stat(filepath.Join(dir, "out", "1000")); r.code != exitHTTP || !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("rerun: exit %d, out/1000: %v; want %d (nope2's 404) and no file", r.code, err, exitHTTP)
+	}
+}
+
+// TestFailedOwner: a list replaced in place keeps its owner and group too. Run as root on a
+// user's list, it became root's, which its owner could no longer read.
+func TestFailedOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give the list another owner")
+	}
+	dir := t.TempDir()
+	list := filepath.Join(dir, "list")
+	writeList(t, dir, "http://user:secret@127.0.0.1:1/x\n")
+	if err := os.Chown(list, 1000, 1001); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(list, 0o640)
+	rangedlIn(t, dir, "-q", "-i", "list", "--failed", "list")
+	st, err := os.Stat(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := st.Sys().(*syscall.Stat_t); s.Uid != 1000 || s.Gid != 1001 || st.Mode().Perm() != 0o640 {
+		t.Errorf("the list replaced in place: owner %d:%d, mode %v; want 1000:1001, %v", s.Uid, s.Gid, st.Mode().Perm(), os.FileMode(0o640))
 	}
 }
 
