@@ -358,6 +358,9 @@ func openFailed(name string) (*failedList, error) {
 		if f != nil {
 			f.Close()
 			os.Remove(f.Name())
+		} else if errors.Is(err, fs.ErrPermission) {
+			// The file itself may be writable: say why its directory must be too.
+			err = fmt.Errorf("%w (the list is written beside %s, then renamed over it)", err, name)
 		}
 		return nil, err
 	}
