@@ -299,8 +299,8 @@ func TestConnectsFailTogether(t *testing.T) {
 	for range 8 {
 		l.connectFailed(start, errors.New("connect timed out after 15s"))
 	}
-	if l.err != nil || l.connectFails != 1 {
-		t.Fatalf("8 connects that failed together: err %v, %d failures counted; want 1 and no error", l.err, l.connectFails)
+	if l.err != nil || l.connectFails.n != 1 {
+		t.Fatalf("8 connects that failed together: err %v, %d failures counted; want 1 and no error", l.err, l.connectFails.n)
 	}
 	for i := range 5 { // one at a time from now on: each counts
 		l.now = l.now.Add(20 * time.Second)
@@ -325,15 +325,15 @@ func TestShedTogether(t *testing.T) {
 		l.shed(&conn{started: start})
 	}
 	first := 250 * time.Millisecond * 5 / 4 // the longest backoff(1): 250 ms ±25%
-	if h := l.host; h.fails != 1 || h.limit != 4 || h.after.Sub(l.now) > first {
+	if h := l.host; h.fails.n != 1 || h.limit != 4 || h.after.Sub(l.now) > first {
 		t.Fatalf("60 connections closed together: %d failures, limit %d, backoff %v; want 1, 4, at most %v",
-			h.fails, h.limit, h.after.Sub(l.now), first)
+			h.fails.n, h.limit, h.after.Sub(l.now), first)
 	}
 	opened := l.host.after
 	l.now = opened.Add(10 * time.Millisecond)
 	l.shed(&conn{started: opened})
-	if l.host.fails != 2 {
-		t.Fatalf("a connection opened after the backoff and closed: %d failures; want 2", l.host.fails)
+	if l.host.fails.n != 2 {
+		t.Fatalf("a connection opened after the backoff and closed: %d failures; want 2", l.host.fails.n)
 	}
 }
 
@@ -364,9 +364,9 @@ func TestOutageRestoresConnections(t *testing.T) {
 			l.connectFailed(l.now.Add(-time.Second), tc.err)
 			other.connectFailed(l.now.Add(-time.Second), tc.err)
 		}
-		if l.err != nil || l.target != 1 || l.host.fails != 1 {
+		if l.err != nil || l.target != 1 || l.host.fails.n != 1 {
 			t.Fatalf("%v: after 8 failed connects: err %v, target %d, server failures %d; want no error, 1, 1",
-				tc.err, l.err, l.target, l.host.fails)
+				tc.err, l.err, l.target, l.host.fails.n)
 		}
 		c := &conn{armed: evRead} // assign leaves it idle: there is no work in this test
 		l.with(c)

@@ -86,10 +86,8 @@ type Loop struct {
 	emptied                bool        // emptyOld truncated the file that was there
 	from                   resumePoint // what was on disk when the download started
 
-	connectFails  int       // consecutive failed connects, counting those that fail together once
-	failCounted   time.Time // when the last of them was counted
-	refusals      int       // 429s and 503s with no body byte between them, those asked together counted once
-	refusedAt     time.Time // when the last of them was counted
+	connectFails  tally     // failed connects in a row
+	refusals      tally     // 429s and 503s with no body byte between them
 	refusedDone   int64     // done then: a byte since resets the count
 	everConnected bool      // some connect ever succeeded
 	connectAfter  time.Time // no new connection before this (after failed connects)
@@ -595,7 +593,7 @@ func (l *Loop) ready(c *conn) {
 			}
 		}
 	}
-	l.everConnected, l.connectFails = true, 0
+	l.everConnected, l.connectFails.n = true, 0
 	l.peak = max(l.peak, l.live-l.connecting)
 	if c.wait == 0 {
 		// Until its first head, its setup's time stands for its round trip (see overdue): a
@@ -642,11 +640,7 @@ func (l *Loop) setupFailed(c *conn, err error) {
 // refusals, an 18 s outage left a download of 8 connections on one, then two, three...: 43 s
 // where 28 s do (README, Server pressure).
 func (l *Loop) connectFailed(started time.Time, err error) {
-	counted := started.After(l.failCounted)
-	if counted {
-		l.connectFails++
-		l.failCounted = l.now
-	}
+	counted := l.connectFails.add(l.now, started)
 	dead := pathDown(err)
 	refused := errors.Is(err, errTunnelRefused)
 	kind := KindNetwork
@@ -657,20 +651,20 @@ func (l *Loop) connectFailed(started time.Time, err error) {
 		switch {
 		case l.nextAddr < len(l.job.Addrs) || l.connecting > 0:
 			// race tries the next address, or another attempt may still work
-		case (l.host.ever || refused) && l.connectFails <= l.job.MaxRetries:
+		case (l.host.ever || refused) && l.connectFails.n <= l.job.MaxRetries:
 			// The server has taken connections (from this download's neighbours), or the
 			// proxy asks to come back: busy, or out of reach for now, not gone. The race
 			// starts again after the server's backoff.
 			l.backOff(dead, started)
 			l.nextAddr = 0
-			l.trace.note("backoff", nil, int64(l.host.fails), 0, "connect failed: "+err.Error())
+			l.trace.note("backoff", nil, int64(l.host.fails.n), 0, "connect failed: "+err.Error())
 		default:
 			l.fail(errorf(kind, err, "cannot connect to %s", l.dialName()))
 		}
 		return
 	}
-	if l.live == 0 && l.connectFails > l.job.MaxRetries {
-		l.fail(errorf(kind, err, "cannot connect to %s (%s)", l.dialName(), attempts(l.connectFails)))
+	if l.live == 0 && l.connectFails.n > l.job.MaxRetries {
+		l.fail(errorf(kind, err, "cannot connect to %s (%s)", l.dialName(), attempts(l.connectFails.n)))
 		return
 	}
 	switch {
@@ -689,7 +683,7 @@ func (l *Loop) connectFailed(started time.Time, err error) {
 	}
 	l.backOff(dead, started)
 	l.target = max(1, l.live)
-	l.connectAfter = l.now.Add(backoff(l.connectFails))
+	l.connectAfter = l.now.Add(backoff(l.connectFails.n))
 	l.trouble = l.now
 	l.trace.note("target", nil, int64(l.target), 0, "connect failed: "+err.Error())
 }
@@ -1195,7 +1189,7 @@ func (l *Loop) shed(c *conn) {
 	if !c.reused && !c.p.Started() {
 		l.restore = 0 // the server is there, and says it has too many
 		l.host.refused(l.now, c.started, 0)
-		l.trace.note("backoff", c, int64(l.host.fails), 0, "the server closed a new connection before answering")
+		l.trace.note("backoff", c, int64(l.host.fails.n), 0, "the server closed a new connection before answering")
 	}
 }
 

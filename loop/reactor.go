@@ -371,17 +371,16 @@ func (r *Reactor) drop(c *conn) {
 // (limit) and none before a backoff (after); after a quiet spell the limit grows again, one
 // connection at a time.
 type host struct {
-	key     string
-	users   int       // running downloads from it
-	open    int       // connections to it, set up, working or parked
-	idle    []*conn   // parked keep-alive connections, oldest first
-	limit   int       // most connections at once; 0: no limit
-	spare   int       // connections its downloads could have at this turn of the loop (see seat)
-	after   time.Time // no new connection before this
-	fails   int       // refusals and dead connects since the last connection that worked
-	ever    bool      // a connection to it has worked
-	quiet   time.Time // the last refusal
-	counted time.Time // when the last of fails was counted
+	key   string
+	users int       // running downloads from it
+	open  int       // connections to it, set up, working or parked
+	idle  []*conn   // parked keep-alive connections, oldest first
+	limit int       // most connections at once; 0: no limit
+	spare int       // connections its downloads could have at this turn of the loop (see seat)
+	after time.Time // no new connection before this
+	fails tally     // refusals and dead connects since the last connection that worked
+	ever  bool      // a connection to it has worked
+	quiet time.Time // the last refusal
 }
 
 // hostKey names the server a job's connections go to: a parked connection serves only a job
@@ -446,36 +445,25 @@ func (r *Reactor) adopt(l *Loop) *conn {
 // has closed the one refused), and no new one before the backoff, or the server's own wait,
 // has passed.
 func (h *host) refused(now, started time.Time, atLeast time.Duration) {
-	h.count(now, started)
+	h.fails.add(now, started)
 	h.quiet = now
 	if h.limit == 0 || h.open < h.limit {
 		h.limit = max(h.open, 1)
 	}
-	h.after = now.Add(max(backoff(h.fails), atLeast))
+	h.after = now.Add(max(backoff(h.fails.n), atLeast))
 }
 
 // unreachable notes that a connect to h, started at started, got no answer: its path is down.
 // That says nothing about how many connections h takes, so the limit stays; none opens before
 // the backoff.
 func (h *host) unreachable(now, started time.Time) {
-	h.count(now, started)
-	h.after = now.Add(backoff(h.fails))
-}
-
-// count adds a failure to h.fails, unless what failed was started before the last one was
-// counted, by any download: it was under way then, and fails with it. Counted one by one, an
-// outage under 8 connects made the backoff 8 s, and so did a server at its limit of 4 closing
-// the 60 others that -n 64 had opened.
-func (h *host) count(now, started time.Time) {
-	if started.After(h.counted) {
-		h.fails++
-		h.counted = now
-	}
+	h.fails.add(now, started)
+	h.after = now.Add(backoff(h.fails.n))
 }
 
 // worked notes a response that worked.
 func (h *host) worked() {
-	h.ever, h.fails = true, 0
+	h.ever, h.fails.n = true, 0
 }
 
 // recover raises a lowered limit by one after a quiet spell, up to want; with want 0 (no

@@ -372,13 +372,10 @@ func shownText(s string) string {
 // connects does (connectFailed), and a body byte between two starts the count again.
 func (l *Loop) refused(c *conn) bool {
 	if l.done != l.refusedDone {
-		l.refusals, l.refusedDone = 0, l.done
+		l.refusals.n, l.refusedDone = 0, l.done
 	}
-	if c.since.After(l.refusedAt) { // asked after the last counted refusal
-		l.refusals++
-		l.refusedAt = l.now
-	}
-	return l.refusals > l.job.MaxRetries
+	l.refusals.add(l.now, c.since) // since is still when it was asked
+	return l.refusals.n > l.job.MaxRetries
 }
 
 // statusText renders r's status for a message: "HTTP 404 Not Found".
@@ -425,7 +422,7 @@ func (l *Loop) badStatus(c *conn) {
 		wait, asked := retryAfter(r.RetryAfter(), l.now), c.since
 		if l.refused(c) && c.piece.attempts < l.job.MaxRetries { // (else the piece's own line)
 			l.close(c)
-			l.fail(errorf(KindHTTP, nil, "%s from %s, %d times in a row", what, l.job.URL, l.refusals))
+			l.fail(errorf(KindHTTP, nil, "%s from %s, %d times in a row", what, l.job.URL, l.refusals.n))
 		} else {
 			l.requeue(c, KindHTTP, nil, what, wait)
 		}

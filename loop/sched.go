@@ -157,6 +157,26 @@ func (s *sched) wake() time.Time {
 	return t
 }
 
+// tally counts failures in a row, those of things under way together once: a failure of
+// something started before the last one was counted fails with it. Counted one by one, the 8
+// connects of -n 8 that a link going down failed together used up --retries 5 at once, and a
+// server at its limit of 4 closing the 60 others that -n 64 had opened made its backoff 8 s.
+type tally struct {
+	n  int       // failures counted since the last reset (n = 0)
+	at time.Time // when the last of them was counted
+}
+
+// add counts the failure, noticed at now, of something started at started, unless it fails
+// with the last one counted, and reports whether it counted.
+func (t *tally) add(now, started time.Time) bool {
+	if !started.After(t.at) {
+		return false
+	}
+	t.n++
+	t.at = now
+	return true
+}
+
 // backoff is 250 ms doubled per attempt, capped at 8 s, with ±25% jitter so that many
 // connections failing together do not come back together. Attempt 0 or less (a failure that
 // was not counted) waits as the first does.
