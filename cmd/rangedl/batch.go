@@ -368,20 +368,14 @@ func openFailed(name string) (*failedList, error) {
 }
 
 // keepOwner gives f, the list that replaces old, old's owner and group, and returns the mode
-// f may have. A group it cannot be given (rangedl not root, nor in that group) gets none of
-// old's group bits: the list may hold passwords, and they were not meant for f's group. (An
-// owner that cannot be kept stays rangedl's user, who could read the list anyway.)
+// f may have. A group it cannot be given (rangedl not root, nor in that group, and f not in
+// it already: chown(2) lets the owner keep a file's group) gets none of old's group bits: the
+// list may hold passwords, and they were not meant for f's group. (An owner that cannot be
+// kept stays rangedl's user, who could read the list anyway.)
 func keepOwner(f *os.File, old os.FileInfo, perm os.FileMode) os.FileMode {
 	st, ok := old.Sys().(*syscall.Stat_t)
-	if !ok {
-		return perm
-	}
-	if f.Chown(int(st.Uid), int(st.Gid)) != nil && f.Chown(-1, int(st.Gid)) != nil {
-		if now, err := f.Stat(); err == nil {
-			if s, ok := now.Sys().(*syscall.Stat_t); ok && s.Gid != st.Gid {
-				perm &^= 0o070
-			}
-		}
+	if ok && f.Chown(int(st.Uid), int(st.Gid)) != nil && f.Chown(-1, int(st.Gid)) != nil {
+		perm &^= 0o070
 	}
 	return perm
 }
