@@ -1534,6 +1534,36 @@ func TestFailedOwner(t *testing.T) {
 	}
 }
 
+// TestFailedDirectoryNotWritable: a --failed file that rangedl may write, in a directory it
+// may not, is refused (exit 6) with a line that says why the directory matters; it said only
+// "open failed.PID.tmp: permission denied", a file the user never named.
+func TestFailedDirectoryNotWritable(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run rangedl as another user")
+	}
+	const nobody = 65534
+	dir := t.TempDir()
+	writeList(t, dir, "http://127.0.0.1:1/x\n")
+	if err := os.WriteFile(filepath.Join(dir, "failed"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chown(filepath.Join(dir, "failed"), nobody, nobody)
+	for _, d := range []string{filepath.Dir(dir), filepath.Dir(binary)} {
+		os.Chmod(d, 0o755) // made 0700 by t.TempDir and os.MkdirTemp
+	}
+	os.Chmod(dir, 0o555)
+	asNobody := func(c *exec.Cmd) error {
+		c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+		return c.Start()
+	}
+	r := startIn(t, dir, asNobody, binary, "-q", "-i", "list", "--failed", "failed")
+	want := regexp.MustCompile(`^rangedl: --failed: open failed\.\d+\.tmp: permission denied ` +
+		`\(the list is written beside failed, then renamed over it\)\n$`)
+	if r.code != exitIO || !want.MatchString(r.stderr) {
+		t.Fatalf("exit %d, stderr %q; want %d, %s", r.code, r.stderr, exitIO, want)
+	}
+}
+
 // TestFailedLinkAndMode: --failed through a symbolic link to a file not there yet makes that
 // file and keeps the link (the link was replaced by a plain file); a list replaced in place
 // keeps its permissions (it came back 0644 with a password in it).
