@@ -1532,6 +1532,39 @@ func TestFailedOwner(t *testing.T) {
 	if s := st.Sys().(*syscall.Stat_t); s.Uid != 1000 || s.Gid != 1001 || st.Mode().Perm() != 0o640 {
 		t.Errorf("the list replaced in place: owner %d:%d, mode %v; want 1000:1001, %v", s.Uid, s.Gid, st.Mode().Perm(), os.FileMode(0o640))
 	}
+	// Run by its owner, who is not in its group: the group cannot be kept, nor get the bits.
+	dir = nobodysDir(t)
+	list = filepath.Join(dir, "list")
+	writeList(t, dir, "http://user:secret@127.0.0.1:1/x\n")
+	os.Chown(list, nobody, 1001)
+	os.Chmod(list, 0o640)
+	startIn(t, dir, asNobody, binary, "-q", "-i", "list", "--failed", "list")
+	if st, err = os.Stat(list); err != nil {
+		t.Fatal(err)
+	}
+	if s := st.Sys().(*syscall.Stat_t); s.Uid != nobody || s.Gid != nobody || st.Mode().Perm() != 0o600 {
+		t.Errorf("the list replaced by nobody: owner %d:%d, mode %v; want %d:%d, %v", s.Uid, s.Gid, st.Mode().Perm(), nobody, nobody, os.FileMode(0o600))
+	}
+}
+
+// nobody is the user asNobody runs rangedl as, with no groups but its own.
+const nobody = 65534
+
+// asNobody starts c as nobody (which takes root).
+func asNobody(c *exec.Cmd) error {
+	c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	return c.Start()
+}
+
+// nobodysDir returns a new directory that nobody may write, and lets nobody reach it and run
+// rangedl (t.TempDir and os.MkdirTemp make their directories 0700).
+func nobodysDir(t *testing.T) string {
+	dir := t.TempDir()
+	for _, d := range []string{dir, filepath.Dir(dir), filepath.Dir(binary)} {
+		os.Chmod(d, 0o755)
+	}
+	os.Chown(dir, nobody, nobody)
+	return dir
 }
 
 // TestFailedDirectoryNotWritable: a --failed file that rangedl may write, in a directory it
@@ -1541,21 +1574,13 @@ func TestFailedDirectoryNotWritable(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to run rangedl as another user")
 	}
-	const nobody = 65534
-	dir := t.TempDir()
+	dir := nobodysDir(t)
 	writeList(t, dir, "http://127.0.0.1:1/x\n")
 	if err := os.WriteFile(filepath.Join(dir, "failed"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	os.Chown(filepath.Join(dir, "failed"), nobody, nobody)
-	for _, d := range []string{filepath.Dir(dir), filepath.Dir(binary)} {
-		os.Chmod(d, 0o755) // made 0700 by t.TempDir and os.MkdirTemp
-	}
 	os.Chmod(dir, 0o555)
-	asNobody := func(c *exec.Cmd) error {
-		c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
-		return c.Start()
-	}
 	r := startIn(t, dir, asNobody, binary, "-q", "-i", "list", "--failed", "failed")
 	want := regexp.MustCompile(`^rangedl: --failed: open failed\.\d+\.tmp: permission denied ` +
 		`\(the list is written beside failed, then renamed over it\)\n$`)
