@@ -1057,6 +1057,18 @@ func TestOutNamesRecord(t *testing.T) {
 	if err := (&entry{}).set("out=f.rangedl/"); err == nil {
 		t.Error("out=f.rangedl/: taken; want it refused (the path is cleaned to f.rangedl)")
 	}
+	// A directory of that name takes a record's place as well: the big file's record could
+	// not be made there (exit 6).
+	for _, opt := range []string{"dir=big.bin.rangedl", "dir=d/f.rangedl.tmp/e", "out=big.bin.rangedl/z"} {
+		err := (&entry{}).set(opt)
+		if want := opt + ": a name rangedl keeps for its records"; err == nil || err.Error() != want {
+			t.Errorf("%s: %v; want %q", opt, err, want)
+		}
+	}
+	// A last element "." names the directory before it, which was made, and the advice was -d.
+	if err := (&entry{}).set("out=x/."); err == nil || err.Error() != "out=x/. names a directory: give a file name, or dir=x/." {
+		t.Errorf("out=x/.: %v; want refused", err)
+	}
 	long := "d/" + strings.Repeat("b", 240)
 	if err := (&entry{}).set("out=" + long); err == nil || !strings.HasPrefix(err.Error(), "out="+long+": a name of 240 bytes leaves no room") {
 		t.Errorf("out=%s: %v; want it refused", long, err)

@@ -175,8 +175,14 @@ func (e *entry) set(opt string) error {
 	}
 	if key == "out" || key == "dir" {
 		// A list may come from anywhere: what it names stays under -d.
-		if c := filepath.Clean(value); filepath.IsAbs(c) || c == ".." || strings.HasPrefix(c, ".."+string(filepath.Separator)) {
+		c := filepath.Clean(value)
+		if filepath.IsAbs(c) || c == ".." || strings.HasPrefix(c, ".."+string(filepath.Separator)) {
 			return fmt.Errorf("%s=%s: must stay under -d (no absolute path, no ..)", key, value)
+		}
+		if slices.ContainsFunc(strings.Split(c, string(filepath.Separator)), isControlName) {
+			// Another entry's record could be this name, or a directory's: saving here would
+			// replace it, or be replaced by it, or leave it no room.
+			return fmt.Errorf("%s=%s: a name rangedl keeps for its records", key, value)
 		}
 	}
 	switch key {
@@ -184,20 +190,15 @@ func (e *entry) set(opt string) error {
 		if value == "-" {
 			return errors.New("out=-: standard output takes one download, not an entry of a list")
 		}
-		if strings.HasSuffix(value, "/") {
-			return fmt.Errorf("out=%s names a directory: give a file name, or dir=%s", value, value)
-		}
 		if value != "" && filepath.Clean(value) == "." {
 			// Joined to -d, it would be -d itself: the file was saved as the directory.
 			return fmt.Errorf("out=%s: names no file under -d", value)
 		}
+		if strings.HasSuffix(value, "/") || filepath.Base(value) == "." {
+			return fmt.Errorf("out=%s names a directory: give a file name, or dir=%s", value, value)
+		}
 		if len(filepath.Base(value)) > maxName {
 			return fmt.Errorf("out=%s: %s", value, nameTooLong(value))
-		}
-		if isControlName(filepath.Clean(value)) {
-			// Another entry's record could be this name: saving here would replace it, or
-			// be replaced by it.
-			return fmt.Errorf("out=%s: a name rangedl keeps for its records", value)
 		}
 		e.out = value
 	case "dir":
