@@ -98,9 +98,9 @@ flags:
   -h, --help            print this text and exit
 
 exit codes: 0 ok, 2 usage, 3 network, 4 HTTP error status (or a refused redirect),
-5 integrity (the server contradicted itself, or the remote file changed), 6 local I/O
-(the output or its control file cannot be written or used), 7 TLS (certificate not
-trusted), 130 interrupted, 1 internal error (a bug).
+5 integrity (the server contradicted itself, the remote file changed, or a list's
+checksum= did not match), 6 local I/O (the output or its control file cannot be written
+or used), 7 TLS (certificate not trusted), 130 interrupted, 1 internal error (a bug).
 `
 
 type options struct {
