@@ -56,6 +56,11 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 			return exitIO
 		}
 		defer failed.abandon()
+		if d := dirNamed(opt.dir, failed.final); d != "" {
+			// Every entry would fail, each with advice about its own out= and dir=.
+			printf(stderr, "-d %s: %s is where --failed puts its list; give --failed another name", opt.dir, d)
+			return exitUsage
+		}
 	}
 	var list *listReader
 	var listFile fs.FileInfo // the list, when it is a regular file
@@ -911,11 +916,17 @@ func (s *shared) mkdir(dir string) error {
 
 // failedAbove returns the directory above output that is the --failed file, or "".
 func (s *shared) failedAbove(output string) string {
-	if s.failedName == "" {
+	return dirNamed(filepath.Dir(output), s.failedName)
+}
+
+// dirNamed returns dir, or the directory above it, that is named name, or "" if none is (or
+// name is "").
+func dirNamed(dir, name string) string {
+	if name == "" {
 		return ""
 	}
-	for d := filepath.Dir(output); d != "." && d != filepath.Dir(d); d = filepath.Dir(d) {
-		if sameName(d, s.failedName) {
+	for d := filepath.Clean(dir); d != "." && d != filepath.Dir(d); d = filepath.Dir(d) {
+		if sameName(d, name) {
 			return d
 		}
 	}

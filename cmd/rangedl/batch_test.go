@@ -1324,6 +1324,21 @@ func TestFailedAboveAnOutput(t *testing.T) {
 		t.Errorf("res: %q, %v; want %q", got, err, want)
 	}
 	checkFile(t, filepath.Join(dir, "res2", "g"), 17, 1000)
+
+	// -d there would fail every entry, each with advice about its out= and dir=: refused at
+	// the start instead, with nothing made.
+	for _, d := range []string{"res", "res/sub", "./res/"} {
+		dir := t.TempDir()
+		writeList(t, dir, s.URL("/1000")+"\n")
+		r := rangedlIn(t, dir, "-q", "-i", "list", "-d", d, "--failed", "res")
+		want := "rangedl: -d " + d + ": " + filepath.Clean(strings.TrimSuffix(d, "/sub")) + " is where --failed puts its list; give --failed another name\n"
+		if r.code != exitUsage || r.stderr != want {
+			t.Errorf("-d %s: exit %d, stderr %q; want %d, %q", d, r.code, r.stderr, exitUsage, want)
+		}
+		if names, _ := filepath.Glob(filepath.Join(dir, "res*")); len(names) > 0 {
+			t.Errorf("-d %s: left %q", d, names)
+		}
+	}
 }
 
 // TestSheddingHostBacksOff: a server that closes every connection before answering gets a
