@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"syscall"
 )
 
 // Errors returned by a Buffer. A write error is not one of these: it is a
@@ -101,6 +102,7 @@ type Buffer struct {
 	written  RangeSet
 
 	err      error // sticky: the first write error
+	blocked  bool  // stream: the sink would block, and nothing is written until Flush
 	closed   bool
 	closeErr error       // what Close returned, returned again on later calls
 	why      writeReason // reason of the write in progress, for tests and debuggers
@@ -238,6 +240,7 @@ func (b *Buffer) Flush() error {
 		return b.err
 	}
 	if b.w != nil {
+		b.blocked = false
 		return b.drain(true)
 	}
 	for len(b.chunks) > 0 {
@@ -248,6 +251,10 @@ func (b *Buffer) Flush() error {
 	}
 	return nil
 }
+
+// Blocked reports, in stream mode, that the sink would block (it returned
+// EAGAIN): bytes wait for a Flush once it can take more.
+func (b *Buffer) Blocked() bool { return b.blocked }
 
 // Buffered returns the number of bytes held in blocks, waiting to be
 // written.
@@ -277,6 +284,10 @@ func (b *Buffer) Close() error {
 		return b.closeErr
 	}
 	err := b.Flush()
+	if err == nil && b.blocked {
+		// The bytes held would be lost: a sink that would block must not be closed.
+		err = &WriteError{Off: b.cursor, Err: syscall.EAGAIN}
+	}
 	b.Discard() // nothing is left to write
 	b.closeErr = err
 	return err
@@ -384,6 +395,10 @@ func (b *Buffer) emit(p []byte, off int64, why writeReason) error {
 		if b.w != nil {
 			b.cursor += int64(n)
 		}
+	}
+	if b.w != nil && errors.Is(err, syscall.EAGAIN) {
+		b.blocked = true // not an error: the rest waits for Flush
+		return nil
 	}
 	if err == nil && n < len(p) {
 		err = io.ErrShortWrite

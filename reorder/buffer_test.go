@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"syscall"
 	"testing"
 )
 
@@ -323,6 +324,53 @@ func TestShortWrite(t *testing.T) {
 	}
 	if got := b.Written().String(); got != "[0,1)" {
 		t.Errorf("Written() = %q; want %q", got, "[0,1)")
+	}
+}
+
+// TestStreamWouldBlock: a stream sink that would block (a full pipe) takes part of a write and
+// says EAGAIN. That is no error: the rest is held, nothing more is written until a Flush, and
+// the block the sink took part of keeps only the bytes it did not take. Close with bytes still
+// held for such a sink is an error, not a silent loss.
+func TestStreamWouldBlock(t *testing.T) {
+	want := testFile(256)
+	s := newSink(t, want, true, 0)
+	s.refill, s.room = 20, 20
+	s.b = NewStream(s, 0, small)
+	b := s.b
+	pushed := make([]bool, len(want))
+	do := func(what string, err error, blocked bool, writes []write) {
+		t.Helper()
+		if err != nil || b.Blocked() != blocked || !slices.Equal(s.writes, writes) {
+			t.Fatalf("%s: err %v, Blocked() %v, writes %v; want nil, %v, %v", what, err, b.Blocked(), s.writes, blocked, writes)
+		}
+		checkState(t, b, s, pushed)
+	}
+	push := func(off, end int64) error {
+		for i := off; i < end; i++ {
+			pushed[i] = true
+		}
+		return b.Push(off, want[off:end])
+	}
+	var writes []write
+	wrote := func(off, n int64, why writeReason) []write {
+		writes = append(writes, write{off, n, why})
+		return writes
+	}
+	do("two blocks from the caller's slice, 20 bytes taken", push(0, 32), true, wrote(0, 32, writeFull))
+	if b.Cursor() != 20 || b.Buffered() != 12 {
+		t.Fatalf("Cursor() %d, Buffered() %d; want 20 taken and 12 held", b.Cursor(), b.Buffered())
+	}
+	do("a block filled, not written while blocked", push(32, 48), true, writes)
+	wrote(20, 16, writeFull)
+	do("Flush, 20 bytes taken", s.flush(), true, wrote(36, 12, writeFlush))
+	if b.Cursor() != 40 || b.Buffered() != 8 {
+		t.Fatalf("Cursor() %d, Buffered() %d; want 40 taken and 8 held", b.Cursor(), b.Buffered())
+	}
+	do("Flush, all taken", s.flush(), false, wrote(40, 8, writeFlush))
+	do("more, 12 bytes taken", push(48, 100), true, wrote(48, 48, writeFull))
+	s.again = false // the sink takes nothing more, but Close must not drop what is held
+	if err := b.Close(); !errors.Is(err, syscall.EAGAIN) || err.Error() != "reorder: write at 60: resource temporarily unavailable" {
+		t.Errorf("Close() = %v; want reorder: write at 60: %v", err, syscall.EAGAIN)
 	}
 }
 

@@ -27,7 +27,10 @@
 // block is full; bytes ahead of the cursor are held until the gap before
 // them fills. Push never refuses bytes: the caller keeps memory bounded by
 // not reading from connections that are ahead of the cursor while
-// Room() == 0, and keeps reading from the one at the cursor.
+// Room() == 0, and keeps reading from the one at the cursor. The sink may be
+// a nonblocking pipe: a write it takes only part of, with EAGAIN, is no
+// error; the rest is held, Blocked reports it, and nothing more is written
+// until the caller calls Flush once the pipe has room.
 //
 // # Contract
 //

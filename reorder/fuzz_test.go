@@ -11,7 +11,8 @@ import (
 // Layout: four configuration bytes, then three bytes per operation.
 //
 //	in[0]  bit 0: stream mode; bits 1-5: BlockSize 1..32; bit 6: blocks from
-//	       a Blocks that already holds blocks full of stale bytes
+//	       a Blocks that already holds blocks full of stale bytes; bit 7: a
+//	       stream's sink would block (EAGAIN) after 1..29 bytes per Flush
 //	in[1]  MaxBuffered 1..256 (rounded up to blocks)
 //	in[2]  file size 1..511
 //	in[3]  bits 0-3: stream start; bits 4-7: 12..15 make the sink fail at
@@ -24,6 +25,8 @@ func FuzzBuffer(f *testing.F) {
 	f.Add([]byte{0x08, 8, 200, 0xd0, 0, 0, 255, 0, 100, 10, 6 << 5, 1, 2})
 	f.Add([]byte{0x09, 2, 255, 0xe5, 0, 200, 40, 0, 100, 100, 0, 7, 99, 6<<5 | 1, 0, 3, 7 << 5, 0, 0})
 	f.Add([]byte{0x48, 8, 200, 0, 0, 0, 255, 0, 100, 10, 0, 50, 30, 7 << 5, 0, 0})
+	f.Add([]byte{0x89, 64, 100, 0, 0, 10, 50, 0, 0, 40, 7 << 5, 0, 0, 0, 60, 40, 7 << 5, 0, 0})
+	f.Add([]byte{0xC5, 9, 255, 0xe2, 0, 0, 255, 0, 200, 40, 7 << 5, 0, 0, 0, 100, 100})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		if len(in) < 4 {
 			return
@@ -42,6 +45,10 @@ func FuzzBuffer(f *testing.F) {
 		s := newSink(t, want, stream, start)
 		if fail := int64(in[3] >> 4); fail >= 12 && start < int64(size) {
 			s.failAt = start + (fail-12)*(int64(size)-start)/4
+		}
+		if stream && in[0]&0x80 != 0 {
+			s.refill = 1 + int(in[1]^in[2])%29
+			s.room = s.refill
 		}
 		if stream {
 			s.b = NewStream(s, start, opt)
@@ -90,6 +97,9 @@ func FuzzBuffer(f *testing.F) {
 		}
 
 		err := s.flush()
+		for err == nil && b.Blocked() {
+			err = s.flush() // each takes a few more bytes
+		}
 		if s.failed {
 			checkFailed(t, b, s, err)
 			return

@@ -3,6 +3,7 @@ package reorder
 import (
 	"errors"
 	"slices"
+	"syscall"
 	"testing"
 )
 
@@ -32,6 +33,11 @@ type sink struct {
 	failAt   int64 // the first byte that cannot be written; -1: never
 	failed   bool
 	flushing bool // set by the test around Flush and Close
+
+	// A stream sink that would block (a full pipe) takes refill bytes
+	// after each Flush, then says EAGAIN; 0: it never blocks.
+	refill, room int
+	again        bool // it said EAGAIN, and no Flush has come since
 }
 
 func newSink(t testing.TB, want []byte, stream bool, start int64) *sink {
@@ -66,12 +72,20 @@ func (s *sink) receive(p []byte, off int64) (int, error) {
 	if off < 0 || end > int64(len(s.want)) {
 		t.Fatalf("write [%d,%d) outside the file [0,%d)", off, end, len(s.want))
 	}
+	if s.again {
+		t.Fatalf("write [%d,%d) after EAGAIN, before a Flush", off, end)
+	}
 	s.checkReason(off, end)
 	n, err := len(p), error(nil)
 	if s.failAt >= off && s.failAt < end {
 		n, err = int(s.failAt-off), errNoSpace
 		s.failed = true
 	}
+	if s.refill > 0 && n > s.room {
+		n, err, s.failed = s.room, syscall.EAGAIN, false
+		s.again = true
+	}
+	s.room -= n
 	for i := range n {
 		pos := off + int64(i)
 		if s.has[pos] {
@@ -124,6 +138,7 @@ func (s *sink) checkReason(off, end int64) {
 
 // flush calls Flush, telling the sink that small writes are expected.
 func (s *sink) flush() error {
+	s.again, s.room = false, s.refill
 	s.flushing = true
 	defer func() { s.flushing = false }()
 	return s.b.Flush()
@@ -204,7 +219,7 @@ func checkState(t testing.TB, b *Buffer, s *sink, pushed []bool) {
 	if held != b.buffered {
 		t.Fatalf("chunks hold %d bytes; buffered says %d", held, b.buffered)
 	}
-	if stream && len(b.chunks) > 0 && b.chunks[0].off == b.cursor {
+	if stream && len(b.chunks) > 0 && b.chunks[0].off == b.cursor && !b.blocked {
 		c := &b.chunks[0]
 		if c.room() == 0 || len(b.chunks) > 1 && b.chunks[1].off == c.end() {
 			t.Fatalf("chunk [%d,%d) at the cursor is ready but not written", c.off, c.end())
