@@ -45,6 +45,8 @@ type conn struct {
 	armed   events    // interest currently registered with the poller
 	paused  bool      // not reading: the stream writer is behind (back-pressure)
 	pace    float64   // its speed when it was paused, bytes/s; -1: not known (see rescue)
+	held    bool      // paused in its current response: its average is not its speed (see eta)
+	resumed time.Time // when it was last resumed after a pause; body time counts from then
 	last    float64   // the average speed of its last complete response, bytes/s; 0: none yet
 	since   time.Time // last progress: connect started, request sent, head complete, body bytes arrived
 	started time.Time // when the connect started (the connect timeout counts from here)
@@ -162,6 +164,6 @@ func (c *conn) build(j *Job, ifRange []byte, p piece) {
 // went out while the response before it was still arriving.
 func (c *conn) begin(pipelined bool) {
 	c.reqEnd, c.off, c.pipelined = c.piece.end, c.piece.start, pipelined
-	c.drain, c.noReuse = false, false
+	c.drain, c.noReuse, c.held = false, false, false
 	c.p.Reset()
 }

@@ -832,18 +832,41 @@ func (w *pausingWriter) Write(p []byte) (int, error) {
 
 // TestStreamReaderPauses: a reader that pauses for longer than the stall timeout holds the
 // loop in its write, and no connection is to blame: none fails as stalled (no retries here, so
-// one that did would fail the download), and the stream is whole.
+// one that did would fail the download), and the stream is whole. A pipe is written without
+// blocking, and while it is full every connection waits, the one at the writer's cursor too.
 func TestStreamReaderPauses(t *testing.T) {
 	data := content(12 << 20)
 	s := startRaw(t, &rawServer{content: data})
-	j := s.job(t, 4)
-	w := &pausingWriter{after: 3 << 20, pause: 1500 * time.Millisecond}
-	j.Stream, j.StallTimeout, j.MaxRetries = w, time.Second, -1
-	if _, err := runBounded(t, j); err != nil {
-		t.Fatal(err)
-	}
-	if !w.paused || sha256.Sum256(w.Bytes()) != sha256.Sum256(data) {
-		t.Fatalf("paused %v, %d bytes streamed; want a pause and the %d served bytes", w.paused, w.Len(), len(data))
+	for _, pipe := range []bool{false, true} {
+		j := s.job(t, 4)
+		w := &pausingWriter{after: 3 << 20, pause: 1500 * time.Millisecond}
+		j.Stream, j.StallTimeout, j.MaxRetries = w, time.Second, -1
+		copied := make(chan error, 1)
+		if pipe {
+			pr, pw, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			go func() {
+				_, err := io.Copy(struct{ io.Writer }{w}, pr) // Write, not bytes.Buffer.ReadFrom
+				copied <- err
+			}()
+			j.Stream = pw
+			defer pr.Close()
+		}
+		_, err := runBounded(t, j)
+		if pipe {
+			j.Stream.(*os.File).Close()
+			if cerr := <-copied; err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			t.Fatalf("pipe %v: %v", pipe, err)
+		}
+		if !w.paused || sha256.Sum256(w.Bytes()) != sha256.Sum256(data) {
+			t.Fatalf("pipe %v: paused %v, %d bytes streamed; want a pause and the %d served bytes", pipe, w.paused, w.Len(), len(data))
+		}
 	}
 }
 

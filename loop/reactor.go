@@ -22,6 +22,7 @@ type Reactor struct {
 	poll *poller
 	evs  []event
 	fds  []*conn // fds[fd] is the connection on fd, nil when none
+	pipe *Loop   // the download whose stream's pipe the poller watches, if any (Loop.watchPipe)
 	rbuf []byte
 	pbuf []byte // https: decrypted bytes, one TLS record at a time
 
@@ -284,6 +285,10 @@ func (r *Reactor) interrupt() {
 // dispatch hands one readiness event to the download that owns the connection. A parked
 // connection has no owner: anything happening on it (the server closing it, mostly) ends it.
 func (r *Reactor) dispatch(ev event) {
+	if r.pipe != nil && ev.fd == r.pipe.out.pipe {
+		r.pipe.pipeRoom()
+		return
+	}
 	if ev.fd >= len(r.fds) {
 		return
 	}

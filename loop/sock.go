@@ -43,13 +43,16 @@ func dial(addr netip.AddrPort) (int, error) {
 }
 
 // connectResult reads SO_ERROR of a socket that became writable after a nonblocking connect.
-func connectResult(fd int) error {
+func connectResult(fd int) error { return soError(fd, "connect") }
+
+// soError returns the error pending on a socket (SO_ERROR) as op's, or nil if there is none.
+func soError(fd int, op string) error {
 	soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
 	if err != nil {
 		return os.NewSyscallError("getsockopt SO_ERROR", err)
 	}
 	if soerr != 0 {
-		return os.NewSyscallError("connect", unix.Errno(soerr))
+		return os.NewSyscallError(op, unix.Errno(soerr))
 	}
 	return nil
 }

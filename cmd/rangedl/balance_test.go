@@ -9,7 +9,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rangedl/rangedl/bench/server"
 	"github.com/rangedl/rangedl/bench/timeline"
@@ -121,6 +123,111 @@ func TestStreamStraggler(t *testing.T) {
 		if evicted < 0 {
 			t.Fatalf("%d bytes: no eviction in the trace (%.1fs)", size, evs[len(evs)-1].T)
 		}
+	}
+}
+
+// TestStreamSlowReader: -o - into a reader that starts late and then reads at 8 MiB/s. The
+// connections wait for the reader, not the reader for them: none is a straggler, and no byte
+// is fetched twice. Blocking writes to the pipe held up the whole loop, and connections held
+// back (paused) were judged by averages that counted the pause, or sampled as they resumed
+// with nothing read: their ranges, already in the socket buffers, were stolen and fetched
+// again (0.4-3.4 MB more than the 16 MiB in 5 runs; 64 MiB at -n 256 fetched 72-105 MB).
+func TestStreamSlowReader(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 26})
+	r := readSlowly(t, exec.Command(binary, "-q", "-n", "64", "-o", "-", s.URL("/16M")), slowReader{delay: 500 * time.Millisecond, rate: 8 << 20})
+	r.check(t, 26, 16<<20)
+	if w := wasted(s, 16<<20); w > 0 {
+		t.Errorf("%d body bytes fetched twice; want none", w)
+	}
+}
+
+// TestStreamReaderPausesAfterReset: a connection reset while the reader pauses (a full pipe)
+// fails at once, and its piece waits for a connection. Two ways to get that wrong, both seen:
+// the connections, all paused for the pipe, were taken for connections waiting for a missing
+// piece, and each in turn gave its slot up for a new one (2183 connections for 16 MiB); and a
+// paused connection's reset, left unread, was reported at every turn, the loop spinning until
+// the buffer had room.
+func TestStreamReaderPausesAfterReset(t *testing.T) {
+	for _, tc := range []struct {
+		rate    int64
+		request int
+	}{{0, 5}, {4 << 20, 12}} { // the second is reset when its connection is paused
+		f := server.Fault{Kind: server.ResetAfter, Request: tc.request, Bytes: 512 << 10}
+		s := startServer(t, server.Config{Seed: 27, Rate: tc.rate, Faults: []server.Fault{f}})
+		cmd := exec.Command(binary, "-q", "-n", "8", "-o", "-", s.URL("/16M"))
+		r := readSlowly(t, cmd, slowReader{pauseAfter: 1 << 20, pause: 2 * time.Second})
+		r.check(t, 27, 16<<20)
+		if n := s.Stats().Conns; n > 10 {
+			t.Errorf("request %d reset: %d connections; want 8 and its replacement", f.Request, n)
+		}
+		u := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		if cpu := time.Duration(u.Utime.Nano() + u.Stime.Nano()); cpu > time.Second {
+			t.Errorf("request %d reset: %v of CPU for 16 MiB, most of it in a 2 s pause", f.Request, cpu)
+		}
+	}
+}
+
+// slowReader reads a pipe as a slow program would: after delay, at rate bytes/s (0: as fast as
+// it comes), and once it has read pauseAfter bytes (0: never), it stops for pause.
+type slowReader struct {
+	delay      time.Duration
+	rate       int64
+	pauseAfter int64
+	pause      time.Duration
+}
+
+// readResult is what a slowReader read.
+type readResult struct {
+	sum []byte
+	n   int64
+}
+
+// readSlowly runs cmd with its standard output a pipe that r reads.
+func readSlowly(t *testing.T, cmd *exec.Cmd, r slowReader) readResult {
+	t.Helper()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = pw, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	time.Sleep(r.delay)
+	h, start := sha256.New(), time.Now()
+	buf := make([]byte, 64<<10)
+	var n int64
+	paused := r.pauseAfter == 0
+	for {
+		k, err := pr.Read(buf)
+		h.Write(buf[:k])
+		n += int64(k)
+		if err != nil {
+			break
+		}
+		if !paused && n >= r.pauseAfter {
+			paused = true
+			time.Sleep(r.pause)
+			start = start.Add(r.pause)
+		}
+		if r.rate > 0 {
+			time.Sleep(time.Until(start.Add(time.Duration(n) * time.Second / time.Duration(r.rate))))
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	return readResult{h.Sum(nil), n}
+}
+
+// check fails the test unless what was read is the server's file of size bytes.
+func (r readResult) check(t *testing.T, seed uint64, size int64) {
+	t.Helper()
+	if want := server.Sum(seed, size); r.n != size || !bytes.Equal(r.sum, want[:]) {
+		t.Fatalf("%d bytes on standard output are not the file of %d", r.n, size)
 	}
 }
 

@@ -466,7 +466,7 @@ func interruptUnreadStdout(t *testing.T, signals int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close() // open and never read: the pipe fills, and the write blocks
+	defer r.Close() // open and never read: the pipe fills, and the rest waits for it
 	cmd := exec.Command(binary, "-q", "-o", "-", s.URL("/64M"))
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = w, &stderr
@@ -474,7 +474,12 @@ func interruptUnreadStdout(t *testing.T, signals int) {
 		t.Fatal(err)
 	}
 	w.Close()
+	// Until the server sends no more: the pipe is full (rangedl asks for one of 1 MiB, which
+	// the first MiB sent did not always fill), and so are the buffer and the sockets.
 	awaitBody(t, s, cmd, 1<<20)
+	for sent := int64(-1); s.Stats().BodyBytes != sent; time.Sleep(300 * time.Millisecond) {
+		sent = s.Stats().BodyBytes
+	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	want := "rangedl: interrupted (standard output was not being read)\n"
 	if signals == 2 {

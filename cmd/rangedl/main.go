@@ -24,6 +24,7 @@ import (
 
 	"github.com/rangedl/rangedl/loop"
 	"github.com/rangedl/rangedl/reorder"
+	"golang.org/x/sys/unix"
 )
 
 // Exit codes (documented in README.md).
@@ -429,12 +430,17 @@ func fetch(job loop.Job, opt options, stderr io.Writer) (loop.Result, error) {
 	if err != nil {
 		return loop.Result{}, existing(job, err, false)
 	}
-	grace := time.Duration(0)
+	grace, last := time.Duration(0), func() {}
 	if job.Stream != nil {
 		grace = streamGrace
+		// The loop writes a pipe without blocking, and makes it blocking again at its end; an
+		// exit before that must do it too (the pipe may be shared with the commands around).
+		if fl, err := unix.FcntlInt(1, unix.F_GETFL, 0); err == nil && fl&unix.O_NONBLOCK == 0 {
+			last = func() { unix.SetNonblock(1, false) }
+		}
 	}
 	stopped := make(chan struct{})
-	defer onSignals(func() { close(stopped); l.Stop() }, nil, grace, stderr)()
+	defer onSignals(func() { close(stopped); l.Stop() }, last, grace, stderr)()
 	bar := startProgress(stderr, opt.lines, job.Stats, !opt.quiet && !opt.noProgress)
 	res, err := l.Run()
 	bar.stop()
