@@ -61,13 +61,16 @@ func (p *poller) change(fd int, ev events) error {
 			n++
 		}
 	}
+	if n > 0 {
+		if _, err := unix.Kevent(p.kq, ch[:n], nil, nil); err != nil {
+			// What the kernel took of the changes is not known: the fd's interest is
+			// forgotten, so that no later change deletes a filter it may not have, and the fd
+			// is closed (which drops its filters) before its number is watched again.
+			delete(p.interest, fd)
+			return os.NewSyscallError("kevent", err)
+		}
+	}
 	p.interest[fd] = ev
-	if n == 0 {
-		return nil
-	}
-	if _, err := unix.Kevent(p.kq, ch[:n], nil, nil); err != nil {
-		return os.NewSyscallError("kevent", err)
-	}
 	return nil
 }
 
@@ -91,6 +94,13 @@ func (p *poller) wait(out []event, timeout time.Duration) (int, error) {
 		ts = &t
 	}
 	n, err := unix.Kevent(p.kq, nil, raw, ts)
+	if (err == unix.EINTR || err == nil && n == 0) && timeout != 0 {
+		// A signal, or the time is up: kevent does not look again at what became ready
+		// meanwhile. After a stop (SIGSTOP, Ctrl-Z) past the timeout, the sockets' bytes wait
+		// unread, and the stall timeout would fail their connections: what is ready goes
+		// first (as poller_linux.go does, TestStopAndContinue).
+		n, err = unix.Kevent(p.kq, nil, raw, &unix.Timespec{})
+	}
 	if err == unix.EINTR {
 		return 0, nil
 	}
