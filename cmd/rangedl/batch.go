@@ -800,10 +800,11 @@ func raiseFileLimit(conns int, what string) (int, error) {
 		return math.MaxInt32, nil // no limit that we know of
 	}
 	if lim.Cur < lim.Max {
+		// Read back whether it worked or not: macOS takes an unlimited maximum, and sets the
+		// limit to kern.maxfilesperproc instead (older versions refuse it, EINVAL).
 		lim.Cur = lim.Max
-		if unix.Setrlimit(unix.RLIMIT_NOFILE, &lim) != nil {
-			unix.Getrlimit(unix.RLIMIT_NOFILE, &lim)
-		}
+		unix.Setrlimit(unix.RLIMIT_NOFILE, &lim)
+		unix.Getrlimit(unix.RLIMIT_NOFILE, &lim)
 	}
 	// Rlimit's fields are uint64 on Linux and int64 on FreeBSD: compare in float64, exact here.
 	limit := int(min(float64(lim.Cur), math.MaxInt32))
