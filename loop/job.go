@@ -107,6 +107,7 @@ type Result struct {
 	Resumed     int64 // bytes that were on disk already when the download started
 	Saved       int64 // after a failure: bytes kept in the output (those its control file records, if any)
 	Resumable   bool  // a failed download left a control file that records them: Continue finishes it
+	Unsynced    bool  // saved as a small file (Job.Small), without a sync: the caller's syncfs makes it durable
 }
 
 // Redirect is the cause of the error Run returns when the first response is a redirect: the

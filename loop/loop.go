@@ -292,7 +292,7 @@ func (l *Loop) recorded() bool {
 // settle completes the output, or leaves it resumable, and makes the result final.
 func (l *Loop) settle() {
 	kept := l.closeOutput()
-	res := Result{Size: l.done, Elapsed: time.Since(l.start), Connections: l.peak, Ranged: l.ranged, Resumed: l.from.size()}
+	res := Result{Size: l.done, Elapsed: time.Since(l.start), Connections: l.peak, Ranged: l.ranged, Resumed: l.from.size(), Unsynced: kept && l.small && l.err == nil}
 	switch {
 	case !kept:
 	case l.recorded():

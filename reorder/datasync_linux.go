@@ -18,15 +18,13 @@ func datasync(f *os.File) error {
 	}
 }
 
-// SyncFS makes durable everything written to the filesystem that holds dir: the files of a
-// list that were written without syncs of their own, and their directory entries. syncfs(2)
-// does it in one call for the whole filesystem, far cheaper than a sync per small file.
-func SyncFS(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
+// SyncFS makes durable everything written to the filesystem that holds d, an open directory:
+// the files of a list that were written without syncs of their own, and their directory
+// entries. syncfs(2) does it in one call for the whole filesystem, far cheaper than a sync per
+// small file. It reports the writeback errors since d was opened, or since its last SyncFS: a
+// d opened after the files were written would not hear of one from the kernel's own
+// writeback in between.
+func SyncFS(d *os.File) error {
 	for {
 		err := unix.Syncfs(int(d.Fd()))
 		if err != unix.EINTR {

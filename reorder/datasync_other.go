@@ -12,11 +12,8 @@ import (
 // F_FULLFSYNC, which also flushes the drive's own cache.
 func datasync(f *os.File) error { return f.Sync() }
 
-// SyncFS makes durable everything written to the filesystem that holds dir. Without syncfs(2)
-// this is sync(2), for every filesystem; it runs once, at the end of a list.
-func SyncFS(dir string) error {
-	if _, err := os.Stat(dir); err != nil {
-		return err
-	}
+// SyncFS makes durable everything written to the filesystem that holds d. Without syncfs(2)
+// this is sync(2), for every filesystem, which reports no error.
+func SyncFS(*os.File) error {
 	return os.NewSyscallError("sync", unix.Sync())
 }

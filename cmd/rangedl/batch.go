@@ -131,8 +131,33 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 	var saved, failures int
 	var bytes int64
 	code, first := exitOK, -1
-	dirs := map[uint64]string{} // a directory of saved files on each filesystem, to sync
-	seen := map[string]bool{}   // directories whose filesystem is known
+	fss := newFilesystems(opt.dir)
+	defer fss.close()
+	syncFailed := false
+	// syncAll syncs the filesystems of the files saved so far. Where a sync fails, the small
+	// files saved there are removed and count as failed: not known to be on disk, their
+	// "saved" lines printed already notwithstanding.
+	syncAll := func() {
+		for _, u := range fss.sync() {
+			syncFailed = true
+			line := fmt.Sprintf("cannot sync the files saved under %s: %v", u.dir, u.err)
+			switch n := len(u.files); {
+			case n > 0 && u.kept != nil:
+				line += fmt.Sprintf("; its %d small file%s saved since the last sync count as failed, and may be damaged: they could not be removed (%v)", n, plural(n), u.kept)
+			case n > 0:
+				line += fmt.Sprintf("; its %d small file%s saved since the last sync were removed, and count as failed", n, plural(n))
+			}
+			printf(out, "%s", line)
+			for _, o := range u.files {
+				saved, failures = saved-1, failures+1
+				bytes -= o.res.Size
+				s.progress.failed.Add(1)
+				if failed != nil {
+					failed.add(o.e, o.why)
+				}
+			}
+		}
+	}
 	collected := make(chan struct{})
 	go func() {
 		defer close(collected)
@@ -141,11 +166,8 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 			if o.code == exitOK {
 				saved++
 				bytes += o.res.Size - o.res.Resumed
-				if dir := filepath.Dir(o.path); !seen[dir] {
-					if dev, ok := deviceOf(dir); ok && dirs[dev] == "" {
-						dirs[dev] = dir
-					}
-					remember(seen, dir, true)
+				if fss.saved(o) {
+					syncAll()
 				}
 				continue
 			}
@@ -247,11 +269,9 @@ feed:
 	// The small files were written without syncs of their own (loop.Job.Small), and the new
 	// directories made without (shared.mkdir): one sync per filesystem makes them durable
 	// before the summary says they are saved.
-	for _, dir := range dirs {
-		if err := reorder.SyncFS(dir); err != nil {
-			printf(out, "cannot sync the files saved under %s: %v", dir, err)
-			code = exitIO
-		}
+	syncAll()
+	if syncFailed {
+		code = exitIO
 	}
 	if failed != nil {
 		if err := failed.finish(); err != nil {
@@ -1047,19 +1067,6 @@ func remember[K comparable, V any](m map[K]V, k K, v V) {
 		clear(m)
 	}
 	m[k] = v
-}
-
-// deviceOf names the filesystem that holds dir.
-func deviceOf(dir string) (uint64, bool) {
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return 0, false
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return 0, false
-	}
-	return uint64(st.Dev), true
 }
 
 // lineWriter serialises the lines the workers print. While the progress bar is drawn, each

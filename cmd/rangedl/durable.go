@@ -1,0 +1,136 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/rangedl/rangedl/reorder"
+)
+
+// maxUnsynced bounds the small files of a list that wait for the sync of their filesystem:
+// at that many, their filesystems are synced at once, so that memory does not grow with the
+// list (8192 entries held are a few MiB).
+const maxUnsynced = 8192
+
+// filesystems are the ones a list's files are saved on. The small files are written without
+// syncs of their own (loop.Job.Small), and one syncfs(2) per filesystem makes them durable
+// together; each filesystem keeps its small files until then, so that a failed sync fails
+// them, not the whole list in a line.
+type filesystems struct {
+	byDev   map[uint64]*filesystem
+	devs    map[string]uint64 // directories whose filesystem is known (a cache)
+	waiting int               // small files waiting for a sync, on all of them
+}
+
+type filesystem struct {
+	d     *os.File  // a directory on it, open before its files were written (see reorder.SyncFS)
+	dir   string    // the directory of the first file saved on it, for messages; "" if none was
+	files []outcome // the small files saved on it since its last sync
+}
+
+// unsynced is what a failed sync leaves: the filesystem's directory, the error, and the
+// small files that are not known to be on disk, each with why it failed.
+type unsynced struct {
+	dir   string
+	err   error
+	files []outcome
+	kept  error // the first file that could not be removed, why; nil if none
+}
+
+// newFilesystems starts with the filesystem of dir (the nearest of it and the directories
+// above it that exists): a sync reports only the writeback errors after its directory was
+// opened, and most files of a list go there.
+func newFilesystems(dir string) *filesystems {
+	fs := &filesystems{byDev: map[uint64]*filesystem{}, devs: map[string]uint64{}}
+	if dir == "" {
+		dir = "."
+	}
+	for ; ; dir = filepath.Dir(dir) {
+		if fs.watch(dir) || dir == filepath.Dir(dir) {
+			break
+		}
+	}
+	return fs
+}
+
+// watch opens dir if its filesystem has no directory open yet, and reports whether the
+// filesystem is known now.
+func (fs *filesystems) watch(dir string) bool {
+	if _, ok := fs.devs[dir]; ok {
+		return true
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return false
+	}
+	st, err := d.Stat()
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if err != nil || !ok {
+		d.Close()
+		return false
+	}
+	dev := uint64(sys.Dev)
+	if fs.byDev[dev] == nil {
+		fs.byDev[dev] = &filesystem{d: d}
+	} else {
+		d.Close()
+	}
+	remember(fs.devs, dir, dev)
+	return true
+}
+
+// saved notes a saved file, and reports whether the small files waiting are at their bound
+// (see sync).
+func (fs *filesystems) saved(o outcome) bool {
+	dir := filepath.Dir(o.path)
+	if !fs.watch(dir) {
+		return false
+	}
+	f := fs.byDev[fs.devs[dir]]
+	if f.dir == "" {
+		f.dir = dir
+	}
+	if !o.res.Unsynced {
+		return false
+	}
+	f.files = append(f.files, o)
+	fs.waiting++
+	return fs.waiting >= maxUnsynced
+}
+
+// sync syncs every filesystem, and returns those whose sync failed. Their small files have
+// been removed: not known to be on disk, and fetched again more simply than checked.
+func (fs *filesystems) sync() []unsynced {
+	var failed []unsynced
+	for _, f := range fs.byDev {
+		if f.dir == "" {
+			continue
+		}
+		if err := reorder.SyncFS(f.d); err != nil {
+			u := unsynced{dir: f.dir, err: err, files: f.files}
+			for i := range u.files {
+				o := &u.files[i]
+				o.why = fmt.Sprintf("%s was saved, then removed: the sync of the files under %s failed (%v)", o.path, f.dir, err)
+				if rerr := os.Remove(o.path); rerr != nil {
+					o.why = fmt.Sprintf("%s was saved, but the sync of the files under %s failed (%v), and it could not be removed: %v", o.path, f.dir, err, rerr)
+					if u.kept == nil {
+						u.kept = rerr
+					}
+				}
+			}
+			failed = append(failed, u)
+		}
+		f.files = nil
+	}
+	fs.waiting = 0
+	return failed
+}
+
+// close closes the directories.
+func (fs *filesystems) close() {
+	for _, f := range fs.byDev {
+		f.d.Close()
+	}
+}
