@@ -301,7 +301,7 @@ func (l *Loop) settle() {
 		res.Saved = l.out.buf.Written().Size()
 	}
 	// A file complete but for the record it could not remove (closeOutput) is not resumable.
-	res.Resumable = l.err != nil && l.recorded() && (l.done > 0 || !l.created) && !errors.As(l.err, new(*reorder.RecordLeftError))
+	res.Resumable = kept && l.err != nil && l.recorded() && (l.done > 0 || !l.created) && !errors.As(l.err, new(*reorder.RecordLeftError))
 	if l.err != nil && (l.out == nil || l.out.journal == nil && !l.emptied) && l.from.ctl != nil && !l.redo {
 		switch {
 		case l.err.Kind == KindNetwork, l.err.Kind == KindInterrupted, l.err.Kind == KindHTTP, l.out != nil:
@@ -1577,8 +1577,11 @@ func (l *Loop) closeOutput() (kept bool) {
 	// truncated for us (prepareFile, --overwrite): a failed entry leaves none (Job.Small). A
 	// file whose first record could not be written is neither, and is left as it was.
 	unrecorded := l.job.Small && !l.recorded() && (l.created || l.emptied)
+	// Nothing written: nothing arrived, or what did could not be written (a full disk at the
+	// first write with --file-allocation none), which is final (the write error sticks).
+	empty := l.done == 0 || l.out != nil && l.out.buf.Written().Size() == 0 && l.out.buf.Flush() != nil
 	switch {
-	case l.err != nil && (l.created && (l.done == 0 || l.small) || unrecorded):
+	case l.err != nil && (l.created && (empty || l.small) || unrecorded):
 		// Made by us, and nothing in it, or a small file (written in one piece or not at
 		// all), or unrecorded: leave no file (or record of it) behind. The names go while
 		// the lock is still held, so no other rangedl can open them in between.

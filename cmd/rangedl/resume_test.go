@@ -549,6 +549,22 @@ ls -a >&2
 	checkFile(t, filepath.Join(out, "f"), 22, size)
 }
 
+// TestDiskFullAtFirstWrite: with --file-allocation none on a disk with room for the record
+// and no more, the first write fails, and nothing was written: the file goes, with its
+// record, and no advice to continue it. Both were left, the file empty, and the same command
+// was then refused as a partial download (a review).
+func TestDiskFullAtFirstWrite(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 22})
+	stderr := inTmpfs(t, "4m", `
+dd if=/dev/zero of=filler bs=4k count=$(( $(stat -f -c %a .) - 1 )) 2>/dev/null
+"$BIN" -q -n 4 --file-allocation none -o f "$URL"; echo "exit $?" >&2
+ls -a >&2
+`, "MNT="+t.TempDir(), "URL="+s.URL("/8M"))
+	if want := "rangedl: writing f at byte 0: no space left on device\nexit 6\n.\n..\nfiller\n"; stderr != want {
+		t.Fatalf("got\n%s\nwant\n%s", stderr, want)
+	}
+}
+
 // inTmpfs runs script with sh in a mount namespace of its own, in a tmpfs of the given size
 // mounted on $MNT (which env must set), with $BIN the rangedl binary, and returns what it wrote
 // to standard error. The test is skipped where no tmpfs can be mounted.
