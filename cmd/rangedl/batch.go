@@ -339,6 +339,7 @@ type failedList struct {
 	f      *os.File
 	w      io.Writer // f, through a buffer when f is renamed at the end (nobody reads it before)
 	final  string    // the name f is renamed to at the end; "" when written directly
+	old    bool      // a file was there by the final name (it is left as it was if f cannot replace it)
 	err    error     // the first write that failed: nothing more is written, nothing renamed
 	shared bool      // f is the process's stdout or stderr: not closed
 	done   bool
@@ -389,7 +390,7 @@ func openFailed(name string) (*failedList, error) {
 		}
 		return nil, err
 	}
-	return &failedList{f: f, w: bufio.NewWriter(f), final: name}, nil
+	return &failedList{f: f, w: bufio.NewWriter(f), final: name, old: old}, nil
 }
 
 // keepOwner gives f, the list that replaces old, old's owner and group, and returns the mode
@@ -466,6 +467,9 @@ func (l *failedList) finish() error {
 	}
 	if err != nil {
 		os.Remove(l.f.Name())
+		if !l.old {
+			return fmt.Errorf("%v; %s was not written", err, l.final)
+		}
 		return fmt.Errorf("%v; %s was left as it was", err, l.final)
 	}
 	return nil

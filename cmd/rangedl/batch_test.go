@@ -190,6 +190,11 @@ func TestFailedCutShort(t *testing.T) {
 	if tmp, _ := filepath.Glob(filepath.Join(dir, "list.*")); len(tmp) != 0 {
 		t.Errorf("left behind: %v", tmp)
 	}
+	// A list that was not there is not "left as it was" (it said so).
+	r = runIn(t, dir, "sh", "-c", `ulimit -f 2 && exec "$@"`, "sh", plainBinary, "-q", "-i", "list", "-d", "out", "--failed", "new")
+	if want := regexp.MustCompile(`rangedl: --failed: write new\.\d+\.tmp: file too large; new was not written\n$`); r.code != exitIO || !want.MatchString(r.stderr) {
+		t.Fatalf("exit %d, stderr %q; want %d, %s", r.code, r.stderr, exitIO, want)
+	}
 }
 
 // TestFailedNotAFile: --failed naming a symbolic link replaces the file it names and keeps the
