@@ -133,31 +133,6 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 	code, first := exitOK, -1
 	fss := newFilesystems(opt.dir)
 	defer fss.close()
-	syncFailed := false
-	// syncAll syncs the filesystems of the files saved so far. Where a sync fails, the small
-	// files saved there are removed and count as failed: not known to be on disk, their
-	// "saved" lines printed already notwithstanding.
-	syncAll := func() {
-		for _, u := range fss.sync() {
-			syncFailed = true
-			line := fmt.Sprintf("cannot sync the files saved under %s: %v", u.dir, u.err)
-			switch n := len(u.files); {
-			case n > 0 && u.kept != nil:
-				line += fmt.Sprintf("; its %d small file%s saved since the last sync count as failed, and may be damaged: they could not be removed (%v)", n, plural(n), u.kept)
-			case n > 0:
-				line += fmt.Sprintf("; its %d small file%s saved since the last sync were removed, and count as failed", n, plural(n))
-			}
-			printf(out, "%s", line)
-			for _, o := range u.files {
-				saved, failures = saved-1, failures+1
-				bytes -= o.res.Size
-				s.progress.failed.Add(1)
-				if failed != nil {
-					failed.add(o.e, o.why)
-				}
-			}
-		}
-	}
 	collected := make(chan struct{})
 	go func() {
 		defer close(collected)
@@ -166,9 +141,7 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 			if o.code == exitOK {
 				saved++
 				bytes += o.res.Size - o.res.Resumed
-				if fss.saved(o) {
-					syncAll()
-				}
+				fss.saved(o)
 				continue
 			}
 			failures++
@@ -269,9 +242,31 @@ feed:
 	// The small files were written without syncs of their own (loop.Job.Small), and the new
 	// directories made without (shared.mkdir): one sync per filesystem makes them durable
 	// before the summary says they are saved.
-	syncAll()
-	if syncFailed {
+	//
+	// Where a sync fails, the small files saved there are removed and count as failed: not
+	// known to be on disk, their "saved" lines printed already notwithstanding.
+	for _, u := range fss.sync() {
 		code = exitIO
+		line := fmt.Sprintf("cannot sync the files saved under %s: %v", u.dir, u.err)
+		switch n := len(u.files); {
+		case n > 0 && u.kept != nil:
+			line += fmt.Sprintf("; its %d small file%s count as failed, and may be damaged: they could not be removed (%v)", n, plural(n), u.kept)
+		case n > 0:
+			line += fmt.Sprintf("; its %d small file%s were removed, and count as failed", n, plural(n))
+		}
+		if u.unnamed > 0 {
+			line += fmt.Sprintf("; %d more, too many to name, count as failed too, and may be damaged: rerun the list with --overwrite", u.unnamed)
+			saved, failures = saved-u.unnamed, failures+u.unnamed
+		}
+		printf(out, "%s", line)
+		for _, f := range u.files {
+			saved, failures = saved-1, failures+1
+			bytes -= f.size
+			s.progress.failed.Add(1)
+			if failed != nil {
+				failed.add(f.e, f.why)
+			}
+		}
 	}
 	if failed != nil {
 		if err := failed.finish(); err != nil {
