@@ -851,6 +851,9 @@ type shared struct {
 
 	failedName string      // where --failed puts its list at the end, "" if nowhere: no entry's output
 	list       fs.FileInfo // the list being read, when it is a regular file: no entry's output either
+	// realDirs are directories as named, and with their links resolved (see realName): the
+	// list reader's own.
+	realDirs map[string]string
 
 	insecureWarned atomic.Bool // -k's warning was printed: once for the list, not per entry
 }
@@ -868,7 +871,8 @@ const (
 
 func newShared(r *loop.Reactor) *shared {
 	s := &shared{reactor: r, progress: newBatchProgress(), addrs: map[string]dnsAnswer{},
-		tls: map[string]*tls.Config{}, dirs: map[string]bool{}, busy: map[string]bool{}, freed: make(chan struct{}, 1)}
+		tls: map[string]*tls.Config{}, dirs: map[string]bool{}, busy: map[string]bool{}, freed: make(chan struct{}, 1),
+		realDirs: map[string]string{}}
 	return s
 }
 
@@ -969,12 +973,40 @@ func (s *shared) makeDirOf(output string) error {
 func outputNames(opt options, e entry) []string {
 	var names []string
 	for _, raw := range e.urls {
-		name := filepath.Clean(entryPath(opt, e, raw))
+		name := opt.shared.realName(filepath.Clean(entryPath(opt, e, raw)))
 		if !slices.Contains(names, name) {
 			names = append(names, name)
 		}
 	}
 	return names
+}
+
+// realName returns name with the symbolic links of its directory resolved, as far as the
+// directory exists: dir=real and dir=link (a link to real) name one file, which two entries
+// must not write at once. (With --overwrite the second failed, "being downloaded by another
+// rangedl process", which was the same one.)
+func (s *shared) realName(name string) string {
+	dir := filepath.Dir(name)
+	real, ok := s.realDirs[dir]
+	if !ok {
+		real = resolveDir(dir)
+		remember(s.realDirs, dir, real)
+	}
+	return filepath.Join(real, filepath.Base(name))
+}
+
+// resolveDir resolves the links of the longest part of dir that exists.
+func resolveDir(dir string) string {
+	rest := ""
+	for d := dir; ; d = filepath.Dir(d) {
+		if r, err := filepath.EvalSymlinks(d); err == nil {
+			return filepath.Join(r, rest)
+		}
+		if d == filepath.Dir(d) {
+			return dir
+		}
+		rest = filepath.Join(filepath.Base(d), rest)
+	}
 }
 
 // claim reserves names for an entry about to start, unless an entry in flight holds one of

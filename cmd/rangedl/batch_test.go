@@ -1712,3 +1712,23 @@ ls out >&2
 		t.Errorf("--failed:\n%s\nwant a line %q", failed, why)
 	}
 }
+
+// TestSymlinkedDirSameName: dir=real and dir=link (a link to real) name one file. The entries
+// take turns, as entries of one name do: with --overwrite the second replaces the first. They
+// ran at once, and the second failed with "being downloaded by another rangedl process", which
+// was this one (a review).
+func TestSymlinkedDirSameName(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 29})
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "real"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	writeList(t, dir, s.URL("/3000000")+"\n  dir=real\n  out=x\n"+s.URL("/2000000")+"\n  dir=link\n  out=x\n")
+	if r := rangedlIn(t, dir, "-q", "-i", "list", "--overwrite"); r.code != exitOK || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q; want 0 and nothing", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "real", "x"), 29, 2000000)
+}
