@@ -442,10 +442,11 @@ func (l *Loop) mayTryNext() bool {
 	}
 }
 
-// holding reports whether the stream's buffer is full: then no new piece further ahead is
-// handed out, only the retry nearest the start (the writer waits for it).
+// holding reports whether the stream's buffer is full, or has not been a quarter free since
+// (see throttle): then no new piece further ahead is handed out, only the retry nearest the
+// start (the writer waits for it).
 func (l *Loop) holding() bool {
-	return l.job.Stream != nil && l.out != nil && l.out.buf.Room() == 0
+	return l.job.Stream != nil && l.out != nil && (l.out.full || l.out.buf.Room() == 0)
 }
 
 // starved reports whether the stream's full buffer waits for the bytes at its cursor: it holds,
@@ -1366,21 +1367,26 @@ func (l *Loop) throttle() {
 	if l.job.Stream == nil || l.out == nil {
 		return
 	}
-	room := l.out.buf.Room()
-	if room == 0 {
-		if err := l.out.buf.Flush(); err != nil { // write out what is contiguous at the cursor
+	o := l.out
+	room := o.buf.Room()
+	if room < o.resumeAt && !o.buf.Blocked() {
+		// Write out what is contiguous at the cursor, a partial block too: held, the bytes
+		// the writer needs next would wait for the block to fill.
+		if err := o.buf.Flush(); err != nil {
 			l.writeFailed(err)
 			return
 		}
-		room = l.out.buf.Room()
+		room = o.buf.Room()
 	}
-	cur, blocked := l.out.buf.Cursor(), l.out.buf.Blocked()
+	o.full = room == 0 || o.full && room < o.resumeAt
+	cur, blocked := o.buf.Cursor(), o.buf.Blocked()
 	l.watchPipe(blocked)
 	// Paused connections read again once a quarter of the buffer is free (resuming them all
-	// for every 64 KiB a full pipe took was 9 system calls in 10), or at any room when no
-	// connection holds the piece at the cursor: one of them must end its piece and take it.
-	resumeAt := l.out.resumeAt
-	if !slices.ContainsFunc(l.conns, func(c *conn) bool { return c.owner == l && c.working() && c.piece.start <= cur }) {
+	// for every 64 KiB a full pipe took was 9 system calls in 10), or at any room when the
+	// writer waits for a piece that no connection holds: one of them must end its piece and
+	// take it.
+	resumeAt := o.resumeAt
+	if !blocked && !slices.ContainsFunc(l.conns, func(c *conn) bool { return c.owner == l && c.working() && c.piece.start <= cur }) {
 		resumeAt = 1
 	}
 	for _, c := range l.conns {
@@ -1428,24 +1434,35 @@ func (l *Loop) pipeRoom() {
 
 // pause stops reading from c (back-pressure) until throttle resumes it.
 func (l *Loop) pause(c *conn) {
-	c.paused, c.pace = true, c.speed(l.now)
+	c.paused = true
+	if c.held {
+		// Paused before in this response: its average counts those pauses, and fell towards
+		// the writer's pace at each one (a straggler's, which rescue then took for the norm:
+		// 32 MiB in 35 s). Only samples taken since it was resumed say more.
+		if r := c.rate(1); r >= 0 {
+			c.pace = r
+		}
+	} else {
+		c.pace = c.speed(l.now)
+		switch age := l.now.Sub(c.bodyStart); {
+		case c.pace >= 0:
+		case c.state == body && age >= quickRate/4:
+			// Not quickRate old yet (a fast connection fills its share of the buffer
+			// sooner): a rough average, enough to tell a connection evictRatio times slower.
+			c.pace = float64(c.off-c.piece.start) / age.Seconds()
+		case c.last > 0:
+			// Paused waiting for its head, or as its body began: its last response's
+			// average. With small pieces every peer may be paused so, and rescue, with no
+			// pace to compare with, left the stream at the pace of a 64 KiB/s straggler
+			// (16 MiB in 16 s).
+			c.pace = c.last
+		}
+	}
 	// Its rate window starts again, as for any connection that stops working (see sample),
 	// and from when it is resumed: a connection held for most of a slot, and resumed as the
 	// slot ended, sampled a slot's body time with nothing read in it, a rate of 0.
 	c.held = true
 	c.tick, c.got, c.busy = 0, 0, 0
-	switch age := l.now.Sub(c.bodyStart); {
-	case c.pace >= 0:
-	case c.state == body && age >= quickRate/4:
-		// Not quickRate old yet (a fast connection fills its share of the buffer sooner): a
-		// rough average, enough to tell a connection evictRatio times slower.
-		c.pace = float64(c.off-c.piece.start) / age.Seconds()
-	case c.last > 0:
-		// Paused waiting for its head, or as its body began: its last response's average.
-		// With small pieces every peer may be paused so, and rescue, with no pace to compare
-		// with, left the stream at the pace of a 64 KiB/s straggler (16 MiB in 16 s).
-		c.pace = c.last
-	}
 	l.arm(c, 0)
 }
 

@@ -41,6 +41,7 @@ type output struct {
 	watched  bool // the poller watches pipe for room (see Loop.watchPipe)
 	reblock  bool // pipe was made nonblocking by newStream, and is made blocking again at the end
 	resumeAt int  // a stream's paused connections read again when the buffer has this much room
+	full     bool // a stream's buffer filled, and has not had resumeAt of room since (Loop.holding)
 
 	saved     int64     // Written().Size() at the last save started
 	nextSave  time.Time // a save is due at this time, or when saveBytes more were written
@@ -73,15 +74,21 @@ func newStream(w io.Writer, conns int) *output {
 	return o
 }
 
-// pipeFD returns the descriptor of w if it is a pipe (or a FIFO), else -1.
+// pipeFD returns the descriptor of w if it is a pipe (or a FIFO), else -1. Not by f.Fd(),
+// which makes a nonblocking descriptor blocking: one inherited so is left so.
 func pipeFD(w io.Writer) int {
 	f, ok := w.(*os.File)
 	if !ok {
 		return -1
 	}
-	fd := int(f.Fd())
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	fd := -1
+	rc.Control(func(u uintptr) { fd = int(u) })
 	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
+	if fd < 0 || unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
 		return -1
 	}
 	return fd

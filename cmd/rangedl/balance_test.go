@@ -104,24 +104,41 @@ func TestStreamStraggler(t *testing.T) {
 		if want := server.Sum(25, size); !bytes.Equal(h.Sum(nil), want[:]) {
 			t.Fatalf("%d bytes: standard output is not the file", size)
 		}
-		evs := readTrace(t, filepath.Join(dir, "trace.jsonl"))
-		evicted := -1
-		for _, e := range evs {
-			if e.Event == "evict" {
-				evicted = e.Conn
-				break
-			}
+		evictedFirst(t, readTrace(t, filepath.Join(dir, "trace.jsonl")))
+	}
+	// The same into a reader that starts 0.5 s late, and then takes at most 10 MiB/s (64 KiB
+	// every 6 ms): paused connections wait
+	// in the buffer's band between full and a quarter free, and the writer for the straggler.
+	// Rescue looked only at a full buffer, and paused connections' paces fell towards the
+	// stream's at each pause: no eviction, 35 s.
+	s := startServer(t, server.Config{Seed: 25, Rate: 8 << 20, Straggler: 3, StragglerRate: 64 << 10})
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "-q", "-n", "8", "-o", "-", "--trace", "trace.jsonl", s.URL("/33554432"))
+	cmd.Dir = dir
+	readSlowly(t, cmd, slowReader{delay: 500 * time.Millisecond, each: 6 * time.Millisecond}).check(t, 25, 32<<20)
+	evictedFirst(t, readTrace(t, filepath.Join(dir, "trace.jsonl")))
+}
+
+// evictedFirst fails the test unless the trace has an eviction, of a connection that had not
+// ended a piece before it.
+func evictedFirst(t *testing.T, evs []timeline.Event) {
+	t.Helper()
+	evicted := -1
+	for _, e := range evs {
+		if e.Event == "evict" {
+			evicted = e.Conn
+			break
 		}
-		for _, e := range evs {
-			if e.Event == "done" && e.Conn == evicted {
-				t.Fatalf("%d bytes: connection %d ended a piece (at %.1fs) before it was evicted", size, evicted, e.T)
-			}
-			if e.Event == "evict" {
-				break
-			}
+	}
+	if evicted < 0 {
+		t.Fatalf("no eviction in the trace (%.1fs)", evs[len(evs)-1].T)
+	}
+	for _, e := range evs {
+		if e.Event == "evict" {
+			break
 		}
-		if evicted < 0 {
-			t.Fatalf("%d bytes: no eviction in the trace (%.1fs)", size, evs[len(evs)-1].T)
+		if e.Event == "done" && e.Conn == evicted {
+			t.Fatalf("connection %d ended a piece (at %.1fs) before it was evicted", evicted, e.T)
 		}
 	}
 }
@@ -168,10 +185,12 @@ func TestStreamReaderPausesAfterReset(t *testing.T) {
 }
 
 // slowReader reads a pipe as a slow program would: after delay, at rate bytes/s (0: as fast as
-// it comes), and once it has read pauseAfter bytes (0: never), it stops for pause.
+// it comes) or with a pause of each after every read of 64 KiB, and once it has read
+// pauseAfter bytes (0: never), it stops for pause.
 type slowReader struct {
 	delay      time.Duration
 	rate       int64
+	each       time.Duration
 	pauseAfter int64
 	pause      time.Duration
 }
@@ -216,6 +235,7 @@ func readSlowly(t *testing.T, cmd *exec.Cmd, r slowReader) readResult {
 		if r.rate > 0 {
 			time.Sleep(time.Until(start.Add(time.Duration(n) * time.Second / time.Duration(r.rate))))
 		}
+		time.Sleep(r.each)
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
