@@ -257,6 +257,7 @@ feed:
 		if u.unnamed > 0 {
 			line += fmt.Sprintf("; %d more, too many to name, count as failed too, and may be damaged: rerun the list with --overwrite", u.unnamed)
 			saved, failures = saved-u.unnamed, failures+u.unnamed
+			s.progress.failed.Add(int64(u.unnamed))
 		}
 		printf(out, "%s", line)
 		for _, f := range u.files {
