@@ -1409,11 +1409,11 @@ func (l *Loop) throttle() {
 // and only then: a pipe has room most of the time, and the poller would say so at every turn.
 func (l *Loop) watchPipe(want bool) {
 	o := l.out
-	if o == nil || o.pipe < 0 || o.watched == want {
+	if o == nil || o.pipe < 0 || (l.r.pipe == l) == want {
 		return
 	}
 	var err error
-	if o.watched = want; want {
+	if want {
 		err = l.r.poll.add(o.pipe, evWrite)
 		l.r.pipe = l
 	} else {

@@ -38,7 +38,6 @@ type output struct {
 	journal *reorder.Journal // nil for a stream, or a small file (newSmallFile)
 
 	pipe     int  // a stream to a pipe: its descriptor, written without blocking; else -1
-	watched  bool // the poller watches pipe for room (see Loop.watchPipe)
 	reblock  bool // pipe was made nonblocking by newStream, and is made blocking again at the end
 	resumeAt int  // a stream's paused connections read again when the buffer has this much room
 	full     bool // a stream's buffer filled, and has not had resumeAt of room since (Loop.holding)
