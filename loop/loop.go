@@ -1594,11 +1594,8 @@ func (l *Loop) closeOutput() (kept bool) {
 	// truncated for us (prepareFile, --overwrite): a failed entry leaves none (Job.Small). A
 	// file whose first record could not be written is neither, and is left as it was.
 	unrecorded := l.job.Small && !l.recorded() && (l.created || l.emptied)
-	// Nothing written: nothing arrived, or what did could not be written (a full disk at the
-	// first write with --file-allocation none), which is final (the write error sticks).
-	empty := l.done == 0 || l.out != nil && l.out.buf.Written().Size() == 0 && l.out.buf.Flush() != nil
 	switch {
-	case l.err != nil && (l.created && (empty || l.small) || unrecorded):
+	case l.err != nil && (l.created && (l.small || l.wroteNothing()) || unrecorded):
 		// Made by us, and nothing in it, or a small file (written in one piece or not at
 		// all), or unrecorded: leave no file (or record of it) behind. The names go while
 		// the lock is still held, so no other rangedl can open them in between.
@@ -1627,6 +1624,14 @@ func (l *Loop) closeOutput() (kept bool) {
 		l.job.Notice("writing the trace: " + err.Error())
 	}
 	return kept
+}
+
+// wroteNothing reports whether the file got none of the bytes: none arrived, or none of those
+// that did could be written (a full disk at the first write, with --file-allocation none). It
+// flushes the buffer: what it holds is written now, or the write error that stuck says that
+// nothing can be.
+func (l *Loop) wroteNothing() bool {
+	return l.done == 0 || l.out != nil && l.out.buf.Written().Size() == 0 && l.out.buf.Flush() != nil
 }
 
 // sameValidator reports whether a validator of a later response agrees with the first one's:
