@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -1612,7 +1613,7 @@ func (l *Loop) closeOutput() (kept bool) {
 		l.watchPipe(false)
 		err := l.out.close(l.fin && l.err == nil)
 		if left := new(reorder.RecordLeftError); errors.As(err, &left) {
-			l.fail(&Error{Kind: KindIO, Err: left, Msg: fmt.Sprintf("%s is complete and synced; delete its record by hand (%s, %s), which rangedl cannot remove", l.job.Output, left.Path, left.Path+reorder.ReserveSuffix)})
+			l.fail(&Error{Kind: KindIO, Err: left, Msg: fmt.Sprintf("%s is complete and synced; delete its record by hand (%s), which rangedl cannot remove", l.job.Output, strings.Join(left.Left, ", "))})
 		} else if err != nil {
 			l.writeFailed(err)
 		}

@@ -186,16 +186,27 @@ func (j *Journal) Finish() error {
 	}
 	err := RemoveControl(j.path)
 	if pe := new(os.PathError); errors.As(err, &pe) && pe.Op == "remove" {
-		return &RecordLeftError{Path: j.path, Err: pe.Err}
+		return &RecordLeftError{Left: existing(j.path, j.path+ReserveSuffix, j.path+".tmp"), Err: pe.Err}
 	}
 	return err
+}
+
+// existing returns those of names that are there.
+func existing(names ...string) []string {
+	var there []string
+	for _, name := range names {
+		if _, err := os.Lstat(name); err == nil {
+			there = append(there, name)
+		}
+	}
+	return there
 }
 
 // RecordLeftError is Finish's error when the data file is complete and synced but its control
 // file could not be removed (its directory was made read-only, say). The record says less than
 // the file holds: a resume from it fetches again what it does not claim.
 type RecordLeftError struct {
-	Path string // the control file
+	Left []string // the control file and its temporary files, those still there
 	Err  error
 }
 

@@ -1033,7 +1033,9 @@ func TestResumeCompleteWholeRange(t *testing.T) {
 // TestRecordLeft: a file completed in a directory made read-only meanwhile cannot lose its
 // record (an immutable directory: root ignores permission bits). The file is whole and synced,
 // and one line says so and what to delete: no "incomplete" line, and in a list no next mirror,
-// which could only fail the same way. A -c, once the directory can be written, removes it.
+// which could only fail the same way. A -c, once the directory can be written, removes it. In
+// an append-only directory the saves after it fail too, and leave their temporary file: the
+// line names it as well.
 func TestRecordLeft(t *testing.T) {
 	const size = 4 << 20
 	s := startServer(t, server.Config{Seed: 31, Rate: 1 << 20})
@@ -1042,12 +1044,18 @@ func TestRecordLeft(t *testing.T) {
 		"single": "rangedl: f is complete and synced; delete its record by hand (f.rangedl, f.rangedl.reserve), which rangedl cannot remove: operation not permitted\n",
 		"list": "rangedl: " + url + ": d/4M is complete and synced; delete its record by hand (d/4M.rangedl, d/4M.rangedl.reserve), which rangedl cannot remove: operation not permitted\n" +
 			"rangedl: 1 file: 0 saved, 1 failed; ",
+		"append-only": "rangedl: f is complete and synced; delete its record by hand (f.rangedl, f.rangedl.reserve, f.rangedl.tmp), which rangedl cannot remove: operation not permitted\n",
 	}
 	for name, args := range map[string][]string{
-		"single": {"-p", "-n", "2", "-o", "f", url},
-		"list":   {"-p", "-n", "2", "-d", "d", "-i", "../list"},
+		"single":      {"-p", "-n", "2", "-o", "f", url},
+		"list":        {"-p", "-n", "2", "-d", "d", "-i", "../list"},
+		"append-only": {"-p", "-n", "2", "-o", "f", url},
 	} {
 		t.Run(name, func(t *testing.T) {
+			attr := "i"
+			if name == "append-only" {
+				attr = "a"
+			}
 			dir := filepath.Join(t.TempDir(), "d")
 			if err := os.Mkdir(dir, 0o755); err != nil {
 				t.Fatal(err)
@@ -1065,13 +1073,13 @@ func TestRecordLeft(t *testing.T) {
 				out = filepath.Join(dir, "d", "4M")
 			}
 			waitFor(t, func() bool { _, err := os.Stat(out + ".rangedl"); return err == nil })
-			immutable := filepath.Dir(out)
-			if b, err := exec.Command("chattr", "+i", immutable).CombinedOutput(); err != nil {
+			locked := filepath.Dir(out)
+			if b, err := exec.Command("chattr", "+"+attr, locked).CombinedOutput(); err != nil {
 				cmd.Process.Kill()
 				cmd.Wait()
-				t.Skipf("cannot make a directory immutable here: %v %s", err, b)
+				t.Skipf("cannot set a directory's attribute %s here: %v %s", attr, err, b)
 			}
-			t.Cleanup(func() { exec.Command("chattr", "-i", immutable).Run() })
+			t.Cleanup(func() { exec.Command("chattr", "-"+attr, locked).Run() })
 			cmd.Wait()
 			got := stderr.String()
 			if name == "list" { // the summary's time varies
@@ -1081,15 +1089,17 @@ func TestRecordLeft(t *testing.T) {
 				t.Fatalf("exit %d, stderr\n%s\nwant %d and\n%s", code, stderr.String(), exitIO, lines[name])
 			}
 			checkFile(t, out, 31, size)
-			if err := exec.Command("chattr", "-i", immutable).Run(); err != nil {
+			if err := exec.Command("chattr", "-"+attr, locked).Run(); err != nil {
 				t.Fatal(err)
 			}
 			if r := rangedlIn(t, dir, append([]string{"-q", "-c"}, args[1:]...)...); r.code != 0 {
 				t.Fatalf("-c: exit %d\n%s", r.code, r.stderr)
 			}
 			checkFile(t, out, 31, size)
-			if _, err := os.Lstat(out + ".rangedl"); !errors.Is(err, fs.ErrNotExist) {
-				t.Errorf("after -c, the record: %v; want it removed", err)
+			for _, name := range []string{".rangedl", ".rangedl.reserve", ".rangedl.tmp"} {
+				if _, err := os.Lstat(out + name); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("after -c, %s: %v; want it removed", filepath.Base(out+name), err)
+				}
 			}
 		})
 	}
