@@ -254,6 +254,12 @@ func (l *Loop) Stop() {
 // that reactor's Run, and Run here waits for its result.
 func (l *Loop) Run() (Result, error) {
 	if l.own {
+		// A panic (a bug) ends rangedl, but not the commands that may share its pipe.
+		defer func() {
+			if l.out != nil {
+				l.out.unpipe()
+			}
+		}()
 		l.r.run(l)
 	} else {
 		l.r.hand(l)

@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // rawServer is a minimal HTTP/1.1 range server for loop tests. It allocates almost nothing per
@@ -869,6 +871,50 @@ func TestStreamReaderPauses(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamPanicUnpipes: a panic out of the loop (a bug; here the trace's writer, when its
+// buffer first fills) still makes the pipe it wrote blocking again: its file description may
+// be shared with the commands around rangedl, which the panic does not end.
+func TestStreamPanicUnpipes(t *testing.T) {
+	// The loop that panicked never closes its sockets: the server closes them when the test
+	// ends.
+	raw, ended := &rawServer{content: content(32 << 20)}, make(chan struct{})
+	defer close(ended)
+	j := scripted(t, func(c *net.TCPConn) {
+		go func() { <-ended; c.Close() }()
+		raw.serve(c)
+	})
+	j.Connections = 4
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	go io.Copy(io.Discard, pr)
+	fd := pw.Fd() // which makes it blocking, as a shell's pipe is
+	j.Stream, j.Trace = pw, panicWriter{}
+	l, err := New(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got any
+	func() {
+		defer func() { got = recover() }()
+		l.Run()
+	}()
+	flags, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "trace" || flags&unix.O_NONBLOCK != 0 {
+		t.Fatalf("panic %v, pipe nonblocking %v; want the trace's panic and a blocking pipe", got, flags&unix.O_NONBLOCK != 0)
+	}
+}
+
+type panicWriter struct{}
+
+func (panicWriter) Write([]byte) (int, error) { panic("trace") }
 
 // TestTLSTruncation: over TLS, a body that ends when the connection closes ends at the
 // server's close_notify. A bare FIN (which anyone on the path can send) fails the download as
