@@ -610,6 +610,7 @@ func (l *Loop) ready(c *conn) {
 		}
 	}
 	l.everConnected, l.connectFails.n = true, 0
+	l.r.reach(l.host.key, c.to)
 	l.peak = max(l.peak, l.live-l.connecting)
 	if c.wait == 0 {
 		// Until its first head, its setup's time stands for its round trip (see overdue): a

@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"net/netip"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -28,14 +29,15 @@ type Reactor struct {
 
 	now        time.Time
 	nextChores time.Time
-	running    []*Loop          // downloads under way, oldest first
-	hosts      map[string]*host // servers in use, by hostKey
-	parked     int              // parked connections, over all hosts
-	maxPerHost int              // connections to one server at once, by all downloads; 0: no limit
-	seats      int              // downloads at work at once (see seat); 0: no limit
-	seated     int              // downloads with a seat
-	waiting    atomic.Int64     // downloads waiting, seatless (see seat), for Waiting
-	waited     chan struct{}    // a value when a download has started to wait (see Waited)
+	running    []*Loop                   // downloads under way, oldest first
+	hosts      map[string]*host          // servers in use, by hostKey
+	reached    map[string]netip.AddrPort // the address each server was last reached at (see reach)
+	parked     int                       // parked connections, over all hosts
+	maxPerHost int                       // connections to one server at once, by all downloads; 0: no limit
+	seats      int                       // downloads at work at once (see seat); 0: no limit
+	seated     int                       // downloads with a seat
+	waiting    atomic.Int64              // downloads waiting, seatless (see seat), for Waiting
+	waited     chan struct{}             // a value when a download has started to wait (see Waited)
 
 	mu       sync.Mutex
 	incoming []*Loop // handed over by Run on other goroutines, started by the loop
@@ -200,10 +202,42 @@ func (r *Reactor) start(l *Loop) {
 	}
 	h.users++
 	l.host = h
+	if a, ok := r.reached[key]; ok {
+		l.job.Addrs = tryFirst(l.job.Addrs, a)
+	}
 	r.running = append(r.running, l)
 	if r.stopping.Load() || l.stopping.Load() {
 		l.fail(errorf(KindInterrupted, nil, "interrupted"))
 	}
+}
+
+// maxReached bounds Reactor.reached: a list of many servers must not grow it without end.
+const maxReached = 4096
+
+// reach remembers that the server of key was reached at a: its next download tries a first.
+// Racing the addresses afresh, each file from a server with a dead first address waited for
+// its attempt there (250 ms) whenever no connection was parked for it (TestHappyEyeballsRemembered).
+func (r *Reactor) reach(key string, a netip.AddrPort) {
+	if r.reached == nil {
+		r.reached = make(map[string]netip.AddrPort)
+	}
+	if _, ok := r.reached[key]; !ok && len(r.reached) >= maxReached {
+		for k := range r.reached {
+			delete(r.reached, k) // any one
+			break
+		}
+	}
+	r.reached[key] = a
+}
+
+// tryFirst returns addrs with a first, if it is one of them, and the families alternating
+// after it (interleave).
+func tryFirst(addrs []netip.AddrPort, a netip.AddrPort) []netip.AddrPort {
+	i := slices.Index(addrs, a)
+	if i <= 0 {
+		return addrs
+	}
+	return interleave(append([]netip.AddrPort{a}, slices.Delete(slices.Clone(addrs), i, i+1)...))
 }
 
 // reap ends the downloads that are complete or have failed.

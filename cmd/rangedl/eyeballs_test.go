@@ -123,6 +123,36 @@ func TestHappyEyeballsList(t *testing.T) {
 	}
 }
 
+// TestHappyEyeballsRemembered: a list's file goes first to the address its server was last
+// reached at. Racing the addresses afresh, each file from a server that closes every
+// connection (so none is parked for the next) waited 250 ms for its attempt at the dead
+// address first: 40 files one at a time took 10.2 s.
+func TestHappyEyeballsRemembered(t *testing.T) {
+	const files = 40
+	s := startServer(t, server.Config{Addr: "[::1]:0", Seed: 62, NoKeepAlive: true})
+	port := netip.MustParseAddrPort(s.Addr()).Port()
+	blackhole(t, int(port))
+	var list strings.Builder
+	for i := range files {
+		fmt.Fprintf(&list, "http://dual.test:%d/1000\n  out=f%d\n", port, i)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "list"), []byte(list.String()), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r := rangedlIn(t, dir, "-q", "-j", "1", "--resolve", fmt.Sprintf("dual.test:%d:127.0.0.1,::1", port), "-i", "list")
+	if elapsed := time.Since(start); r.code != 0 || elapsed > files*attemptDelay/2 {
+		t.Fatalf("exit %d after %v; want 0, in well under the %v that %d races at the dead address take\n%s", r.code, elapsed, files*attemptDelay, files, r.stderr)
+	}
+	for i := range files {
+		checkFile(t, filepath.Join(r.out, fmt.Sprintf("f%d", i)), 62, 1000)
+	}
+}
+
+// attemptDelay is how long an attempt at one address has before the next is tried beside it.
+const attemptDelay = 250 * time.Millisecond
+
 // TestAddressFailover: the address every connection went to goes dead in the middle of the
 // download (its server gone, its connects unanswered). New connections go to the name's next
 // address. Before, they all went on to the dead one, whose connect timeouts used up the
