@@ -333,9 +333,11 @@ func (r *Reactor) dispatch(ev event) {
 	case c.owner == nil:
 		r.closeParked(c)
 	case c.owner.fin || c.owner.err != nil:
-		// The download has ended, and reap closes or parks its connections: not this one,
-		// which has something to say (the server closing it, or bytes nobody asked for).
-		c.stray = true
+		// The download has ended, and reap closes or parks its connections: not this one if
+		// it has something to say (the server closing it, or bytes nobody asked for). That it
+		// can be written says nothing: kqueue reports that as an event of its own, which may
+		// follow the one that ended the download in the same batch.
+		c.stray = c.stray || ev.ev&(evRead|evError) != 0
 	default:
 		c.owner.dispatch(c, ev.ev)
 	}

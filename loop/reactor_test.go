@@ -262,3 +262,21 @@ func (c *heldConn) release() {
 	c.hold = false
 	c.Conn.Write(c.out)
 }
+
+// TestStrayOnlyWhenReadable: after its download has ended, a connection with something to say
+// (bytes, a close, an error) is closed, not parked. kqueue reports a socket's writability as an
+// event of its own, which says nothing of the kind: it must not cost a keep-alive connection
+// its reuse.
+func TestStrayOnlyWhenReadable(t *testing.T) {
+	for _, tc := range []struct {
+		ev    events
+		stray bool
+	}{{evWrite, false}, {evRead, true}, {evError, true}, {evRead | evWrite, true}} {
+		c := &conn{fd: 3, owner: &Loop{fin: true}}
+		r := &Reactor{fds: []*conn{3: c}}
+		r.dispatch(event{fd: 3, ev: tc.ev})
+		if c.stray != tc.stray {
+			t.Errorf("event %b: stray %v; want %v", tc.ev, c.stray, tc.stray)
+		}
+	}
+}
