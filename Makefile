@@ -62,7 +62,7 @@ fuzz:
 
 # The kqueue side cannot run here; it must at least build (and vet) for every BSD.
 cross:
-	@set -e; for os in freebsd darwin openbsd netbsd; do \
+	@set -e; for os in freebsd darwin openbsd netbsd dragonfly; do \
 		echo "GOOS=$$os"; GOOS=$$os $(GO) build ./... && GOOS=$$os $(GO) vet ./...; \
 	done
 
