@@ -1198,11 +1198,27 @@ func (l *Loop) lost(c *conn, err error) {
 		l.setupFailed(c, fmt.Errorf("connecting to %s: %w", l.job.Host, err))
 		return
 	}
-	if l.stale(c) {
+	if l.stale(c) || l.resetPipelined(c, err) {
 		return
 	}
 	l.pieceFailed(c, KindNetwork, err, "connection lost")
 	l.shed(c)
+}
+
+// resetPipelined handles a connection reset while a request was pipelined on it: the server
+// closed the connection as idle once it had sent the response (nginx's keepalive_timeout),
+// before the request came, and the reset that answered the request threw away what of the
+// response had not been read yet. The race is ours, not a failure of the server or the path:
+// the rest of the piece and the pipelined one go back at once, without counting an attempt,
+// and the download pipelines no more (each reset can lose a socket buffer of bytes).
+func (l *Loop) resetPipelined(c *conn, err error) bool {
+	if c.next.len() == 0 || !errors.Is(err, unix.ECONNRESET) {
+		return false
+	}
+	l.noPipeline = true
+	l.trace.note("close", c, 0, 0, "reset after a pipelined request: the server had closed the connection as idle")
+	l.release(c, false, 0)
+	return true
 }
 
 // shed notes a server shedding load: a new connection (c, closed now) was closed or reset

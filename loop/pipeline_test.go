@@ -26,6 +26,9 @@ type lagServer struct {
 	client     *tls.Config
 	drop       bool // leave pipelined requests unanswered
 	closeAfter bool // close the connection after each response, saying nothing
+	// resetPipelined resets the connection when a pipelined request comes, as the kernel
+	// answers a request sent to a connection the server has closed as idle.
+	resetPipelined bool
 
 	pipelined atomic.Int64
 }
@@ -52,6 +55,11 @@ func (s *lagServer) serve(tc *net.TCPConn) {
 			}
 			if busy.Load() {
 				s.pipelined.Add(1)
+				if s.resetPipelined {
+					tc.SetLinger(0)
+					tc.Close()
+					return
+				}
 				if s.drop {
 					continue
 				}
@@ -156,6 +164,19 @@ func TestPipelinedThenClosed(t *testing.T) {
 	s.download(t, func(j *Job) { j.MaxRetries = -1 })
 	if s.pipelined.Load() == 0 {
 		t.Fatal("no pipelined request: the test tests nothing")
+	}
+}
+
+// TestPipelinedThenReset: a server that closed a connection as idle once it had sent a
+// response (nginx's keepalive_timeout) answers the request pipelined on it with a reset, which
+// throws away what of the response had not been read yet. That costs no attempt either, and
+// the download pipelines no more: with no retries allowed, it failed ("connection lost ...
+// connection reset by peer", as with nginx at keepalive_timeout 1ms, 3 runs of 3).
+func TestPipelinedThenReset(t *testing.T) {
+	s := &lagServer{resetPipelined: true}
+	s.download(t, func(j *Job) { j.MaxRetries = -1 })
+	if n := s.pipelined.Load(); n == 0 || n > 2 {
+		t.Fatalf("%d pipelined requests; want one per connection at most (and at least one: else the test tests nothing)", n)
 	}
 }
 
