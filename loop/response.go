@@ -284,7 +284,8 @@ func (l *Loop) prepareFile() *Error {
 		return nil
 	}
 	path := l.job.Output + ControlSuffix
-	if l.from.ctl == nil && l.have.Size() == total {
+	complete := l.have.Size() == total
+	if l.from.ctl == nil && complete {
 		// Complete already, without a record (-c from its length): nothing will be written,
 		// and a record would only cost a write that a full disk refuses. It is synced at the
 		// end all the same.
@@ -297,6 +298,9 @@ func (l *Loop) prepareFile() *Error {
 	}
 	if err := l.emptyOld(false); err != nil {
 		return err
+	}
+	if complete {
+		return nil // no room to ask for, however few of its blocks a sparse file has
 	}
 	if err := allocate(l.file.File(), total, l.job.Allocation); err != nil {
 		if errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EFBIG) || errors.Is(err, unix.EDQUOT) {

@@ -565,6 +565,21 @@ ls -a >&2
 	}
 }
 
+// TestContinueCompleteSparse: -c on a file as long as the remote one, with no record, finds it
+// complete however few of its blocks are on the disk (a sparse copy): nothing is written, so
+// no room is asked for. The whole file was allocated, and on a disk too small for it that
+// failed: "not enough room" and "incomplete: 8.0 MiB were written", exit 6 (a review).
+func TestContinueCompleteSparse(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 22})
+	stderr := inTmpfs(t, "4m", `
+truncate -s 8388608 f
+"$BIN" -c -o f "$URL"; echo "exit $?" >&2
+`, "MNT="+t.TempDir(), "URL="+s.URL("/8M"))
+	if want := "rangedl: f is complete already (8.0 MiB)\nexit 0\n"; stderr != want {
+		t.Fatalf("got\n%s\nwant\n%s", stderr, want)
+	}
+}
+
 // inTmpfs runs script with sh in a mount namespace of its own, in a tmpfs of the given size
 // mounted on $MNT (which env must set), with $BIN the rangedl binary, and returns what it wrote
 // to standard error. The test is skipped where no tmpfs can be mounted.
