@@ -46,7 +46,7 @@ type sched struct {
 // own a large share of a file whose size nobody knows yet. The server clamps it to the file's size.
 func (s *sched) probe() piece {
 	s.probed = true
-	end := s.from + MinPieceSize
+	end := s.from + min(MinPieceSize, math.MaxInt64-s.from) // no wrapping round past 2^63-1
 	if s.fromEnd > 0 {
 		end = min(end, s.fromEnd)
 	}

@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -127,6 +128,18 @@ func TestWriteSizes(t *testing.T) {
 	} {
 		if b, m := writeSizes(tc.n); b != tc.block || m != tc.buffered {
 			t.Errorf("writeSizes(%d) = %d, %d; want %d, %d", tc.n, b, m, tc.block, tc.buffered)
+		}
+	}
+}
+
+// TestProbeNearTheLargestOffset: a probe that starts within a piece of the largest offset ends
+// there at most. Its end wrapped round: "Range: bytes=9223372036854774806--9223372036853728235"
+// for a -c of a file 1000 bytes short of 2^63-2 (a review).
+func TestProbeNearTheLargestOffset(t *testing.T) {
+	for _, fromEnd := range []int64{0, math.MaxInt64 - 1} {
+		s := sched{from: math.MaxInt64 - 1000, fromEnd: fromEnd}
+		if p := s.probe(); p.end <= p.start {
+			t.Errorf("gap ending at %d: probe [%d, %d); want an end past its start", fromEnd, p.start, p.end)
 		}
 	}
 }
