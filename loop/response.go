@@ -88,10 +88,14 @@ func (l *Loop) acceptFirst(c *conn) bool {
 		l.close(c)
 		l.fail(errorf(KindHTTP, nil, "%s answered with part of a file of unknown length (Content-Range: %s); rangedl needs the length to download in ranges", l.job.URL, rangeString(r)))
 		return false
+	case r.Status == 206 && r.HasRange && r.Range.Total == unknownEnd:
+		// It would be taken for "length unknown"; as Content-Length, it is refused at once.
+		l.close(c)
+		l.fail(errorf(KindIntegrity, nil, "%s answered with Content-Range %s, more than any file can hold", l.job.URL, rangeString(r)))
+		return false
 	case r.Status == 206:
 		total, from := r.Range.Total, c.piece.start
-		// A total of MaxInt64 would be taken for "length unknown" (unknownEnd).
-		if !r.HasRange || r.Range.Start != from || total < 0 || total == unknownEnd || r.Range.End != min(c.piece.end, total)-1 {
+		if !r.HasRange || r.Range.Start != from || total < 0 || r.Range.End != min(c.piece.end, total)-1 {
 			l.pieceFailed(c, KindIntegrity, nil, fmt.Sprintf("asked for bytes %d-%d, server sent %s", from, c.piece.end-1, rangeString(r)))
 			return false
 		}
