@@ -833,6 +833,52 @@ func TestStopAndContinue(t *testing.T) {
 	checkFile(t, filepath.Join(dir, "f"), 47, size)
 }
 
+// TestTerminalResumedRate: a resumed download's bar ends with the rate of this run, as the
+// summary line gives it. pb's own divides every byte the bar counts, the 3 MiB saved before
+// too, by the time: 5.07 MiB/s on the bar for 1.0 MiB/s in the summary.
+func TestTerminalResumedRate(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("no script(1) to make a terminal")
+	}
+	s := startServer(t, server.Config{Seed: 34, Rate: 1 << 20})
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "f"), content(34, 0, 3<<20), 0o666)
+	cmd := exec.Command("script", "-qec", fmt.Sprintf("stty cols 120; TERM=xterm %s -n 1 -c -o f %s", binary, s.URL("/4M")), "/dev/null")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v\n%q", err, out)
+	}
+	rate := regexp.MustCompile(`([0-9.]+) (KiB|MiB)/s`)
+	perSecond := func(line string) float64 {
+		m := rate.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("no rate in %q", line)
+		}
+		f, _ := strconv.ParseFloat(m[1], 64)
+		if m[2] == "KiB" {
+			f /= 1024
+		}
+		return f
+	}
+	var bar, summary string
+	for _, line := range strings.Split(strings.ReplaceAll(string(out), "\r\n", "\n"), "\n") {
+		switch seen := line[strings.LastIndexByte(line, '\r')+1:]; {
+		case strings.HasPrefix(seen, "rangedl: saved f"):
+			summary = seen
+		case strings.Contains(seen, " conns"):
+			bar = seen // the bar's last drawing
+		}
+	}
+	if summary == "" || bar == "" {
+		t.Fatalf("no bar or no summary in\n%q", out)
+	}
+	if b, s := perSecond(bar), perSecond(summary); b > 1.4*s || b < s/1.4 {
+		t.Errorf("the bar ends at %.2f MiB/s, the summary says %.2f\n%s\n%s", b, s, bar, summary)
+	}
+	checkFile(t, filepath.Join(dir, "f"), 34, 4<<20)
+}
+
 // TestTerminalLines: on a terminal (script(1) makes one), every message starts a line of its
 // own, only the download's answer starts a bar (each redirect's hop left an empty bar's line),
 // and TERM=dumb, which cannot redraw a line, gets no bar and no escape sequence (a list's lines
