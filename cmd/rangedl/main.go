@@ -1091,11 +1091,11 @@ func formatSize(n int64) string {
 		return fmt.Sprintf("%d B", n)
 	}
 	f, u := float64(n), 0
-	for f >= unit && u < 4 {
+	for f >= unit && u < 6 {
 		f /= unit
 		u++
 	}
-	return fmt.Sprintf("%.1f %ciB", f, " KMGT"[u])
+	return fmt.Sprintf("%.1f %ciB", f, " KMGTPE"[u])
 }
 
 func plural(n int) string {

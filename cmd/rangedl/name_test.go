@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"math"
 	"net/url"
 	"os"
 	"slices"
@@ -193,5 +194,16 @@ func TestOneLine(t *testing.T) {
 	b.Reset()
 	if code := run([]string{"-x\ny"}, &b); code != exitUsage || b.String() != `rangedl: flag provided but not defined: -x\ny; see rangedl -h`+"\n" {
 		t.Errorf("exit %d, %q; want one line", code, b.String())
+	}
+}
+
+// TestFormatSize: sizes go up to exbibytes. They stopped at TiB: a file of 2^63-2 bytes was
+// "8388608.0 TiB" (a review).
+func TestFormatSize(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 3 << 29: "1.5 GiB",
+		1 << 40: "1.0 TiB", 1 << 50: "1.0 PiB", math.MaxInt64: "8.0 EiB"} {
+		if got := formatSize(n); got != want {
+			t.Errorf("formatSize(%d) = %q; want %q", n, got, want)
+		}
 	}
 }
