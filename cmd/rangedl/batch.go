@@ -68,7 +68,14 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 	if opt.input != "" {
 		in := os.Stdin
 		if opt.input != "-" {
+			// The open of a FIFO waits for a writer: a signal then ends rangedl, with nothing
+			// begun (the signals were held, and it outlived every one).
+			opened := onSignals(func() {
+				failed.discard()
+				exitSaying(stderr, fmt.Sprintf("interrupted while opening the list (-i %s)", opt.input))
+			}, nil, 0, stderr)
 			f, err := os.Open(opt.input)
+			opened()
 			if err != nil {
 				printf(stderr, "-i: %v", err)
 				return exitUsage

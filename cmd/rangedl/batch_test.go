@@ -249,6 +249,40 @@ func TestFailedNotAFile(t *testing.T) {
 	}
 }
 
+// TestListFIFOWithoutWriter: -i of a FIFO nobody writes waits for a writer in its open, where
+// the signals were held and never acted on: it outlived every SIGINT and SIGTERM, and exited
+// silently when a writer came (a review). Now the first ends it.
+func TestListFIFOWithoutWriter(t *testing.T) {
+	dir := t.TempDir()
+	if err := unix.Mkfifo(filepath.Join(dir, "fifo"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "-q", "-i", "fifo", "--failed", "failed")
+	var stderr bytes.Buffer
+	cmd.Dir, cmd.Stderr = dir, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	time.Sleep(300 * time.Millisecond) // in its open by then
+	cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-done:
+	case <-time.After(runTimeout):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("still running %v after SIGINT", runTimeout)
+	}
+	want := "rangedl: interrupted while opening the list (-i fifo)\n"
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted || stderr.String() != want {
+		t.Fatalf("exit %d, stderr %q; want %d, %q", code, stderr.String(), exitInterrupted, want)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "failed")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("--failed: %v; want no file made", err)
+	}
+}
+
 // TestMirrorAfterPartial: a mirror that breaks off leaves a partial file; the next mirror of
 // the entry, which has the same name, starts it over instead of refusing it as a partial
 // download (exit 2, its mirror never tried), or with -c as another URL's (exit 6, on every
