@@ -51,7 +51,7 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 	var failed *failedList
 	if opt.failed != "" {
 		var err error
-		if failed, err = openFailed(opt.failed); err != nil {
+		if failed, err = openFailed(opt.failed, listMode(opt.input)); err != nil {
 			printf(stderr, "--failed: %v", err)
 			return exitIO
 		}
@@ -348,7 +348,17 @@ type failedList struct {
 	done   bool
 }
 
-func openFailed(name string) (*failedList, error) {
+// listMode is the mode a --failed list that is not there yet is made with (less the umask):
+// that of the list its entries come from, which may hold passwords, when that is a file.
+func listMode(input string) os.FileMode {
+	if st, err := os.Stat(input); input != "-" && err == nil && st.Mode().IsRegular() {
+		return st.Mode().Perm()
+	}
+	return 0o666
+}
+
+// openFailed opens the --failed list name, which a new file is made with perm (less the umask).
+func openFailed(name string, perm os.FileMode) (*failedList, error) {
 	// /dev/stderr leads through /proc/self/fd/2 to whatever stderr is, a log file perhaps,
 	// which must be neither replaced nor written at an offset of our own: the descriptor
 	// itself is written to. Anything else under /dev or /proc is opened and written to.
@@ -375,7 +385,6 @@ func openFailed(name string) (*failedList, error) {
 		return &failedList{f: f, w: f}, nil
 	}
 	old := err == nil
-	perm := os.FileMode(0o666) // less the umask
 	if old {
 		perm = st.Mode().Perm()
 	}

@@ -1657,7 +1657,8 @@ func TestFailedDirectoryNotWritable(t *testing.T) {
 
 // TestFailedLinkAndMode: --failed through a symbolic link to a file not there yet makes that
 // file and keeps the link (the link was replaced by a plain file); a list replaced in place
-// keeps its permissions (it came back 0644 with a password in it).
+// keeps its permissions (it came back 0644 with a password in it), and a new one has those of
+// the list its entries come from (it was 0644 with the password of a 0600 list, a review).
 func TestFailedLinkAndMode(t *testing.T) {
 	dir := t.TempDir()
 	writeList(t, dir, "http://user:secret@127.0.0.1:1/x\n")
@@ -1671,6 +1672,9 @@ func TestFailedLinkAndMode(t *testing.T) {
 	}
 	if target, err := os.Readlink(filepath.Join(dir, "link")); err != nil || target != "logs/retry" {
 		t.Errorf("the link is now %q, %v", target, err)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "logs", "retry")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("a new list from a list of mode 0600: %v, %v; want mode 0600", st.Mode(), err)
 	}
 	for _, mode := range []os.FileMode{0o600, 0o666} {
 		os.Chmod(filepath.Join(dir, "list"), mode)
