@@ -1104,6 +1104,15 @@ func TestOutNamesRecord(t *testing.T) {
 			t.Errorf("%s: %v; want %q", opt, err, want)
 		}
 	}
+	// An empty out= is the URL's name, as in aria2c's lists: it was refused as naming a
+	// directory. "out = NAME", which aria2c takes too, is refused for what it is: it was an
+	// unknown option "out " (a review).
+	if e := (entry{out: "x"}); e.set("out=") != nil || e.out != "" {
+		t.Errorf("out=: out %q; want the URL's name", e.out)
+	}
+	if err := (&entry{}).set("out = eq"); err == nil || err.Error() != `"out = eq": no space before "=" (out=VALUE)` {
+		t.Errorf("out = eq: %v; want refused, saying why", err)
+	}
 	// A last element "." names the directory before it, which was made, and the advice was -d.
 	if err := (&entry{}).set("out=x/."); err == nil || err.Error() != "out=x/. names a directory: give a file name, or dir=x/." {
 		t.Errorf("out=x/.: %v; want refused", err)

@@ -163,11 +163,19 @@ func (l *listReader) readLine() (string, error) {
 	return string(b), nil
 }
 
+// optionKeys are the keys of a list's option lines.
+var optionKeys = []string{"out", "dir", "checksum"}
+
 // set applies one "key=value" option line.
 func (e *entry) set(opt string) error {
 	key, value, ok := strings.Cut(opt, "=")
 	if !ok {
 		return fmt.Errorf("%q: want key=value", opt)
+	}
+	if k := strings.TrimRight(key, " \t"); k != key && slices.Contains(optionKeys, k) {
+		// aria2c takes "out = NAME" for out=NAME; here a value keeps its spaces (a name may
+		// begin with one), so the line is refused, and said why.
+		return fmt.Errorf("%q: no space before \"=\" (%s=VALUE)", opt, k)
 	}
 	if (key == "out" || key == "dir") && strings.ContainsFunc(value, unsafeRune) {
 		// As in a name taken from a URL: "saved NAME" would send them to the terminal.
@@ -187,10 +195,14 @@ func (e *entry) set(opt string) error {
 	}
 	switch key {
 	case "out":
+		if value == "" {
+			e.out = "" // the URL's name, as in aria2c's lists
+			return nil
+		}
 		if value == "-" {
 			return errors.New("out=-: standard output takes one download, not an entry of a list")
 		}
-		if value != "" && filepath.Clean(value) == "." {
+		if filepath.Clean(value) == "." {
 			// Joined to -d, it would be -d itself: the file was saved as the directory.
 			return fmt.Errorf("out=%s: names no file under -d", value)
 		}
@@ -210,7 +222,7 @@ func (e *entry) set(opt string) error {
 		}
 		e.checksum = "sha-256=" + strings.ToLower(hex)
 	default:
-		return fmt.Errorf("unknown option %q (known: out, dir, checksum)", key)
+		return fmt.Errorf("unknown option %q (known: %s)", key, strings.Join(optionKeys, ", "))
 	}
 	return nil
 }
