@@ -339,8 +339,9 @@ func (l *Loop) rescue() {
 	// About to finish is sooner than a new connection at the others' speed would: a stream's
 	// pieces are small, and the next one waits for the same straggler. Left alone whenever it
 	// had less than a second to go, one of 1 MiB/s among 8 of 8 MiB/s made 128 MiB take 8.8 s.
+	// A new connection's connect, TLS handshake and request take about four round trips.
 	if med := middle(l.rates); med > 0 {
-		l.evictIfSlow(head, med, head.wait+time.Duration(float64(head.remaining())/med*float64(time.Second)))
+		l.evictIfSlow(head, med, 4*head.wait+time.Duration(float64(head.remaining())/med*float64(time.Second)))
 	}
 }
 

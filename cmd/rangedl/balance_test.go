@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -89,11 +90,16 @@ func TestStraggler(t *testing.T) {
 // piece (1 MiB at 64 KiB/s: 16 s; at its pace the whole stream took 34 s). With 16 MiB the
 // pieces are small, and the peers were paused waiting for a head or as a body began, with no
 // speed of their own yet: their last response's counts (no eviction, 16 s, before). A
-// straggler of 1 MiB/s ends each of the stream's 1 MiB pieces within a second, and was left
-// alone as about to finish, piece after piece (no eviction; 128 MiB took 8.8 s, and takes 2.4).
+// straggler of 1 MiB/s ends each 1 MiB piece within a second, and was left alone as about to
+// finish, piece after piece (no eviction; 128 MiB took 8.8 s, and takes 2.4): it must be
+// evicted at all, the others fast enough (32 MiB/s) that it is slow by far even on a loaded
+// machine.
 func TestStreamStraggler(t *testing.T) {
-	for _, tc := range []struct{ size, straggler int64 }{{16 << 20, 64 << 10}, {32 << 20, 64 << 10}, {32 << 20, 1 << 20}} {
-		s := startServer(t, server.Config{Seed: 25, Rate: 8 << 20, Straggler: 3, StragglerRate: tc.straggler})
+	for _, tc := range []struct {
+		size, rate, straggler int64
+		first                 bool // evicted before it ends a piece
+	}{{16 << 20, 8 << 20, 64 << 10, true}, {32 << 20, 8 << 20, 64 << 10, true}, {32 << 20, 32 << 20, 1 << 20, false}} {
+		s := startServer(t, server.Config{Seed: 25, Rate: tc.rate, Straggler: 3, StragglerRate: tc.straggler})
 		dir := t.TempDir()
 		cmd := exec.Command(binary, "-q", "-n", "8", "-o", "-", "--trace", "trace.jsonl", s.URL(fmt.Sprintf("/%d", tc.size)))
 		cmd.Dir = dir
@@ -106,7 +112,12 @@ func TestStreamStraggler(t *testing.T) {
 		if want := server.Sum(25, tc.size); !bytes.Equal(h.Sum(nil), want[:]) {
 			t.Fatalf("%d bytes: standard output is not the file", tc.size)
 		}
-		evictedFirst(t, readTrace(t, filepath.Join(dir, "trace.jsonl")))
+		evs := readTrace(t, filepath.Join(dir, "trace.jsonl"))
+		if tc.first {
+			evictedFirst(t, evs)
+		} else if !slices.ContainsFunc(evs, func(e timeline.Event) bool { return e.Event == "evict" }) {
+			t.Fatalf("a straggler of %d B/s: no eviction in the trace (%.1fs)", tc.straggler, evs[len(evs)-1].T)
+		}
 	}
 	// The same into a reader that starts 0.5 s late, and then takes at most 10 MiB/s (64 KiB
 	// every 6 ms): paused connections wait
