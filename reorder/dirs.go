@@ -64,7 +64,7 @@ func RemoveControl(path string) error {
 // and reports whether there was a reserve, and the error of its removal, if not that there was
 // none.
 func removeTemporary(path string) (reserve bool, err error) {
-	os.Remove(path + ".tmp")
+	os.Remove(path + TempSuffix)
 	err = os.Remove(path + ReserveSuffix)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil

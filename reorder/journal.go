@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -186,16 +187,17 @@ func (j *Journal) Finish() error {
 	}
 	err := RemoveControl(j.path)
 	if pe := new(os.PathError); errors.As(err, &pe) && pe.Op == "remove" {
-		return &RecordLeftError{Left: existing(j.path, j.path+ReserveSuffix, j.path+".tmp"), Err: pe.Err}
+		return &RecordLeftError{Left: existing(j.path, j.path+ReserveSuffix, j.path+TempSuffix), Err: pe.Err}
 	}
 	return err
 }
 
-// existing returns those of names that are there.
+// existing returns those of names that are there, or may be (a directory that cannot be
+// searched does not say).
 func existing(names ...string) []string {
 	var there []string
 	for _, name := range names {
-		if _, err := os.Lstat(name); err == nil {
+		if _, err := os.Lstat(name); !errors.Is(err, fs.ErrNotExist) {
 			there = append(there, name)
 		}
 	}
@@ -277,7 +279,7 @@ func (j *Journal) write(rec Control) error {
 	if err != nil {
 		return err
 	}
-	tmp := j.path + ".tmp"
+	tmp := j.path + TempSuffix
 	if j.reserved {
 		tmp = j.path + ReserveSuffix
 	}
@@ -333,8 +335,12 @@ func (j *Journal) reserve(n int) bool {
 	return err == nil
 }
 
-// ReserveSuffix names the reserve file beside a control file (see Journal).
-const ReserveSuffix = ".reserve"
+// ReserveSuffix names the reserve file beside a control file (see Journal), and TempSuffix the
+// temporary file a record is written to before it is renamed over it.
+const (
+	ReserveSuffix = ".reserve"
+	TempSuffix    = ".tmp"
+)
 
 // removeTemporary removes the temporary and reserve files.
 func (j *Journal) removeTemporary() {

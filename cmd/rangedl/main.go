@@ -922,7 +922,7 @@ func nameTooLong(name string) string {
 
 // recordSuffixes name the files kept beside an output: its control file and that file's
 // temporary and reserve files.
-var recordSuffixes = []string{loop.ControlSuffix, loop.ControlSuffix + ".tmp", loop.ControlSuffix + reorder.ReserveSuffix}
+var recordSuffixes = []string{loop.ControlSuffix, loop.ControlSuffix + reorder.TempSuffix, loop.ControlSuffix + reorder.ReserveSuffix}
 
 // isControlName reports whether name is that of a control file or of its temporary files.
 func isControlName(name string) bool {
