@@ -1090,12 +1090,13 @@ func formatSize(n int64) string {
 	if n < unit {
 		return fmt.Sprintf("%d B", n)
 	}
+	const prefixes = " KMGTPE"
 	f, u := float64(n), 0
-	for f >= unit && u < 6 {
+	for f >= unit && u < len(prefixes)-1 {
 		f /= unit
 		u++
 	}
-	return fmt.Sprintf("%.1f %ciB", f, " KMGTPE"[u])
+	return fmt.Sprintf("%.1f %ciB", f, prefixes[u])
 }
 
 func plural(n int) string {

@@ -18,7 +18,7 @@ import (
 // goroutine copies them to the bar, which redraws on its own ticker.
 type progress struct {
 	bar      *pb.ProgressBar
-	template string
+	template string // the bar's, with speedElement in it
 	quit     chan struct{}
 	done     chan struct{}
 	lines    *lineWriter // where lines are printed meanwhile, clearing the bar's line first
