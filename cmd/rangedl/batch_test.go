@@ -100,6 +100,13 @@ func TestListReaderRecovers(t *testing.T) {
 	if !slices.Equal(all, want) {
 		t.Errorf("entries:\n%q\nwant\n%q", all, want)
 	}
+	// An option line too long whose first 64 KiB are blank was skipped as a blank line, and
+	// its checksum= with it: the file was saved unchecked (a review).
+	in = "http://a/1\n" + strings.Repeat(" ", maxListLine) + "checksum=sha-256=" + strings.Repeat("0", 64) + "\n"
+	e, err := newListReader(strings.NewReader(in)).next()
+	if want := fmt.Sprintf("line 2: longer than %d bytes", maxListLine); err == nil || err.Error() != want || !slices.Equal(e.bad, []string{tooLong}) {
+		t.Errorf("a long option line, blank at first: %v, refused %q; want %q and %q", err, e.bad, want, tooLong)
+	}
 }
 
 // TestListUnreadable: a list that cannot be read (a directory) is one error, exit 2, not an

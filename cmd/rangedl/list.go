@@ -71,8 +71,8 @@ func (l *listReader) next() (entry, error) {
 		}
 		trimmed := strings.TrimSpace(text)
 		switch {
-		case trimmed == "" || strings.HasPrefix(trimmed, "#"):
-			continue
+		case trimmed == "" && !isLong, strings.HasPrefix(trimmed, "#"):
+			continue // a line too long that starts blank is not blank: it fails its entry
 		case (text[0] == ' ' || text[0] == '\t') && len(e.bad) == maxRefused:
 			l.pending, l.pendingErr, l.havePending, l.overflow = text, err, true, true
 			l.line--
