@@ -97,17 +97,7 @@ func TestHappyEyeballs(t *testing.T) {
 // attempts at the dead address filled it, and the files waited out the connect timeout. A
 // single download counts only the connection that won.
 func TestHappyEyeballsList(t *testing.T) {
-	s := startServer(t, server.Config{Addr: "[::1]:0", Seed: 62})
-	port := netip.MustParseAddrPort(s.Addr()).Port()
-	blackhole(t, int(port))
-	var list strings.Builder
-	for i := range 20 {
-		fmt.Fprintf(&list, "http://dual.test:%d/1000\n  out=f%d\n", port, i)
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "list"), []byte(list.String()), 0o666); err != nil {
-		t.Fatal(err)
-	}
+	dir, port := deadFirst(t, server.Config{Seed: 62}, 20)
 	start := time.Now()
 	r := rangedlIn(t, dir, "-q", "--connect-timeout", "20s", "--resolve", fmt.Sprintf("dual.test:%d:127.0.0.1,::1", port), "-i", "list")
 	if elapsed := time.Since(start); r.code != 0 || elapsed > 10*time.Second {
@@ -129,17 +119,7 @@ func TestHappyEyeballsList(t *testing.T) {
 // address first: 40 files one at a time took 10.2 s.
 func TestHappyEyeballsRemembered(t *testing.T) {
 	const files = 40
-	s := startServer(t, server.Config{Addr: "[::1]:0", Seed: 62, NoKeepAlive: true})
-	port := netip.MustParseAddrPort(s.Addr()).Port()
-	blackhole(t, int(port))
-	var list strings.Builder
-	for i := range files {
-		fmt.Fprintf(&list, "http://dual.test:%d/1000\n  out=f%d\n", port, i)
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "list"), []byte(list.String()), 0o666); err != nil {
-		t.Fatal(err)
-	}
+	dir, port := deadFirst(t, server.Config{Seed: 62, NoKeepAlive: true}, files)
 	start := time.Now()
 	r := rangedlIn(t, dir, "-q", "-j", "1", "--resolve", fmt.Sprintf("dual.test:%d:127.0.0.1,::1", port), "-i", "list")
 	if elapsed := time.Since(start); r.code != 0 || elapsed > files*attemptDelay/2 {
@@ -150,8 +130,28 @@ func TestHappyEyeballsRemembered(t *testing.T) {
 	}
 }
 
-// attemptDelay is how long an attempt at one address has before the next is tried beside it.
+// attemptDelay is how long an attempt at one address has before the next is tried beside it
+// (loop's attemptDelay, which the test cannot see).
 const attemptDelay = 250 * time.Millisecond
+
+// deadFirst starts a server of cfg on ::1, makes 127.0.0.1 at its port a dead address, and
+// writes a list of files entries of 1000 bytes from dual.test, saved as f0, f1... (for
+// --resolve dual.test:PORT:127.0.0.1,::1). It returns the list's directory and the port.
+func deadFirst(t *testing.T, cfg server.Config, files int) (string, uint16) {
+	cfg.Addr = "[::1]:0"
+	s := startServer(t, cfg)
+	port := netip.MustParseAddrPort(s.Addr()).Port()
+	blackhole(t, int(port))
+	var list strings.Builder
+	for i := range files {
+		fmt.Fprintf(&list, "http://dual.test:%d/1000\n  out=f%d\n", port, i)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "list"), []byte(list.String()), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	return dir, port
+}
 
 // TestAddressFailover: the address every connection went to goes dead in the middle of the
 // download (its server gone, its connects unanswered). New connections go to the name's next
