@@ -363,7 +363,7 @@ func openFailed(name string, perm os.FileMode) (*failedList, error) {
 	// which must be neither replaced nor written at an offset of our own: the descriptor
 	// itself is written to. Anything else under /dev or /proc is opened and written to.
 	switch name {
-	case "/dev/stdout":
+	case "/dev/stdout", "-": // "-" as in -i -
 		return &failedList{f: os.Stdout, w: os.Stdout, shared: true}, nil
 	case "/dev/stderr":
 		return &failedList{f: os.Stderr, w: os.Stderr, shared: true}, nil

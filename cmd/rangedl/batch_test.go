@@ -238,6 +238,13 @@ func TestFailedNotAFile(t *testing.T) {
 	if st, err := os.Lstat(fifo); err != nil || st.Mode()&fs.ModeNamedPipe == 0 || string(got) != want || r.code != exitNetwork {
 		t.Errorf("--failed FIFO: exit %d, read %q, now %v (%v); want %d, %q, a FIFO still", r.code, got, st.Mode(), err, exitNetwork, want)
 	}
+	// "-" is standard output, as "-i -" is standard input: a file named "-" was made.
+	cmd := exec.Command(binary, "-q", "-i", "list", "--failed", "-")
+	cmd.Dir = dir
+	out, _ := cmd.Output()
+	if _, err := os.Lstat(filepath.Join(dir, "-")); string(out) != want || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("--failed -: standard output %q, a file named - %v; want %q and no such file", out, err, want)
+	}
 	// /dev/stderr into a log file: the list goes into the log, after the lines before it,
 	// where it used to be renamed over the log (/dev/stderr leads to it through /proc).
 	log, err := os.Create(filepath.Join(dir, "log"))
@@ -245,7 +252,7 @@ func TestFailedNotAFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer log.Close()
-	cmd := exec.Command(plainBinary, "-i", "list", "--failed", "/dev/stderr")
+	cmd = exec.Command(plainBinary, "-i", "list", "--failed", "/dev/stderr")
 	cmd.Dir, cmd.Stderr = dir, log
 	cmd.Run()
 	logged, _ := os.ReadFile(filepath.Join(dir, "log"))
