@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net/url"
 	"os"
 	"os/signal"
@@ -1096,7 +1097,8 @@ func formatSize(n int64) string {
 		f /= unit
 		u++
 	}
-	return fmt.Sprintf("%.1f %ciB", f, prefixes[u])
+	// Cut, not rounded: 4.96 GiB saved of 5 GiB read "5.0 GiB were written", as if complete.
+	return fmt.Sprintf("%.1f %ciB", math.Floor(f*10+1e-9)/10, prefixes[u])
 }
 
 func plural(n int) string {

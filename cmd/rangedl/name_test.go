@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"math"
 	"net/url"
 	"os"
 	"slices"
@@ -197,11 +196,13 @@ func TestOneLine(t *testing.T) {
 	}
 }
 
-// TestFormatSize: sizes go up to exbibytes. They stopped at TiB: a file of 2^63-2 bytes was
-// "8388608.0 TiB" (a review).
+// TestFormatSize: sizes go up to exbibytes, and are cut to a tenth, not rounded. They stopped
+// at TiB: a file of 2^63-2 bytes was "8388608.0 TiB"; and 4.96 GiB saved of 5 GiB was "5.0 GiB
+// were written", as if complete (a review).
 func TestFormatSize(t *testing.T) {
 	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 3 << 29: "1.5 GiB",
-		1 << 40: "1.0 TiB", 1 << 50: "1.0 PiB", math.MaxInt64: "8.0 EiB"} {
+		1 << 40: "1.0 TiB", 1 << 50: "1.0 PiB", 1 << 62: "4.0 EiB", 5325759693: "4.9 GiB",
+		1<<20 - 1: "1023.9 KiB", 1331: "1.2 KiB", 1434: "1.4 KiB"} {
 		if got := formatSize(n); got != want {
 			t.Errorf("formatSize(%d) = %q; want %q", n, got, want)
 		}
