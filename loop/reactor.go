@@ -29,15 +29,15 @@ type Reactor struct {
 
 	now        time.Time
 	nextChores time.Time
-	running    []*Loop                   // downloads under way, oldest first
-	hosts      map[string]*host          // servers in use, by hostKey
-	reached    map[string]netip.AddrPort // the address each server was last reached at (see reach)
-	parked     int                       // parked connections, over all hosts
-	maxPerHost int                       // connections to one server at once, by all downloads; 0: no limit
-	seats      int                       // downloads at work at once (see seat); 0: no limit
-	seated     int                       // downloads with a seat
-	waiting    atomic.Int64              // downloads waiting, seatless (see seat), for Waiting
-	waited     chan struct{}             // a value when a download has started to wait (see Waited)
+	running    []*Loop              // downloads under way, oldest first
+	hosts      map[string]*host     // servers in use, by hostKey
+	reached    map[string]reachedAt // the address each server was last reached at (see reach)
+	parked     int                  // parked connections, over all hosts
+	maxPerHost int                  // connections to one server at once, by all downloads; 0: no limit
+	seats      int                  // downloads at work at once (see seat); 0: no limit
+	seated     int                  // downloads with a seat
+	waiting    atomic.Int64         // downloads waiting, seatless (see seat), for Waiting
+	waited     chan struct{}        // a value when a download has started to wait (see Waited)
 
 	mu       sync.Mutex
 	incoming []*Loop // handed over by Run on other goroutines, started by the loop
@@ -202,7 +202,7 @@ func (r *Reactor) start(l *Loop) {
 	}
 	h.users++
 	l.host = h
-	if a, ok := r.reached[key]; ok {
+	if a, ok := r.lastReached(key); ok {
 		l.job.Addrs = tryFirst(l.job.Addrs, a)
 	}
 	r.running = append(r.running, l)
@@ -211,15 +211,26 @@ func (r *Reactor) start(l *Loop) {
 	}
 }
 
-// maxReached bounds Reactor.reached: a list of many servers must not grow it without end.
-const maxReached = 4096
+// Reactor.reached is bounded: a list of many servers must not grow it without end, and an
+// address is forgotten reachedKeep after the last connection to it, so that a preferred path
+// that comes back is tried again (RFC 8305 §4 lets a client remember the winner for a while).
+const (
+	maxReached  = 4096
+	reachedKeep = 10 * time.Minute
+)
+
+// reachedAt is an address a server was reached at, and when.
+type reachedAt struct {
+	addr netip.AddrPort
+	at   time.Time
+}
 
 // reach remembers that the server of key was reached at a: its next download tries a first.
 // Racing the addresses afresh, each file from a server with a dead first address waited for
 // its attempt there (250 ms) whenever no connection was parked for it (TestHappyEyeballsRemembered).
 func (r *Reactor) reach(key string, a netip.AddrPort) {
 	if r.reached == nil {
-		r.reached = make(map[string]netip.AddrPort)
+		r.reached = make(map[string]reachedAt)
 	}
 	if _, ok := r.reached[key]; !ok && len(r.reached) >= maxReached {
 		for k := range r.reached {
@@ -227,7 +238,14 @@ func (r *Reactor) reach(key string, a netip.AddrPort) {
 			break
 		}
 	}
-	r.reached[key] = a
+	r.reached[key] = reachedAt{a, r.now}
+}
+
+// lastReached returns the address the server of key was last reached at, unless that was
+// reachedKeep ago or more.
+func (r *Reactor) lastReached(key string) (netip.AddrPort, bool) {
+	a, ok := r.reached[key]
+	return a.addr, ok && r.now.Sub(a.at) < reachedKeep
 }
 
 // tryFirst returns addrs with a first, if it is one of them, and the families alternating

@@ -280,3 +280,18 @@ func TestStrayOnlyWhenReadable(t *testing.T) {
 		}
 	}
 }
+
+// TestReachedForgotten: the address a server was last reached at is tried first for a while,
+// and then forgotten, so that a preferred path that has come back is raced for again.
+func TestReachedForgotten(t *testing.T) {
+	a := netip.MustParseAddrPort("[::1]:80")
+	r := &Reactor{now: time.Now()}
+	r.reach("http h", a)
+	if got, ok := r.lastReached("http h"); !ok || got != a {
+		t.Fatalf("just reached: %v, %v; want %v", got, ok, a)
+	}
+	r.now = r.now.Add(reachedKeep)
+	if got, ok := r.lastReached("http h"); ok {
+		t.Fatalf("%v later: %v; want it forgotten", reachedKeep, got)
+	}
+}
