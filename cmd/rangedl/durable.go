@@ -66,30 +66,26 @@ func newFilesystems(dir string) *filesystems {
 }
 
 // watch opens dir if its filesystem has no directory open yet, and reports whether the
-// filesystem is known now.
+// filesystem is known now. A directory on a filesystem known already is only looked at.
 func (fs *filesystems) watch(dir string) bool {
 	if _, ok := fs.devs[dir]; ok {
 		return true
 	}
-	d, err := os.Open(dir)
+	st, err := os.Stat(dir)
 	if err != nil {
-		return false
-	}
-	st, err := d.Stat()
-	if err != nil {
-		d.Close()
 		return false
 	}
 	sys, ok := st.Sys().(*syscall.Stat_t)
 	if !ok {
-		d.Close()
 		return false
 	}
 	dev := uint64(sys.Dev)
 	if fs.byDev[dev] == nil {
+		d, err := os.Open(dir)
+		if err != nil {
+			return false
+		}
 		fs.byDev[dev] = &filesystem{d: d}
-	} else {
-		d.Close()
 	}
 	remember(fs.devs, dir, dev)
 	return true
