@@ -660,6 +660,13 @@ func fetchEntry(opt options, e entry, stderr io.Writer, say func(string, ...any)
 		if i > 0 {
 			say("trying the next mirror, %s", shownURL(raw))
 		}
+		if _, err := parseURL(raw); err != nil && e.line > 0 {
+			// Found by its line, as a bad option line is.
+			err = fmt.Errorf("line %d: %v", e.line, err)
+			printf(stderr, "%s: %v", opt.input, err)
+			code, why = exitUsage, err.Error()
+			continue
+		}
 		advice, o.advice = "", &advice
 		if slices.Contains(failedAt, o.output) {
 			// The partial file there is an earlier mirror's, and its record names that

@@ -69,6 +69,7 @@ func TestListReaderRecovers(t *testing.T) {
 	r := newListReader(strings.NewReader(in))
 	type got struct {
 		urls, out, dir, err string
+		line                int
 	}
 	var all []got
 	for {
@@ -76,29 +77,29 @@ func TestListReaderRecovers(t *testing.T) {
 		if err == io.EOF {
 			break
 		}
-		g := got{urls: strings.Join(e.urls, " "), out: e.out, dir: e.dir}
+		g := got{urls: strings.Join(e.urls, " "), out: e.out, dir: e.dir, line: e.line}
 		if err != nil {
 			g.err = err.Error()
 		}
 		all = append(all, g)
 		if len(all) > 10 {
-			t.Fatalf("more than 10 entries: %q", all)
+			t.Fatalf("more than 10 entries: %#v", all)
 		}
 	}
 	want := []got{
 		{err: `line 1: option "out=orphan" before any URL`},
-		{urls: "http://a/1", out: "x", dir: "d", err: `line 4: unknown option "bogus" (known: out, dir, checksum)`},
+		{urls: "http://a/1", line: 3, out: "x", dir: "d", err: `line 4: unknown option "bogus" (known: out, dir, checksum)`},
 		{err: fmt.Sprintf("line 8: longer than %d bytes", maxListLine)},
-		{urls: "http://a/2", err: fmt.Sprintf("line 11: longer than %d bytes", maxListLine)},
-		{urls: "http://a/3", err: `line 13: out=-: standard output takes one download, not an entry of a list`},
-		{urls: "http://a/4"},
-		{urls: "http://a/5", err: `line 16: dir=a/../../up: must stay under -d (no absolute path, no ..)`},
-		{urls: "http://a/6", err: `line 19: out="\x1b[2Jevil": a control or format character, or a byte that is not UTF-8`},
-		{urls: "http://a/7", err: `line 21: dir="x\u202egpj": a control or format character, or a byte that is not UTF-8`},
-		{urls: "http://a/8", err: `line 23: out=x/..: names no file under -d`},
+		{urls: "http://a/2", line: 10, err: fmt.Sprintf("line 11: longer than %d bytes", maxListLine)},
+		{urls: "http://a/3", line: 12, err: `line 13: out=-: standard output takes one download, not an entry of a list`},
+		{urls: "http://a/4", line: 14},
+		{urls: "http://a/5", line: 15, err: `line 16: dir=a/../../up: must stay under -d (no absolute path, no ..)`},
+		{urls: "http://a/6", line: 18, err: `line 19: out="\x1b[2Jevil": a control or format character, or a byte that is not UTF-8`},
+		{urls: "http://a/7", line: 20, err: `line 21: dir="x\u202egpj": a control or format character, or a byte that is not UTF-8`},
+		{urls: "http://a/8", line: 22, err: `line 23: out=x/..: names no file under -d`},
 	}
 	if !slices.Equal(all, want) {
-		t.Errorf("entries:\n%q\nwant\n%q", all, want)
+		t.Errorf("entries:\n%#v\nwant\n%#v", all, want)
 	}
 	// An option line too long whose first 64 KiB are blank was skipped as a blank line, and
 	// its checksum= with it: the file was saved unchecked (a review).
@@ -120,6 +121,22 @@ func TestListUnreadable(t *testing.T) {
 	if want := "rangedl: d: read d: is a directory\n"; r.code != exitUsage || r.stderr != want {
 		t.Fatalf("exit %d, stderr %q; want exit %d, %q", r.code, r.stderr, exitUsage, want)
 	}
+}
+
+// TestListBadURL: a list's bad URL is named by its line, as a bad option line is; a bad mirror
+// leaves the entry to the next one.
+func TestListBadURL(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 44})
+	dir := t.TempDir()
+	writeList(t, dir, "# files\n"+s.URL("/1000")+"\nhttp://a:99999/x\n\nftp://b/y\t"+s.URL("/2000")+"\n")
+	r := rangedlIn(t, dir, "-q", "-i", "list")
+	want := "rangedl: list: line 3: bad URL \"http://a:99999/x\": bad port \"99999\"\n" +
+		"rangedl: list: line 5: bad URL \"ftp://b/y\": only http:// and https:// URLs are supported\n"
+	if r.code != exitUsage || r.stderr != want {
+		t.Fatalf("exit %d, stderr\n%s\nwant exit %d, stderr\n%s", r.code, r.stderr, exitUsage, want)
+	}
+	checkFile(t, filepath.Join(dir, "1000"), 44, 1000)
+	checkFile(t, filepath.Join(dir, "2000"), 44, 2000)
 }
 
 // writeList writes text into dir as the file "list".

@@ -26,6 +26,7 @@ import (
 // entry is one download of a list.
 type entry struct {
 	urls     []string // the URL and its mirrors, tried in order
+	line     int      // the list's line that holds them; 0 for a URL from the command line
 	out, dir string
 	checksum string   // "ALGO=HEX", as written
 	bad      []string // option lines that were refused, as written: --failed keeps them
@@ -106,6 +107,7 @@ func (l *listReader) next() (entry, error) {
 			bad, l.overflow = long, false
 		default:
 			l.overflow = false
+			e.line = l.line
 			for _, u := range strings.Split(text, "\t") {
 				if u = strings.TrimSpace(u); u != "" {
 					e.urls = append(e.urls, u)
