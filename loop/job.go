@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -117,7 +119,16 @@ type Redirect struct {
 	Location string // as the server sent it: possibly relative to the URL
 }
 
-func (r *Redirect) Error() string { return fmt.Sprintf("HTTP %d redirect to %s", r.Status, r.Location) }
+// Error names the Location without a password in it, as every URL in a message or a trace is.
+func (r *Redirect) Error() string {
+	loc := r.Location
+	if u, err := url.Parse(loc); err != nil && strings.Contains(loc, "@") {
+		loc = "a URL that does not parse" // where a password would be, there is no telling
+	} else if err == nil {
+		loc = u.Redacted()
+	}
+	return fmt.Sprintf("HTTP %d redirect to %s", r.Status, loc)
+}
 
 // ErrExpired is the cause of the error Run returns when a redirected URL stops working in the
 // middle of a download (HTTP 403 or 410 to a later range): a signed CDN URL that expired. The

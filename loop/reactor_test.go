@@ -295,3 +295,17 @@ func TestReachedForgotten(t *testing.T) {
 		t.Fatalf("%v later: %v; want it forgotten", reachedKeep, got)
 	}
 }
+
+// TestRedirectRedacted: a redirect's error, which --trace records, hides a password in the
+// Location as every other URL there is hidden (a hunt found it whole in a trace).
+func TestRedirectRedacted(t *testing.T) {
+	for loc, want := range map[string]string{
+		"http://u:secret@h/x": "HTTP 302 redirect to http://u:xxxxx@h/x",
+		"/g?a=b":              "HTTP 302 redirect to /g?a=b",
+		"http://u:se cret@h/": "HTTP 302 redirect to a URL that does not parse",
+	} {
+		if got := (&Redirect{Status: 302, Location: loc}).Error(); got != want {
+			t.Errorf("%q: %q; want %q", loc, got, want)
+		}
+	}
+}

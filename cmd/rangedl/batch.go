@@ -51,7 +51,7 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 	var failed *failedList
 	if opt.failed != "" {
 		var err error
-		if failed, err = openFailed(opt.failed, listMode(opt.input)); err != nil {
+		if failed, err = openFailed(opt.failed, listMode(opt.input, urls)); err != nil {
 			printf(stderr, "--failed: %v", err)
 			return exitIO
 		}
@@ -349,12 +349,25 @@ type failedList struct {
 }
 
 // listMode is the mode a --failed list that is not there yet is made with (less the umask):
-// that of the list its entries come from, which may hold passwords, when that is a file.
-func listMode(input string) os.FileMode {
-	if st, err := os.Stat(input); input != "-" && err == nil && st.Mode().IsRegular() {
-		return st.Mode().Perm()
+// that of the list its entries come from (-i FILE, or standard input when it is a file), which
+// may hold passwords. A list from a pipe has no mode to copy, and a URL on the command line
+// may have a password: either makes it 0600.
+func listMode(input string, urls []string) os.FileMode {
+	mode := os.FileMode(0o666)
+	if input != "" {
+		st, err := os.Stat(input)
+		if input == "-" {
+			st, err = os.Stdin.Stat()
+		}
+		mode = 0o600
+		if err == nil && st.Mode().IsRegular() {
+			mode = st.Mode().Perm()
+		}
 	}
-	return 0o666
+	if slices.ContainsFunc(urls, func(u string) bool { return redactRaw(u) != u }) {
+		mode &= 0o600
+	}
+	return mode
 }
 
 // openFailed opens the --failed list name, which a new file is made with perm (less the umask).

@@ -1716,6 +1716,18 @@ func TestFailedLinkAndMode(t *testing.T) {
 	if st, err := os.Stat(filepath.Join(dir, "logs", "retry")); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("a new list from a list of mode 0600: %v, %v; want mode 0600", st.Mode(), err)
 	}
+	// Without a list file to copy the mode of, entries from a pipe and a URL with a password
+	// on the command line make it 0600; it was 0644 (a hunt).
+	runIn(t, dir, "sh", "-c", "cat list | "+binary+" -q -i - --failed piped")
+	rangedlIn(t, dir, "-q", "--failed", "args", "http://127.0.0.1:1/y", "http://user:secret@127.0.0.1:1/x")
+	rangedlIn(t, dir, "-q", "--failed", "plain", "http://127.0.0.1:1/y", "http://127.0.0.1:1/x")
+	os.WriteFile(filepath.Join(dir, "umask"), nil, 0o666)
+	st, _ := os.Stat(filepath.Join(dir, "umask"))
+	for name, mode := range map[string]os.FileMode{"piped": 0o600, "args": 0o600, "plain": st.Mode().Perm()} {
+		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Mode().Perm() != mode {
+			t.Errorf("--failed %s: %v, %v; want mode %v", name, st.Mode(), err, mode)
+		}
+	}
 	for _, mode := range []os.FileMode{0o600, 0o666} {
 		os.Chmod(filepath.Join(dir, "list"), mode)
 		rangedlIn(t, dir, "-q", "-i", "list", "--failed", "list")

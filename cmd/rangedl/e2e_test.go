@@ -291,6 +291,12 @@ func TestFailures(t *testing.T) {
 			`^rangedl: http://u:xxxxx@127\.0\.0\.1:1/[xy]: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n` +
 				`rangedl: http://u:xxxxx@127\.0\.0\.1:1/[xy]: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n` +
 				`rangedl: 2 files: 0 saved, 2 failed; 0 B in \S+\n$`},
+		{"':' and '@' in a query", []string{"http://127.0.0.1:1/x?t=10:00&to=a@b", "http://127.0.0.1:1/y?t=10:00&to=a@b"}, 3,
+			`^rangedl: http://127\.0\.0\.1:1/[xy]\?t=10:00&to=a@b: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n` +
+				`rangedl: http://127\.0\.0\.1:1/[xy]\?t=10:00&to=a@b: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n` +
+				`rangedl: 2 files: 0 saved, 2 failed; 0 B in \S+\n$`},
+		{"--user without a ':'", []string{"--user", "s3cret", "http://a/x"}, 2,
+			`^rangedl: --user: want USER:PASSWORD \(no ':' in the value, which is not shown: it may be a secret\)\n$`},
 		{"-o with two urls", []string{"-o", "f", "http://127.0.0.1:1/x", "http://127.0.0.1:1/y"}, 2,
 			`^rangedl: -o names one file: with several URLs or -i, use -d DIR \(and out= in the list\)\n`},
 		// Refused before a request: a file cut short by a name too long for its record

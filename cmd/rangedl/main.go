@@ -757,7 +757,7 @@ func parseArgs(args []string) (options, []string, error) {
 	case opt.maxRedirects < 0:
 		return opt, nil, fmt.Errorf("--max-redirects %d: must be 0 or more", opt.maxRedirects)
 	case opt.user != "" && !strings.Contains(opt.user, ":"):
-		return opt, nil, fmt.Errorf("--user %q: want USER:PASSWORD", opt.user)
+		return opt, nil, errors.New("--user: want USER:PASSWORD (no ':' in the value, which is not shown: it may be a secret)")
 	case hasControl(opt.userAgent) || hasControl(opt.referer):
 		return opt, nil, errors.New("-U and --referer cannot hold control characters")
 	}

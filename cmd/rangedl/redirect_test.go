@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/rangedl/rangedl/bench/server"
+	"github.com/rangedl/rangedl/loop"
 )
 
 // TestRedirectChain follows a relative and then an absolute redirect; every range request goes
@@ -88,6 +89,51 @@ func TestRedirectCredentials(t *testing.T) {
 	}
 }
 
+// TestSameOrigin: credentials follow a redirect to the same scheme, host and port however it
+// is spelled (a host in capitals, the default port written out); compared as written, they
+// were dropped, and the server's 401 failed the download (a hunt).
+func TestSameOrigin(t *testing.T) {
+	t.Setenv("http_proxy", "")
+	origin, err := parseURL("http://foo.test/f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for raw, want := range map[string]bool{
+		"http://FOO.TEST:80/g": true, "http://foo.test:080/g": true, "http://Foo.Test/g": true,
+		"http://foo.test:8080/g": false, "http://foo.test:443/g": false, "http://bar.test/g": false,
+	} {
+		u, err := parseURL(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var job loop.Job
+		if err := retarget(&job, u, origin, options{user: "a:b", headers: []string{"Cookie: c=1"}}); err != nil {
+			t.Fatal(err)
+		}
+		auth := slices.Contains(job.Header, "Authorization: Basic "+base64.StdEncoding.EncodeToString([]byte("a:b")))
+		if cookie := slices.Contains(job.Header, "Cookie: c=1"); auth != want || cookie != want {
+			t.Errorf("%s after %s: Authorization %v, Cookie %v; want %v", raw, origin, auth, cookie, want)
+		}
+	}
+}
+
+// TestRedactRaw: a message hides a URL's password, and only that: a ':' and an '@' in the
+// query were taken for one (http://127.0.0.1:xxxxx@b.c, a hunt).
+func TestRedactRaw(t *testing.T) {
+	for raw, want := range map[string]string{
+		"http://u:secret@h/x":            "http://u:xxxxx@h/x",
+		"http://h:8080/x?t=10:00&to=a@b": "http://h:8080/x?t=10:00&to=a@b",
+		"http://u:s@h/x?t=10:00&to=a@b":  "http://u:xxxxx@h/x?t=10:00&to=a@b",
+		"http://u:se/cret@h/x":           "http://u:xxxxx@h/x", // does not parse: all up to the last '@'
+		"http://u:se#cret@h/x":           "http://u:xxxxx@h/x",
+		"http://h/x@y":                   "http://h/x@y",
+	} {
+		if got := redactRaw(raw); got != want {
+			t.Errorf("redactRaw(%q) = %q; want %q", raw, got, want)
+		}
+	}
+}
+
 // TestRedirectDowngrade: https to plain http is refused unless --allow-downgrade.
 func TestRedirectDowngrade(t *testing.T) {
 	ca, caFile := testCA(t)
@@ -138,8 +184,12 @@ func TestHeaderChecks(t *testing.T) {
 		{"NoColon", `rangedl: -H "NoColon": want "Name: value"`},
 		{"Bad Name: x", `rangedl: -H "Bad Name: x": want "Name: value"`},
 		{"X-A\r\nCookie: secret=1", `rangedl: -H "X-A\r\nCookie: secret=1": want "Name: value"`},
-		{"X-A: 1\r\nCookie: secret=1", `rangedl: -H "X-A: 1\r\nCookie: secret=1": a header value cannot hold control characters`},
-		{"Proxy-Authorization: Basic eA==", `rangedl: -H "Proxy-Authorization: Basic eA==": give the proxy's user and password in --proxy http://USER:PASS@HOST:PORT`},
+		// A secret is not printed (a hunt): a value read from a file with its line break, a
+		// credential's name mistyped.
+		{"X-A: 1\r\nCookie: secret=1", `rangedl: -H "X-A: …": a header value cannot hold control characters`},
+		{"Authorization: Bearer secret\r", `rangedl: -H "Authorization: …": a header value cannot hold control characters`},
+		{"Cookie : secret=1", `rangedl: -H "Cookie : xxxxx": want "Name: value"`},
+		{"Proxy-Authorization: Basic eA==", `rangedl: -H "Proxy-Authorization: xxxxx": give the proxy's user and password in --proxy http://USER:PASS@HOST:PORT`},
 	} {
 		r := rangedl(t, "-H", tc.h, "http://127.0.0.1:1/x")
 		if r.code != exitUsage || !strings.HasPrefix(r.stderr, tc.want+"\n") {
@@ -230,11 +280,14 @@ func TestNetrcTokens(t *testing.T) {
 	}
 	// An entry without login or password gives none: it sent "Authorization: Basic Og==".
 	path := filepath.Join(t.TempDir(), "netrc")
-	os.WriteFile(path, []byte("machine a\ndefault login d password d\n"), 0o600)
-	if n, err := readNetrc(path); err != nil {
-		t.Fatal(err)
-	} else if got, ok := n.lookup("a"); ok {
-		t.Errorf("an empty entry gives %+v; want no credentials", got)
+	// The same for a bare default entry (a hunt: curl sends nothing there either).
+	for text, host := range map[string]string{"machine a\ndefault login d password d\n": "a", "machine a login x password y\ndefault\n": "b"} {
+		os.WriteFile(path, []byte(text), 0o600)
+		if n, err := readNetrc(path); err != nil {
+			t.Fatal(err)
+		} else if got, ok := n.lookup(host); ok {
+			t.Errorf("%q: an empty entry gives %s %+v; want no credentials", text, host, got)
+		}
 	}
 	// A URL's user without a password takes the entry's password for that user, as curl's
 	// does; an empty one was sent. Another user's entry gives none, and a password in the URL

@@ -162,16 +162,24 @@ func isASCII(s string) bool {
 	return true
 }
 
-// redactRaw hides the password of a URL that did not parse, for an error message: what
-// url.URL.Redacted does for one that did. Everything between the first ':' after the scheme
-// and the last '@' goes, which may hide more than the password (never less: a password may
-// hold '/', '?' or '#').
+// redactRaw hides the password of a URL, for a message, and leaves the rest as it was written.
+// In a URL that parses, the password is between the first ':' and the last '@' of the
+// authority, which ends at the first '/', '?' or '#' (as url.Parse reads it): a URL whose
+// query holds "t=10:00&to=a@b" has none. In one that does not parse, everything between the
+// first ':' after the scheme and the last '@' goes, which may hide more than the password
+// (never less: a password written raw may hold '/', '?' or '#').
 func redactRaw(raw string) string {
 	_, rest, ok := strings.Cut(raw, "://")
 	if !ok {
 		rest = raw
 	}
-	at := strings.LastIndexByte(rest, '@')
+	end := len(rest)
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		if _, err := url.Parse(escapeRaw(raw)); err == nil {
+			end = i
+		}
+	}
+	at := strings.LastIndexByte(rest[:end], '@')
 	colon := strings.IndexByte(rest[:max(at, 0)], ':')
 	if at < 0 || colon < 0 {
 		return raw
@@ -232,12 +240,12 @@ func retarget(job *loop.Job, u, origin *url.URL, opt options) error {
 			job.Target = u.Scheme + "://" + u.Host + job.Target
 		}
 	}
-	sameOrigin := u.Scheme == origin.Scheme && u.Host == origin.Host
+	same := sameOrigin(u, origin)
 	job.Header = job.Header[:0:0]
-	accept, auth := true, sameOrigin // ours, unless -H gives its own
+	accept, auth := true, same // ours, unless -H gives its own
 	for _, h := range opt.headers {
 		name, _, _ := strings.Cut(h, ":")
-		if !sameOrigin && isCredential(name) {
+		if !same && isCredential(name) {
 			continue
 		}
 		switch {
@@ -380,6 +388,25 @@ func isLoopback(host string) bool {
 	return err == nil && ip.IsLoopback()
 }
 
+// sameOrigin reports whether a and b have one scheme, host and port (RFC 6454 §5), however
+// they spell them: a host in any case, a port given or left to the scheme's default. Compared
+// as written, http://h/ and a redirect to http://H:80/ were two servers, and the second did not
+// get the credentials (curl and wget send them).
+func sameOrigin(a, b *url.URL) bool {
+	return a.Scheme == b.Scheme && strings.EqualFold(a.Hostname(), b.Hostname()) && samePort(portOf(a), portOf(b))
+}
+
+// portOf is u's port, or its scheme's default.
+func portOf(u *url.URL) string {
+	switch {
+	case u.Port() != "":
+		return u.Port()
+	case u.Scheme == "https":
+		return "443"
+	}
+	return "80"
+}
+
 // isCredential reports whether a request header field carries credentials.
 func isCredential(name string) bool {
 	switch strings.ToLower(strings.TrimSpace(name)) {
@@ -443,13 +470,14 @@ func (n *netrc) lookup(host string) (netrcLogin, bool) {
 	if n == nil { // no --netrc
 		return netrcLogin{}, false
 	}
-	if l := n.machines[strings.ToLower(host)]; l != nil {
-		return *l, *l != netrcLogin{} // an entry without login or password gives none (not "Basic Og==")
+	l := n.machines[strings.ToLower(host)]
+	if l == nil {
+		l = n.def
 	}
-	if n.def != nil {
-		return *n.def, true
+	if l == nil {
+		return netrcLogin{}, false
 	}
-	return netrcLogin{}, false
+	return *l, *l != netrcLogin{} // an entry without login or password gives none (not "Basic Og==")
 }
 
 // readNetrc reads a netrc file (see netrcTokens).
@@ -567,11 +595,16 @@ func unquoteNetrc(s string) (string, string) {
 // fields rangedl manages itself (ranges, framing, the connection) cannot be set.
 func checkHeader(h string) error {
 	name, value, ok := strings.Cut(h, ":")
+	shown := h
+	if isCredential(name) {
+		shown = name + ": xxxxx" // a secret mistyped is not printed, as a URL's password is not
+	}
 	if !ok || !isToken(name) {
-		return fmt.Errorf("-H %q: want \"Name: value\"", h)
+		return fmt.Errorf("-H %q: want \"Name: value\"", shown)
 	}
 	if hasControl(value) {
-		return fmt.Errorf("-H %q: a header value cannot hold control characters", h)
+		// Whatever follows a line break in it (another field, say) is not printed either.
+		return fmt.Errorf("-H %q: a header value cannot hold control characters", name+": …")
 	}
 	switch strings.ToLower(name) {
 	case "host", "range", "if-range", "accept-encoding", "connection", "keep-alive", "te",
@@ -580,7 +613,7 @@ func checkHeader(h string) error {
 	case "user-agent":
 		return fmt.Errorf("-H %q: use -U to set the user agent", h)
 	case "proxy-authorization":
-		return fmt.Errorf("-H %q: give the proxy's user and password in --proxy http://USER:PASS@HOST:PORT", h)
+		return fmt.Errorf("-H %q: give the proxy's user and password in --proxy http://USER:PASS@HOST:PORT", shown)
 	}
 	return nil
 }
@@ -785,7 +818,7 @@ type needsFlag struct{ error }
 func nextURL(cur *url.URL, location string, opt options, seen map[string]bool) (*url.URL, error) {
 	next, err := cur.Parse(escapeRaw(location))
 	if err != nil {
-		return nil, fmt.Errorf("%s redirects to a bad URL %q", cur.Redacted(), location)
+		return nil, fmt.Errorf("%s redirects to a bad URL %q", cur.Redacted(), redactRaw(location))
 	}
 	next.Host = strings.TrimSuffix(next.Host, ":")
 	next.Fragment, next.RawFragment = "", ""
