@@ -1,5 +1,6 @@
 # rangedl — see README.md. Everything here needs only Go; the rest (staticcheck from the Go
-# module proxy, gcc and nginx-light from Debian) is installed on first use.
+# module proxy, gcc, nginx-light, and as root xfsprogs and btrfs-progs from Debian) is
+# installed on first use.
 
 GO          ?= go
 BIN         := $(CURDIR)/bin
@@ -13,7 +14,7 @@ STATICCHECK_VERSION := v0.8.2
 # the budget of every target (make fuzz: 5m).
 FUZZ        := ./httpparse:FuzzParser@150000x ./reorder:FuzzBuffer@20000x ./reorder:FuzzControl@200000x
 
-.PHONY: all build test unit race cc fuzz fuzz-smoke lint fmt-check vet cross interop nginx soak bench bench-smoke demo clean
+.PHONY: all build test unit race cc fstools fuzz fuzz-smoke lint fmt-check vet cross interop nginx soak bench bench-smoke demo clean
 
 all: build
 
@@ -24,8 +25,16 @@ build:
 test: fmt-check vet lint race fuzz-smoke cross bench-smoke
 
 # The race detector needs cgo, and so a C compiler: gcc from Debian, if there is none.
-race: cc
+race: cc fstools
 	$(GO) test -race -shuffle=on ./...
+
+# As root, the tests also run on XFS and btrfs images on loop devices: xfsprogs and btrfs-progs
+# from Debian, if they are missing (without them, or without root, those tests are skipped).
+fstools:
+	@[ "$$(id -u)" != 0 ] || { command -v mkfs.xfs >/dev/null && command -v mkfs.btrfs >/dev/null; } || { \
+		echo "installing xfsprogs and btrfs-progs (for the filesystem tests)"; \
+		apt-get update -qq && env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xfsprogs btrfs-progs >/dev/null || \
+		echo "xfsprogs, btrfs-progs: not installable, their tests are skipped"; }
 
 cc:
 	@command -v $${CC:-cc} >/dev/null || command -v gcc >/dev/null || { \

@@ -6,12 +6,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// fallocate reserves the blocks of [0, size) for f (fallocate(2) mode 0: the length grows
-// too). A filesystem that cannot answers EOPNOTSUPP, which errors.Is matches with
-// errors.ErrUnsupported.
-func fallocate(f *os.File, size int64) error {
+// fallocate reserves the blocks of [off, off+n) for f (fallocate(2) mode 0: the length grows
+// to its end if shorter). A filesystem that cannot answers EOPNOTSUPP, which errors.Is matches
+// with errors.ErrUnsupported.
+func fallocate(f *os.File, off, n int64) error {
 	for {
-		err := unix.Fallocate(int(f.Fd()), 0, 0, size)
+		err := unix.Fallocate(int(f.Fd()), 0, off, n)
 		if err != unix.EINTR {
 			return os.NewSyscallError("fallocate", err)
 		}

@@ -306,7 +306,11 @@ func (l *Loop) prepareFile() *Error {
 	if complete {
 		return nil // no room to ask for, however few of its blocks a sparse file has
 	}
-	if err := allocate(l.file.File(), total, l.job.Allocation); err != nil {
+	missing := l.have.Missing(total)
+	if !l.created && filled(l.file.File(), total) {
+		missing = nil // a resume, and the blocks are there
+	}
+	if err := allocate(l.file.File(), total, missing, l.job.Allocation); err != nil {
 		if errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EFBIG) || errors.Is(err, unix.EDQUOT) {
 			return errorf(KindIO, err, "not enough room for %s (%d bytes)", l.job.Output, total)
 		}

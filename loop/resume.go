@@ -210,6 +210,16 @@ func Kept(job Job) Result {
 	return Result{Saved: resumePoint{ctl: ctl}.size(), Resumable: true}
 }
 
+// filled reports whether f is size bytes long with blocks for all of them: a file that
+// fallocate filled, which a resume need not ask for room again. XFS refuses a fallocate(2)
+// over blocks it has already with ENOSPC when there is less free room than the range: such a
+// resume, on a disk with less free room than the file, was "not enough room" however often
+// it was run (a hunt; -c with --file-allocation trunc finished it).
+func filled(f *os.File, size int64) bool {
+	var st unix.Stat_t
+	return unix.Fstat(int(f.Fd()), &st) == nil && st.Size >= size && st.Blocks*512 >= size
+}
+
 // NotRegular says what is wrong when name exists (links followed) and is not a regular file.
 // Pieces go at any offset, the file gets its size, and a record goes beside it: a device or a
 // FIFO takes none of that (and the open of a FIFO would wait for a reader). A symbolic link
@@ -246,14 +256,23 @@ func lock(f *outFile) error {
 	}
 }
 
-// allocate gives f its final size, as a says. A full disk or a file size limit is reported
-// here, before the download starts.
-func allocate(f *os.File, size int64, a Allocation) error {
+// allocate gives f its final size, as a says, and with AllocFalloc reserves the blocks of
+// missing, the ranges still to come. A full disk or a file size limit is reported here, before
+// the download starts.
+//
+// Only the missing ranges are asked for: XFS wants free room for all of a range before it looks
+// at which of its blocks are there already (see filled).
+func allocate(f *os.File, size int64, missing []reorder.Range, a Allocation) error {
 	if a == AllocNone || size == 0 {
 		return nil
 	}
 	if a == AllocFalloc {
-		err := fallocate(f, size)
+		var err error
+		for _, r := range missing {
+			if err = fallocate(f, r.Start, r.Len()); err != nil {
+				break
+			}
+		}
 		if err == nil || !errors.Is(err, errors.ErrUnsupported) {
 			return err
 		}

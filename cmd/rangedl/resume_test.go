@@ -641,6 +641,33 @@ ls -a >&2
 	checkFile(t, filepath.Join(out, "2M"), 23, 2<<20)
 }
 
+// TestResumeFilledXFS: -c of a file that fallocate filled, on an XFS disk with less free room
+// than the file, finishes. It was "not enough room" however often it was run: XFS refuses a
+// fallocate over blocks it has already when the free room is less than the range (a hunt).
+// Root only, with mkfs.xfs (make test installs xfsprogs as root).
+func TestResumeFilledXFS(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, for a loop device")
+	}
+	if _, err := exec.LookPath("mkfs.xfs"); err != nil {
+		t.Skip("no mkfs.xfs (xfsprogs)")
+	}
+	const size = 160 << 20 // of the 236 MiB a 300 MiB XFS has free: more than what is left after it
+	s := startServer(t, server.Config{Seed: 25, Faults: []server.Fault{{Kind: server.ShortBody, Request: 1, Bytes: 512 << 10}}})
+	url := s.URL(fmt.Sprint("/", size))
+	stderr := inTmpfs(t, "400m", `
+truncate -s 300M img && mkfs.xfs -q -f img && mkdir fs && mount -o loop img fs && cd fs || exit 99
+trap 'cd /; umount "$MNT/fs"' EXIT
+"$BIN" -q -n 1 --retries 0 "$URL" 2>/dev/null; echo "first exit $?" >&2
+"$BIN" -q -c "$URL"; echo "resume exit $?" >&2
+sha256sum `+fmt.Sprint(size)+` >&2
+`, "MNT="+t.TempDir(), "URL="+url)
+	sum := server.Sum(25, size)
+	if want := fmt.Sprintf("first exit 3\nresume exit 0\n%x  %d\n", sum[:], size); stderr != want {
+		t.Fatalf("got\n%s\nwant\n%s", stderr, want)
+	}
+}
+
 // TestResumeServerIgnoresRanges: a server that answers 200 to a range request cannot continue
 // anything; that is said as it is (not as a changed file), and nothing is written.
 func TestResumeServerIgnoresRanges(t *testing.T) {
