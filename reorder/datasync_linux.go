@@ -32,3 +32,15 @@ func SyncFS(d *os.File) error {
 		}
 	}
 }
+
+// preallocate gives f the blocks of its first n bytes without writing them (fallocate(2)), or
+// fails with an error that errors.Is matches with errors.ErrUnsupported (EOPNOTSUPP) where the
+// filesystem cannot.
+func preallocate(f *os.File, n int64) error {
+	for {
+		err := unix.Fallocate(int(f.Fd()), 0, 0, n)
+		if err != unix.EINTR {
+			return os.NewSyscallError("fallocate", err)
+		}
+	}
+}

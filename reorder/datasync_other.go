@@ -3,6 +3,7 @@
 package reorder
 
 import (
+	"errors"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -17,3 +18,6 @@ func datasync(f *os.File) error { return f.Sync() }
 func SyncFS(*os.File) error {
 	return os.NewSyscallError("sync", unix.Sync())
 }
+
+// preallocate is Linux only (fallocate(2)); elsewhere the caller writes zeros.
+func preallocate(*os.File, int64) error { return errors.ErrUnsupported }

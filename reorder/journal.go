@@ -328,7 +328,14 @@ func (j *Journal) reserve(n int) bool {
 	if err != nil {
 		return false
 	}
-	_, err = f.Write(make([]byte, max(n, 4096)))
+	// Preallocated blocks, not written ones: a copy-on-write filesystem (btrfs) writes a block
+	// that was written before to a new one, so on a full disk the last save into a reserve of
+	// zeros failed with ENOSPC, and all the progress since the one before was lost (a hunt:
+	// "0 B of it is saved", with 80 MB on disk). A preallocated block is written in place.
+	err = preallocate(f, int64(max(n, 4096)))
+	if errors.Is(err, errors.ErrUnsupported) {
+		_, err = f.Write(make([]byte, max(n, 4096)))
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

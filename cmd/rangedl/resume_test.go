@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/rangedl/rangedl/bench/server"
+	"github.com/rangedl/rangedl/loop"
 	"github.com/rangedl/rangedl/reorder"
 )
 
@@ -665,6 +666,51 @@ sha256sum `+fmt.Sprint(size)+` >&2
 	sum := server.Sum(25, size)
 	if want := fmt.Sprintf("first exit 3\nresume exit 0\n%x  %d\n", sum[:], size); stderr != want {
 		t.Fatalf("got\n%s\nwant\n%s", stderr, want)
+	}
+}
+
+// TestFullDiskBtrfs: on btrfs, which writes a block that was written before to a new one, the
+// last save after ENOSPC lands, and what its record claims is there. It claimed nothing ("0 B
+// of it is saved", with 80 MB on disk): the reserve was written with zeros, and writing the
+// record over them needed a block the full disk did not have (a hunt). Root only, with
+// mkfs.btrfs (make test installs btrfs-progs as root).
+func TestFullDiskBtrfs(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, for a loop device")
+	}
+	if _, err := exec.LookPath("mkfs.btrfs"); err != nil {
+		t.Skip("no mkfs.btrfs (btrfs-progs)")
+	}
+	const size = 200 << 20 // of the 79 MiB a 160 MiB btrfs has free
+	s := startServer(t, server.Config{Seed: 26})
+	url, out := s.URL(fmt.Sprint("/", size)), t.TempDir()
+	stderr := inTmpfs(t, "300m", `
+truncate -s 160M img && mkfs.btrfs -q -f img >/dev/null 2>&1 && mkdir fs && mount -o loop img fs && cd fs || exit 99
+trap 'cd /; umount "$MNT/fs"' EXIT
+"$BIN" -p --file-allocation none "$URL"; echo "exit $?" >&2
+cp `+fmt.Sprint(size)+`* "$OUT"
+`, "MNT="+t.TempDir(), "URL="+url, "OUT="+out)
+	want := regexp.MustCompile(fmt.Sprintf(`^rangedl: writing %d at byte \d+: no space left on device\n`+
+		`rangedl: %d is incomplete \((\d+)\.\d MiB of it is saved\); run the same command with -c to continue\nexit 6\n$`, size, size))
+	m := want.FindStringSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("got\n%s\nwant it to match\n%s", stderr, want)
+	}
+	if saved, _ := strconv.Atoi(m[1]); saved < 32 {
+		t.Errorf("%s MiB saved; want most of the 79 MiB the disk had", m[1])
+	}
+	ctl, err := reorder.ReadControl(filepath.Join(out, fmt.Sprint(size)+loop.ControlSuffix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(out, fmt.Sprint(size)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range ctl.Durable {
+		if r.End > int64(len(data)) || !bytes.Equal(data[r.Start:r.End], content(26, r.Start, r.Len())) {
+			t.Fatalf("the record claims %v, which the file does not hold", r)
+		}
 	}
 }
 
