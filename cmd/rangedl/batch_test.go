@@ -1765,6 +1765,76 @@ func TestMirrorAfterTakenName(t *testing.T) {
 	checkFile(t, filepath.Join(dir, "out", "2000"), 44, 2000)
 }
 
+// TestWriteOnlyDir: downloads into a directory that may be written but not read (mode 0333)
+// are saved and synced, as curl and wget save there. A single download failed at its first
+// record ("open .: permission denied", exit 6) and left the record behind; a list's small files
+// were saved and never synced: the directory could not be opened for syncfs (a hunt). As root,
+// rangedl runs as nobody, whom the mode binds.
+func TestWriteOnlyDir(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 27})
+	base, err := os.MkdirTemp("", "rangedl-wo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(filepath.Join(base, "wo"), 0o755); os.RemoveAll(base) })
+	bin, dir := filepath.Join(base, "rangedl"), filepath.Join(base, "wo")
+	exe, err := os.ReadFile(binary)
+	if err == nil {
+		err = os.WriteFile(bin, exe, 0o755)
+	}
+	if err == nil {
+		err = os.Mkdir(dir, 0o755)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeList(t, base, s.URL("/1000")+"\n"+s.URL("/2000")+"\n")
+	os.Chmod(base, 0o755)
+	os.Chmod(dir, 0o333)
+	run := func(wrap []string, args ...string) (int, string) {
+		args = append(append(wrap, bin), args...)
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Dir = dir
+		if os.Geteuid() == 0 && len(wrap) == 0 {
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		}
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return code, stderr.String()
+	}
+	if code, stderr := run(nil, "-q", "-n", "2", s.URL("/3M")); code != 0 || stderr != "" {
+		t.Fatalf("a single download: exit %d, stderr %q; want 0 and nothing", code, stderr)
+	}
+	checkFile(t, filepath.Join(dir, "3M"), 27, 3<<20)
+	if _, err := os.Lstat(filepath.Join(dir, "3M"+loop.ControlSuffix)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("3M's record: %v; want none", err)
+	}
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Skip("no strace, to see the list's sync")
+	}
+	wrap := []string{strace, "-f", "-qq", "-e", "trace=syncfs,sync", "-o", filepath.Join(base, "calls")}
+	if os.Geteuid() == 0 {
+		wrap = append(wrap, "-u", "nobody")
+	}
+	if code, stderr := run(wrap, "-q", "-i", filepath.Join(base, "list")); code != 0 || stderr != "" {
+		t.Fatalf("a list: exit %d, stderr %q; want 0 and nothing", code, stderr)
+	}
+	checkFile(t, filepath.Join(dir, "1000"), 27, 1000)
+	checkFile(t, filepath.Join(dir, "2000"), 27, 2000)
+	calls, _ := os.ReadFile(filepath.Join(base, "calls"))
+	if !regexp.MustCompile(`syncfs\(\d+\) += 0`).Match(calls) {
+		t.Errorf("the list's system calls:\n%s\nwant a syncfs that succeeded", calls)
+	}
+}
+
 // TestSyncFails: the sync that makes a list's small files durable fails (a filesystem on a
 // loop device whose backing file cannot grow: writeback fails with ENOSPC). The small files
 // are removed and count as failed, and --failed lists them. Before, they counted as saved,

@@ -22,10 +22,11 @@ type filesystems struct {
 	byDev map[uint64]*filesystem
 	devs  map[string]uint64 // directories whose filesystem is known (a cache)
 	held  int               // small files held, on all of them
+	blind bool              // a file was saved on a filesystem with nothing of it open: sync(2) at the end
 }
 
 type filesystem struct {
-	d       *os.File       // a directory on it, open before its files were written (see reorder.SyncFS)
+	d       *os.File       // a directory on it, open before its files were written (see reorder.SyncFS), or a file
 	dir     string         // the directory of the first file saved on it, for messages; "" if none was
 	files   []unsyncedFile // small files saved on it, up to maxUnsynced over all filesystems
 	unnamed int            // and how many more were
@@ -57,17 +58,23 @@ func newFilesystems(dir string) *filesystems {
 	if dir == "" {
 		dir = "."
 	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs // "." has no parent to go on to when it cannot be opened (mode 0733)
+	}
 	for ; ; dir = filepath.Dir(dir) {
-		if fs.watch(dir) || dir == filepath.Dir(dir) {
+		if fs.watch(dir, "") || dir == filepath.Dir(dir) {
 			break
 		}
 	}
 	return fs
 }
 
-// watch opens dir if its filesystem has no directory open yet, and reports whether the
-// filesystem is known now. A directory on a filesystem known already is only looked at.
-func (fs *filesystems) watch(dir string) bool {
+// watch opens dir if its filesystem has nothing open yet, and reports whether the filesystem
+// is known now. A directory on a filesystem known already is only looked at. A directory that
+// cannot be opened (one that may be written but not read, mode 0733) is stood in for by file,
+// if given, a file saved in it: syncfs(2) takes any descriptor on the filesystem, and one
+// opened after the writes still hears of a writeback error that nobody has been told of.
+func (fs *filesystems) watch(dir, file string) bool {
 	if _, ok := fs.devs[dir]; ok {
 		return true
 	}
@@ -82,6 +89,9 @@ func (fs *filesystems) watch(dir string) bool {
 	dev := uint64(sys.Dev)
 	if fs.byDev[dev] == nil {
 		d, err := os.Open(dir)
+		if err != nil && file != "" {
+			d, err = os.Open(file)
+		}
 		if err != nil {
 			return false
 		}
@@ -94,7 +104,8 @@ func (fs *filesystems) watch(dir string) bool {
 // saved notes a saved file.
 func (fs *filesystems) saved(o outcome) {
 	dir := filepath.Dir(o.path)
-	if !fs.watch(dir) {
+	if !fs.watch(dir, o.path) {
+		fs.blind = true // not a file left unsynced, unsaid: they were
 		return
 	}
 	f := fs.byDev[fs.devs[dir]]
@@ -115,6 +126,9 @@ func (fs *filesystems) saved(o outcome) {
 // small files have been removed: not known to be on disk, and fetched again more simply than
 // checked.
 func (fs *filesystems) sync() []unsynced {
+	if fs.blind {
+		syscall.Sync() // it reports no error
+	}
 	var failed []unsynced
 	for _, f := range fs.byDev {
 		if f.dir == "" {
