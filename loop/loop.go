@@ -780,7 +780,7 @@ func (l *Loop) ways(c *conn) int {
 // round trips if that is more. With smaller pieces the answer to a pipelined request (see
 // pipeline) comes only after the piece before it has ended, and the connection idles between.
 func (l *Loop) least(c *conn) int64 {
-	return max(tailPiece, int64(c.speed(l.now)*c.wait.Seconds()))
+	return max(tailPiece, int64(c.guess(l.now)*c.wait.Seconds()))
 }
 
 func (l *Loop) send(c *conn) {
@@ -996,7 +996,7 @@ func (l *Loop) pipeline(c *conn) {
 		c.reqEnd != c.piece.end || !c.p.Resp.KeepAlive || c.p.Resp.Body != httpparse.BodyLength {
 		return
 	}
-	if r := c.speed(l.now); r <= 0 || float64(c.remaining()) > 1.5*r*c.wait.Seconds() {
+	if r := c.guess(l.now); r <= 0 || float64(c.remaining()) > 1.5*r*c.wait.Seconds() {
 		return
 	}
 	p, ok := l.sched.take(l.now, !l.holding(), l.ways(c), l.least(c))

@@ -187,6 +187,27 @@ func TestBytesFetchedOnce(t *testing.T) {
 	}
 }
 
+// TestSlowToAnswer: a server that waits before each answer and then sends it at once is asked
+// for big pieces, pipelined: each request costs the wait. Its connections had no speed (each
+// answer came whole within a sample), so pieces shrank to 256 KiB, one request at a time: 16
+// MiB took 8 requests at -n 1 and 38 at -n 8, and 6-8 s at a wait of 1 s (a hunt; curl 1.1 s).
+func TestSlowToAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		n        string
+		requests int64 // at most
+	}{{"1", 3}, {"8", 17}} {
+		s := startServer(t, server.Config{Seed: 5, Latency: 300 * time.Millisecond})
+		r := rangedl(t, "-n", tc.n, "-q", s.URL("/16M"))
+		if r.code != 0 || r.stderr != "" {
+			t.Fatalf("-n %s: exit %d, stderr %q; want 0 and nothing", tc.n, r.code, r.stderr)
+		}
+		checkFile(t, filepath.Join(r.out, "16M"), 5, 16<<20)
+		if got := s.Stats().Requests; got > tc.requests {
+			t.Errorf("-n %s: %d requests; want at most %d", tc.n, got, tc.requests)
+		}
+	}
+}
+
 // TestListNotice: in a list, a notice about an entry starts with its URL, as a failure's line
 // does; before, "the server does not support ranges" did not say which file it was about.
 func TestListNotice(t *testing.T) {
