@@ -90,6 +90,8 @@ type Loop struct {
 	connectFails  tally     // failed connects in a row
 	refusals      tally     // 429s and 503s with no body byte between them
 	refusedDone   int64     // done then: a byte since resets the count
+	failures      tally     // counted failures of pieces with no body byte between them (see inARow)
+	failedDone    int64     // done then
 	everConnected bool      // some connect ever succeeded
 	connectAfter  time.Time // no new connection before this (after failed connects)
 	restore       int       // the target to go back to once a connect works after the path went dead; 0: none
@@ -1287,11 +1289,27 @@ func (l *Loop) requeue(c *conn, k Kind, cause error, what string, atLeast time.D
 	case rest.attempts >= l.job.MaxRetries || l.job.MaxRetries == 0:
 		l.close(c)
 		l.fail(errorf(k, cause, "%s (%s of %s), %s", what, rangeText(rest), l.job.URL, attempts(max(rest.attempts+1, 1))))
+	case l.inARow(c):
+		l.close(c)
+		l.fail(errorf(k, cause, "%s (%s of %s), %d times in a row", what, rangeText(rest), l.job.URL, l.failures.n))
 	default:
 		wait := l.release(c, true, atLeast)
 		l.trace.note("retry", c, int64(max(rest.attempts+1, 1)), wait, what)
 		l.trouble = l.now
 	}
+}
+
+// inARow counts c's failure against the whole download, and reports whether the server has
+// failed too often to go on, as refused does for 429s and 503s: --retries + 1 failures with no
+// body byte between them (those of requests sent together count once). Only each piece's own
+// retries were counted, and a server gone silent after its first answer went round the pieces
+// one attempt at a time: at --stall-timeout 3s, 36 s to fail at -n 1 where 18 s were due.
+func (l *Loop) inARow(c *conn) bool {
+	if l.done != l.failedDone {
+		l.failures.n, l.failedDone = 0, l.done
+	}
+	l.failures.add(l.now, c.since)
+	return l.failures.n > l.job.MaxRetries
 }
 
 // unfinished is the part of c's piece that has not arrived on c.

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -1081,5 +1082,27 @@ func TestEndless416(t *testing.T) {
 	}
 	if st, err := os.Stat(j.Output); err != nil || st.Size() != 0 {
 		t.Fatalf("output: %v, %v; want an empty file", st, err)
+	}
+}
+
+// TestStalledEveryPiece: a server that goes silent after its first answer fails the download
+// after --retries + 1 failures in a row, whichever pieces they were of. Each piece had its own
+// retries, and the stalls went round the pieces one attempt at a time: at -n 1 twice the
+// attempts --retries says, and more with more pieces.
+func TestStalledEveryPiece(t *testing.T) {
+	var requests atomic.Int32
+	j := scriptedRanges(t, func(c *net.TCPConn, start, end int64) {
+		if requests.Add(1) > 1 {
+			io.Copy(io.Discard, c) // silent, until the client closes
+			return
+		}
+		fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/%d\r\nContent-Length: %d\r\n\r\n", start, end, 16<<20, end+1-start)
+		c.Write(make([]byte, end+1-start))
+	})
+	j.PieceSize, j.MaxRetries, j.StallTimeout = 1<<20, 2, 300*time.Millisecond
+	_, err := runBounded(t, j)
+	want := regexp.MustCompile(`^no response for 300ms \(bytes \d+-\d+ of ` + regexp.QuoteMeta(j.URL) + `\), 3 times in a row$`)
+	if KindOf(err) != KindNetwork || err == nil || !want.MatchString(err.Error()) || requests.Load() != 4 {
+		t.Fatalf("err %v (kind %v) after %d requests; want one matching %s, kind network, after 4", err, KindOf(err), requests.Load(), want)
 	}
 }
