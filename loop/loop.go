@@ -65,6 +65,7 @@ type Loop struct {
 	out        *output
 	ranged     bool             // the file is fetched in ranges over many connections
 	redo       bool             // the failure asks for another command (--overwrite, a proxy's password): not the same one with -c
+	restart    bool             // the failure broke off a response that ignored ranges (see Result.Restartable)
 	closing    bool             // every response so far closed its connection: each piece costs one (see ways)
 	small      bool             // a small file of a list, written whole at the end (Job.Small)
 	have       reorder.RangeSet // body bytes accepted (a duplicated range arrives twice, counts once)
@@ -301,7 +302,8 @@ func (l *Loop) recorded() bool {
 // settle completes the output, or leaves it resumable, and makes the result final.
 func (l *Loop) settle() {
 	kept := l.closeOutput()
-	res := Result{Size: l.done, Elapsed: time.Since(l.start), Connections: l.peak, Ranged: l.ranged, Resumed: l.from.size(), Unsynced: kept && l.small && l.err == nil}
+	res := Result{Size: l.done, Elapsed: time.Since(l.start), Connections: l.peak, Ranged: l.ranged, Resumed: l.from.size(), Unsynced: kept && l.small && l.err == nil,
+		Restartable: l.restart && l.err != nil}
 	switch {
 	case !kept:
 	case l.recorded():
@@ -1285,6 +1287,7 @@ func (l *Loop) requeue(c *conn, k Kind, cause error, what string, atLeast time.D
 		l.release(c, false, 0) // nothing is lost: only the connection goes
 	case !l.ranged && !c.probe:
 		l.close(c)
+		l.restart = true
 		l.fail(errorf(k, cause, "%s (%s of %s); the server does not support ranges, so it cannot be resumed", what, rangeText(rest), l.job.URL))
 	case rest.attempts >= l.job.MaxRetries || l.job.MaxRetries == 0:
 		l.close(c)

@@ -111,7 +111,7 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 	}
 	s.list = listFile
 	opt.shared = s
-	stop := make(chan struct{}) // closed at the first SIGINT or SIGTERM
+	stop := s.stop
 	defer onSignals(func() {
 		close(stop)
 		r.Stop()
@@ -892,7 +892,8 @@ type shared struct {
 	// list reader's own.
 	realDirs map[string]string
 
-	insecureWarned atomic.Bool // -k's warning was printed: once for the list, not per entry
+	insecureWarned atomic.Bool   // -k's warning was printed: once for the list, not per entry
+	stop           chan struct{} // closed at the first SIGINT or SIGTERM
 }
 
 type dnsAnswer struct {
@@ -909,7 +910,7 @@ const (
 func newShared(r *loop.Reactor) *shared {
 	s := &shared{reactor: r, progress: newBatchProgress(), addrs: map[string]dnsAnswer{},
 		tls: map[string]*tls.Config{}, dirs: map[string]bool{}, busy: map[string]bool{}, freed: make(chan struct{}, 1),
-		realDirs: map[string]string{}}
+		realDirs: map[string]string{}, stop: make(chan struct{})}
 	return s
 }
 

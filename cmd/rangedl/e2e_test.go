@@ -208,6 +208,31 @@ func TestSlowToAnswer(t *testing.T) {
 	}
 }
 
+// TestNoRangesStartsOver: a response from a server that ignores ranges that breaks off is
+// fetched again from its first byte, up to --retries times; it failed at once, --retries or
+// not (a hunt). With no retry left, the advice is --overwrite: -c cannot continue it.
+func TestNoRangesStartsOver(t *testing.T) {
+	const once = `rangedl: the server does not support ranges; downloading over one connection\n`
+	const broke = `rangedl: no data for 300ms \(bytes 1048576-4194303 of \S+/4M\); the server does not support ranges, so it cannot be resumed`
+	for _, tc := range []struct {
+		retries string
+		code    int
+		stderr  string
+	}{
+		{"5", 0, `^` + once + broke + `; starting over in 250ms \(attempt 2 of 6\)\n` + once + `rangedl: saved f: 4\.0 MiB in .*, single stream\n$`},
+		{"0", 3, `^` + once + broke + `\nrangedl: f is incomplete: 1\.0 MiB were written before the error; use --overwrite to download it again\n$`},
+	} {
+		s := startServer(t, server.Config{Seed: 6, NoRanges: true, Faults: []server.Fault{{Kind: server.Stall, Request: 1, Bytes: 1 << 20}}})
+		r := rangedl(t, "-p", "--stall-timeout", "300ms", "--retries", tc.retries, "-o", "f", s.URL("/4M"))
+		if r.code != tc.code || !regexp.MustCompile(tc.stderr).MatchString(r.stderr) {
+			t.Fatalf("--retries %s: exit %d, stderr\n%s\nwant exit %d, stderr matching\n%s", tc.retries, r.code, r.stderr, tc.code, tc.stderr)
+		}
+		if tc.code == 0 {
+			checkFile(t, filepath.Join(r.out, "f"), 6, 4<<20)
+		}
+	}
+}
+
 // TestListNotice: in a list, a notice about an entry starts with its URL, as a failure's line
 // does; before, "the server does not support ranges" did not say which file it was about.
 func TestListNotice(t *testing.T) {

@@ -274,6 +274,18 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 		job.Continue, job.Overwrite = false, true
 		res, err = download(&job, origin, opt, stderr, say)
 	}
+	for try := 1; err != nil && res.Restartable && try <= opt.retries; try++ {
+		// Only the whole file again can finish it, as wget and aria2c fetch it: each attempt
+		// replaces what the one before wrote. It failed at once, --retries or not.
+		wait := min(250*time.Millisecond<<(try-1), 8*time.Second)
+		job.Notice(fmt.Sprintf("%v; starting over in %v (attempt %d of %d)", err, wait, try+1, opt.retries+1))
+		if !pause(wait, opt) {
+			err = &loop.Error{Kind: loop.KindInterrupted, Msg: "interrupted"}
+			break
+		}
+		job.Continue, job.Overwrite = false, true
+		res, err = download(&job, origin, opt, stderr, say)
+	}
 	if err != nil {
 		failure(stderr, opt, rawURL, err)
 		var advice string
@@ -286,6 +298,8 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 			advice = fmt.Sprintf("%s is incomplete (%s of it is saved); use -c --restart-if-changed to download the new version", job.Output, formatSize(res.Saved))
 		case res.Resumable:
 			advice = fmt.Sprintf("%s is incomplete (%s of it is saved); run the same command with -c to continue", job.Output, formatSize(res.Saved))
+		case res.Saved > 0 && res.Restartable:
+			advice = fmt.Sprintf("%s is incomplete: %s were written before the error; use --overwrite to download it again", job.Output, formatSize(res.Saved))
 		case res.Saved > 0:
 			advice = fmt.Sprintf("%s is incomplete: %s were written before the error", job.Output, formatSize(res.Saved))
 		}
@@ -329,6 +343,21 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 	say("%s %s: %s in %s (%s/s), %d connection%s%s", verb, job.Output, formatSize(res.Size),
 		res.Elapsed.Round(time.Millisecond), formatSize(rate), res.Connections, plural(res.Connections), mode)
 	return exitOK, res, nil
+}
+
+// pause waits for d, and reports whether it did: a SIGINT or SIGTERM ends it first.
+func pause(d time.Duration, opt options) bool {
+	stop := make(<-chan struct{})
+	if opt.shared != nil {
+		stop = opt.shared.stop // the list's handler has the signal
+	}
+	select {
+	case <-time.After(d):
+		return true
+	case <-stop:
+	case <-caught:
+	}
+	return false
 }
 
 // failure prints err's line. In a list the line names the entry's URL first (without its
