@@ -350,10 +350,10 @@ func TestOutageRestoresConnections(t *testing.T) {
 		err        error
 		afterwards int // connections wanted once a connect works again
 	}{
-		{connectTimeout{15 * time.Second, false}, 8},
+		{connectTimeout{15 * time.Second, connecting}, 8},
 		{os.NewSyscallError("connect", unix.EHOSTUNREACH), 8},
 		{os.NewSyscallError("connect", unix.ECONNREFUSED), 1},
-		{connectTimeout{15 * time.Second, true}, 1},
+		{connectTimeout{15 * time.Second, handshaking}, 1},
 	} {
 		l := loopWith()
 		l.job.Connections, l.target, l.everConnected, l.stats = 8, 8, true, new(Stats)

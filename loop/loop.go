@@ -728,16 +728,26 @@ func pathDown(err error) bool {
 // connectTimeout is the error of a connect (with its TLS handshake, and a proxy's CONNECT)
 // not done within Job.ConnectTimeout.
 type connectTimeout struct {
-	after    time.Duration
-	answered bool // the TCP connect worked: the server (or proxy) is there, and too slow
+	after time.Duration
+	stage connState // where it was: connecting, tunneling or handshaking
 }
 
+// Error names the stage: a TLS handshake that never ended was reported as a connect, which
+// had worked (a hunt; curl says "SSL connection timeout").
 func (e connectTimeout) Error() string {
-	return fmt.Sprintf("connect timed out after %v", e.after)
+	what := "connect"
+	switch e.stage {
+	case tunneling:
+		what = "proxy tunnel (CONNECT)"
+	case handshaking:
+		what = "TLS handshake"
+	}
+	return fmt.Sprintf("%s timed out after %v", what, e.after)
 }
 
-// Timeout reports whether nothing answered at all (see pathDown).
-func (e connectTimeout) Timeout() bool { return !e.answered }
+// Timeout reports whether nothing answered at all (see pathDown): a stage after the TCP
+// connect had the server (or the proxy) there, and too slow.
+func (e connectTimeout) Timeout() bool { return e.stage == connecting }
 
 // assign gives c its next piece and sends the request, or leaves it idle. With nothing left to
 // hand out, c helps the slowest: it steals part of a range in flight, or duplicates one
@@ -1539,7 +1549,7 @@ func (l *Loop) chores() {
 			// The connect timeout covers the whole setup (TCP, CONNECT, TLS), counted from the
 			// start: a handshake that trickles bytes does not get to last forever.
 			if l.now.Sub(c.started) > l.job.ConnectTimeout {
-				l.setupFailed(c, connectTimeout{l.job.ConnectTimeout, c.state != connecting})
+				l.setupFailed(c, connectTimeout{l.job.ConnectTimeout, c.state})
 			}
 		case c.tail && idleFor > lastChunkWait:
 			l.pieceFailed(c, KindNetwork, nil, "no last chunk") // the piece is done: only the connection goes

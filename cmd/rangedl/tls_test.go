@@ -139,7 +139,8 @@ func TestHTTPSNoGoroutinePerConnection(t *testing.T) {
 }
 
 // TestSetupTimeout: a server that accepts and never answers the TLS handshake fails the
-// download after --connect-timeout, however short --stall-timeout is.
+// download after --connect-timeout, however short --stall-timeout is, and the line says it
+// was the handshake (it said "connect timed out", which had worked).
 func TestSetupTimeout(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -157,7 +158,7 @@ func TestSetupTimeout(t *testing.T) {
 	}()
 	start := time.Now()
 	r := rangedl(t, "--stall-timeout", "500ms", "--connect-timeout", "1500ms", "-o", "f", "https://"+ln.Addr().String()+"/x")
-	want := "rangedl: cannot connect to " + ln.Addr().String() + ": connect timed out after 1.5s\n"
+	want := "rangedl: cannot connect to " + ln.Addr().String() + ": TLS handshake timed out after 1.5s\n"
 	if r.code != exitNetwork || r.stderr != want {
 		t.Fatalf("exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitNetwork, want)
 	}
