@@ -352,6 +352,11 @@ func TestFailures(t *testing.T) {
 		{"bad -n", []string{"-n", "0", "http://a/x"}, 2, `^rangedl: -n 0: connections must be 1\.\.256\n`},
 		{"bad -j", []string{"-j", "0", "http://a/x", "http://a/y"}, 2, `^rangedl: -j 0: files at once must be 1\.\.1024\n`},
 		{"bad --max-per-host", []string{"--max-per-host", "300", "-i", "list"}, 2, `^rangedl: --max-per-host 300: must be 1\.\.256\n`},
+		// Seconds, as curl takes them; a bad value names the flag as -h does (a hunt: it was
+		// 'invalid value "5" for flag -connect-timeout: parse error').
+		{"seconds for a duration", []string{"--connect-timeout", "1.5", "-o", "x", "http://127.0.0.1:1/x"}, 3, `^rangedl: cannot connect to 127\.0\.0\.1:1: connect: connection refused\n$`},
+		{"bad duration", []string{"--save-interval", "5x", "http://a/x"}, 2, `^rangedl: --save-interval "5x": want a duration such as 30s or 1m30s, or seconds; see rangedl -h\n$`},
+		{"bad number", []string{"-j", "http://a/x", "http://a/y"}, 2, `^rangedl: -j "http://a/x": not a number; see rangedl -h\n$`},
 		{"bad -s", []string{"-s", "12Q", "http://a/x"}, 2, `^rangedl: -s "12Q": want a positive size such as 4M\n$`},
 		{"small -s", []string{"-s", "100K", "http://a/x"}, 2, `^rangedl: -s "100K": the smallest piece is 1M\n$`},
 		{"scheme", []string{"ftp://a/x"}, 2, `^rangedl: bad URL "ftp://a/x": only http:// and https:// URLs are supported\n$`},

@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -67,6 +68,7 @@ flags:
       --stall-timeout D a connection with no data for D fails its piece (default 30s)
       --connect-timeout D
                         give up a connect and TLS handshake after D (default 15s)
+                        (each D: a duration such as 30s or 1m30s, or seconds)
 
   -H, --header "Name: value"
                         add a request header (repeatable)
@@ -358,6 +360,44 @@ func pause(d time.Duration, opt options) bool {
 	case <-caught:
 	}
 	return false
+}
+
+// seconds is a duration flag that also takes a plain number of seconds, as curl's, wget's and
+// aria2c's take them: "--connect-timeout 5" was refused with "parse error".
+type seconds time.Duration
+
+func (d *seconds) String() string { return time.Duration(*d).String() }
+
+func (d *seconds) Set(v string) error {
+	if t, err := time.ParseDuration(v); err == nil {
+		*d = seconds(t)
+		return nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > math.MaxInt64/float64(time.Second) {
+		return errors.New("want a duration such as 30s or 1m30s, or seconds")
+	}
+	*d = seconds(f * float64(time.Second))
+	return nil
+}
+
+var badValue = regexp.MustCompile(`^invalid value (".*") for flag -(\S+): (.*)$`)
+
+// flagError says which flag a bad value was for as the help text writes it: the flag
+// package says 'invalid value "x" for flag -connect-timeout: parse error'.
+func flagError(err error) error {
+	m := badValue.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	dash, why := "-", m[3]
+	if len(m[2]) > 1 {
+		dash = "--"
+	}
+	if why == "parse error" {
+		why = "not a number" // an int flag's (strconv's own error says less)
+	}
+	return fmt.Errorf("%s%s %s: %s", dash, m[2], m[1], why)
 }
 
 // failure prints err's line. In a list the line names the entry's URL first (without its
@@ -679,10 +719,12 @@ func flagSet(opt *options) *flag.FlagSet {
 	fs.BoolVar(&opt.overwrite, "overwrite", false, "")
 	fs.BoolVar(&opt.restart, "restart-if-changed", false, "")
 	fs.StringVar(&opt.alloc, "file-allocation", "falloc", "")
-	fs.DurationVar(&opt.saveEvery, "save-interval", loop.DefaultSaveEvery, "")
+	opt.saveEvery = loop.DefaultSaveEvery
+	fs.Var((*seconds)(&opt.saveEvery), "save-interval", "")
 	fs.StringVar(&opt.saveBytes, "save-bytes", "64M", "")
 	fs.IntVar(&opt.retries, "retries", loop.DefaultMaxRetries, "")
-	fs.DurationVar(&opt.stall, "stall-timeout", loop.DefaultStallTimeout, "")
+	opt.stall = loop.DefaultStallTimeout
+	fs.Var((*seconds)(&opt.stall), "stall-timeout", "")
 	fs.StringVar(&opt.trace, "trace", "", "")
 	fs.StringVar(&opt.cacert, "cacert", "", "")
 	for _, name := range []string{"H", "header"} {
@@ -696,7 +738,8 @@ func flagSet(opt *options) *flag.FlagSet {
 	fs.StringVar(&opt.referer, "referer", "", "")
 	fs.BoolVar(&opt.ipv4, "4", false, "")
 	fs.BoolVar(&opt.ipv6, "6", false, "")
-	fs.DurationVar(&opt.connectTimeout, "connect-timeout", loop.DefaultConnectTimeout, "")
+	opt.connectTimeout = loop.DefaultConnectTimeout
+	fs.Var((*seconds)(&opt.connectTimeout), "connect-timeout", "")
 	fs.IntVar(&opt.maxRedirects, "max-redirects", 10, "")
 	fs.BoolVar(&opt.allowDowngrade, "allow-downgrade", false, "")
 	fs.StringVar(&opt.proxy, "proxy", "", "")
@@ -734,7 +777,7 @@ func parseArgs(args []string) (options, []string, error) {
 				fmt.Print(usage)
 				return opt, nil, err
 			}
-			return opt, nil, fmt.Errorf("%v; see rangedl -h", err)
+			return opt, nil, fmt.Errorf("%v; see rangedl -h", flagError(err))
 		}
 		if end >= 0 {
 			urls = append(urls, args[end+1:]...) // after "--", every argument is a URL
