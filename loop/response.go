@@ -311,7 +311,12 @@ func (l *Loop) prepareFile() *Error {
 		missing = nil // a resume, and the blocks are there
 	}
 	if err := allocate(l.file.File(), total, missing, l.job.Allocation); err != nil {
-		if errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EFBIG) || errors.Is(err, unix.EDQUOT) {
+		if errors.Is(err, unix.EFBIG) {
+			// Not a matter of room: freeing some, as after "not enough room", does not help
+			// (ext2 with 1 KiB blocks holds 16 GiB at most; ulimit -f sets a limit too).
+			return errorf(KindIO, err, "%s (%d bytes) is larger than a file may be there (a limit of its filesystem, or ulimit -f)", l.job.Output, total)
+		}
+		if errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EDQUOT) {
 			return errorf(KindIO, err, "not enough room for %s (%d bytes)", l.job.Output, total)
 		}
 		return errorf(KindIO, err, "cannot allocate %s", l.job.Output)

@@ -491,7 +491,7 @@ func TestFileSizeLimit(t *testing.T) {
 
 	dir := t.TempDir()
 	r := limited(dir, "-o", "f", url)
-	want := "rangedl: not enough room for f (16777216 bytes): fallocate: file too large\n"
+	want := "rangedl: f (16777216 bytes) is larger than a file may be there (a limit of its filesystem, or ulimit -f): fallocate: file too large\n"
 	if r.code != exitIO || r.stderr != want {
 		t.Fatalf("falloc: exit %d, stderr %q; want %d, %q", r.code, r.stderr, exitIO, want)
 	}
