@@ -916,9 +916,9 @@ func newShared(r *loop.Reactor) *shared {
 
 // lookup is the package's lookup, through the cache. Failures are not kept: the next entry
 // asks again.
-func (s *shared) lookup(host string) ([]netip.Addr, error) {
+func (s *shared) lookup(host string, timeout time.Duration) ([]netip.Addr, error) {
 	if s == nil {
-		return lookup(host)
+		return lookup(host, timeout)
 	}
 	s.mu.Lock()
 	a, ok := s.addrs[host]
@@ -926,7 +926,7 @@ func (s *shared) lookup(host string) ([]netip.Addr, error) {
 	if ok && time.Since(a.at) < dnsKeep {
 		return a.ips, nil
 	}
-	ips, err := lookup(host)
+	ips, err := lookup(host, timeout)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rangedl/rangedl/loop"
 )
@@ -726,7 +727,7 @@ func resolve(job *loop.Job, opt options) error {
 			}
 		}
 		ips = []netip.Addr{ip}
-	} else if ips, err = opt.shared.lookup(host); err != nil {
+	} else if ips, err = opt.shared.lookup(host, opt.connectTimeout); err != nil {
 		return err
 	}
 	job.Addrs = job.Addrs[:0:0]
@@ -747,11 +748,15 @@ func resolve(job *loop.Job, opt options) error {
 	return nil
 }
 
-// lookup asks DNS for host's addresses.
-func lookup(host string) ([]netip.Addr, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), loop.DefaultConnectTimeout)
+// lookup asks DNS for host's addresses, within timeout (--connect-timeout, as in curl: it was
+// always the default 15 s).
+func lookup(host string, timeout time.Duration) ([]netip.Addr, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil && ctx.Err() == context.DeadlineExceeded {
+		return nil, fmt.Errorf("cannot resolve %s: no answer within %v (--connect-timeout)", host, timeout)
+	}
 	if err != nil {
 		var dnsErr *net.DNSError
 		if errors.As(err, &dnsErr) {
