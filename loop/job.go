@@ -95,9 +95,10 @@ const (
 
 // Stats are live counters: the loop writes them, a progress display reads them.
 type Stats struct {
-	Total atomic.Int64 // file size, -1 until known
-	Done  atomic.Int64 // body bytes accepted (validated and handed to the writer)
-	Conns atomic.Int64 // connections open now
+	Total   atomic.Int64 // file size, -1 until known
+	Done    atomic.Int64 // body bytes accepted (validated and handed to the writer)
+	Resumed atomic.Int64 // of Done, those that were on disk when the download started
+	Conns   atomic.Int64 // connections open now
 }
 
 // Result describes a finished download.

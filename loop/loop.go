@@ -198,6 +198,7 @@ func (l *Loop) resume() {
 	}
 	l.done = l.have.Size()
 	l.stats.Done.Store(l.done)
+	l.stats.Resumed.Store(l.done)
 	ctl := l.from.ctl
 	if ctl == nil {
 		l.sched.from = l.from.length

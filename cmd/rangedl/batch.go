@@ -115,7 +115,7 @@ func batch(opt options, urls []string, stderr io.Writer) int {
 	defer onSignals(func() {
 		close(stop)
 		r.Stop()
-	}, failed.discard, 0, stderr)()
+	}, failed.discard, 0, out)() // its last words clear the bar's line
 	start := time.Now()
 	bar := startBatchProgress(stderr, out, s.progress, !opt.quiet && !opt.noProgress)
 
@@ -282,7 +282,7 @@ feed:
 			code = exitIO
 		}
 	}
-	bar.stop()
+	bar.stop(bytes, time.Since(start))
 	out.setBar(false)
 	if unreadable && first < 0 {
 		code = exitUsage // after every entry read, which all went well

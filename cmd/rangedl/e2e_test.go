@@ -13,12 +13,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rangedl/rangedl/bench/server"
 )
@@ -923,7 +925,7 @@ func TestTerminalResumedRate(t *testing.T) {
 		switch seen := line[strings.LastIndexByte(line, '\r')+1:]; {
 		case strings.HasPrefix(seen, "rangedl: saved f"):
 			summary = seen
-		case strings.Contains(seen, " conns"):
+		case strings.Contains(seen, "/s "):
 			bar = seen // the bar's last drawing
 		}
 	}
@@ -934,6 +936,69 @@ func TestTerminalResumedRate(t *testing.T) {
 		t.Errorf("the bar ends at %.2f MiB/s, the summary says %.2f\n%s\n%s", b, s, bar, summary)
 	}
 	checkFile(t, filepath.Join(dir, "f"), 34, 4<<20)
+}
+
+// drawings runs cmdline in a terminal of cols columns (script(1) makes one) and returns what
+// each redraw of the bar drew, the messages' lines left out, and all of the output.
+func drawings(t *testing.T, dir string, cols int, cmdline string) ([]string, string) {
+	t.Helper()
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("no script(1) to make a terminal")
+	}
+	cmd := exec.Command("script", "-qec", fmt.Sprintf("stty cols %d; TERM=xterm %s", cols, cmdline), "/dev/null")
+	cmd.Dir = dir
+	out, _ := cmd.Output()
+	var bars []string
+	for _, d := range strings.FieldsFunc(string(out), func(r rune) bool { return r == '\r' || r == '\n' }) {
+		if !strings.Contains(d, "rangedl: ") && strings.TrimSpace(d) != "" {
+			bars = append(bars, d)
+		}
+	}
+	return bars, string(out)
+}
+
+// TestTerminalBars: what the bars draw (a hunt). A file left incomplete never reads 100%
+// (pb's percent and counters rounded 1 GiB less 3000 bytes up to "1.00 GiB ... 100.00%"); a
+// stall shows as one (pb's speed still read 1.2 MiB/s, "ETA 4s", after 6 s without a byte);
+// a file of unknown length has no ETA (it went negative); a list's bar is cut to a narrow
+// terminal (each redraw left a row behind).
+func TestTerminalBars(t *testing.T) {
+	s := startServer(t, server.Config{Seed: 35, Faults: []server.Fault{{Kind: server.Stall, Request: 1, Bytes: 1<<20 - 100}}})
+	dir := t.TempDir()
+	bars, out := drawings(t, dir, 100, fmt.Sprintf("%s -n 1 --retries 0 --stall-timeout 2500ms -o f %s", binary, s.URL("/1M")))
+	if len(bars) == 0 || !slices.ContainsFunc(bars, func(b string) bool { return strings.Contains(b, "0 B/s ETA ?") }) ||
+		!strings.HasPrefix(bars[len(bars)-1], "1023.9 KiB / 1.0 MiB [") || !strings.Contains(bars[len(bars)-1], "] 99.9% ") ||
+		strings.Contains(out, "100.0%") {
+		t.Errorf("a stall 100 bytes before the end: want a drawing with \"0 B/s ETA ?\", the last one at 1023.9 KiB and 99.9%%, none at 100.0%%; got\n%q", bars)
+	}
+
+	s = startServer(t, server.Config{Seed: 35, Rate: 1 << 20})
+	bars, _ = drawings(t, dir, 100, fmt.Sprintf("%s -o g '%s'", binary, s.URL("/1M?chunked=1&noranges=1")))
+	if len(bars) == 0 || slices.ContainsFunc(bars, func(b string) bool { return strings.Contains(b, "ETA") }) {
+		t.Errorf("an unknown length: want drawings without an ETA; got\n%q", bars)
+	}
+
+	s = startServer(t, server.Config{Seed: 35, Rate: 4 << 20})
+	writeList(t, dir, s.URL("/1M")+"\n"+s.URL("/2M")+"\n"+s.URL("/nope")+"\n")
+	bars, _ = drawings(t, dir, 20, fmt.Sprintf("%s -j 2 -n 2 -d d -i list", binary))
+	if len(bars) == 0 || slices.ContainsFunc(bars, func(b string) bool { return utf8.RuneCountInString(b) > 20 }) {
+		t.Errorf("a list at 20 columns: want drawings of 20 at most; got\n%q", bars)
+	}
+
+	// A trace to the terminal (--trace /dev/stderr) draws no bar, which its lines wrote over.
+	bars, _ = drawings(t, dir, 100, fmt.Sprintf("%s -n 2 --overwrite --trace /dev/stderr -o h %s", binary, s.URL("/2M")))
+	if !slices.ContainsFunc(bars, func(b string) bool { return strings.Contains(b, `"event":"done"`) }) ||
+		slices.ContainsFunc(bars, func(b string) bool { return strings.Contains(b, " conns") }) {
+		t.Errorf("--trace /dev/stderr: want the trace and no bar; got\n%q", bars)
+	}
+
+	// A list's bytes are those it received: a file complete already counted whole.
+	os.Mkdir(filepath.Join(dir, "e"), 0o777)
+	os.WriteFile(filepath.Join(dir, "e", "4M"), content(35, 0, 4<<20), 0o666)
+	bars, _ = drawings(t, dir, 100, fmt.Sprintf("%s -c -d e %s %s", binary, s.URL("/4M"), s.URL("/1000")))
+	if len(bars) == 0 || !strings.HasPrefix(bars[len(bars)-1], "2/2 files 1000 B ") {
+		t.Errorf("-c of a complete file and one of 1000 B: want the last drawing at 1000 B; got\n%q", bars)
+	}
 }
 
 // TestTerminalLines: on a terminal (script(1) makes one), every message starts a line of its
@@ -962,7 +1027,7 @@ func TestTerminalLines(t *testing.T) {
 			seen := strings.TrimPrefix(line[strings.LastIndexByte(line, '\r')+1:], "\x1b[K")
 			switch {
 			case seen == "", strings.HasPrefix(seen, "rangedl: "):
-			case strings.Contains(seen, " conns") || strings.Contains(seen, " files"):
+			case strings.Contains(seen, "/s "):
 				bars++ // a bar's last drawing
 			default:
 				t.Errorf("%s: line %q", term, line)

@@ -510,10 +510,10 @@ func fetch(job loop.Job, opt options, stderr io.Writer) (loop.Result, error) {
 		}
 	}
 	stopped := make(chan struct{})
-	defer onSignals(func() { close(stopped); l.Stop() }, last, grace, stderr)()
-	bar := startProgress(stderr, opt.lines, job.Stats, !opt.quiet && !opt.noProgress)
+	defer onSignals(func() { close(stopped); l.Stop() }, last, grace, opt.lines)() // its last words clear the bar's line
+	bar := startProgress(stderr, opt.lines, job.Stats, !opt.quiet && !opt.noProgress && !sameFiles(job.Trace, stderr))
 	res, err := l.Run()
-	bar.stop()
+	bar.stop(res.Size-res.Resumed, res.Elapsed)
 	if job.Stream != nil && errors.Is(err, syscall.EPIPE) {
 		// Ctrl-C on rangedl -o - | reader signals the reader too, which may be gone before
 		// rangedl's own signal arrives: then the broken pipe is the interrupt's doing.
@@ -524,6 +524,19 @@ func fetch(job loop.Job, opt options, stderr io.Writer) (loop.Result, error) {
 		}
 	}
 	return res, err
+}
+
+// sameFiles reports whether a and b are one open file: --trace /dev/stderr, whose lines would
+// land on the bar's line, and leave drawings of it among them.
+func sameFiles(a, b any) bool {
+	f, ok := a.(*os.File)
+	g, ok2 := b.(*os.File)
+	if !ok || !ok2 || f == nil || g == nil {
+		return false
+	}
+	x, err := f.Stat()
+	y, err2 := g.Stat()
+	return err == nil && err2 == nil && os.SameFile(x, y)
 }
 
 // signalLag is how long a broken standard output waits for the SIGINT that may have broken it.

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -16,23 +18,65 @@ import (
 
 // progress mirrors the loop's counters into a pb/v3 bar. The loop only stores atomics; one
 // goroutine copies them to the bar, which redraws on its own ticker.
+//
+// The bar's texts are rangedl's own, set at each copy; pb draws the bar itself and lays the
+// line out. pb's counters and percent round up (1 GiB less 3000 bytes, left incomplete, read
+// "1024.00 MiB / 1.00 GiB ... 100.00%"), its speed decays slowly (6 s without a byte still
+// read 1.2 MiB/s, "ETA 4s"), and its ETA went negative for a file of unknown length.
 type progress struct {
-	bar      *pb.ProgressBar
-	template string // the bar's, with speedElement in it
-	quit     chan struct{}
-	done     chan struct{}
-	lines    *lineWriter // where lines are printed meanwhile, clearing the bar's line first
-	shown    bool        // the bar was started (by run's goroutine; stop reads it after)
-	from     int64       // the bytes the bar counted when it was started
-	start    time.Time   // when it was started
+	bar   *pb.ProgressBar
+	quit  chan struct{}
+	done  chan struct{}
+	lines *lineWriter // where lines are printed meanwhile, clearing the bar's line first
+	shown bool        // the bar was started (by run's goroutine; stop reads it after)
+	recent
 }
 
-// speedElement is pb's speed, in every template. The bar's last drawing shows the run's
-// average instead: pb's divides every byte the bar counts by the time, those a resumed download
-// had before too (1 GiB resumed onto 4 GiB drew 681.93 MiB/s, where the summary said 132.8).
-const speedElement = `{{speed . "%s/s" "? B/s"}}`
+const barTemplate = `{{string . "count"}} {{bar . "[" "=" ">" " " "]"}} {{string . "percent"}} {{string . "speed"}} {{string . "eta"}} {{string . "conns"}}`
 
-const barTemplate = `{{counters . }} {{bar . "[" "=" ">" " " "]"}} {{percent . }} ` + speedElement + ` {{rtime . "ETA %s"}} {{string . "conns"}}`
+// A list's bar has no bar to stretch: fill is what pb lays out to the terminal's width, and
+// without it the line was not cut to a narrow one, whose every redraw left a row behind.
+const batchTemplate = `{{string . "files"}} {{string . "count"}} {{string . "speed"}}{{fill .}}`
+
+func init() {
+	pb.RegisterElement("fill", pb.ElementFunc(func(s *pb.State, _ ...string) string {
+		return strings.Repeat(" ", max(s.AdaptiveElWidth(), 0))
+	}), true)
+}
+
+// recent keeps the byte counts of the last seconds, one each copy: the speed shown is over
+// them, so a download that stalls shows it within that time.
+type recent struct {
+	at    [20]time.Time
+	n     [20]int64
+	count int
+}
+
+func (r *recent) add(now time.Time, n int64) {
+	r.at[r.count%len(r.at)], r.n[r.count%len(r.n)] = now, n
+	r.count++
+}
+
+// speed is bytes per second over the counts kept, or -1 before they span half a second.
+func (r *recent) speed() float64 {
+	if r.count == 0 {
+		return -1
+	}
+	last, first := (r.count-1)%len(r.at), max(r.count-len(r.at), 0)%len(r.at)
+	d := r.at[last].Sub(r.at[first])
+	if d < 500*time.Millisecond {
+		return -1
+	}
+	return float64(r.n[last]-r.n[first]) / d.Seconds()
+}
+
+// rate is a speed as the bar shows it.
+func rate(bytesPerSecond float64) string {
+	if bytesPerSecond < 0 {
+		return "? B/s"
+	}
+	return formatSize(int64(bytesPerSecond)) + "/s"
+}
 
 // startProgress shows a bar on stderr when it is a terminal and show is true, once the
 // download has an answer (a redirect's hop shows none, which left an empty bar's line each);
@@ -44,8 +88,29 @@ func startProgress(stderr io.Writer, lines *lineWriter, stats *loop.Stats, show 
 	}
 	bar := p.bar
 	update := func() {
-		bar.SetTotal(max(stats.Total.Load(), 0))
-		bar.SetCurrent(stats.Done.Load())
+		total, done := stats.Total.Load(), stats.Done.Load()
+		bar.SetTotal(max(total, 0))
+		bar.SetCurrent(done)
+		p.add(time.Now(), done)
+		count, percent, eta := formatSize(done), "?%", ""
+		if total >= 0 {
+			count += " / " + formatSize(total)
+		}
+		if total > 0 {
+			// Cut, not rounded, as sizes are: 100.0% only when all of it is there.
+			percent = fmt.Sprintf("%.1f%%", math.Floor(float64(done)*1000/float64(total))/10)
+		}
+		switch r := p.speed(); {
+		case total < 0 || r < 0:
+		case r == 0:
+			eta = "ETA ?"
+		default:
+			eta = "ETA " + time.Duration(float64(total-done)/r*float64(time.Second)).Round(time.Second).String()
+		}
+		bar.Set("count", count)
+		bar.Set("percent", percent)
+		bar.Set("speed", rate(p.speed()))
+		bar.Set("eta", eta)
 		bar.Set("conns", strconv.FormatInt(stats.Conns.Load(), 10)+" conns")
 	}
 	p.run(update, func() bool { return stats.Total.Load() > 0 || stats.Done.Load() > 0 })
@@ -61,8 +126,7 @@ func newProgress(stderr io.Writer, lines *lineWriter, template string, show bool
 		return &progress{}
 	}
 	bar := pb.New64(0).SetTemplateString(template).SetWriter(f).SetRefreshRate(200 * time.Millisecond)
-	bar.Set(pb.Bytes, true)
-	return &progress{bar: bar, template: template, quit: make(chan struct{}), done: make(chan struct{}), lines: lines}
+	return &progress{bar: bar, quit: make(chan struct{}), done: make(chan struct{}), lines: lines}
 }
 
 // run starts the bar once ready says so, and copies the counters into it (update) on a ticker
@@ -76,7 +140,7 @@ func (p *progress) run(update func(), ready func() bool) {
 			if !p.shown && ready() {
 				update()
 				p.bar.Start()
-				p.shown, p.from, p.start = true, p.bar.Current(), time.Now()
+				p.shown = true
 				p.lines.setBar(true)
 			}
 			select {
@@ -94,16 +158,19 @@ func (p *progress) run(update func(), ready func() bool) {
 	}()
 }
 
-func (p *progress) stop() {
+// stop draws the bar a last time, with the run's average speed and time as the summary line
+// gives them: bytes in took (the bar's own count from its first drawing, which came after the
+// first answer, read 4.7 MiB/s where the summary said 11.5).
+func (p *progress) stop(bytes int64, took time.Duration) {
 	if p.bar == nil {
 		return
 	}
 	close(p.quit)
 	<-p.done
 	if p.shown {
-		rate := float64(p.bar.Current()-p.from) / max(time.Since(p.start).Seconds(), 1e-3)
-		p.bar.Set("average", formatSize(int64(rate))+"/s")
-		p.bar.SetTemplateString(strings.Replace(p.template, speedElement, `{{string . "average"}}`, 1))
+		p.bar.Set("speed", rate(float64(bytes)/max(took.Seconds(), 1e-3)))
+		p.bar.Set("eta", "in "+took.Round(time.Millisecond).String())
+		p.bar.Set("conns", "")
 		p.bar.Finish()
 		p.lines.setBar(false)
 	}
@@ -135,22 +202,21 @@ func (b *batchProgress) add(s *loop.Stats) {
 func (b *batchProgress) remove(s *loop.Stats) {
 	b.mu.Lock()
 	delete(b.live, s)
-	b.ended.Add(s.Done.Load())
+	b.ended.Add(s.Done.Load() - s.Resumed.Load())
 	b.mu.Unlock()
 }
 
-// bytes is the bytes received so far.
+// bytes is the bytes received so far: not those that were on disk before (a file complete
+// already counted whole, at hundreds of MiB/s).
 func (b *batchProgress) bytes() int64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	n := b.ended.Load()
 	for s := range b.live {
-		n += s.Done.Load()
+		n += s.Done.Load() - s.Resumed.Load()
 	}
 	return n
 }
-
-const batchTemplate = `{{string . "files"}} {{counters . }} ` + speedElement
 
 // startBatchProgress shows the bar of a list on stderr when it is a terminal and show is true.
 func startBatchProgress(stderr io.Writer, lines *lineWriter, b *batchProgress, show bool) *progress {
@@ -168,8 +234,11 @@ func startBatchProgress(stderr io.Writer, lines *lineWriter, b *batchProgress, s
 		if n := b.failed.Load(); n > 0 {
 			files += " (" + strconv.FormatInt(n, 10) + " failed)"
 		}
+		n := b.bytes()
+		p.add(time.Now(), n)
 		bar.Set("files", files)
-		bar.SetCurrent(b.bytes())
+		bar.Set("count", formatSize(n))
+		bar.Set("speed", rate(p.speed()))
 	}
 	p.run(update, func() bool { return true })
 	return p
