@@ -201,7 +201,10 @@ func (l *Loop) resume() {
 	l.stats.Resumed.Store(l.done)
 	ctl := l.from.ctl
 	if ctl == nil {
-		l.sched.from = l.from.length
+		// From the last byte on disk, not the first missing one: a complete file then gets a
+		// 206 of that byte, whose Content-Range gives the size. For bytes past the end, Apache
+		// and lighttpd answer 416 without the size, which left "complete already" a failure.
+		l.sched.from = max(l.from.length-1, 0)
 		return
 	}
 	if l.done > 0 {

@@ -1106,3 +1106,36 @@ func TestStalledEveryPiece(t *testing.T) {
 		t.Fatalf("err %v (kind %v) after %d requests; want one matching %s, kind network, after 4", err, KindOf(err), requests.Load(), want)
 	}
 }
+
+// TestContinueCompleteWithoutSize: -c of a file complete already, with no record, from a server
+// that answers a range past the end with a 416 that does not give the size (Apache, lighttpd)
+// is complete, asking for its last byte. It failed with the 416 (exit 4), and a list rerun with
+// -c failed every file it had saved (a hunt).
+func TestContinueCompleteWithoutSize(t *testing.T) {
+	const size = 3 << 20
+	var asked []string
+	var mu sync.Mutex
+	j := scriptedRanges(t, func(c *net.TCPConn, start, end int64) {
+		mu.Lock()
+		asked = append(asked, fmt.Sprintf("%d-%d", start, end))
+		mu.Unlock()
+		if start >= size {
+			io.WriteString(c, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Length: 0\r\n\r\n")
+			return
+		}
+		end = min(end, size-1)
+		fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/%d\r\nContent-Length: %d\r\n\r\n", start, end, size, end+1-start)
+		c.Write(make([]byte, end+1-start))
+	})
+	if err := os.WriteFile(j.Output, make([]byte, size), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	j.Continue = true
+	res, err := runBounded(t, j)
+	if err != nil || res.Size != size || res.Resumed != size {
+		t.Fatalf("%+v, %v; want the file complete already, %d bytes", res, err, size)
+	}
+	if want := []string{fmt.Sprintf("%d-%d", size-1, size-1+MinPieceSize-1)}; !slices.Equal(asked, want) {
+		t.Errorf("asked for %q; want %q, its last byte on", asked, want)
+	}
+}

@@ -167,11 +167,11 @@ func (l *Loop) acceptFirst(c *conn) bool {
 		l.badStatus(c)
 		return false
 	}
-	if resuming && l.from.ctl == nil && l.job.Small && !c.drain {
+	if resuming && l.from.ctl == nil && l.job.Small && !c.drain && l.sched.total != l.from.length {
 		// In a list, a file with no record is not known to be this entry's: rangedl leaves a
 		// small file of a list whole or empty, and a big one with a record, so it may be
 		// another entry's, saved under the same name. Continued from its length, the two
-		// would be joined into one. (A file of the remote length is complete: the 416 above.)
+		// would be joined into one. (A file of the remote length is complete.)
 		l.close(c)
 		l.fail(errorf(KindIO, nil, "%s has %d bytes and no record (%s) that says they are the start of %s: in a list, -c continues only what rangedl recorded; continue it alone with -c, or use --overwrite",
 			l.job.Output, l.from.length, l.job.Output+ControlSuffix, l.job.URL))

@@ -124,8 +124,8 @@ func TestResumeFromLength(t *testing.T) {
 	}
 	checkFile(t, filepath.Join(dir, "f"), 12, size)
 	noControlFile(t, dir)
-	if got := s.Stats().BodyBytes; got != size-prefix {
-		t.Errorf("server sent %d body bytes; want exactly the %d missing", got, size-prefix)
+	if got := s.Stats().BodyBytes; got != size-prefix+1 {
+		t.Errorf("server sent %d body bytes; want exactly the %d missing, and the last on disk (for the size)", got, size-prefix)
 	}
 
 	r = rangedlIn(t, dir, "-c", "-o", "f", url)
@@ -722,15 +722,16 @@ func TestResumeServerIgnoresRanges(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		setup func(dir string)
+		asked string // from the length, the last byte on disk is asked for again: it gives the size
 	}{
-		{"from the length", func(dir string) { os.WriteFile(filepath.Join(dir, "f"), content(23, 0, 1<<20), 0o666) }},
-		{"from the record", func(dir string) { partial(t, dir, url, 23, 2<<20, []reorder.Range{{Start: 0, End: 1 << 20}}) }},
+		{"from the length", func(dir string) { os.WriteFile(filepath.Join(dir, "f"), content(23, 0, 1<<20), 0o666) }, "1048575"},
+		{"from the record", func(dir string) { partial(t, dir, url, 23, 2<<20, []reorder.Range{{Start: 0, End: 1 << 20}}) }, "1048576"},
 	} {
 		dir := t.TempDir()
 		tc.setup(dir)
 		before, _ := os.ReadFile(filepath.Join(dir, "f"))
 		r := rangedlIn(t, dir, "-c", "-o", "f", url)
-		want := "rangedl: cannot continue f: " + url + " ignores ranges (it answered HTTP 200 to a request for bytes 1048576-); use --overwrite to download it again\n"
+		want := "rangedl: cannot continue f: " + url + " ignores ranges (it answered HTTP 200 to a request for bytes " + tc.asked + "-); use --overwrite to download it again\n"
 		if r.code != exitHTTP || r.stderr != want {
 			t.Errorf("%s: exit %d, stderr %q; want %d, %q", tc.name, r.code, r.stderr, exitHTTP, want)
 		}
