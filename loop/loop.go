@@ -61,19 +61,21 @@ type Loop struct {
 	nextAddr    int       // until a connect works: the next address to try (Happy Eyeballs)
 	lastAttempt time.Time // when the last of those attempts started
 
-	sched      sched
-	out        *output
-	ranged     bool             // the file is fetched in ranges over many connections
-	redo       bool             // the failure asks for another command (--overwrite, a proxy's password): not the same one with -c
-	restart    bool             // the failure broke off a response that ignored ranges (see Result.Restartable)
-	closing    bool             // every response so far closed its connection: each piece costs one (see ways)
-	small      bool             // a small file of a list, written whole at the end (Job.Small)
-	have       reorder.RangeSet // body bytes accepted (a duplicated range arrives twice, counts once)
-	done       int64            // have.Size(), or the bytes of a stream of unknown length
-	fin        bool             // every byte is in
-	err        *Error
-	redirected *Error // the first answer was a redirect: the error once its page is read
-	trace      *tracer
+	sched        sched
+	out          *output
+	ranged       bool             // the file is fetched in ranges over many connections
+	redo         bool             // the failure asks for another command (--overwrite, a proxy's password): not the same one with -c
+	restart      bool             // the failure broke off a response that ignored ranges (see Result.Restartable)
+	dated        bool             // If-Range has carried a date (see dateRefused)
+	refusedDates int              // 200s to requests with it, from the same file
+	closing      bool             // every response so far closed its connection: each piece costs one (see ways)
+	small        bool             // a small file of a list, written whole at the end (Job.Small)
+	have         reorder.RangeSet // body bytes accepted (a duplicated range arrives twice, counts once)
+	done         int64            // have.Size(), or the bytes of a stream of unknown length
+	fin          bool             // every byte is in
+	err          *Error
+	redirected   *Error // the first answer was a redirect: the error once its page is read
+	trace        *tracer
 
 	rates      []float64 // scratch for the median rate
 	nextEvict  time.Time // no eviction before this
@@ -209,6 +211,7 @@ func (l *Loop) resume() {
 	}
 	if l.done > 0 {
 		l.ifRange = ifRangeValue([]byte(ctl.ETag), []byte(ctl.LastModified))
+		l.dated = len(l.ifRange) > 0 && l.ifRange[0] != '"'
 	}
 	missing := l.have.Missing(ctl.Size)
 	if len(missing) == 0 {

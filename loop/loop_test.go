@@ -1139,3 +1139,56 @@ func TestContinueCompleteWithoutSize(t *testing.T) {
 		t.Errorf("asked for %q; want %q, its last byte on", asked, want)
 	}
 }
+
+// TestWeakThenStrong plays Apache serving a file changed just before: its first answer's ETag
+// is weak, so If-Range carries the Last-Modified date, which Apache takes for too weak as well
+// and answers with the whole file (200); its later answers carry the same ETag, strong. The
+// download was "changed" at the first 200 (a hunt); now the piece goes again with the strong
+// ETag, or no If-Range.
+func TestWeakThenStrong(t *testing.T) {
+	const size = 8 << 20
+	const lastMod = "Mon, 23 Nov 2026 10:00:00 GMT"
+	var dates atomic.Int32
+	j := scripted(t, func(c *net.TCPConn) {
+		r := bufio.NewReader(c)
+		for {
+			var start, end int64
+			ifRange := ""
+			for line := ""; line != "\r\n"; {
+				var err error
+				if line, err = r.ReadString('\n'); err != nil {
+					return
+				}
+				fmt.Sscanf(line, "Range: bytes=%d-%d", &start, &end)
+				if v, ok := strings.CutPrefix(line, "If-Range: "); ok {
+					ifRange = strings.TrimSpace(v)
+				}
+			}
+			switch {
+			case ifRange == lastMod:
+				dates.Add(1)
+				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nETag: \"x1\"\r\nLast-Modified: %s\r\nContent-Length: %d\r\n\r\n", lastMod, size)
+				c.Write(make([]byte, size))
+			case ifRange != "" && ifRange != `"x1"`:
+				t.Errorf("If-Range %q", ifRange)
+				return
+			default:
+				tag := `"x1"`
+				if start == 0 {
+					tag = `W/"x1"` // the first answer, less than a second after the change
+				}
+				end = min(end, size-1)
+				fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nETag: %s\r\nLast-Modified: %s\r\nContent-Range: bytes %d-%d/%d\r\nContent-Length: %d\r\n\r\n", tag, lastMod, start, end, size, end+1-start)
+				c.Write(make([]byte, end+1-start))
+			}
+		}
+	})
+	j.Connections, j.PieceSize = 4, 1<<20
+	res, err := runBounded(t, j)
+	if err != nil || res.Size != size || dates.Load() == 0 {
+		t.Fatalf("%+v, %v after %d dates refused; want %d bytes, and a date refused at least once", res, err, dates.Load(), size)
+	}
+	if st, err := os.Stat(j.Output); err != nil || st.Size() != size {
+		t.Fatalf("output: %v, %v", st, err)
+	}
+}

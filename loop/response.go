@@ -25,6 +25,9 @@ func (l *Loop) accept(c *conn) bool {
 	switch r.Status {
 	case 206:
 	case 200:
+		if l.dateRefused(c) {
+			return false
+		}
 		// We sent If-Range: a 200 means the file changed. Without a validator it means the
 		// server stopped honouring ranges. Either way its bytes do not belong in this file.
 		l.close(c)
@@ -51,10 +54,16 @@ func (l *Loop) accept(c *conn) bool {
 	if len(l.etag) == 0 {
 		l.etag = bytes.Clone(r.ETag())
 	}
+	if tag := r.ETag(); isWeak(l.etag) && len(tag) > 0 && !isWeak(tag) && sameTag(l.etag, tag) {
+		// The strong form of a weak one: Apache's ETag of a file changed less than a second
+		// before is weak, and strong after; strong, it may go in If-Range.
+		l.etag = bytes.Clone(tag)
+		l.ifRange = l.etag
+	}
 	if len(l.lastMod) == 0 {
 		l.lastMod = bytes.Clone(r.LastModified())
 	}
-	if !sameValidator(l.etag, r.ETag()) || !sameValidator(l.lastMod, r.LastModified()) || !bytes.Equal(l.encoding, r.ContentEncoding()) {
+	if len(l.etag) > 0 && !sameTag(l.etag, r.ETag()) || !sameValidator(l.lastMod, r.LastModified()) || !bytes.Equal(l.encoding, r.ContentEncoding()) {
 		l.close(c)
 		l.fail(&Error{Kind: KindIntegrity, Msg: "the download of " + l.job.URL + " cannot go on",
 			Err: fmt.Errorf("%w during the download (ETag %s, was %s; Last-Modified %q, was %q; Content-Encoding %q, was %q)",
@@ -63,6 +72,40 @@ func (l *Loop) accept(c *conn) bool {
 	}
 	return true
 }
+
+// dateRefused handles a 200 to a range request whose If-Range was a date, from a file the
+// 200's validators say is the same: a server may take a date so close to the file's change
+// for too weak to match (RFC 9110 §13.1.5; Apache does for 60 s, and a file written just
+// before the download failed as "changed"). The piece goes again at once, with the 200's
+// strong ETag in If-Range if it has one, else with no If-Range: each 206's validators are
+// still compared with the first's. It reports whether it did so. The requests that went out
+// with the date meanwhile are answered so too; more such 200s than there can be of them are a
+// server that stopped honouring ranges.
+func (l *Loop) dateRefused(c *conn) bool {
+	r := &c.p.Resp
+	if !l.dated || l.refusedDates > 2*l.job.Connections+2 || r.Body != httpparse.BodyLength || r.ContentLength != l.sched.total ||
+		len(l.etag) > 0 && !sameTag(l.etag, r.ETag()) || !sameValidator(l.lastMod, r.LastModified()) ||
+		!bytes.Equal(l.encoding, r.ContentEncoding()) {
+		return false
+	}
+	if tag := r.ETag(); len(tag) > 0 && !isWeak(tag) {
+		l.etag = bytes.Clone(tag)
+	}
+	l.ifRange = ifRangeValue(l.etag, nil)
+	l.refusedDates++ // each request that went out with the date, at most
+	l.trace.note("if-range", c, 0, 0, "a date refused: "+string(l.ifRange))
+	l.release(c, false, 0)
+	return true
+}
+
+// sameTag compares two entity tags weakly (RFC 9110 §8.8.3.2): W/"x" is "x". Apache marks the
+// ETag of a file changed less than a second before weak, and the same one strong after: the
+// download of a file just written failed as "changed", and so did every -c of it.
+func sameTag(a, b []byte) bool {
+	return bytes.Equal(bytes.TrimPrefix(a, []byte("W/")), bytes.TrimPrefix(b, []byte("W/")))
+}
+
+func isWeak(tag []byte) bool { return bytes.HasPrefix(tag, []byte("W/")) }
 
 // lengthFits checks a 206's Content-Length, if it has one, against its Content-Range (which
 // matches the request): a contradiction fails the piece.
@@ -182,11 +225,12 @@ func (l *Loop) acceptFirst(c *conn) bool {
 	l.lastMod = bytes.Clone(r.LastModified())
 	l.encoding = bytes.Clone(r.ContentEncoding())
 	l.ifRange = ifRangeValue(l.etag, l.lastMod)
+	l.dated = len(l.ifRange) > 0 && l.ifRange[0] != '"'
 	if ctl := l.from.ctl; resuming && ctl != nil {
 		switch {
 		case l.sched.total != ctl.Size:
 			return l.changed(c, "size %d, was %d", l.sched.total, ctl.Size)
-		case ctl.ETag != "" && string(l.etag) != ctl.ETag:
+		case ctl.ETag != "" && !sameTag(l.etag, []byte(ctl.ETag)):
 			return l.changed(c, "ETag %s, was %s", shownTag(l.etag), shownTag([]byte(ctl.ETag)))
 		case ctl.LastModified != "" && string(l.lastMod) != ctl.LastModified:
 			return l.changed(c, "Last-Modified %q, was %q", l.lastMod, ctl.LastModified)

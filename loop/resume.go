@@ -57,7 +57,7 @@ type resumePoint struct {
 func sameAsRecord(ctl *reorder.Control, r *httpparse.Response) bool {
 	return ctl == nil ||
 		(r.Body != httpparse.BodyLength || r.ContentLength == ctl.Size) &&
-			(ctl.ETag == "" || string(r.ETag()) == ctl.ETag) &&
+			(ctl.ETag == "" || sameTag(r.ETag(), []byte(ctl.ETag))) &&
 			(ctl.LastModified == "" || string(r.LastModified()) == ctl.LastModified)
 }
 

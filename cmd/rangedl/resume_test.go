@@ -714,6 +714,28 @@ cp `+fmt.Sprint(size)+`* "$OUT"
 	}
 }
 
+// TestResumeWeakRecord: a record whose ETag was weak (Apache's, for a file changed less than a
+// second before the download) continues from a server that now sends the same ETag strong:
+// the two are compared weakly (RFC 9110 §8.8.3.2). It was "changed" for ever, exit 5 (a hunt).
+func TestResumeWeakRecord(t *testing.T) {
+	const size = 4 << 20
+	s := startServer(t, server.Config{Seed: 27})
+	url := s.URL(fmt.Sprint("/", size))
+	dir := t.TempDir()
+	partial(t, dir, url, 27, size, []reorder.Range{{Start: 0, End: 1 << 20}})
+	ctl, err := reorder.ReadControl(filepath.Join(dir, "f.rangedl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctl.ETag = "W/" + ctl.ETag
+	b, _ := ctl.MarshalText()
+	os.WriteFile(filepath.Join(dir, "f.rangedl"), b, 0o666)
+	if r := rangedlIn(t, dir, "-q", "-c", "-o", "f", url); r.code != 0 || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q; want 0 and nothing", r.code, r.stderr)
+	}
+	checkFile(t, filepath.Join(dir, "f"), 27, size)
+}
+
 // TestResumeServerIgnoresRanges: a server that answers 200 to a range request cannot continue
 // anything; that is said as it is (not as a changed file), and nothing is written.
 func TestResumeServerIgnoresRanges(t *testing.T) {
