@@ -296,7 +296,9 @@ func (l *Loop) acceptWhole(c *conn) bool {
 	c.piece = piece{start: 0, end: end}
 	c.reqEnd = end
 	l.sched.learn(end, &l.have, c.piece)
-	if l.job.Connections > 1 && !l.noticed {
+	if l.job.Connections > 1 && !l.noticed && end != 0 {
+		// An empty file has no ranges to give: Apache, lighttpd and busybox answer a range of
+		// one with a 200 of no body, which said the server "does not support ranges" (a hunt).
 		l.noticed = true
 		if end == unknownEnd {
 			l.job.Notice("the server did not say how long the file is; downloading over one connection")

@@ -235,6 +235,18 @@ func TestNoRangesStartsOver(t *testing.T) {
 	}
 }
 
+// TestEmptyWhole: an empty file that comes as a 200 of no body (Apache's, lighttpd's and
+// busybox's answer to a range of it) is saved without the notice that the server "does not
+// support ranges" (a hunt).
+func TestEmptyWhole(t *testing.T) {
+	s := startServer(t, server.Config{NoRanges: true})
+	r := rangedl(t, "-p", "-o", "f", s.URL("/0"))
+	if want := regexp.MustCompile(`^rangedl: saved f: 0 B in \S+ \(0 B/s\), 1 connection, single stream\n$`); r.code != 0 || !want.MatchString(r.stderr) {
+		t.Fatalf("exit %d, stderr %q; want 0 and %s", r.code, r.stderr, want)
+	}
+	checkFile(t, filepath.Join(r.out, "f"), 0, 0)
+}
+
 // TestListNotice: in a list, a notice about an entry starts with its URL, as a failure's line
 // does; before, "the server does not support ranges" did not say which file it was about.
 func TestListNotice(t *testing.T) {
