@@ -1192,3 +1192,24 @@ func TestWeakThenStrong(t *testing.T) {
 		t.Fatalf("output: %v, %v", st, err)
 	}
 }
+
+// TestEncodedSaidSo: a file sent encoded although it was asked for as it is (Apache's
+// force-gzip) is saved as sent, and a notice says so; it was saved without a word (a hunt).
+func TestEncodedSaidSo(t *testing.T) {
+	const size = 3 << 20
+	j := scriptedRanges(t, func(c *net.TCPConn, start, end int64) {
+		end = min(end, size-1)
+		fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nContent-Encoding: gzip\r\nETag: \"g\"\r\nContent-Range: bytes %d-%d/%d\r\nContent-Length: %d\r\n\r\n", start, end, size, end+1-start)
+		c.Write(make([]byte, end+1-start))
+	})
+	j.Connections, j.PieceSize = 2, 1<<20
+	var notices []string
+	j.Notice = func(s string) { notices = append(notices, s) }
+	if res, err := runBounded(t, j); err != nil || res.Size != size {
+		t.Fatalf("%+v, %v; want %d bytes", res, err, size)
+	}
+	want := "the server sent the file encoded (Content-Encoding: gzip) though rangedl asked for it as it is; it is saved as sent"
+	if !slices.Equal(notices, []string{want}) {
+		t.Errorf("notices %q; want %q", notices, want)
+	}
+}

@@ -224,6 +224,11 @@ func (l *Loop) acceptFirst(c *conn) bool {
 	l.etag = bytes.Clone(r.ETag())
 	l.lastMod = bytes.Clone(r.LastModified())
 	l.encoding = bytes.Clone(r.ContentEncoding())
+	if len(l.encoding) > 0 && !resuming {
+		// Asked for as it is (Accept-Encoding: identity), and sent compressed all the same
+		// (Apache's force-gzip): saved as sent, as curl and wget save it, but said (a hunt).
+		l.job.Notice(fmt.Sprintf("the server sent the file encoded (Content-Encoding: %s) though rangedl asked for it as it is; it is saved as sent", shownText(string(l.encoding))))
+	}
 	l.ifRange = ifRangeValue(l.etag, l.lastMod)
 	l.dated = len(l.ifRange) > 0 && l.ifRange[0] != '"'
 	if ctl := l.from.ctl; resuming && ctl != nil {
