@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rangedl/rangedl/reorder"
 	"golang.org/x/sys/unix"
 )
 
@@ -1211,5 +1212,58 @@ func TestEncodedSaidSo(t *testing.T) {
 	want := "the server sent the file encoded (Content-Encoding: gzip) though rangedl asked for it as it is; it is saved as sent"
 	if !slices.Equal(notices, []string{want}) {
 		t.Errorf("notices %q; want %q", notices, want)
+	}
+}
+
+// TestResumeDateRefused: -c of a file whose record has only a Last-Modified, from a server that
+// takes the date in If-Range for too weak (Apache, for 60 s after the file changed) and
+// answers with the whole file: the same file, by the record, so it is asked for again without
+// If-Range, and its 206 compared with the record. It was "ignores ranges; use --overwrite"
+// (a hunt).
+func TestResumeDateRefused(t *testing.T) {
+	const size = 4 << 20
+	const lastMod = "Mon, 23 Nov 2026 10:00:00 GMT"
+	j := scripted(t, func(c *net.TCPConn) {
+		r := bufio.NewReader(c)
+		for {
+			var start, end int64
+			dated := false
+			for line := ""; line != "\r\n"; {
+				var err error
+				if line, err = r.ReadString('\n'); err != nil {
+					return
+				}
+				fmt.Sscanf(line, "Range: bytes=%d-%d", &start, &end)
+				dated = dated || strings.HasPrefix(line, "If-Range: ")
+			}
+			if dated {
+				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nLast-Modified: %s\r\nContent-Length: %d\r\n\r\n", lastMod, size)
+				c.Write(make([]byte, size))
+				continue
+			}
+			end = min(end, size-1)
+			fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nLast-Modified: %s\r\nContent-Range: bytes %d-%d/%d\r\nContent-Length: %d\r\n\r\n", lastMod, start, end, size, end+1-start)
+			c.Write(make([]byte, end+1-start))
+		}
+	})
+	data := bytes.Repeat([]byte{0xAA}, size)
+	clear(data[:1<<20])
+	ctl := reorder.Control{URL: j.URL, FinalURL: j.URL, Size: size, LastModified: lastMod, PieceSize: 1 << 20, Durable: []reorder.Range{{Start: 0, End: 1 << 20}}}
+	b, err := ctl.MarshalText()
+	if err == nil {
+		err = os.WriteFile(j.Output, data, 0o666)
+	}
+	if err == nil {
+		err = os.WriteFile(j.Output+ControlSuffix, b, 0o666)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Continue, j.Connections, j.PieceSize = true, 2, 1<<20
+	if res, err := runBounded(t, j); err != nil || res.Size != size || res.Resumed != 1<<20 {
+		t.Fatalf("%+v, %v; want %d bytes, 1 MiB of them resumed", res, err, size)
+	}
+	if got, _ := os.ReadFile(j.Output); !bytes.Equal(got, make([]byte, size)) {
+		t.Error("the file is not the served one")
 	}
 }

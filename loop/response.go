@@ -169,6 +169,19 @@ func (l *Loop) acceptFirst(c *conn) bool {
 		// known. With the recorded size and validators on the 200 (or no record to compare
 		// it with), the file is the same and the server simply ignores ranges; otherwise it
 		// changed.
+		if l.dated && l.refusedDates == 0 && l.from.ctl != nil && sameAsRecord(l.from.ctl, r) {
+			// The record's date in If-Range, taken for too weak (see dateRefused): the same
+			// file, asked again without it (or with the 200's strong ETag). The 206 is still
+			// compared with the record before a byte of it is written.
+			l.ifRange = nil
+			if tag := r.ETag(); len(tag) > 0 && !isWeak(tag) {
+				l.ifRange = bytes.Clone(tag)
+			}
+			l.refusedDates++
+			l.trace.note("if-range", c, 0, 0, "a date refused: "+string(l.ifRange))
+			l.release(c, false, 0)
+			return false
+		}
 		if sameAsRecord(l.from.ctl, r) {
 			l.close(c)
 			l.redo = true // --overwrite
