@@ -111,7 +111,7 @@ type Result struct {
 	Saved       int64 // after a failure: bytes kept in the output (those its control file records, if any)
 	Resumable   bool  // a failed download left a control file that records them: Continue finishes it
 	Unsynced    bool  // saved as a small file (Job.Small), without a sync: the caller's syncfs makes it durable
-	Restartable bool  // failed in the body of a response that ignored ranges: only a new download from the first byte (Overwrite) can finish it
+	Restartable bool  // failed in the body of a response that ignored ranges, to a file: only a new download from the first byte (Overwrite) can finish it
 }
 
 // Redirect is the cause of the error Run returns when the first response is a redirect: the

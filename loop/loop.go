@@ -310,7 +310,7 @@ func (l *Loop) recorded() bool {
 func (l *Loop) settle() {
 	kept := l.closeOutput()
 	res := Result{Size: l.done, Elapsed: time.Since(l.start), Connections: l.peak, Ranged: l.ranged, Resumed: l.from.size(), Unsynced: kept && l.small && l.err == nil,
-		Restartable: l.restart && l.err != nil}
+		Restartable: l.restart && l.err != nil && l.job.Stream == nil} // what a stream wrote stays written
 	switch {
 	case !kept:
 	case l.recorded():

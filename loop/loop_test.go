@@ -1136,6 +1136,8 @@ func TestContinueCompleteWithoutSize(t *testing.T) {
 	if err != nil || res.Size != size || res.Resumed != size {
 		t.Fatalf("%+v, %v; want the file complete already, %d bytes", res, err, size)
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	if want := []string{fmt.Sprintf("%d-%d", size-1, size-1+MinPieceSize-1)}; !slices.Equal(asked, want) {
 		t.Errorf("asked for %q; want %q, its last byte on", asked, want)
 	}

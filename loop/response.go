@@ -91,11 +91,21 @@ func (l *Loop) dateRefused(c *conn) bool {
 	if tag := r.ETag(); len(tag) > 0 && !isWeak(tag) {
 		l.etag = bytes.Clone(tag)
 	}
-	l.ifRange = ifRangeValue(l.etag, nil)
-	l.refusedDates++ // each request that went out with the date, at most
+	l.askAgain(c)
+	return true
+}
+
+// askAgain sends c's piece again at once, uncounted, after a 200 to a date in If-Range from
+// the same file: with the 200's strong ETag in If-Range if it has one, else with none. Each
+// request that went out with the date may come back so, and counts (see dateRefused).
+func (l *Loop) askAgain(c *conn) {
+	l.ifRange = nil
+	if tag := c.p.Resp.ETag(); len(tag) > 0 && !isWeak(tag) {
+		l.ifRange = bytes.Clone(tag)
+	}
+	l.refusedDates++
 	l.trace.note("if-range", c, 0, 0, "a date refused: "+string(l.ifRange))
 	l.release(c, false, 0)
-	return true
 }
 
 // sameTag compares two entity tags weakly (RFC 9110 §8.8.3.2): W/"x" is "x". Apache marks the
@@ -171,15 +181,9 @@ func (l *Loop) acceptFirst(c *conn) bool {
 		// changed.
 		if l.dated && l.refusedDates == 0 && l.from.ctl != nil && sameAsRecord(l.from.ctl, r) {
 			// The record's date in If-Range, taken for too weak (see dateRefused): the same
-			// file, asked again without it (or with the 200's strong ETag). The 206 is still
-			// compared with the record before a byte of it is written.
-			l.ifRange = nil
-			if tag := r.ETag(); len(tag) > 0 && !isWeak(tag) {
-				l.ifRange = bytes.Clone(tag)
-			}
-			l.refusedDates++
-			l.trace.note("if-range", c, 0, 0, "a date refused: "+string(l.ifRange))
-			l.release(c, false, 0)
+			// file, asked again. The 206 is still compared with the record before a byte of
+			// it is written.
+			l.askAgain(c)
 			return false
 		}
 		if sameAsRecord(l.from.ctl, r) {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // A power cut may keep a later change to a directory and lose an earlier one: ext4 without a
@@ -103,10 +105,11 @@ func MakeDirs(dir string) error {
 var syncDir = func(dir string) error {
 	d, err := os.Open(dir)
 	if errors.Is(err, fs.ErrPermission) {
-		// A directory that may be written but not read (mode 0733) cannot be opened to be
+		// A directory that may be written but not read (mode 0333) cannot be opened to be
 		// synced: sync(2) makes everything durable, its entries with it. A download there
-		// failed at its first record, and left that record beside no file (a hunt).
-		syscall.Sync()
+		// failed at its first record, and left that record beside no file (a hunt). (The
+		// journal's saves use syncfs instead: see Journal.write.)
+		unix.Sync()
 		return nil
 	}
 	if err != nil {

@@ -355,10 +355,11 @@ type failedList struct {
 func listMode(input string, urls []string) os.FileMode {
 	mode := os.FileMode(0o666)
 	if input != "" {
-		st, err := os.Stat(input)
+		stat := func() (fs.FileInfo, error) { return os.Stat(input) }
 		if input == "-" {
-			st, err = os.Stdin.Stat()
+			stat = os.Stdin.Stat
 		}
+		st, err := stat()
 		mode = 0o600
 		if err == nil && st.Mode().IsRegular() {
 			mode = st.Mode().Perm()

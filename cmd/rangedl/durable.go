@@ -7,6 +7,7 @@ import (
 	"syscall"
 
 	"github.com/rangedl/rangedl/reorder"
+	"golang.org/x/sys/unix"
 )
 
 // maxUnsynced bounds the small files of a list held for the sync of their filesystem, so that
@@ -127,7 +128,7 @@ func (fs *filesystems) saved(o outcome) {
 // checked.
 func (fs *filesystems) sync() []unsynced {
 	if fs.blind {
-		syscall.Sync() // it reports no error
+		unix.Sync() // it reports no error
 	}
 	var failed []unsynced
 	for _, f := range fs.byDev {

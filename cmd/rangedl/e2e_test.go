@@ -233,6 +233,15 @@ func TestNoRangesStartsOver(t *testing.T) {
 			checkFile(t, filepath.Join(r.out, "f"), 6, 4<<20)
 		}
 	}
+	// A stream is not started over: what it wrote stays written (a review saw 1 MiB + 4 MiB
+	// on standard output, exit 0).
+	s := startServer(t, server.Config{Seed: 6, NoRanges: true, Faults: []server.Fault{{Kind: server.Stall, Request: 1, Bytes: 1 << 20}}})
+	dir := t.TempDir()
+	r := runIn(t, dir, "sh", "-c", `"$0" "$@" > out`, binary, "-q", "--stall-timeout", "300ms", "-o", "-", s.URL("/4M"))
+	out, _ := os.ReadFile(filepath.Join(dir, "out"))
+	if want := `^rangedl: no data for 300ms \(bytes 1048576-4194303 of \S+/4M\); the server does not support ranges, so it cannot be resumed\n`; r.code != exitNetwork || !regexp.MustCompile(want).MatchString(r.stderr) || len(out) != 1<<20 {
+		t.Fatalf("-o -: exit %d, %d bytes out, stderr %q; want %d, the first MiB, and %s", r.code, len(out), r.stderr, exitNetwork, want)
+	}
 }
 
 // TestEmptyWhole: an empty file that comes as a 200 of no body (Apache's, lighttpd's and

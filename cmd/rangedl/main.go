@@ -279,7 +279,7 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 	for try := 1; err != nil && res.Restartable && try <= opt.retries; try++ {
 		// Only the whole file again can finish it, as wget and aria2c fetch it: each attempt
 		// replaces what the one before wrote. It failed at once, --retries or not.
-		wait := min(250*time.Millisecond<<(try-1), 8*time.Second)
+		wait := 250 * time.Millisecond << min(try-1, 5) // up to 8 s, as a piece's retries wait
 		job.Notice(fmt.Sprintf("%v; starting over in %v (attempt %d of %d)", err, wait, try+1, opt.retries+1))
 		if !pause(wait, opt) {
 			err = &loop.Error{Kind: loop.KindInterrupted, Msg: "interrupted"}
@@ -349,15 +349,15 @@ func one(opt options, rawURL string, stderr io.Writer, say func(string, ...any))
 
 // pause waits for d, and reports whether it did: a SIGINT or SIGTERM ends it first.
 func pause(d time.Duration, opt options) bool {
-	stop := make(<-chan struct{})
+	signals, stop := caught, (chan struct{})(nil)
 	if opt.shared != nil {
-		stop = opt.shared.stop // the list's handler has the signal
+		signals, stop = nil, opt.shared.stop // the list's handler takes the signal, and says so
 	}
 	select {
 	case <-time.After(d):
 		return true
 	case <-stop:
-	case <-caught:
+	case <-signals:
 	}
 	return false
 }

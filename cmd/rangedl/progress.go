@@ -70,6 +70,9 @@ func (r *recent) speed() float64 {
 	return float64(r.n[last]-r.n[first]) / d.Seconds()
 }
 
+// maxETA is the longest ETA the bar shows; beyond, it says "?".
+const maxETA = 1000 * time.Hour
+
 // rate is a speed as the bar shows it.
 func rate(bytesPerSecond float64) string {
 	if bytesPerSecond < 0 {
@@ -102,8 +105,8 @@ func startProgress(stderr io.Writer, lines *lineWriter, stats *loop.Stats, show 
 		}
 		switch r := p.speed(); {
 		case total < 0 || r < 0:
-		case r == 0:
-			eta = "ETA ?"
+		case r == 0 || float64(total-done)/r > maxETA.Seconds():
+			eta = "ETA ?" // stalled, or a trickle: 19 GiB at 2 B/s overflowed a Duration
 		default:
 			eta = "ETA " + time.Duration(float64(total-done)/r*float64(time.Second)).Round(time.Second).String()
 		}

@@ -601,6 +601,11 @@ func checkHeader(h string) error {
 		shown = name + ": xxxxx" // a secret mistyped is not printed, as a URL's password is not
 	}
 	if !ok || !isToken(name) {
+		// Only the name, as far as it goes: "Authorization Bearer TOKEN" has no ':'.
+		first := strings.IndexFunc(h, func(r rune) bool { return r > 0x7e || !isToken(string(r)) })
+		if first >= 0 && first < len(h) {
+			shown = h[:first] + "…"
+		}
 		return fmt.Errorf("-H %q: want \"Name: value\"", shown)
 	}
 	if hasControl(value) {
