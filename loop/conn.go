@@ -146,12 +146,14 @@ func (c *conn) build(j *Job, ifRange []byte, p piece) {
 		b = append(b, h...)
 		b = append(b, "\r\n"...)
 	}
-	b = append(b, "Range: bytes="...)
-	b = strconv.AppendInt(b, p.start, 10)
-	b = append(b, '-')
-	b = strconv.AppendInt(b, p.end-1, 10)
-	b = append(b, "\r\n"...)
-	if len(ifRange) > 0 {
+	if !p.bare {
+		b = append(b, "Range: bytes="...)
+		b = strconv.AppendInt(b, p.start, 10)
+		b = append(b, '-')
+		b = strconv.AppendInt(b, p.end-1, 10)
+		b = append(b, "\r\n"...)
+	}
+	if len(ifRange) > 0 && !p.bare {
 		b = append(b, "If-Range: "...)
 		b = append(b, ifRange...)
 		b = append(b, "\r\n"...)

@@ -1269,3 +1269,47 @@ func TestResumeDateRefused(t *testing.T) {
 		t.Error("the file is not the served one")
 	}
 }
+
+// TestRangePastEndRefused plays webfsd, which answers 400 to a range that ends past the file:
+// the first request asks for 1 MiB, and every smaller file failed (wget and aria2c, which ask
+// for no range, got it; a hunt). The probe is asked again without a range.
+func TestRangePastEndRefused(t *testing.T) {
+	const size = 100000
+	var requests atomic.Int32
+	j := scripted(t, func(c *net.TCPConn) {
+		r := bufio.NewReader(c)
+		for {
+			start, end := int64(-1), int64(-1)
+			for line := ""; line != "\r\n"; {
+				var err error
+				if line, err = r.ReadString('\n'); err != nil {
+					return
+				}
+				fmt.Sscanf(line, "Range: bytes=%d-%d", &start, &end)
+			}
+			requests.Add(1)
+			switch {
+			case start < 0:
+				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", size)
+				c.Write(bytes.Repeat([]byte{7}, size))
+			case end >= size:
+				io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+			default:
+				fmt.Fprintf(c, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/%d\r\nContent-Length: %d\r\n\r\n", start, end, size, end+1-start)
+				c.Write(bytes.Repeat([]byte{7}, int(end+1-start)))
+			}
+		}
+	})
+	j.Connections = 4
+	var notices []string
+	j.Notice = func(s string) { notices = append(notices, s) }
+	if res, err := runBounded(t, j); err != nil || res.Size != size || requests.Load() != 2 {
+		t.Fatalf("%+v, %v after %d requests; want %d bytes after 2", res, err, requests.Load(), size)
+	}
+	if got, _ := os.ReadFile(j.Output); !bytes.Equal(got, bytes.Repeat([]byte{7}, size)) {
+		t.Error("the file is not the served one")
+	}
+	if want := []string{"the server refused a range of the file (HTTP 400); downloading it over one connection, without one"}; !slices.Equal(notices, want) {
+		t.Errorf("notices %q; want %q", notices, want)
+	}
+}

@@ -293,7 +293,7 @@ func (l *Loop) acceptFirst(c *conn) bool {
 // unknown), and this response is streamed to its end. It reports false when the head
 // contradicts itself; the download has failed then.
 func (l *Loop) acceptWhole(c *conn) bool {
-	r := &c.p.Resp
+	r, bare := &c.p.Resp, c.piece.bare
 	end := r.ContentLength
 	if r.Body != httpparse.BodyLength {
 		end = unknownEnd
@@ -318,6 +318,10 @@ func (l *Loop) acceptWhole(c *conn) bool {
 	c.piece = piece{start: 0, end: end}
 	c.reqEnd = end
 	l.sched.learn(end, &l.have, c.piece)
+	if l.job.Connections > 1 && !l.noticed && end != 0 && bare {
+		l.noticed = true
+		l.job.Notice("the server refused a range of the file (HTTP 400); downloading it over one connection, without one")
+	}
 	if l.job.Connections > 1 && !l.noticed && end != 0 {
 		// An empty file has no ranges to give: Apache, lighttpd and busybox answer a range of
 		// one with a 200 of no body, which said the server "does not support ranges" (a hunt).
@@ -485,6 +489,13 @@ func (l *Loop) badStatus(c *conn) {
 	r := &c.p.Resp
 	what := statusText(r)
 	switch {
+	case r.Status == 400 && c.probe && !c.piece.bare && l.have.Size() == 0 && !l.ranged:
+		// webfsd refuses any range that ends past the file with a 400, and the first
+		// request asks for 1 MiB: every smaller file failed (wget and aria2c, which ask for
+		// none, got it). Asked again without a range, the whole file comes in a 200.
+		c.piece.bare = true
+		l.trace.note("bare", c, 0, 0, what)
+		l.release(c, false, 0)
 	case isRedirect(r.Status) && len(r.Location()) > 0 && c.probe:
 		l.close(c)
 		l.fail(l.redirect(r))

@@ -13,6 +13,7 @@ type piece struct {
 	start, end int64
 	attempts   int
 	notBefore  time.Time // earliest retry (backoff)
+	bare       bool      // asked for without a Range: the probe of a server that refused its range (see badStatus)
 }
 
 func (p piece) len() int64 { return p.end - p.start }
