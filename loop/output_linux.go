@@ -1,22 +1,6 @@
 package loop
 
-import (
-	"os"
-
-	"golang.org/x/sys/unix"
-)
-
-// fallocate reserves the blocks of [off, off+n) for f (fallocate(2) mode 0: the length grows
-// to its end if shorter). A filesystem that cannot answers EOPNOTSUPP, which errors.Is matches
-// with errors.ErrUnsupported.
-func fallocate(f *os.File, off, n int64) error {
-	for {
-		err := unix.Fallocate(int(f.Fd()), 0, off, n)
-		if err != unix.EINTR {
-			return os.NewSyscallError("fallocate", err)
-		}
-	}
-}
+import "golang.org/x/sys/unix"
 
 // growPipe asks for a pipe of 1 MiB (the most an unprivileged process may ask for, by default)
 // in place of 64 KiB, for a stream written without blocking: the poller wakes the loop each

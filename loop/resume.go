@@ -269,7 +269,7 @@ func allocate(f *os.File, size int64, missing []reorder.Range, a Allocation) err
 	if a == AllocFalloc {
 		var err error
 		for _, r := range missing {
-			if err = fallocate(f, r.Start, r.Len()); err != nil {
+			if err = reorder.Preallocate(f, r.Start, r.Len()); err != nil {
 				break
 			}
 		}

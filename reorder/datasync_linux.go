@@ -33,12 +33,12 @@ func SyncFS(d *os.File) error {
 	}
 }
 
-// preallocate gives f the blocks of its first n bytes without writing them (fallocate(2)), or
-// fails with an error that errors.Is matches with errors.ErrUnsupported (EOPNOTSUPP) where the
-// filesystem cannot.
-func preallocate(f *os.File, n int64) error {
+// Preallocate gives f the blocks of [off, off+n) without writing them (fallocate(2) mode 0:
+// the length grows to its end if shorter), or fails with an error that errors.Is matches with
+// errors.ErrUnsupported (EOPNOTSUPP) where the filesystem cannot.
+func Preallocate(f *os.File, off, n int64) error {
 	for {
-		err := unix.Fallocate(int(f.Fd()), 0, 0, n)
+		err := unix.Fallocate(int(f.Fd()), 0, off, n)
 		if err != unix.EINTR {
 			return os.NewSyscallError("fallocate", err)
 		}

@@ -19,5 +19,6 @@ func SyncFS(*os.File) error {
 	return os.NewSyscallError("sync", unix.Sync())
 }
 
-// preallocate is Linux only (fallocate(2)); elsewhere the caller writes zeros.
-func preallocate(*os.File, int64) error { return errors.ErrUnsupported }
+// Preallocate is Linux only (fallocate(2)); elsewhere the caller sets the length, or writes
+// zeros.
+func Preallocate(*os.File, int64, int64) error { return errors.ErrUnsupported }

@@ -342,7 +342,7 @@ func (j *Journal) reserve(n int) bool {
 	// that was written before to a new one, so on a full disk the last save into a reserve of
 	// zeros failed with ENOSPC, and all the progress since the one before was lost (a hunt:
 	// "0 B of it is saved", with 80 MB on disk). A preallocated block is written in place.
-	err = preallocate(f, int64(max(n, 4096)))
+	err = Preallocate(f, 0, int64(max(n, 4096)))
 	if errors.Is(err, errors.ErrUnsupported) {
 		_, err = f.Write(make([]byte, max(n, 4096)))
 	}
