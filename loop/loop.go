@@ -211,7 +211,7 @@ func (l *Loop) resume() {
 	}
 	if l.done > 0 {
 		l.ifRange = ifRangeValue([]byte(ctl.ETag), []byte(ctl.LastModified))
-		l.dated = len(l.ifRange) > 0 && l.ifRange[0] != '"'
+		l.dated = isDate(l.ifRange)
 	}
 	missing := l.have.Missing(ctl.Size)
 	if len(missing) == 0 {

@@ -51,19 +51,11 @@ func (l *Loop) accept(c *conn) bool {
 	// different means another version of the file, and so does another content coding. One
 	// that the first response lacked is the reference from its first appearance on (the
 	// bytes before it cannot be checked; the notice said so).
-	if len(l.etag) == 0 {
-		l.etag = bytes.Clone(r.ETag())
-	}
-	if tag := r.ETag(); isWeak(l.etag) && len(tag) > 0 && !isWeak(tag) && sameTag(l.etag, tag) {
-		// The strong form of a weak one: Apache's ETag of a file changed less than a second
-		// before is weak, and strong after; strong, it may go in If-Range.
-		l.etag = bytes.Clone(tag)
-		l.ifRange = l.etag
-	}
+	l.strengthen(r.ETag())
 	if len(l.lastMod) == 0 {
 		l.lastMod = bytes.Clone(r.LastModified())
 	}
-	if len(l.etag) > 0 && !sameTag(l.etag, r.ETag()) || !sameValidator(l.lastMod, r.LastModified()) || !bytes.Equal(l.encoding, r.ContentEncoding()) {
+	if !l.sameFile(r) {
 		l.close(c)
 		l.fail(&Error{Kind: KindIntegrity, Msg: "the download of " + l.job.URL + " cannot go on",
 			Err: fmt.Errorf("%w during the download (ETag %s, was %s; Last-Modified %q, was %q; Content-Encoding %q, was %q)",
@@ -84,15 +76,33 @@ func (l *Loop) accept(c *conn) bool {
 func (l *Loop) dateRefused(c *conn) bool {
 	r := &c.p.Resp
 	if !l.dated || l.refusedDates > 2*l.job.Connections+2 || r.Body != httpparse.BodyLength || r.ContentLength != l.sched.total ||
-		len(l.etag) > 0 && !sameTag(l.etag, r.ETag()) || !sameValidator(l.lastMod, r.LastModified()) ||
-		!bytes.Equal(l.encoding, r.ContentEncoding()) {
+		!l.sameFile(r) {
 		return false
 	}
-	if tag := r.ETag(); len(tag) > 0 && !isWeak(tag) {
-		l.etag = bytes.Clone(tag)
-	}
+	l.strengthen(r.ETag())
 	l.askAgain(c)
 	return true
+}
+
+// sameFile reports whether r's validators agree with the first response's: its ETag (weakly,
+// see sameTag), Last-Modified and content coding. A validator the first response lacked
+// agrees with any.
+func (l *Loop) sameFile(r *httpparse.Response) bool {
+	return (len(l.etag) == 0 || sameTag(l.etag, r.ETag())) && sameValidator(l.lastMod, r.LastModified()) &&
+		bytes.Equal(l.encoding, r.ContentEncoding())
+}
+
+// strengthen takes tag, a later response's ETag, for the reference when the first response
+// had none, or when it is the strong form of the weak one: Apache's ETag of a file changed
+// less than a second before is weak, and strong after. Strong, it may go in If-Range.
+func (l *Loop) strengthen(tag []byte) {
+	switch {
+	case len(l.etag) == 0:
+		l.etag = bytes.Clone(tag)
+	case isWeak(l.etag) && len(tag) > 0 && !isWeak(tag) && sameTag(l.etag, tag):
+		l.etag = bytes.Clone(tag)
+		l.ifRange = l.etag
+	}
 }
 
 // askAgain sends c's piece again at once, uncounted, after a 200 to a date in If-Range from
@@ -116,6 +126,9 @@ func sameTag(a, b []byte) bool {
 }
 
 func isWeak(tag []byte) bool { return bytes.HasPrefix(tag, []byte("W/")) }
+
+// isDate reports whether an If-Range value (see ifRangeValue) is a date, not a strong ETag.
+func isDate(ifRange []byte) bool { return len(ifRange) > 0 && ifRange[0] != '"' }
 
 // lengthFits checks a 206's Content-Length, if it has one, against its Content-Range (which
 // matches the request): a contradiction fails the piece.
@@ -247,7 +260,7 @@ func (l *Loop) acceptFirst(c *conn) bool {
 		l.job.Notice(fmt.Sprintf("the server sent the file encoded (Content-Encoding: %s) though rangedl asked for it as it is; it is saved as sent", shownText(string(l.encoding))))
 	}
 	l.ifRange = ifRangeValue(l.etag, l.lastMod)
-	l.dated = len(l.ifRange) > 0 && l.ifRange[0] != '"'
+	l.dated = isDate(l.ifRange)
 	if ctl := l.from.ctl; resuming && ctl != nil {
 		switch {
 		case l.sched.total != ctl.Size:
@@ -318,17 +331,16 @@ func (l *Loop) acceptWhole(c *conn) bool {
 	c.piece = piece{start: 0, end: end}
 	c.reqEnd = end
 	l.sched.learn(end, &l.have, c.piece)
-	if l.job.Connections > 1 && !l.noticed && end != 0 && bare {
-		l.noticed = true
-		l.job.Notice("the server refused a range of the file (HTTP 400); downloading it over one connection, without one")
-	}
 	if l.job.Connections > 1 && !l.noticed && end != 0 {
 		// An empty file has no ranges to give: Apache, lighttpd and busybox answer a range of
 		// one with a 200 of no body, which said the server "does not support ranges" (a hunt).
 		l.noticed = true
-		if end == unknownEnd {
+		switch {
+		case bare:
+			l.job.Notice("the server refused a range of the file (HTTP 400); downloading it over one connection, without one")
+		case end == unknownEnd:
 			l.job.Notice("the server did not say how long the file is; downloading over one connection")
-		} else {
+		default:
 			l.job.Notice("the server does not support ranges; downloading over one connection")
 		}
 	}

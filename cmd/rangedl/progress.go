@@ -103,7 +103,8 @@ func startProgress(stderr io.Writer, lines *lineWriter, stats *loop.Stats, show 
 			// Cut, not rounded, as sizes are: 100.0% only when all of it is there.
 			percent = fmt.Sprintf("%.1f%%", math.Floor(float64(done)*1000/float64(total))/10)
 		}
-		switch r := p.speed(); {
+		r := p.speed()
+		switch {
 		case total < 0 || r < 0:
 		case r == 0 || float64(total-done)/r > maxETA.Seconds():
 			eta = "ETA ?" // stalled, or a trickle: 19 GiB at 2 B/s overflowed a Duration
@@ -112,7 +113,7 @@ func startProgress(stderr io.Writer, lines *lineWriter, stats *loop.Stats, show 
 		}
 		bar.Set("count", count)
 		bar.Set("percent", percent)
-		bar.Set("speed", rate(p.speed()))
+		bar.Set("speed", rate(r))
 		bar.Set("eta", eta)
 		bar.Set("conns", strconv.FormatInt(stats.Conns.Load(), 10)+" conns")
 	}

@@ -603,7 +603,7 @@ func checkHeader(h string) error {
 	if !ok || !isToken(name) {
 		// Only the name, as far as it goes: "Authorization Bearer TOKEN" has no ':'.
 		first := strings.IndexFunc(h, func(r rune) bool { return r > 0x7e || !isToken(string(r)) })
-		if first >= 0 && first < len(h) {
+		if first >= 0 {
 			shown = h[:first] + "…"
 		}
 		return fmt.Errorf("-H %q: want \"Name: value\"", shown)
